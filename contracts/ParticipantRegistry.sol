@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+
+/// @title ParticipantRegistry
+/// @notice Registration with qualification review by a weak-centre auditor (seed 004 §2.3, seed 003 §3.1).
+/// @dev Invariants:
+///  - Participant data (role, source, zone, attestation, meters) is written only by the participant itself.
+///    The auditor moves `status` between the review states and nothing else; no role can edit data.
+///  - A meter account is bound to at most one participant, forever (readings stay attributable).
+///  - `openObligations` counts the market's open orders of the participant; `Exited` is reached only at 0.
+///  - Status transitions: None/Rejected -> Pending -> Approved | Rejected; Approved <-> Suspended;
+///    Pending/Approved/Suspended -> ExitRequested -> Exited.
+contract ParticipantRegistry is IParticipantRegistry, AccessControl {
+    /// @notice The weak centre: approves, rejects, suspends and reinstates; audits trades in the market.
+    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
+    /// @notice Contracts (markets) allowed to open and close obligations.
+    bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
+
+    mapping(address account => Participant) private _participants;
+    mapping(address account => address[]) private _meters;
+    mapping(address meter => address account) private _meterOwner;
+    address[] private _accounts;
+
+    /// @param admin the account that grants roles (the consortium operator)
+    /// @param auditor the first weak-centre auditor
+    constructor(address admin, address auditor) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(AUDITOR_ROLE, auditor);
+    }
+
+    // ------------------------------------------------------------------ participant actions
+
+    /// @inheritdoc IParticipantRegistry
+    function register(uint8 role, uint8 source, bytes32 zone, bytes32 attestationHash, address[] calldata meters)
+        external
+    {
+        if (role == uint8(Role.None) || role > uint8(Role.Prosumer)) revert UnknownRole(role);
+        Role r = Role(role);
+        bool producer = r != Role.Consumer;
+        if (source > uint8(Source.Fossil) || (producer == (source == uint8(Source.None)))) {
+            revert InvalidSource(r, source);
+        }
+        if (zone == bytes32(0)) revert EmptyZone();
+        if (attestationHash == bytes32(0)) revert EmptyAttestation();
+        if (meters.length == 0) revert EmptyMeterList();
+
+        Participant storage p = _participants[msg.sender];
+        if (p.status != Status.None && p.status != Status.Rejected) revert AlreadyRegistered(msg.sender, p.status);
+        if (p.status == Status.None) _accounts.push(msg.sender);
+
+        p.role = r;
+        p.source = Source(source);
+        p.zone = zone;
+        p.attestationHash = attestationHash;
+        p.status = Status.Pending;
+        p.registeredAt = uint64(block.timestamp);
+        emit ParticipantRegistered(msg.sender, r, Source(source), zone, attestationHash);
+        for (uint256 i = 0; i < meters.length; i++) {
+            // A rejected applicant who applies again keeps the meters it already bound.
+            if (_meterOwner[meters[i]] != msg.sender) _bindMeter(msg.sender, meters[i]);
+        }
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function addMeter(address meter) external {
+        _requireActive(msg.sender);
+        _bindMeter(msg.sender, meter);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function requestExit() external {
+        Participant storage p = _participants[msg.sender];
+        if (p.status != Status.Pending && p.status != Status.Approved && p.status != Status.Suspended) {
+            if (p.status == Status.None) revert NotRegistered(msg.sender);
+            revert WrongStatus(msg.sender, p.status, Status.Approved);
+        }
+        p.status = Status.ExitRequested;
+        emit ExitRequested(msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function finalizeExit(address account) external {
+        if (msg.sender != account && !hasRole(AUDITOR_ROLE, msg.sender)) {
+            revert NotParticipantOrAuditor(msg.sender, account);
+        }
+        Participant storage p = _participants[account];
+        _requireStatus(account, p.status, Status.ExitRequested);
+        if (p.openObligations != 0) revert OpenObligations(account, p.openObligations);
+        p.status = Status.Exited;
+        emit ParticipantExited(account, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ auditor actions
+
+    /// @inheritdoc IParticipantRegistry
+    function approve(address account) external onlyRole(AUDITOR_ROLE) {
+        _transition(account, Status.Pending, Status.Approved);
+        emit ParticipantApproved(account, msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function reject(address account, bytes32 reason) external onlyRole(AUDITOR_ROLE) {
+        _transition(account, Status.Pending, Status.Rejected);
+        emit ParticipantRejected(account, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function suspend(address account, bytes32 reason) external onlyRole(AUDITOR_ROLE) {
+        _transition(account, Status.Approved, Status.Suspended);
+        emit ParticipantSuspended(account, msg.sender, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function reinstate(address account) external onlyRole(AUDITOR_ROLE) {
+        _transition(account, Status.Suspended, Status.Approved);
+        emit ParticipantReinstated(account, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ market hooks
+
+    /// @inheritdoc IParticipantRegistry
+    function openObligation(address account) external onlyRole(MARKET_ROLE) {
+        Participant storage p = _requireActive(account);
+        uint32 open = ++p.openObligations;
+        emit ObligationOpened(account, msg.sender, open);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function closeObligation(address account) external onlyRole(MARKET_ROLE) {
+        Participant storage p = _participants[account];
+        if (p.openObligations == 0) revert NoOpenObligation(account);
+        uint32 open = --p.openObligations;
+        emit ObligationClosed(account, msg.sender, open);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IParticipantRegistry
+    function participant(address account) external view returns (Participant memory) {
+        return _participants[account];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isActive(address account) external view returns (bool) {
+        return _participants[account].status == Status.Approved;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function isRenewableGenerator(address account) external view returns (bool) {
+        Participant storage p = _participants[account];
+        return p.status == Status.Approved && p.role != Role.Consumer
+            && (p.source == Source.Solar || p.source == Source.Wind || p.source == Source.Biomass);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function meterOwner(address meter) external view returns (address) {
+        return _meterOwner[meter];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function metersOf(address account) external view returns (address[] memory) {
+        return _meters[account];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function participantCount() external view returns (uint256) {
+        return _accounts.length;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function participants(uint256 offset, uint256 limit) external view returns (address[] memory page) {
+        uint256 end = offset + limit;
+        if (end > _accounts.length) end = _accounts.length;
+        if (offset >= end) return new address[](0);
+        page = new address[](end - offset);
+        for (uint256 i = offset; i < end; i++) {
+            page[i - offset] = _accounts[i];
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _bindMeter(address account, address meter) private {
+        if (meter == address(0)) revert ZeroMeterAddress();
+        address owner = _meterOwner[meter];
+        if (owner != address(0)) revert MeterAlreadyBound(meter, owner);
+        _meterOwner[meter] = account;
+        _meters[account].push(meter);
+        emit MeterBound(meter, account);
+    }
+
+    function _transition(address account, Status from, Status to) private {
+        Participant storage p = _participants[account];
+        _requireStatus(account, p.status, from);
+        p.status = to;
+    }
+
+    function _requireStatus(address account, Status actual, Status expected) private pure {
+        if (actual == Status.None) revert NotRegistered(account);
+        if (actual != expected) revert WrongStatus(account, actual, expected);
+    }
+
+    function _requireActive(address account) private view returns (Participant storage p) {
+        p = _participants[account];
+        if (p.status == Status.None) revert NotRegistered(account);
+        if (p.status != Status.Approved) revert ParticipantNotActive(account, p.status);
+    }
+}

@@ -1,0 +1,153 @@
+"""Connection to an EVM: in-process (eth-tester + py-evm) by default, or any JSON-RPC node.
+
+`Chain` owns the accounts the Python side signs for. Participants, meters, the
+auditor and the operator are plain keypairs derived from a seed, funded from the
+node's first unlocked account, so the same code runs on the in-process EVM, on
+anvil and on a consortium node.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionFailed
+from eth_utils import keccak
+from web3 import Web3
+from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.middleware import SignAndSendRawMiddlewareBuilder
+from web3.types import TxReceipt
+
+from energy_trading.errors import ChainRevert, RevertDecoder
+
+__all__ = ["DEFAULT_FUNDING_WEI", "Chain", "connect"]
+
+DEFAULT_FUNDING_WEI = Web3.to_wei(100, "ether")
+_SIGNER_LAYER = "energy_trading_signer"
+
+
+@dataclass
+class Chain:
+    """A web3 connection plus the local keys this process signs with.
+
+    Attributes:
+        w3: the web3 instance.
+        funder: a node-unlocked account holding ether, used to fund new accounts.
+        in_process: True for the eth-tester/py-evm backend.
+        seed: the string new keys are derived from (deterministic accounts per seed).
+    """
+
+    w3: Web3
+    funder: str
+    in_process: bool
+    seed: str = "energy-trading"
+    accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    decoder: RevertDecoder = field(default_factory=lambda: RevertDecoder([]))
+
+    def new_account(self, label: str, fund_wei: int = DEFAULT_FUNDING_WEI) -> str:
+        """Derive the key for `label` from the seed, fund it with ether, and return its address.
+
+        The same label on the same seed always gives the same address.
+        """
+        key = keccak(text=f"{self.seed}:{label}")
+        account: LocalAccount = Account.from_key(key)
+        if account.address not in self.accounts:
+            self.accounts[account.address] = account
+            self.labels[account.address] = label
+            self._refresh_signer()
+            if fund_wei:
+                tx = self.w3.eth.send_transaction(
+                    {"from": self.funder, "to": account.address, "value": fund_wei}
+                )
+                self.w3.eth.wait_for_transaction_receipt(tx)
+        return account.address
+
+    def key_of(self, address: str) -> LocalAccount:
+        """The local signing key of an address this process created."""
+        return self.accounts[Web3.to_checksum_address(address)]
+
+    def label_of(self, address: str) -> str:
+        """The label an address was created with, or the address itself."""
+        return self.labels.get(Web3.to_checksum_address(address), address)
+
+    def transact(self, fn: ContractFunction | ContractConstructor, sender: str, value: int = 0) -> TxReceipt:
+        """Send `fn` from `sender`, wait for the receipt, and return it.
+
+        Raises `ChainRevert` naming the contract's custom error when the call reverts.
+        """
+        action = f"{getattr(fn, 'fn_name', 'constructor')} from {self.label_of(sender)}"
+        try:
+            tx_hash = fn.transact({"from": sender, "value": value})
+        except (ContractCustomError, ContractPanicError, ContractLogicError) as exc:
+            raise self.decoder.decode(exc.data, action) from None
+        except TransactionFailed as exc:
+            raise self.decoder.decode(_tester_revert_data(exc), action) from None
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise ChainRevert("Revert", {"tx": tx_hash.hex()}, action)
+        return receipt
+
+    def call(self, fn: ContractFunction, sender: str | None = None) -> Any:
+        """Call a view function; reverts become `ChainRevert`."""
+        try:
+            return fn.call({"from": sender} if sender else {})
+        except (ContractCustomError, ContractPanicError, ContractLogicError) as exc:
+            raise self.decoder.decode(exc.data, fn.fn_name) from None
+
+    def _refresh_signer(self) -> None:
+        if _SIGNER_LAYER in self.w3.middleware_onion:
+            self.w3.middleware_onion.remove(_SIGNER_LAYER)
+        signer = SignAndSendRawMiddlewareBuilder.build(list(self.accounts.values()))
+        self.w3.middleware_onion.inject(signer, name=_SIGNER_LAYER, layer=0)
+
+
+def _tester_revert_data(exc: Exception) -> bytes:
+    """eth-tester reports a reverted raw transaction as the text "execution reverted: b'...'"."""
+    text = str(exc.args[0]) if exc.args else ""
+    _, _, literal = text.partition("execution reverted: ")
+    try:
+        data = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return b""
+    return data if isinstance(data, bytes) else b""
+
+
+def connect(rpc_url: str | None = None, seed: str = "energy-trading") -> Chain:
+    """Connect to `rpc_url` (http(s)://, ws(s):// or an IPC path), or start an in-process EVM.
+
+    The in-process chain is web3's EthereumTesterProvider over py-evm: no node, no
+    network, a fresh chain on every call.
+    """
+    if rpc_url is None:
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+
+        backend = PyEVMBackend(
+            genesis_parameters=PyEVMBackend.generate_genesis_params({"gas_limit": 60_000_000})
+        )
+        w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+        in_process = True
+    elif rpc_url.startswith(("http://", "https://")):
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+        in_process = False
+    elif rpc_url.startswith(("ws://", "wss://")):
+        from web3 import LegacyWebSocketProvider
+
+        w3 = Web3(LegacyWebSocketProvider(rpc_url))
+        in_process = False
+    else:
+        w3 = Web3(Web3.IPCProvider(rpc_url))
+        in_process = False
+    if not w3.is_connected():
+        raise ConnectionError(
+            f"no Ethereum node answers at {rpc_url}: start one (e.g. `anvil`) or drop --rpc"
+        )
+    unlocked = w3.eth.accounts
+    if not unlocked:
+        raise ConnectionError(f"the node at {rpc_url} has no unlocked account to fund participants from")
+    return Chain(w3=w3, funder=unlocked[0], in_process=in_process, seed=seed)

@@ -1,0 +1,44 @@
+"""`energy-trading console`: an interactive Python console bound to a fresh deployment."""
+
+from __future__ import annotations
+
+import code
+from typing import Any
+
+from energy_trading.deploy import Deployment
+from energy_trading.registry import RegistryClient, Role, Source, Status
+
+__all__ = ["console_namespace", "open_console"]
+
+BANNER = """energy-trading console ({where})
+Names: w3, chain, d (Deployment), {contracts}, operator, auditor,
+       accounts (dict label -> address: alice, bob, carol, dave are funded),
+       reg (RegistryClient), Role, Source, Status.
+Example: reg.register("eve", Role.CONSUMER); reg.approve(accounts["alice"])
+"""
+
+
+def console_namespace(d: Deployment) -> dict[str, Any]:
+    """The names the console binds: contracts, role holders and four funded accounts."""
+    chain = d.chain
+    people = {label: chain.new_account(label) for label in ("alice", "bob", "carol", "dave")}
+    ns: dict[str, Any] = {
+        "w3": chain.w3,
+        "chain": chain,
+        "d": d,
+        "operator": d.operator,
+        "auditor": d.auditor,
+        "accounts": people,
+        "reg": RegistryClient(d),
+        "Role": Role,
+        "Source": Source,
+        "Status": Status,
+    }
+    ns.update(d.contracts())
+    return ns
+
+
+def open_console(d: Deployment, where: str) -> None:
+    """Start the interactive console (blocks until the user exits)."""
+    ns = console_namespace(d)
+    code.interact(banner=BANNER.format(where=where, contracts=", ".join(d.contracts())), local=ns, exitmsg="")

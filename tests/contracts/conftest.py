@@ -1,0 +1,73 @@
+"""Fixtures for the brownie contract suite (runs on anvil through `brownie test tests/contracts`)."""
+
+import brownie
+import pytest
+from brownie import ParticipantRegistry, accounts
+from web3 import Web3
+
+GENERATOR, CONSUMER, PROSUMER = 1, 2, 3
+SOURCE_NONE, SOLAR, WIND, BIOMASS, HYDRO, FOSSIL = range(6)
+PENDING, APPROVED, REJECTED, SUSPENDED, EXIT_REQUESTED, EXITED = 1, 2, 3, 4, 5, 6
+ZONE_A = Web3.to_bytes(text="zone-A").ljust(32, b"\0")
+ATTESTATION = Web3.keccak(text="identity attestation of a participant")
+
+
+@pytest.fixture(autouse=True)
+def isolate(fn_isolation):
+    """Every test starts from the same chain state."""
+
+
+@pytest.fixture(scope="module")
+def admin():
+    return accounts[0]
+
+
+@pytest.fixture(scope="module")
+def auditor():
+    return accounts[1]
+
+
+@pytest.fixture(scope="module")
+def market():
+    """Stands in for a market contract: holds MARKET_ROLE to open and close obligations."""
+    return accounts[2]
+
+
+@pytest.fixture(scope="module")
+def stranger():
+    return accounts[9]
+
+
+@pytest.fixture(scope="module")
+def registry(admin, auditor, market):
+    reg = ParticipantRegistry.deploy(admin, auditor, {"from": admin})
+    reg.grantRole(reg.MARKET_ROLE(), market, {"from": admin})
+    return reg
+
+
+def new_meter():
+    """A fresh meter account: a local key, never funded (meters need no gas)."""
+    return accounts.add()
+
+
+def register(registry, who, role=GENERATOR, source=SOLAR, meters=None):
+    meters = meters if meters is not None else [new_meter()]
+    return registry.register(role, source, ZONE_A, ATTESTATION, meters, {"from": who})
+
+
+def approved(registry, auditor, who, role=GENERATOR, source=SOLAR):
+    register(registry, who, role, source)
+    registry.approve(who, {"from": auditor})
+    return who
+
+
+def reverts_with(error, *args):
+    """Expect a revert with the custom error `error`, as brownie decodes it ("Name: arg, arg")."""
+    if not args:
+        return brownie.reverts(revert_pattern=rf"{error}(: .*)?")
+    return brownie.reverts(f"{error}: " + ", ".join(str(a).lower() for a in args))
+
+
+def plain(record):
+    """A struct returned by brownie as plain Python values (ints, hex strings), for comparisons."""
+    return tuple(int(v) if isinstance(v, int) else str(v) for v in record)

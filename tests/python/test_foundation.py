@@ -1,0 +1,138 @@
+"""The Python deployment path, the compiler settings and revert decoding."""
+
+import subprocess
+
+import pytest
+import yaml
+from web3 import Web3
+
+from energy_trading.chain import connect
+from energy_trading.cli import main as cli_main
+from energy_trading.compiler import compile_contracts
+from energy_trading.errors import ChainRevert, RevertDecoder
+from energy_trading.project import REPO_ROOT, compiler_settings, solc_wrapper_path
+from energy_trading.registry import RegistryClient, Role, Source, Status, zone_id
+
+
+def test_compiler_settings_come_from_brownie_config():
+    config = yaml.safe_load((REPO_ROOT / "brownie-config.yaml").read_text())["compiler"]
+    s = compiler_settings()
+    assert s.solc_version == str(config["solc"]["version"])
+    assert s.optimizer_runs == config["solc"]["optimizer"]["runs"]
+    assert s.evm_version == config["evm_version"]
+
+
+def test_solc_wrapper_reports_the_pinned_npm_solc_version():
+    out = subprocess.run(
+        [solc_wrapper_path(), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith(f"Version: {compiler_settings().solc_version}+commit.")
+
+
+def test_compiled_bytecode_is_what_is_deployed(deployment, artifacts):
+    code = deployment.chain.w3.eth.get_code(deployment.registry.address)
+    assert len(code) > 1000
+    # the runtime code is a suffix-free part of the creation code
+    assert code.hex().removeprefix("0x")[:200] in artifacts["ParticipantRegistry"].bytecode
+
+
+def test_deploy_grants_the_auditor_role_to_the_auditor_only(deployment):
+    reg = deployment.registry
+    role = reg.functions.AUDITOR_ROLE().call()
+    assert reg.functions.hasRole(role, deployment.auditor).call()
+    assert not reg.functions.hasRole(role, deployment.operator).call()
+    assert reg.functions.hasRole(b"\0" * 32, deployment.operator).call()
+
+
+def test_same_seed_gives_same_accounts_and_different_seed_does_not():
+    a, b, c = connect(seed="s1"), connect(seed="s1"), connect(seed="s2")
+    assert a.new_account("alice") == b.new_account("alice") != c.new_account("alice")
+
+
+def test_registration_round_trip_through_the_client(deployment):
+    reg = RegistryClient(deployment)
+    p = reg.register("solar", Role.GENERATOR, Source.SOLAR, zone="north", meters=2)
+    assert reg.status(p.address) is Status.PENDING
+    assert deployment.registry.functions.metersOf(p.address).call() == list(p.meters)
+    reg.approve(p.address)
+    assert reg.status(p.address) is Status.APPROVED
+    assert deployment.registry.functions.isRenewableGenerator(p.address).call()
+
+
+def test_refusals_raise_chain_revert_naming_the_error_and_state_stays(deployment):
+    reg = RegistryClient(deployment)
+    p = reg.register("home", Role.CONSUMER)
+    with pytest.raises(ChainRevert) as refusal:
+        deployment.chain.transact(deployment.registry.functions.approve(p.address), p.address)
+    assert refusal.value.error == "AccessControlUnauthorizedAccount"
+    assert refusal.value.args_by_name["account"].lower() == p.address.lower()
+    assert reg.status(p.address) is Status.PENDING
+    with pytest.raises(ChainRevert, match=r"AlreadyRegistered\(account=.*status=1\)"):
+        deployment.chain.transact(
+            deployment.registry.functions.register(2, 0, zone_id("z"), b"\1" * 32, [p.address]), p.address
+        )
+
+
+def test_decoder_handles_error_strings_panics_and_unknown_selectors():
+    decoder = RevertDecoder([])
+    error_string = (
+        Web3.keccak(text="Error(string)")[:4]
+        + bytes(31)
+        + b"\x20"
+        + bytes(31)
+        + b"\x02"
+        + b"no".ljust(32, b"\0")
+    )
+    assert decoder.decode(error_string).args_by_name == {"message": "no"}
+    panic = Web3.keccak(text="Panic(uint256)")[:4] + (0x11).to_bytes(32, "big")
+    assert decoder.decode(panic).error == "Panic"
+    assert decoder.decode(b"\xde\xad\xbe\xef").error == "UnknownError"
+    assert decoder.decode(b"").error == "Revert"
+
+
+def test_zone_names_must_fit_a_bytes32():
+    assert zone_id("north") == b"north".ljust(32, b"\0")
+    with pytest.raises(ValueError, match=r"1\.\.32 bytes"):
+        zone_id("x" * 33)
+    with pytest.raises(ValueError, match=r"1\.\.32 bytes"):
+        zone_id("")
+
+
+def test_unreachable_rpc_is_a_clear_error():
+    with pytest.raises(ConnectionError, match="no Ethereum node answers"):
+        connect("http://127.0.0.1:9")
+
+
+def test_cli_deploy_prints_addresses(capsys):
+    assert cli_main(["deploy"]) == 0
+    out = capsys.readouterr().out
+    assert '"registry": "0x' in out
+
+
+def test_cli_reports_a_missing_node_with_exit_code_2(capsys):
+    assert cli_main(["deploy", "--rpc", "http://127.0.0.1:9"]) == 2
+    assert "no Ethereum node answers" in capsys.readouterr().err
+
+
+def test_compile_lists_every_contract_of_the_repo():
+    names = set(compile_contracts())
+    sources = {p.stem for p in (REPO_ROOT / "contracts").rglob("*.sol")}
+    assert sources - {"Units", "MeterAuthenticated"} <= names
+
+
+def test_rpc_path_deploys_to_anvil_and_decodes_its_refusals(anvil_url, artifacts):
+    from energy_trading import deploy
+
+    chain = connect(anvil_url, seed="rpc-test")
+    assert not chain.in_process
+    d = deploy(chain, artifacts)
+    reg = RegistryClient(d)
+    p = reg.register("wind", Role.GENERATOR, Source.WIND)
+    reg.approve(p.address)
+    assert reg.status(p.address) is Status.APPROVED
+    with pytest.raises(ChainRevert) as refusal:
+        reg.approve(p.address)
+    assert refusal.value.error == "WrongStatus"
+    assert reg.status(p.address) is Status.APPROVED

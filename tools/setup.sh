@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install whatever is missing for this repository, offline-safe: Python packages from PyPI
+# (pinned in requirements.lock), npm packages (pinned in package-lock.json), and the solc
+# wrapper linked where brownie and py-solc-x look for compilers. Idempotent: when nothing
+# changed it only checks two hashes and a symlink (well under a second).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
+  echo "setup: Python 3.11 is required (brownie 1.22 and py-evm pins); found $("$PYTHON" --version)" >&2
+  exit 1
+}
+command -v npm >/dev/null || { echo "setup: npm (Node.js 18+) is required for solcjs and anvil" >&2; exit 1; }
+
+stamp() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Python environment
+py_stamp=$(stamp requirements.lock pyproject.toml)
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$py_stamp" ]; then
+  echo "setup: installing the Python environment (.venv) from requirements.lock ..."
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock 2> >(grep -v "is ignored" >&2)
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
+  echo "$py_stamp" > .venv/.setup-stamp
+fi
+
+# npm toolchain: solcjs, anvil, OpenZeppelin
+npm_stamp=$(stamp package-lock.json)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$npm_stamp" ]; then
+  echo "setup: installing solc (solcjs), anvil and OpenZeppelin from package-lock.json ..."
+  npm ci --no-audit --no-fund --loglevel=error 2> >(grep -v "nodedir" >&2)
+  echo "$npm_stamp" > node_modules/.setup-stamp
+fi
+
+# The solc wrapper where py-solc-x and brownie look (~/.solcx/solc-v<version>).
+solc_version=$(sed -n 's/^ *version: *\([0-9.]*\).*/\1/p' brownie-config.yaml | head -1)
+solcx_dir=${SOLCX_BINARY_PATH:-$HOME/.solcx}
+mkdir -p "$solcx_dir"
+target="$solcx_dir/solc-v$solc_version"
+if [ "$(readlink "$target" 2>/dev/null)" != "$ROOT/tools/solc.js" ]; then
+  ln -sfn "$ROOT/tools/solc.js" "$target"
+  echo "setup: linked $target -> tools/solc.js"
+fi
