@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Provider reputation C_j(T), RC_j(T) (seed 003 eq 1-2, SPEC §2)
+/// @notice Per provider and period the market records each trade that took effect and, at settlement, its
+///         completion ratio v = min(delivered / agreed, 1). Once a period's signing window is over and all of
+///         the provider's trades in it are settled, the period is folded into the comprehensive reputation:
+///         `C_j(T) = mean(v)`, `RC_j(T) = alpha*C_j(T) + (1-alpha)*RC_j(T-1)`, `RC_j(0) = 0`, in WAD.
+///         Periods in which the provider had no trade leave RC unchanged. Folding is permissionless.
+interface IProviderReputation {
+    /// @notice The trades of one provider in one period.
+    struct PeriodRecord {
+        uint32 open; // trades in effect, not yet settled
+        uint32 trades; // k_jT: settled trades
+        uint64 signEnd; // after this no new trade of the period can take effect
+        uint128 sumV; // sum of v over settled trades, WAD
+    }
+
+    event TradeOpened(address indexed provider, uint256 indexed periodId, uint256 open);
+    event TradeRecorded(address indexed provider, uint256 indexed periodId, uint256 deliveredWh, uint256 agreedWh, uint256 vWad);
+    event ReputationFolded(
+        address indexed provider, uint256 indexed periodId, uint256 trades, uint256 currentWad, uint256 reputationWad
+    );
+
+    error AlphaOutOfRange(uint256 alphaWad);
+    error NoOpenTrade(address provider, uint256 periodId);
+    error ZeroAgreedEnergy(address provider, uint256 periodId);
+
+    /// @notice alpha of eq 2 (WAD, 0..1e18).
+    /// @return alpha
+    function alpha() external view returns (uint256);
+
+    /// @notice The provider's comprehensive reputation RC_j after its last folded period (WAD).
+    /// @param provider the provider
+    /// @return RC_j
+    function reputationOf(address provider) external view returns (uint256);
+
+    /// @notice The provider's record for one period.
+    /// @param provider the provider
+    /// @param periodId the period
+    /// @return the record
+    function periodRecord(address provider, uint256 periodId) external view returns (PeriodRecord memory);
+
+    /// @notice Periods with trades of `provider` not folded yet (unordered).
+    /// @param provider the provider
+    /// @return the period ids
+    function pendingPeriods(address provider) external view returns (uint64[] memory);
+
+    /// @notice Recorder (the order book): a trade of `provider` in `periodId` took effect.
+    /// @param provider the seller
+    /// @param periodId the period
+    /// @param signEnd the period's signing deadline
+    function recordActivation(address provider, uint256 periodId, uint64 signEnd) external;
+
+    /// @notice Recorder (the order book): a trade of `provider` in `periodId` was settled.
+    /// @param provider the seller
+    /// @param periodId the period
+    /// @param deliveredWh the seller-side reading rho (Wh)
+    /// @param agreedWh the contracted energy R (Wh)
+    function recordSettlement(address provider, uint256 periodId, uint256 deliveredWh, uint256 agreedWh) external;
+
+    /// @notice Anyone: fold every finished period of `provider`, oldest first, into RC (eq 1-2). Stops at the
+    ///         oldest pending period that is not finished (signing still open or trades unsettled). The loop is
+    ///         bounded by the provider's own pending periods, never by the number of participants.
+    /// @param provider the provider
+    /// @return reputationWad RC_j after folding
+    function fold(address provider) external returns (uint256 reputationWad);
+}
