@@ -1,0 +1,484 @@
+"""Raft (Ongaro & Ousterhout 2014) and weighted Raft (seed 001 §4.1) on the shared network.
+
+Both share one actor, `RaftNode` (follower / candidate / leader), and differ in two rules:
+
+=================  ======================================  =====================================
+rule               Raft                                    weighted Raft (seed 001)
+=================  ======================================  =====================================
+election timeout   U[min, max] ms, redrawn at every reset  ``100 + 5 * n_i`` ms, n_i = weight rank
+                                                           (eq 7; 1 = heaviest, ties by lower id)
+election quorum    votes of more than half of the servers  weights of voters (self included) over
+                                                           half of the total weight (§4.1.1 (2))
+commit quorum      acks of more than half of the servers   acknowledging weights over half of the
+                                                           total weight (§4.1.1 consensus (3))
+=================  ======================================  =====================================
+
+Weights change between rounds: from `WeightedRaftParams.weights_by_round` (a chain run),
+else the synthetic seed 001 market of `consensus_emulator.weights`; the consensus
+participation weight W_g (eq 19) goes to the "valid repliers" of each committed round:
+the followers whose acks arrived up to and including the one that completed the quorum
+(§4.2.3), ordered by arrival.
+
+Replication of one block (phases of `metrics`): prepare = the leader packs, hashes and
+signs the block; consensus = AppendEntries to every follower, each of which verifies
+the transactions and persists the entry before acknowledging ("copies it locally after
+confirming that it is correct", seed 001 §4.1.1), until the commit quorum; formal = the
+leader applies and stores the block (followers learn the commit index with the next
+AppendEntries, as in Raft). Messages per block: (n-1) AppendEntries + (n-1) acks =
+2(n-1); an uncontested election costs (n-1) RequestVote + (n-1) replies; heartbeats
+are control traffic.
+
+A leader that cannot gather the commit quorum within `commit_timeout_ms` records the
+round as failed (TPS 0), puts the block back in the pool and tries again; a run with
+no progress for `stall_ms` stops (e.g. too many crashed nodes to form any quorum).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from consensus_emulator.config import (
+    RAFT_PAPER,
+    RAFT_PAPER_COSTS,
+    CostConfig,
+    NetworkConfig,
+    RaftParams,
+    SimConfig,
+    WeightedRaftParams,
+)
+from consensus_emulator.metrics import ElectionRecord, RunResult
+from consensus_emulator.network import CONTROL, Message
+from consensus_emulator.sim import Node, Sim, Timer
+from consensus_emulator.weights import Seed001Market, timeout_ranks
+
+__all__ = ["RaftCluster", "leader_failover_trial", "run_raft", "weighted_quorum"]
+
+FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
+
+
+def weighted_quorum(weights: np.ndarray, agreeing: set[int] | list[int], threshold: float = 0.5) -> bool:
+    """Seed 001 §4.1.1: the agreeing nodes' weights exceed `threshold` of the total (strictly)."""
+    total = float(np.sum(weights))
+    got = float(np.sum(weights[list(agreeing)])) if agreeing else 0.0
+    return got > threshold * total + 1e-12 * max(total, 1.0)
+
+
+class RaftNode(Node):
+    """One Raft server."""
+
+    def __init__(self, cluster: RaftCluster, node_id: int, fault: str | None) -> None:
+        super().__init__(cluster.sim, node_id, fault)
+        self.cluster = cluster
+        self.state = FOLLOWER
+        self.term = 0
+        self.voted_for: int | None = None
+        self.votes: set[int] = set()
+        self.last_log_term = 0
+        self.last_log_index = 0
+        self.leader_id: int | None = None
+        # leader's replication state
+        self.repl_index = 0
+        self.acks: set[int] = set()
+        self.ack_order: list[int] = []
+        self.commit_event = None
+        self.inflight = None
+
+    # ------------------------------------------------------------ timers
+    def arm_election_timer(self) -> None:
+        self.set_timer("election", self.cluster.timeout_for(self.id))
+
+    def handle(self, msg):
+        if isinstance(msg, Timer):
+            if msg.name == "election" and self.state != LEADER:
+                return self.start_election()
+            if msg.name == "heartbeat" and self.state == LEADER:
+                return self.send_heartbeats()
+            return None
+        term = msg.payload[0]
+        if term > self.term:
+            self.step_down(term)
+        kind = msg.kind
+        if kind == "request_vote":
+            return self.on_request_vote(msg)
+        if kind == "vote":
+            self.on_vote(msg)
+            return None
+        if kind in ("append", "heartbeat"):
+            return self.on_append(msg)
+        if kind == "ack":
+            self.on_ack(msg)
+        return None
+
+    def receive_cost(self, msg: Message) -> float:
+        c = self.costs
+        if msg.kind == "append":
+            count = msg.payload[2]
+            return (
+                c.recv_ms
+                + c.verify_sig_ms
+                + c.hash_cost(msg.size)
+                + count * c.tx_verify_ms
+                + c.store_cost(msg.size)
+                + c.persist_ms
+            )
+        if msg.kind == "request_vote":
+            return c.recv_ms + (c.persist_ms if self._vote_changes_state(msg) else 0.0)
+        return c.recv_ms
+
+    def _vote_changes_state(self, msg: Message) -> bool:
+        """A RequestVote that raises the term or earns the vote must hit stable storage first."""
+        term, cand, llt, lli = msg.payload
+        if term > self.term:
+            return True
+        up_to_date = (llt, lli) >= (self.last_log_term, self.last_log_index)
+        return term == self.term and self.voted_for in (None, cand) and up_to_date
+
+    # ------------------------------------------------------------ elections
+    def step_down(self, term: int) -> None:
+        was_leader = self.state == LEADER
+        self.term = term
+        self.state = FOLLOWER
+        self.voted_for = None
+        self.cancel_timer("heartbeat")
+        if was_leader:
+            self.arm_election_timer()
+
+    def start_election(self):
+        self.state = CANDIDATE
+        self.term += 1
+        self.voted_for = self.id
+        self.votes = {self.id}
+        self.arm_election_timer()
+        if self.cluster.quorum(self.votes):
+            self.become_leader()
+            return None
+        # the candidate persists its own vote while the RequestVotes are in flight
+        payload = (self.term, self.id, self.last_log_term, self.last_log_index)
+        return self.multicast(self.cluster.peers(self.id), "request_vote", self.costs.vote_bytes, payload)
+
+    def on_request_vote(self, msg: Message):
+        term, cand, llt, lli = msg.payload
+        up_to_date = (llt, lli) >= (self.last_log_term, self.last_log_index)
+        grant = term == self.term and self.voted_for in (None, cand) and up_to_date and not self.malicious
+        if grant:
+            self.voted_for = cand
+            self.arm_election_timer()
+        return self.send(msg.src, "vote", self.costs.vote_bytes, (self.term, grant))
+
+    def on_vote(self, msg: Message) -> None:
+        term, granted = msg.payload
+        if self.state != CANDIDATE or term != self.term or not granted:
+            return
+        self.votes.add(msg.src)
+        if self.cluster.quorum(self.votes):
+            self.become_leader()
+
+    def become_leader(self) -> None:
+        self.state = LEADER
+        self.leader_id = self.id
+        self.cancel_timer("election")
+        self.cluster.leader_elected(self)
+        self.set_timer("heartbeat", 0.0)
+        if self.cluster.replicate:
+            self.env.process(self.lead())
+
+    def send_heartbeats(self):
+        self.set_timer("heartbeat", self.cluster.heartbeat_ms)
+        payload = (self.term, self.id, 0)
+        return self.multicast(
+            self.cluster.peers(self.id), "heartbeat", self.costs.vote_bytes, payload, CONTROL
+        )
+
+    # ------------------------------------------------------------ replication
+    def on_append(self, msg: Message):
+        term = msg.payload[0]
+        if term < self.term:
+            return None
+        if self.state != FOLLOWER:
+            self.state = FOLLOWER
+            self.cancel_timer("heartbeat")
+        self.leader_id = msg.src
+        self.arm_election_timer()
+        if msg.kind == "heartbeat":
+            return None
+        _, index, _count = msg.payload
+        self.last_log_term, self.last_log_index = term, index
+        return self.send(msg.src, "ack", self.costs.vote_bytes, (self.term, index, not self.malicious))
+
+    def on_ack(self, msg: Message) -> None:
+        term, index, success = msg.payload
+        if self.state != LEADER or term != self.term or index != self.repl_index or not success:
+            return
+        self.acks.add(msg.src)
+        self.ack_order.append(msg.src)
+        if (
+            self.commit_event is not None
+            and not self.commit_event.triggered
+            and self.cluster.quorum(self.acks)
+        ):
+            self.commit_event.succeed(list(self.ack_order))
+
+    def lead(self):
+        """Replicate blocks while leader (one block per round)."""
+        sim, c, cluster, env = self.sim, self.costs, self.cluster, self.env
+        term = self.term
+        while self.state == LEADER and self.term == term and not self.crashed and not sim.rounds_done():
+            if sim.pool.pending() == 0:
+                yield sim.pool.when_nonempty()
+            record = sim.open_round(self.id)
+            batch = sim.pool.take(sim.cfg.workload.block_tx)
+            self.inflight = batch
+            size = c.block_bytes(batch.count, batch.nbytes)
+            yield from self.work(batch.count * c.tx_pack_ms + c.hash_cost(size) + c.sign_ms)
+            if self.crashed or self.state != LEADER:
+                return
+            record.t_prepared = env.now
+            self.repl_index = self.last_log_index + 1
+            self.last_log_term, self.last_log_index = self.term, self.repl_index
+            self.acks = {self.id}
+            self.ack_order = []
+            self.commit_event = env.event()
+            if cluster.quorum(self.acks):
+                self.commit_event.succeed([])
+            order = cluster.send_order(self.id)
+            yield from self.multicast(order, "append", size, (self.term, self.repl_index, batch.count))
+            if not self.commit_event.triggered:
+                yield self.commit_event | env.timeout(cluster.commit_timeout_ms)
+            if self.crashed:
+                return
+            if not self.commit_event.triggered:
+                record.t_decided = record.t_final = env.now
+                record.note = "no commit quorum"
+                sim.pool.requeue(batch)
+                self.inflight = None
+                cluster.round_finished(committed=False)
+                continue
+            record.t_decided = env.now
+            valid = self.commit_event.value
+            yield from self.work(c.store_cost(size))
+            self.inflight = None
+            sim.commit(record, batch, env.now)
+            cluster.round_finished(committed=True, valid_repliers=valid)
+            if cluster.elect_every_round:
+                return
+
+
+class RaftCluster:
+    """The servers of one Raft / weighted-Raft run and the rules that differ between them.
+
+    Args:
+        cfg: protocol "raft" or "weighted-raft".
+        replicate: leaders replicate blocks (False for pure election experiments).
+        log_lengths: initial last-log index per node (Raft §9.3 gives servers different
+            log lengths so that some candidates are ineligible).
+    """
+
+    def __init__(
+        self, cfg: SimConfig, *, replicate: bool = True, log_lengths: list[int] | None = None
+    ) -> None:
+        self.weighted = cfg.protocol == "weighted-raft"
+        self.params: RaftParams | WeightedRaftParams = cfg.params
+        self.sim = Sim(cfg)
+        self.env = self.sim.env
+        self.n = cfg.n_nodes
+        self.replicate = replicate
+        p = self.params
+        self.heartbeat_ms = p.heartbeat if isinstance(p, RaftParams) else p.heartbeat_ms
+        self.elect_every_round = p.elect_every_round
+        longest_timeout = (
+            p.timeout_max_ms if isinstance(p, RaftParams) else p.base_timeout_ms + p.step_ms * self.n
+        )
+        self.commit_timeout_ms = max(1000.0, 4 * longest_timeout)
+        self.stall_ms = 20 * longest_timeout + 1000.0
+        self.market: Seed001Market | None = None
+        self.round = 0
+        if self.weighted:
+            p = self.params
+            if not p.weights and not p.weights_by_round:
+                self.market = Seed001Market(self.n, self.sim.rng, gamma=p.participation_gamma)
+            self.w_g = np.zeros(self.n)
+        self.weights = np.ones(self.n)
+        self.ranks = np.arange(1, self.n + 1)
+        self._next_weights()
+        faults = self.sim.faults
+        self.nodes = [RaftNode(self, i, faults.get(i)) for i in range(self.n)]
+        if log_lengths is not None:
+            for node, length in zip(self.nodes, log_lengths, strict=True):
+                node.last_log_term, node.last_log_index = 1, int(length)
+        self.leader: int | None = None
+        self.election_started = 0.0
+        self.last_progress = 0.0
+        self.leader_history: list[int] = []
+        self.sim.schedule_leader_crashes(self.nodes, lambda: self.leader)
+        self._start()
+
+    # ------------------------------------------------------------ rules
+    def timeout_for(self, node: int) -> float:
+        """Election timeout (ms): U[min, max] for Raft, 100 + 5 * rank for seed 001 eq 7."""
+        p = self.params
+        if self.weighted:
+            return p.base_timeout_ms + p.step_ms * float(self.ranks[node])
+        return float(self.sim.rng.uniform(p.timeout_min_ms, p.timeout_max_ms))
+
+    def quorum(self, agreeing: set[int]) -> bool:
+        """Election / commit quorum: count majority (Raft) or weight majority (seed 001)."""
+        if self.weighted:
+            return weighted_quorum(self.weights, agreeing, self.params.threshold)
+        return len(agreeing) > self.params.threshold * self.n
+
+    def peers(self, node: int) -> list[int]:
+        return [i for i in range(self.n) if i != node]
+
+    def send_order(self, leader: int) -> list[int]:
+        """Followers in the order the leader serialises AppendEntries to them (by id)."""
+        return self.peers(leader)
+
+    # ------------------------------------------------------------ weights
+    def _next_weights(self) -> None:
+        self.round += 1
+        if not self.weighted:
+            return
+        p = self.params
+        if self.market is not None:
+            self.weights = self.market.step()
+        else:
+            rows = p.weights_by_round or (p.weights,)
+            base = np.asarray(rows[min(self.round, len(rows)) - 1], dtype=float)
+            self.weights = base + p.participation_gamma * self.w_g
+        self.ranks = timeout_ranks(self.weights)
+
+    def round_finished(self, committed: bool, valid_repliers: list[int] | None = None) -> None:
+        self.last_progress = self.env.now
+        if committed and self.weighted and valid_repliers is not None:
+            if self.market is not None:
+                self.market.participate(valid_repliers)
+            else:
+                k = max(self.round, 1)
+                for node in valid_repliers:  # eq 19
+                    self.w_g[node] = min(100.0, self.w_g[node] + (k + 1) / k)
+        self._next_weights()
+        if self.sim.rounds_done():
+            self.sim.finish()
+        elif self.elect_every_round:
+            self.reset_election()
+
+    # ------------------------------------------------------------ elections
+    def _start(self) -> None:
+        p = self.params
+        if p.initial_leader is not None:
+            for node in self.nodes:
+                node.term = 1
+            leader = self.nodes[p.initial_leader]
+            leader.state = LEADER
+            self.leader = leader.id
+            for node in self.nodes:
+                if node.id != leader.id:
+                    node.leader_id = leader.id
+                    node.arm_election_timer()
+            leader.set_timer("heartbeat", 0.0)
+            if self.replicate:
+                self.env.process(leader.lead())
+        else:
+            self.reset_election()
+        self.env.process(self._watchdog())
+
+    def reset_election(self) -> None:
+        """All live servers become followers with fresh timers (a new election starts now)."""
+        self.election_started = self.env.now
+        self.leader = None
+        for node in self.nodes:
+            if node.crashed:
+                continue
+            node.state = FOLLOWER
+            node.voted_for = None
+            node.cancel_timer("heartbeat")
+            node.arm_election_timer()
+
+    def leader_elected(self, node: RaftNode) -> None:
+        old = self.leader
+        start = self.election_started
+        if old is not None and old != node.id and self.nodes[old].crashed_at is not None:
+            start = self.nodes[old].crashed_at
+            if self.nodes[old].inflight is not None:
+                self.sim.pool.requeue(self.nodes[old].inflight)
+                self.nodes[old].inflight = None
+        self.sim.elections.append(ElectionRecord(start, self.env.now, node.id, f"term {node.term}"))
+        self.leader = node.id
+        self.leader_history.append(node.id)
+        self.last_progress = self.env.now
+
+    def _watchdog(self):
+        while True:
+            yield self.env.timeout(self.stall_ms / 4)
+            if self.env.now - self.last_progress > self.stall_ms:
+                self.sim.finish()
+                return
+
+    def run(self) -> RunResult:
+        result = self.sim.run(self.sim.cfg.protocol)
+        result.extra["leader_history"] = self.leader_history
+        if self.weighted:
+            result.extra["final_weights"] = [round(float(w), 4) for w in self.weights]
+        return result
+
+
+def run_raft(cfg: SimConfig) -> RunResult:
+    """Run Raft or weighted Raft (by `cfg.protocol`)."""
+    return RaftCluster(cfg).run()
+
+
+def leader_failover_trial(
+    timeout_min_ms: float,
+    timeout_max_ms: float,
+    *,
+    seed: int,
+    network: NetworkConfig = RAFT_PAPER,
+    costs: CostConfig = RAFT_PAPER_COSTS,
+    n: int = 5,
+    cap_ms: float = 10_000.0,
+) -> float:
+    """Time (ms) to detect a crashed leader and elect a new one (Raft paper §9.3, Fig 16).
+
+    Setup of the Raft paper: five servers, broadcast time about 15 ms, heartbeats every
+    half minimum election timeout, servers with different log lengths (so some
+    candidates cannot win), the leader crashed uniformly at random within its heartbeat
+    interval. Returns `inf` when no leader emerged within `cap_ms`.
+    """
+    params = RaftParams(timeout_min_ms=timeout_min_ms, timeout_max_ms=timeout_max_ms, initial_leader=0)
+    cfg = SimConfig(
+        protocol="raft",
+        n_nodes=n,
+        params=params,
+        network=network,
+        costs=costs,
+        seed=seed,
+        max_time_ms=cap_ms * 10,
+    )
+    rng = np.random.default_rng([seed, 1])
+    lengths = [n + 5, *(n + 4 - rng.permutation(n - 1))]  # leader longest, the rest all different
+    cluster = RaftCluster(cfg, replicate=False, log_lengths=lengths)
+    env = cluster.env
+    hb = params.heartbeat
+    crash_at = 3 * hb + float(rng.uniform(0, hb))
+    outcome: dict[str, float] = {}
+
+    def crash_and_watch():
+        yield env.timeout(crash_at)
+        cluster.nodes[0].crash()
+        while True:
+            yield env.timeout(0.5)
+            if cluster.leader not in (None, 0):
+                outcome["elected"] = cluster.sim.elections[-1].t_end
+                cluster.sim.finish()
+                return
+            if env.now - crash_at > cap_ms:
+                cluster.sim.finish()
+                return
+
+    env.process(crash_and_watch())
+    cluster.sim.run("raft")
+    if "elected" not in outcome:
+        return math.inf
+    return outcome["elected"] - crash_at
