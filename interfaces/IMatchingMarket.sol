@@ -68,6 +68,8 @@ interface IMatchingMarket {
     );
     event ChunkMaterialized(uint256 indexed periodId, uint256 indexed chunkIndex, uint256 firstOrderId, uint256 count);
 
+    error UnknownPeriod(uint256 periodId);
+    error OutsideWindow(uint256 periodId, uint256 now_, uint256 from, uint256 until);
     error NotApproved(address account);
     error NotAProvider(address account);
     error NotAConsumer(address account);
@@ -137,7 +139,8 @@ interface IMatchingMarket {
         external
         returns (uint256 firstOrderId);
 
-    /// @notice Evaluate an assignment without storing it (same checks and arithmetic as `submitAssignment`).
+    /// @notice Evaluate an assignment without storing it (same checks and arithmetic as `submitAssignment`, at
+    ///         any time, so a solver can check its answer before the window opens).
     /// @param periodId the period
     /// @param pairs the pairs
     /// @return objective sum M_ij (WAD)

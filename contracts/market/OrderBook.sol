@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
+import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {IProviderReputation} from "../../interfaces/IProviderReputation.sol";
+import {ISettlementPolicy} from "../../interfaces/ISettlementPolicy.sol";
+import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
+
+/// @title OrderBook: trading periods and the life of every order (SPEC §2-3, seed 003 §3-5, seed 001 §2.2,
+///        seed 004 §2.3 weak centre and energy/capital flows)
+/// @notice Bilateral contracts are proposed by the seller and accepted by the buyer; matched orders arrive from
+///         the `MatchingMarket` (MATCHER_ROLE). Every order takes effect only after the registry's auditor approved
+///         it and the parties signed their deposits into escrow. Meters report the delivered (rho) and received
+///         (gamma) energy; after the readings window anyone settles the order through the period's settlement
+///         policy, and payees pull their tokens with `withdraw()`.
+/// @dev Invariants (checked by the stateful fuzz test):
+///  - `token.balanceOf(this) == totalEscrowed + totalWithdrawable` (no token is created or lost; escrow in =
+///    paid out + refunded + fees).
+///  - `totalEscrowed` = sum over orders with at least one signature and not settled/cancelled of the signed
+///    deposits (buyer: deposit + handling fee).
+///  - `totalWithdrawable` = sum of `withdrawable(a)` over all accounts.
+///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance); the
+///    auditor only moves `Agreed` to `Approved` or `Rejected`.
+///  - While an order is `Active` both parties hold one open obligation in the registry (so neither can exit).
+///  - Handling fee: paid by the buyer when signing, credited to `feeRecipient` at settlement, refunded if the order
+///    expires. Readings missing at the end of the readings window count as 0 Wh.
+contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice Opens trading periods (the consortium operator).
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Creates matched orders (the MatchingMarket contract).
+    bytes32 public constant MATCHER_ROLE = keccak256("MATCHER_ROLE");
+    /// @notice The registry's weak-centre role; the order book trusts the registry's role holders as auditors.
+    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
+    /// @notice EIP-712 type of a meter reading.
+    bytes32 public constant READING_TYPEHASH =
+        keccak256("MeterReading(uint256 orderId,uint8 side,uint256 energyWh,address meter,uint256 nonce)");
+
+    /// @notice The market's currency (EnergyToken).
+    IERC20 public immutable token;
+    /// @notice Where provider reputation (seed 003 eq 1-2) is recorded.
+    IProviderReputation public immutable reputation;
+    /// @notice Receives the handling fee of every settled order (the operator's account).
+    address public immutable feeRecipient;
+    /// @notice Handling fee per order, token base units, paid by the buyer at signing (seed 001 §2.2).
+    uint256 public immutable handlingFee;
+
+    /// @notice Settlement policies the operator may choose for new periods.
+    mapping(address policy => bool) public policyAllowed;
+
+    mapping(uint256 periodId => Period) private _periods;
+    uint256 private _periodCount;
+    mapping(uint256 orderId => Order) private _orders;
+    uint256 private _orderCount;
+    mapping(uint256 orderId => Amendment) private _amendments;
+    mapping(address account => uint256) private _withdrawable;
+    mapping(uint256 periodId => uint256) private _contractedWh;
+    uint256 private _totalEscrowed;
+    uint256 private _totalWithdrawable;
+
+    /// @param admin holds DEFAULT_ADMIN_ROLE (allows policies, grants roles)
+    /// @param operator holds OPERATOR_ROLE (opens periods)
+    /// @param registry_ the participant registry (approval status, meters, auditor role, obligations)
+    /// @param token_ the EnergyToken
+    /// @param reputation_ the reputation ledger (this contract needs its RECORDER_ROLE)
+    /// @param feeRecipient_ receives handling fees
+    /// @param handlingFee_ fee per order (token base units)
+    constructor(
+        address admin,
+        address operator,
+        IParticipantRegistry registry_,
+        IERC20 token_,
+        IProviderReputation reputation_,
+        address feeRecipient_,
+        uint256 handlingFee_
+    ) MeterAuthenticated(registry_, "EnergyMarket", "1") {
+        token = token_;
+        reputation = reputation_;
+        feeRecipient = feeRecipient_;
+        handlingFee = handlingFee_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(OPERATOR_ROLE, operator);
+    }
+
+    // ------------------------------------------------------------------ periods
+
+    /// @inheritdoc IEnergyMarket
+    function setPolicyAllowed(address policy, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        policyAllowed[policy] = allowed;
+        emit PolicyAllowed(policy, allowed);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function openPeriod(address policy, uint64 publishEnd, uint64 matchEnd, uint64 signEnd, uint64 readingsEnd)
+        external
+        onlyRole(OPERATOR_ROLE)
+        returns (uint256 periodId)
+    {
+        if (!policyAllowed[policy]) revert PolicyNotAllowed(policy);
+        if (
+            publishEnd <= block.timestamp || matchEnd <= publishEnd || signEnd <= matchEnd || readingsEnd <= signEnd
+        ) {
+            revert BadSchedule(block.timestamp, publishEnd, matchEnd, signEnd, readingsEnd);
+        }
+        periodId = ++_periodCount;
+        _periods[periodId] = Period(policy, uint64(block.timestamp), publishEnd, matchEnd, signEnd, readingsEnd);
+        emit PeriodOpened(periodId, policy, publishEnd, matchEnd, signEnd, readingsEnd);
+    }
+
+    // ------------------------------------------------------------------ agreeing orders
+
+    /// @inheritdoc IEnergyMarket
+    function proposeContract(uint256 periodId, address buyer, uint256 energyWh, uint256 pricePerKwh)
+        external
+        returns (uint256 orderId)
+    {
+        Period storage p = _period(periodId);
+        _requireWindow(periodId, p.opensAt, p.matchEnd);
+        _requireRole(msg.sender, true);
+        _requireRole(buyer, false);
+        if (buyer == msg.sender) revert SelfTrade(msg.sender);
+        if (energyWh == 0) revert ZeroEnergy();
+        if (pricePerKwh == 0) revert ZeroPrice();
+        orderId = _newOrder(periodId, msg.sender, buyer, 0, energyWh, pricePerKwh, 0, Origin.Bilateral);
+        _orders[orderId].status = OrderStatus.Proposed;
+        emit ContractProposed(orderId, periodId, msg.sender, buyer, energyWh, pricePerKwh);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function acceptProposal(uint256 orderId, uint256 bonus) external {
+        Order storage o = _orderIn(orderId, OrderStatus.Proposed);
+        if (msg.sender != o.buyer) revert NotBuyer(orderId, msg.sender, o.buyer);
+        _requireWindow(o.periodId, _periods[o.periodId].opensAt, _periods[o.periodId].matchEnd);
+        o.bonus = SafeCast.toUint128(bonus);
+        o.status = OrderStatus.Agreed;
+        emit ProposalAccepted(orderId, msg.sender, bonus);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function withdrawProposal(uint256 orderId) external {
+        Order storage o = _orderIn(orderId, OrderStatus.Proposed);
+        if (msg.sender != o.seller) revert NotSeller(orderId, msg.sender, o.seller);
+        o.status = OrderStatus.Cancelled;
+        emit ProposalWithdrawn(orderId, msg.sender);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function createMatchedOrder(
+        uint256 periodId,
+        address seller,
+        address buyer,
+        uint256 requestId,
+        uint256 energyWh,
+        uint256 pricePerKwh,
+        uint256 bonus
+    ) external onlyRole(MATCHER_ROLE) returns (uint256 orderId) {
+        Period storage p = _period(periodId);
+        _requireWindow(periodId, p.matchEnd, p.signEnd);
+        if (energyWh == 0) revert ZeroEnergy();
+        if (pricePerKwh == 0) revert ZeroPrice();
+        orderId = _newOrder(periodId, seller, buyer, requestId, energyWh, pricePerKwh, bonus, Origin.Matched);
+        _orders[orderId].status = OrderStatus.Agreed;
+        emit MatchedOrderCreated(orderId, periodId, seller, buyer, requestId, energyWh, pricePerKwh, bonus);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function proposeAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
+        Order storage o = _amendable(orderId);
+        if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
+        if (energyWh == 0) revert ZeroEnergy();
+        if (pricePerKwh == 0) revert ZeroPrice();
+        _amendments[orderId] =
+            Amendment(msg.sender, SafeCast.toUint128(energyWh), SafeCast.toUint128(pricePerKwh));
+        emit AmendmentProposed(orderId, msg.sender, energyWh, pricePerKwh);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function acceptAmendment(uint256 orderId) external {
+        Order storage o = _amendable(orderId);
+        Amendment memory a = _amendments[orderId];
+        if (a.proposer == address(0)) revert NoAmendment(orderId);
+        if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
+        if (msg.sender == a.proposer) revert AmendmentOwnProposal(orderId, msg.sender);
+        delete _amendments[orderId];
+        o.energyWh = a.energyWh;
+        o.pricePerKwh = a.pricePerKwh;
+        // new terms need a new audit (SPEC §1: every trade is audited before it takes effect)
+        o.status = OrderStatus.Agreed;
+        o.buyerDeposit = 0;
+        o.sellerDeposit = 0;
+        emit AmendmentAccepted(orderId, msg.sender, a.energyWh, a.pricePerKwh);
+    }
+
+    // ------------------------------------------------------------------ audit
+
+    /// @inheritdoc IEnergyMarket
+    function approveOrder(uint256 orderId) external {
+        _requireAuditor();
+        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
+        Period storage p = _periods[o.periodId];
+        _requireWindow(o.periodId, p.opensAt, p.signEnd);
+        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
+        o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
+        o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
+        o.status = OrderStatus.Approved;
+        emit OrderApproved(orderId, msg.sender, buyerDeposit, sellerDeposit);
+        if (buyerDeposit + handlingFee == 0 && sellerDeposit == 0) _activate(orderId, o, p);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function rejectOrder(uint256 orderId, bytes32 reason) external {
+        _requireAuditor();
+        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
+        o.status = OrderStatus.Rejected;
+        emit OrderRejected(orderId, msg.sender, reason);
+    }
+
+    // ------------------------------------------------------------------ escrow
+
+    /// @inheritdoc IEnergyMarket
+    function sign(uint256 orderId) external nonReentrant {
+        Order storage o = _orderIn(orderId, OrderStatus.Approved);
+        Period storage p = _periods[o.periodId];
+        _requireWindow(o.periodId, p.opensAt, p.signEnd);
+        if (!registry.isActive(msg.sender)) revert PartyNotActive(msg.sender);
+        uint256 amount;
+        if (msg.sender == o.buyer) {
+            if (o.buyerSigned) revert AlreadySigned(orderId, msg.sender);
+            o.buyerSigned = true;
+            o.fee = SafeCast.toUint128(handlingFee);
+            amount = o.buyerDeposit + handlingFee;
+        } else if (msg.sender == o.seller) {
+            if (o.sellerSigned) revert AlreadySigned(orderId, msg.sender);
+            o.sellerSigned = true;
+            amount = o.sellerDeposit;
+        } else {
+            revert NotParty(orderId, msg.sender);
+        }
+        _totalEscrowed += amount;
+        emit OrderSigned(orderId, msg.sender, amount);
+        bool buyerDone = o.buyerSigned || o.buyerDeposit + handlingFee == 0;
+        bool sellerDone = o.sellerSigned || o.sellerDeposit == 0;
+        if (buyerDone && sellerDone) _activate(orderId, o, p);
+        if (amount > 0) token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    // ------------------------------------------------------------------ delivery
+
+    /// @inheritdoc IEnergyMarket
+    function submitReading(uint256 orderId, Side side, uint256 energyWh, address meter, bytes calldata signature)
+        external
+    {
+        Order storage o = _orderIn(orderId, OrderStatus.Active);
+        Period storage p = _periods[o.periodId];
+        _requireWindow(o.periodId, p.opensAt, p.readingsEnd);
+        uint256 nonce = _useNonce(meter);
+        bytes32 structHash = keccak256(abi.encode(READING_TYPEHASH, orderId, uint8(side), energyWh, meter, nonce));
+        _authenticateReading(meter, side == Side.Seller ? o.seller : o.buyer, structHash, signature);
+        uint256 previous = side == Side.Seller ? o.deliveredWh : o.receivedWh;
+        // a meter reports its cumulative total for the order, which never decreases
+        if (energyWh < previous) revert ReadingDecreased(orderId, side, previous, energyWh);
+        if (side == Side.Seller) o.deliveredWh = SafeCast.toUint128(energyWh);
+        else o.receivedWh = SafeCast.toUint128(energyWh);
+        emit ReadingRecorded(orderId, meter, side, energyWh, nonce, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ settlement and withdrawal
+
+    /// @inheritdoc IEnergyMarket
+    function settle(uint256 orderId) external nonReentrant returns (ISettlementPolicy.Outcome memory outcome) {
+        Order storage o = _orderIn(orderId, OrderStatus.Active);
+        Period storage p = _periods[o.periodId];
+        if (block.timestamp < p.readingsEnd) {
+            revert OutsideWindow(o.periodId, block.timestamp, p.readingsEnd, type(uint64).max);
+        }
+        ISettlementPolicy policy = ISettlementPolicy(p.policy);
+        outcome = policy.settle(_terms(orderId, o), o.deliveredWh, o.receivedWh);
+        address pool = _book(orderId, o, policy, outcome);
+        registry.closeObligation(o.seller);
+        registry.closeObligation(o.buyer);
+        reputation.recordSettlement(o.seller, o.periodId, o.deliveredWh, o.energyWh);
+        if (outcome.toPool > 0) token.safeTransfer(pool, outcome.toPool);
+    }
+
+    /// @dev Effects of a settlement: check conservation, mark settled, credit payees, emit. Returns the pool.
+    function _book(uint256 orderId, Order storage o, ISettlementPolicy policy, ISettlementPolicy.Outcome memory outcome)
+        private
+        returns (address pool)
+    {
+        uint256 deposits = uint256(o.buyerDeposit) + o.sellerDeposit;
+        uint256 paidOut = outcome.toSeller + outcome.toBuyer + outcome.toGrid + outcome.toPool;
+        if (paidOut != deposits) revert ConservationViolated(orderId, deposits, paidOut);
+        address grid = outcome.toGrid > 0 ? policy.grid() : address(0);
+        pool = outcome.toPool > 0 ? policy.pool() : address(0);
+        if ((outcome.toGrid > 0 && grid == address(0)) || (outcome.toPool > 0 && pool == address(0))) {
+            revert MissingPayee(orderId, outcome.toGrid, outcome.toPool);
+        }
+        o.status = OrderStatus.Settled;
+        uint256 fee = o.fee;
+        _totalEscrowed -= deposits + fee;
+        _credit(o.seller, outcome.toSeller);
+        _credit(o.buyer, outcome.toBuyer);
+        _credit(grid, outcome.toGrid);
+        _credit(feeRecipient, fee);
+        emit OrderSettled(orderId, o.periodId, o.seller, o.buyer, o.deliveredWh, o.receivedWh, fee, outcome);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function expire(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        OrderStatus status = o.status;
+        if (status == OrderStatus.None) revert UnknownOrder(orderId);
+        uint256 signEnd = _periods[o.periodId].signEnd;
+        if (
+            (status != OrderStatus.Proposed && status != OrderStatus.Agreed && status != OrderStatus.Approved)
+                || block.timestamp < signEnd
+        ) {
+            revert NotExpirable(orderId, status, block.timestamp, signEnd);
+        }
+        uint256 toBuyer = o.buyerSigned ? uint256(o.buyerDeposit) + o.fee : 0;
+        uint256 toSeller = o.sellerSigned ? uint256(o.sellerDeposit) : 0;
+        o.status = OrderStatus.Cancelled;
+        _totalEscrowed -= toBuyer + toSeller;
+        _credit(o.buyer, toBuyer);
+        _credit(o.seller, toSeller);
+        emit OrderExpired(orderId, status, toBuyer, toSeller);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        amount = _withdrawable[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _withdrawable[msg.sender] = 0;
+        _totalWithdrawable -= amount;
+        emit Withdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IEnergyMarket
+    function period(uint256 periodId) external view returns (Period memory) {
+        return _periods[periodId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function periodCount() external view returns (uint256) {
+        return _periodCount;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function order(uint256 orderId) external view returns (Order memory) {
+        return _orders[orderId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function orderCount() external view returns (uint256) {
+        return _orderCount;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function pendingAmendment(uint256 orderId) external view returns (Amendment memory) {
+        return _amendments[orderId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function withdrawable(address account) external view returns (uint256) {
+        return _withdrawable[account];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function periodContractedWh(uint256 periodId) external view returns (uint256) {
+        return _contractedWh[periodId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function totalEscrowed() external view returns (uint256) {
+        return _totalEscrowed;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function totalWithdrawable() external view returns (uint256) {
+        return _totalWithdrawable;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _newOrder(
+        uint256 periodId,
+        address seller,
+        address buyer,
+        uint256 requestId,
+        uint256 energyWh,
+        uint256 pricePerKwh,
+        uint256 bonus,
+        Origin origin
+    ) private returns (uint256 orderId) {
+        orderId = ++_orderCount;
+        Order storage o = _orders[orderId];
+        o.seller = seller;
+        o.periodId = uint64(periodId);
+        o.origin = origin;
+        o.buyer = buyer;
+        o.requestId = SafeCast.toUint96(requestId);
+        o.energyWh = SafeCast.toUint128(energyWh);
+        o.pricePerKwh = SafeCast.toUint128(pricePerKwh);
+        o.bonus = SafeCast.toUint128(bonus);
+    }
+
+    function _activate(uint256 orderId, Order storage o, Period storage p) private {
+        o.status = OrderStatus.Active;
+        _contractedWh[o.periodId] += o.energyWh;
+        registry.openObligation(o.seller);
+        registry.openObligation(o.buyer);
+        reputation.recordActivation(o.seller, o.periodId, p.signEnd);
+        emit OrderActivated(orderId, o.periodId, o.seller, o.buyer);
+    }
+
+    function _credit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        _withdrawable[account] += amount;
+        _totalWithdrawable += amount;
+    }
+
+    function _terms(uint256 orderId, Order storage o) private view returns (ISettlementPolicy.Terms memory) {
+        return ISettlementPolicy.Terms({
+            orderId: orderId,
+            periodId: o.periodId,
+            seller: o.seller,
+            buyer: o.buyer,
+            energyWh: o.energyWh,
+            pricePerKwh: o.pricePerKwh,
+            bonus: o.bonus,
+            periodContractedWh: _contractedWh[o.periodId]
+        });
+    }
+
+    function _period(uint256 periodId) private view returns (Period storage p) {
+        p = _periods[periodId];
+        if (p.opensAt == 0) revert UnknownPeriod(periodId);
+    }
+
+    function _requireWindow(uint256 periodId, uint256 from, uint256 until) private view {
+        if (block.timestamp < from || block.timestamp >= until) {
+            revert OutsideWindow(periodId, block.timestamp, from, until);
+        }
+    }
+
+    function _orderIn(uint256 orderId, OrderStatus expected) private view returns (Order storage o) {
+        o = _orders[orderId];
+        if (o.status == OrderStatus.None) revert UnknownOrder(orderId);
+        if (o.status != expected) revert WrongOrderStatus(orderId, o.status, expected);
+    }
+
+    function _amendable(uint256 orderId) private view returns (Order storage o) {
+        o = _orders[orderId];
+        OrderStatus status = o.status;
+        if (status == OrderStatus.None) revert UnknownOrder(orderId);
+        if (status != OrderStatus.Agreed && status != OrderStatus.Approved) {
+            revert WrongOrderStatus(orderId, status, OrderStatus.Agreed);
+        }
+        if (o.buyerSigned || o.sellerSigned) revert AmendmentAfterSigning(orderId);
+        Period storage p = _periods[o.periodId];
+        _requireWindow(o.periodId, p.opensAt, p.signEnd);
+    }
+
+    function _requireAuditor() private view {
+        if (!IAccessControl(address(registry)).hasRole(AUDITOR_ROLE, msg.sender)) revert NotAuditor(msg.sender);
+    }
+
+    /// @dev `provider`: a generator or prosumer; otherwise a consumer or prosumer. Either way approved.
+    function _requireRole(address account, bool provider) private view {
+        IParticipantRegistry.Participant memory pt = registry.participant(account);
+        if (pt.status != IParticipantRegistry.Status.Approved) revert PartyNotActive(account);
+        if (provider && pt.role == IParticipantRegistry.Role.Consumer) revert NotAProvider(account);
+        if (!provider && pt.role == IParticipantRegistry.Role.Generator) revert NotAConsumer(account);
+    }
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IProviderReputation} from "../../interfaces/IProviderReputation.sol";
+import {Units} from "../lib/Units.sol";
+
+/// @title ProviderReputation: C_j(T) and RC_j(T) of every provider (seed 003 eq 1-2, SPEC §2)
+/// @notice The order book records trades as they take effect and as they settle; anyone folds a provider's
+///         finished periods into its comprehensive reputation, oldest first.
+/// @dev Invariants:
+///  - `reputationOf(j)` is in [0, 1e18] and changes only in `fold`, once per (provider, period with trades),
+///    in ascending period order: eq 2 is applied exactly once per period, in sequence.
+///  - `_pending[j]` holds exactly the periods of j with a record (`open + trades > 0`) not folded yet.
+///  - A period is folded only when its signing window is over (no new trade can take effect) and `open == 0`.
+///  - Every loop runs over one provider's own pending periods, never over participants.
+contract ProviderReputation is IProviderReputation, AccessControl {
+    /// @notice The order book(s) allowed to record trades.
+    bytes32 public constant RECORDER_ROLE = keccak256("RECORDER_ROLE");
+
+    /// @inheritdoc IProviderReputation
+    uint256 public immutable alpha;
+
+    mapping(address provider => uint256) private _rc;
+    mapping(address provider => mapping(uint256 periodId => PeriodRecord)) private _records;
+    mapping(address provider => uint64[]) private _pending;
+
+    /// @param admin the account that grants roles (the consortium operator)
+    /// @param alphaWad alpha of eq 2 in WAD (seed 003 simulation: 0.4e18)
+    constructor(address admin, uint256 alphaWad) {
+        if (alphaWad > Units.WAD) revert AlphaOutOfRange(alphaWad);
+        alpha = alphaWad;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @inheritdoc IProviderReputation
+    function recordActivation(address provider, uint256 periodId, uint64 signEnd) external onlyRole(RECORDER_ROLE) {
+        PeriodRecord storage r = _records[provider][periodId];
+        if (r.open == 0 && r.trades == 0) _pending[provider].push(SafeCast.toUint64(periodId));
+        uint32 open = ++r.open;
+        r.signEnd = signEnd;
+        emit TradeOpened(provider, periodId, open);
+    }
+
+    /// @inheritdoc IProviderReputation
+    function recordSettlement(address provider, uint256 periodId, uint256 deliveredWh, uint256 agreedWh)
+        external
+        onlyRole(RECORDER_ROLE)
+    {
+        PeriodRecord storage r = _records[provider][periodId];
+        if (r.open == 0) revert NoOpenTrade(provider, periodId);
+        if (agreedWh == 0) revert ZeroAgreedEnergy(provider, periodId);
+        // seed 003 §5.1.2: v = delivered / agreed, capped at 1 (over-delivery earns no extra reputation)
+        uint256 v = deliveredWh >= agreedWh ? Units.WAD : Units.wdiv(deliveredWh, agreedWh);
+        r.open -= 1;
+        r.trades += 1;
+        r.sumV += SafeCast.toUint128(v);
+        emit TradeRecorded(provider, periodId, deliveredWh, agreedWh, v);
+    }
+
+    /// @inheritdoc IProviderReputation
+    function fold(address provider) external returns (uint256 reputationWad) {
+        uint64[] storage pending = _pending[provider];
+        reputationWad = _rc[provider];
+        while (pending.length > 0) {
+            // the oldest pending period (the list is short: periods of this provider still open or unfolded)
+            uint256 at = 0;
+            for (uint256 i = 1; i < pending.length; i++) {
+                if (pending[i] < pending[at]) at = i;
+            }
+            uint256 periodId = pending[at];
+            PeriodRecord storage r = _records[provider][periodId];
+            if (block.timestamp < r.signEnd || r.open != 0) break;
+            // seed 003 eq 1: C_j(T) = sum(v) / k
+            uint256 current = r.sumV / r.trades;
+            // seed 003 eq 2: RC_j(T) = alpha*C_j(T) + (1-alpha)*RC_j(T-1), rounded down
+            reputationWad = Units.wmul(alpha, current) + Units.wmul(Units.WAD - alpha, reputationWad);
+            pending[at] = pending[pending.length - 1];
+            pending.pop();
+            emit ReputationFolded(provider, periodId, r.trades, current, reputationWad);
+        }
+        _rc[provider] = reputationWad;
+    }
+
+    /// @inheritdoc IProviderReputation
+    function reputationOf(address provider) external view returns (uint256) {
+        return _rc[provider];
+    }
+
+    /// @inheritdoc IProviderReputation
+    function periodRecord(address provider, uint256 periodId) external view returns (PeriodRecord memory) {
+        return _records[provider][periodId];
+    }
+
+    /// @inheritdoc IProviderReputation
+    function pendingPeriods(address provider) external view returns (uint64[] memory) {
+        return _pending[provider];
+    }
+}
