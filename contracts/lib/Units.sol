@@ -39,4 +39,21 @@ library Units {
     function wdiv(uint256 a, uint256 b) internal pure returns (uint256) {
         return Math.mulDiv(a, WAD, b);
     }
+
+    /// @notice a * b / WAD rounded up (an amount a party pays).
+    function wmulUp(uint256 a, uint256 b) internal pure returns (uint256) {
+        return Math.mulDiv(a, b, WAD, Math.Rounding.Ceil);
+    }
+
+    /// @notice `x^n` for a WAD `x` <= 1e18, by squaring, rounded down at every step, so the result never
+    ///         exceeds the exact power (used for weight decay e^{-delta*n}, seed 001 eq 24-25: a decayed
+    ///         weight is never larger than the exact one). Hand-written: OpenZeppelin's Math has no WAD power.
+    function wpowDown(uint256 x, uint256 n) internal pure returns (uint256 result) {
+        result = WAD;
+        while (n != 0) {
+            if (n & 1 != 0) result = Math.mulDiv(result, x, WAD);
+            n >>= 1;
+            if (n != 0) x = Math.mulDiv(x, x, WAD);
+        }
+    }
 }
