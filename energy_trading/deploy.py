@@ -15,7 +15,30 @@ from energy_trading.chain import Chain
 from energy_trading.compiler import Artifact, compile_contracts
 from energy_trading.errors import RevertDecoder
 
-__all__ = ["Deployment", "deploy", "deploy_contract"]
+__all__ = ["Deployment", "MarketParams", "deploy", "deploy_contract"]
+
+WAD = 10**18
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """Immutable market parameters, fixed when the market contracts are deployed.
+
+    Attributes:
+        tokens_per_currency_wad: t, token base units per whole currency unit in WAD (1e18 = 1 token per unit).
+        alpha_wad: alpha of seed 003 eq 2 in WAD (the paper's simulation: 0.4).
+        handling_fee: per-order handling fee in token base units, paid by the buyer (seed 001 §2.2).
+        tau_wh: the honest-supplier policy's allowed transmission loss tau, Wh.
+        faucet_amount: tokens one devnet faucet draw gives (0 disables the faucet).
+        faucet_cooldown_s: seconds between two faucet draws of one account.
+    """
+
+    tokens_per_currency_wad: int = WAD
+    alpha_wad: int = 4 * WAD // 10
+    handling_fee: int = WAD // 100
+    tau_wh: int = 200
+    faucet_amount: int = 1_000 * WAD
+    faucet_cooldown_s: int = 3_600
 
 
 @dataclass
@@ -27,6 +50,12 @@ class Deployment:
         operator: consortium operator: admin of every contract, receives handling fees.
         auditor: the weak-centre auditor (approves participants, audits trades).
         registry: `ParticipantRegistry`.
+        token: `EnergyToken`, the market's currency (the operator is its treasurer).
+        reputation: `ProviderReputation` (seed 003 eq 1-2).
+        order_book: `OrderBook`: trading periods and the order lifecycle (audit, escrow, readings, settling).
+        matching: `MatchingMarket`: offers, requests and the verified optimal matching (seed 003 eq 3-5).
+        honest_policy: `HonestSupplierSettlement` (seed 003 §5.2), allowed on the order book.
+        market_params: the market parameters the contracts were deployed with.
         artifacts: every compiled artifact by contract name (ABIs for ad-hoc use).
     """
 
@@ -34,6 +63,12 @@ class Deployment:
     operator: str
     auditor: str
     registry: Contract
+    token: Contract
+    reputation: Contract
+    order_book: Contract
+    matching: Contract
+    honest_policy: Contract
+    market_params: MarketParams
     artifacts: dict[str, Artifact] = field(repr=False, default_factory=dict)
 
     def contracts(self) -> dict[str, Contract]:
@@ -52,15 +87,87 @@ def deploy_contract(chain: Chain, artifact: Artifact, sender: str, *args: Any) -
     return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
 
 
-def deploy(chain: Chain, artifacts: dict[str, Artifact] | None = None) -> Deployment:
+def deploy(
+    chain: Chain, artifacts: dict[str, Artifact] | None = None, market: MarketParams | None = None
+) -> Deployment:
     """Compile (cached) and deploy the dApp's contracts to `chain`; grant every role.
 
     The operator and auditor are accounts derived from the chain's seed, labelled
-    "operator" and "auditor".
+    "operator" and "auditor". `market` sets the market parameters (defaults: `MarketParams()`).
     """
     artifacts = artifacts or compile_contracts()
     chain.decoder = RevertDecoder(a.abi for a in artifacts.values())
     operator = chain.new_account("operator")
     auditor = chain.new_account("auditor")
     registry = deploy_contract(chain, artifacts["ParticipantRegistry"], operator, operator, auditor)
-    return Deployment(chain=chain, operator=operator, auditor=auditor, registry=registry, artifacts=artifacts)
+    market = market or MarketParams()
+    m = _deploy_market(chain, artifacts, operator, registry, market)
+    return Deployment(
+        chain=chain,
+        operator=operator,
+        auditor=auditor,
+        registry=registry,
+        **m,
+        market_params=market,
+        artifacts=artifacts,
+    )
+
+
+def _deploy_market(
+    chain: Chain, artifacts: dict[str, Artifact], operator: str, registry: Contract, p: MarketParams
+) -> dict[str, Contract]:
+    """Token, reputation, order book, matching market and honest-supplier policy, with their roles wired:
+    the order book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market
+    holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book."""
+    token = deploy_contract(
+        chain,
+        artifacts["EnergyToken"],
+        operator,
+        operator,
+        operator,
+        p.tokens_per_currency_wad,
+        p.faucet_amount,
+        p.faucet_cooldown_s,
+    )
+    reputation = deploy_contract(chain, artifacts["ProviderReputation"], operator, operator, p.alpha_wad)
+    order_book = deploy_contract(
+        chain,
+        artifacts["OrderBook"],
+        operator,
+        operator,
+        operator,
+        registry.address,
+        token.address,
+        reputation.address,
+        operator,
+        p.handling_fee,
+    )
+    matching = deploy_contract(
+        chain,
+        artifacts["MatchingMarket"],
+        operator,
+        operator,
+        operator,
+        order_book.address,
+        registry.address,
+        reputation.address,
+        token.address,
+    )
+    honest = deploy_contract(
+        chain, artifacts["HonestSupplierSettlement"], operator, order_book.address, p.tau_wh
+    )
+    grants = [
+        registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), order_book.address),
+        reputation.functions.grantRole(reputation.functions.RECORDER_ROLE().call(), order_book.address),
+        order_book.functions.grantRole(order_book.functions.MATCHER_ROLE().call(), matching.address),
+        order_book.functions.setPolicyAllowed(honest.address, True),
+    ]
+    for fn in grants:
+        chain.transact(fn, operator)
+    return {
+        "token": token,
+        "reputation": reputation,
+        "order_book": order_book,
+        "matching": matching,
+        "honest_policy": honest,
+    }
