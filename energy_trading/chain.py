@@ -9,9 +9,11 @@ anvil and on a consortium node.
 from __future__ import annotations
 
 import ast
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import rlp
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
@@ -24,10 +26,27 @@ from web3.types import TxReceipt
 
 from energy_trading.errors import ChainRevert, RevertDecoder
 
-__all__ = ["DEFAULT_FUNDING_WEI", "Chain", "connect"]
+__all__ = ["DEFAULT_FUNDING_WEI", "Chain", "TxRecord", "connect", "signed_size"]
 
 DEFAULT_FUNDING_WEI = Web3.to_wei(100, "ether")
 _SIGNER_LAYER = "energy_trading_signer"
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    """One transaction the process sent, for the consensus emulator's arrival stream.
+
+    Attributes:
+        time_s: seconds since the log was started (wall clock of the sending process).
+        size_bytes: size of the signed transaction (its RLP / EIP-2718 envelope), bytes.
+        action: what was sent ("approve from auditor", "fund alice").
+        gas_used: gas the transaction consumed.
+    """
+
+    time_s: float
+    size_bytes: int
+    action: str
+    gas_used: int
 
 
 @dataclass
@@ -48,6 +67,8 @@ class Chain:
     accounts: dict[str, LocalAccount] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     decoder: RevertDecoder = field(default_factory=lambda: RevertDecoder([]))
+    tx_log: list[TxRecord] | None = None
+    _tx_log_t0: float = 0.0
 
     def new_account(self, label: str, fund_wei: int = DEFAULT_FUNDING_WEI) -> str:
         """Derive the key for `label` from the seed, fund it with ether, and return its address.
@@ -64,7 +85,8 @@ class Chain:
                 tx = self.w3.eth.send_transaction(
                     {"from": self.funder, "to": account.address, "value": fund_wei}
                 )
-                self.w3.eth.wait_for_transaction_receipt(tx)
+                receipt = self.w3.eth.wait_for_transaction_receipt(tx)
+                self._log_tx(receipt, f"fund {label}")
         return account.address
 
     def key_of(self, address: str) -> LocalAccount:
@@ -90,7 +112,47 @@ class Chain:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise ChainRevert("Revert", {"tx": tx_hash.hex()}, action)
+        self._log_tx(receipt, action)
         return receipt
+
+    def start_tx_log(self) -> list[TxRecord]:
+        """Record every transaction sent from now on (time since now, signed size); returns the log."""
+        self.tx_log = []
+        self._tx_log_t0 = time.monotonic()
+        return self.tx_log
+
+    def _log_tx(self, receipt: TxReceipt, action: str) -> None:
+        if self.tx_log is None:
+            return
+        size = signed_size(self.w3.eth.get_transaction(receipt["transactionHash"]))
+        elapsed = time.monotonic() - self._tx_log_t0
+        self.tx_log.append(TxRecord(elapsed, size, action, int(receipt["gasUsed"])))
+
+    def now(self) -> int:
+        """The latest block's timestamp (unix seconds)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance_time(self, seconds: int) -> int:
+        """Move the chain's clock forward by `seconds` and mine a block; returns the new latest timestamp.
+
+        Works on the in-process EVM (eth-tester time travel) and on anvil/hardhat nodes
+        (`evm_increaseTime` + `evm_mine`). The next transaction executes at or after the returned time.
+        """
+        if seconds < 0:
+            raise ValueError(f"cannot move the chain's clock backwards ({seconds} s)")
+        if self.in_process:
+            tester = self.w3.provider.ethereum_tester
+            tester.time_travel(self.now() + max(seconds, 1))
+            tester.mine_blocks(1)
+        else:
+            self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
+            self.w3.provider.make_request("evm_mine", [])
+        return self.now()
+
+    def advance_to(self, timestamp: int) -> int:
+        """Move the clock so that the next transaction executes at or after `timestamp` (no-op if past)."""
+        now = self.now()
+        return self.advance_time(timestamp - now) if timestamp > now else now
 
     def call(self, fn: ContractFunction, sender: str | None = None) -> Any:
         """Call a view function; reverts become `ChainRevert`."""
@@ -104,6 +166,30 @@ class Chain:
             self.w3.middleware_onion.remove(_SIGNER_LAYER)
         signer = SignAndSendRawMiddlewareBuilder.build(list(self.accounts.values()))
         self.w3.middleware_onion.inject(signer, name=_SIGNER_LAYER, layer=0)
+
+
+def signed_size(tx: Any) -> int:
+    """Size in bytes of a mined transaction as it was signed and broadcast (EIP-2718 typed envelope or
+    legacy RLP), rebuilt from the fields and signature `eth_getTransactionByHash` returns."""
+    to = bytes.fromhex(tx["to"][2:]) if tx.get("to") else b""
+    data = bytes(tx["input"])
+    r, s = int.from_bytes(bytes(tx["r"]), "big"), int.from_bytes(bytes(tx["s"]), "big")
+    access = [
+        [bytes.fromhex(item["address"][2:]), [bytes(k) for k in item["storageKeys"]]]
+        for item in tx.get("accessList", [])
+    ]
+    kind = int(tx.get("type", 0))
+    y_parity = int(tx.get("yParity", tx.get("y_parity", tx.get("v", 0))))
+    if kind == 2:
+        fields = [
+            tx["chainId"], tx["nonce"], tx["maxPriorityFeePerGas"], tx["maxFeePerGas"], tx["gas"],
+            to, tx["value"], data, access, y_parity, r, s,
+        ]  # fmt: skip
+        return 1 + len(rlp.encode(fields))
+    if kind == 1:
+        fields = [tx["chainId"], tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data, access]
+        return 1 + len(rlp.encode([*fields, y_parity, r, s]))
+    return len(rlp.encode([tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data, tx["v"], r, s]))
 
 
 def _tester_revert_data(exc: Exception) -> bytes:
