@@ -153,9 +153,9 @@ contract CreditWeights is ICreditWeights, AccessControl {
 
     /// @inheritdoc ICreditWeights
     function creditWeightAt(address node, uint256 round) external view returns (uint256) {
-        uint256 roundEpoch = _epochOf(round);
+        uint256 atEpoch = _epochOf(round);
         (uint256 e, uint256 w) = _unpack(_weights[node].upperLookupRecent(uint48(round)));
-        return roundEpoch > e ? _decay(w, roundEpoch - e) : w;
+        return atEpoch > e ? _decay(w, atEpoch - e) : w;
     }
 
     /// @inheritdoc ICreditWeights

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
+import {IGridAccount} from "../../interfaces/IGridAccount.sol";
+
+/// @title GridAccount: the grid's tokens and what it owes generators for feed-in energy (seed 001 eq 26-31)
+/// @notice `grid()` of the grid-balanced policy. Receives G and B revenue from the market, owes S for surplus
+///         energy. The grid operator funds it (a plain ERC-20 transfer) when feed-in exceeds revenue.
+/// @dev Invariants:
+///  - `totalOwed` = sum of `feedInOwed` over generators; it changes only by `creditFeedIn` (+) and
+///    `withdrawFeedIn` (-).
+///  - The operator can never withdraw below `totalOwed`: `withdrawSurplus` leaves balance >= totalOwed.
+///  - Payments are pulled, after effects (checks-effects-interactions, ReentrancyGuard).
+contract GridAccount is IGridAccount, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice Settlement policies that may record feed-in purchases.
+    bytes32 public constant POLICY_ROLE = keccak256("POLICY_ROLE");
+    /// @notice The grid operator, who may take out the surplus.
+    bytes32 public constant GRID_OPERATOR_ROLE = keccak256("GRID_OPERATOR_ROLE");
+
+    /// @notice The token (EnergyToken).
+    IERC20 public immutable token;
+
+    /// @inheritdoc IGridAccount
+    mapping(address generator => uint256) public feedInOwed;
+    /// @inheritdoc IGridAccount
+    uint256 public totalOwed;
+
+    /// @param admin grants roles (the consortium operator)
+    /// @param gridOperator the grid operator
+    /// @param token_ the EnergyToken
+    constructor(address admin, address gridOperator, IERC20 token_) {
+        if (admin == address(0) || gridOperator == address(0) || address(token_) == address(0)) revert ZeroAddress();
+        token = token_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(GRID_OPERATOR_ROLE, gridOperator);
+    }
+
+    /// @inheritdoc IGridAccount
+    function creditFeedIn(uint256 orderId, address generator, uint256 amount) external onlyRole(POLICY_ROLE) {
+        feedInOwed[generator] += amount;
+        totalOwed += amount;
+        emit FeedInCredited(orderId, generator, amount);
+    }
+
+    /// @inheritdoc IGridAccount
+    function withdrawFeedIn(address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = feedInOwed[msg.sender];
+        if (amount == 0) revert NothingOwed(msg.sender);
+        uint256 balance = token.balanceOf(address(this));
+        if (balance < amount) revert GridUnderfunded(amount, balance);
+        feedInOwed[msg.sender] = 0;
+        totalOwed -= amount;
+        emit FeedInWithdrawn(msg.sender, to, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IGridAccount
+    function collect(address market) external nonReentrant returns (uint256 amount) {
+        if (market == address(0)) revert ZeroAddress();
+        // Count what actually arrived rather than trusting the callee's return value.
+        uint256 before = token.balanceOf(address(this));
+        IEnergyMarket(market).withdraw();
+        amount = token.balanceOf(address(this)) - before;
+        emit RevenueCollected(market, amount);
+    }
+
+    /// @inheritdoc IGridAccount
+    function withdrawSurplus(uint256 amount, address to) external onlyRole(GRID_OPERATOR_ROLE) nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        uint256 balance = token.balanceOf(address(this));
+        uint256 surplus = balance > totalOwed ? balance - totalOwed : 0;
+        if (amount > surplus) revert ExceedsSurplus(amount, surplus);
+        emit SurplusWithdrawn(msg.sender, to, amount);
+        token.safeTransfer(to, amount);
+    }
+}
