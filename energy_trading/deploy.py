@@ -14,6 +14,7 @@ from web3.contract import Contract
 from energy_trading.chain import Chain
 from energy_trading.compiler import Artifact, compile_contracts
 from energy_trading.errors import RevertDecoder
+from energy_trading.weights_client import GridParams, deploy_grid
 
 __all__ = ["Deployment", "MarketParams", "deploy", "deploy_contract"]
 
@@ -55,6 +56,11 @@ class Deployment:
         order_book: `OrderBook`: trading periods and the order lifecycle (audit, escrow, readings, settling).
         matching: `MatchingMarket`: offers, requests and the verified optimal matching (seed 003 eq 3-5).
         honest_policy: `HonestSupplierSettlement` (seed 003 §5.2), allowed on the order book.
+        credit_weights: `CreditWeights`, credit weight W_a per round (seed 001 eq 14-17, 24).
+        penalty_pool: `PenaltyPool`, default penalties shared by credit weight (seed 001 eq 34).
+        node_weights: `NodeWeights`, node weight W_f / W_y for weighted Raft (seed 001 eq 8-25).
+        grid_account: `GridAccount`, the grid's revenue and what it owes for feed-in energy.
+        grid_policy: `GridBalancedSettlement` (seed 001 §4.3) at `GridParams()` prices, allowed on the market.
         market_params: the market parameters the contracts were deployed with.
         artifacts: every compiled artifact by contract name (ABIs for ad-hoc use).
     """
@@ -68,6 +74,11 @@ class Deployment:
     order_book: Contract
     matching: Contract
     honest_policy: Contract
+    credit_weights: Contract
+    penalty_pool: Contract
+    node_weights: Contract
+    grid_account: Contract
+    grid_policy: Contract
     market_params: MarketParams
     artifacts: dict[str, Artifact] = field(repr=False, default_factory=dict)
 
@@ -88,7 +99,10 @@ def deploy_contract(chain: Chain, artifact: Artifact, sender: str, *args: Any) -
 
 
 def deploy(
-    chain: Chain, artifacts: dict[str, Artifact] | None = None, market: MarketParams | None = None
+    chain: Chain,
+    artifacts: dict[str, Artifact] | None = None,
+    market: MarketParams | None = None,
+    grid: GridParams | None = None,
 ) -> Deployment:
     """Compile (cached) and deploy the dApp's contracts to `chain`; grant every role.
 
@@ -102,12 +116,14 @@ def deploy(
     registry = deploy_contract(chain, artifacts["ParticipantRegistry"], operator, operator, auditor)
     market = market or MarketParams()
     m = _deploy_market(chain, artifacts, operator, registry, market)
+    g = deploy_grid(chain, artifacts, operator, registry, m["token"], m["order_book"], grid)
     return Deployment(
         chain=chain,
         operator=operator,
         auditor=auditor,
         registry=registry,
         **m,
+        **g,
         market_params=market,
         artifacts=artifacts,
     )

@@ -38,7 +38,7 @@ contract CreditWeights is ICreditWeights, AccessControl {
 
     /// @notice The registry whose active participants may be enrolled.
     IParticipantRegistry public immutable registry;
-    /// @notice e^{-delta} in WAD (seed 001 §5.2: delta = 0.05 -> 0.951229424500714004).
+    /// @notice e^{-delta} in WAD, rounded down (seed 001 §5.2: delta = 0.05 gives 951229424500714009).
     uint256 public immutable decayFactor;
     /// @notice l: weights decay once after every `decayEvery` completed rounds (0 = never).
     uint256 public immutable decayEvery;

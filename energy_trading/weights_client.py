@@ -1,0 +1,359 @@
+"""Chain adapter for grid-balanced settlement and node weights (seed 001 §4).
+
+`deploy_grid` deploys the credit-weight ledger, penalty pool, node weights, grid account and a
+grid-balanced policy and wires their roles; `deploy_grid_policy` adds another policy (other grid
+prices) over the same ledgers. `GridClient` reads and drives them: enrolment, the penalty pool's
+release / claim / withdraw, per-order breakdowns from `GridSettled` events, node weights for the
+consensus emulator. Units at this boundary: kWh and tokens as `Fraction`s, weights on the 0..100
+scale; on chain: Wh, token base units (1e18 per token), WAD weights (contracts/lib/Units.sol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from energy_trading.chain import Chain
+from energy_trading.compiler import Artifact
+from energy_trading.errors import ChainRevert
+from energy_trading.grid_settlement import GridPrices, Number, q
+from energy_trading.weights import WAD, WeightParams, decay_factor_wad
+
+__all__ = [
+    "TOKEN",
+    "GridClient",
+    "GridParams",
+    "deploy_grid",
+    "deploy_grid_policy",
+    "from_tokens",
+    "from_wad",
+    "from_wh",
+    "to_price",
+    "to_tokens",
+    "to_wad",
+    "to_wh",
+]
+
+#: Token base units per token (18 decimals).
+TOKEN = 10**18
+
+
+def _exact(x: Fraction, scale: int, what: str) -> int:
+    scaled = x * scale
+    if scaled.denominator != 1:
+        raise ValueError(f"{what} {float(x)} has more decimals than the chain can hold (1/{scale})")
+    return int(scaled)
+
+
+def to_wh(kwh: Number) -> int:
+    """kWh -> integer Wh (refuses values finer than 1 Wh)."""
+    return _exact(q(kwh), 1_000, "energy")
+
+
+def from_wh(wh: int) -> Fraction:
+    """Wh -> kWh."""
+    return Fraction(wh, 1_000)
+
+
+def to_price(tokens_per_kwh: Number) -> int:
+    """tokens per kWh -> token base units per kWh (Units.sol's price unit)."""
+    return _exact(q(tokens_per_kwh), TOKEN, "price")
+
+
+def to_tokens(tokens: Number) -> int:
+    """tokens -> base units."""
+    return _exact(q(tokens), TOKEN, "amount")
+
+
+def from_tokens(base_units: int) -> Fraction:
+    """base units -> tokens."""
+    return Fraction(base_units, TOKEN)
+
+
+def to_wad(points: Number) -> int:
+    """A weight on the 0..100 scale -> WAD."""
+    return _exact(q(points), WAD, "weight")
+
+
+def from_wad(wad: int) -> Fraction:
+    """WAD -> a weight on the 0..100 scale."""
+    return Fraction(wad, WAD)
+
+
+@dataclass(frozen=True)
+class GridParams:
+    """Parameters of grid-balanced settlement (market parameters, fixed at deployment).
+
+    Attributes:
+        prices: S, B, G in tokens per kWh (seed 001 §5.1: 0.4, 0.75, 0.04).
+        max_reading_factor: the largest accepted buyer reading, as a multiple of the contract.
+        initial_credit_weight: W_a of a node enrolled by its first settlement (§5.2: 0).
+        weights: the node-weight factors and the decay (delta, l) shared by W_a and W_g.
+    """
+
+    prices: GridPrices = field(default_factory=lambda: GridPrices.of("0.4", "0.75", "0.04"))
+    max_reading_factor: int = 10
+    initial_credit_weight: Fraction = Fraction(0)
+    weights: WeightParams = field(default_factory=WeightParams)
+
+
+def _deploy(chain: Chain, artifact: Artifact, sender: str, *args: Any) -> Contract:
+    factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    receipt = chain.transact(factory.constructor(*args), sender)
+    return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+
+def deploy_grid(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    registry: Contract,
+    token: Contract,
+    order_book: Contract | None,
+    params: GridParams | None = None,
+) -> dict[str, Contract]:
+    """Deploy CreditWeights, PenaltyPool, NodeWeights, GridAccount and a GridBalancedSettlement.
+
+    The operator administers all of them, is the first relayer of NodeWeights and the grid operator of
+    GridAccount. The policy gets SETTLEMENT_ROLE on the ledgers and POLICY_ROLE on the grid account; the order
+    book (when given) gets MARKET_ROLE on the policy and allows it for new periods.
+    Returns the handles by the `Deployment` field names.
+    """
+    p = params or GridParams()
+    w = p.weights
+    credit = _deploy(
+        chain,
+        artifacts["CreditWeights"],
+        operator,
+        operator,
+        registry.address,
+        decay_factor_wad(w.delta),
+        w.decay_every,
+        to_wad(p.initial_credit_weight),
+    )
+    pool = _deploy(chain, artifacts["PenaltyPool"], operator, operator, token.address, credit.address)
+    node_weights = _deploy(
+        chain,
+        artifacts["NodeWeights"],
+        operator,
+        operator,
+        operator,
+        credit.address,
+        registry.address,
+        w.as_wad(),
+    )
+    grid_account = _deploy(chain, artifacts["GridAccount"], operator, operator, operator, token.address)
+    contracts = {
+        "credit_weights": credit,
+        "penalty_pool": pool,
+        "node_weights": node_weights,
+        "grid_account": grid_account,
+    }
+    contracts["grid_policy"] = deploy_grid_policy(
+        chain, artifacts, operator, contracts, order_book, p.prices, p.max_reading_factor
+    )
+    return contracts
+
+
+def deploy_grid_policy(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    ledgers: dict[str, Contract],
+    order_book: Contract | None,
+    prices: GridPrices,
+    max_reading_factor: int = 10,
+) -> Contract:
+    """Deploy one more GridBalancedSettlement (e.g. other grid prices) over the same ledgers and wire it."""
+    policy = _deploy(
+        chain,
+        artifacts["GridBalancedSettlement"],
+        operator,
+        operator,
+        to_price(prices.feed_in),
+        to_price(prices.grid),
+        to_price(prices.fee),
+        max_reading_factor,
+        ledgers["credit_weights"].address,
+        ledgers["penalty_pool"].address,
+        ledgers["node_weights"].address,
+        ledgers["grid_account"].address,
+    )
+    grants = [
+        (ledgers["credit_weights"], "SETTLEMENT_ROLE"),
+        (ledgers["penalty_pool"], "SETTLEMENT_ROLE"),
+        (ledgers["node_weights"], "SETTLEMENT_ROLE"),
+        (ledgers["grid_account"], "POLICY_ROLE"),
+    ]
+    for contract, role in grants:
+        role_id = getattr(contract.functions, role)().call()
+        chain.transact(contract.functions.grantRole(role_id, policy.address), operator)
+    if order_book is not None:
+        market_role = policy.functions.MARKET_ROLE().call()
+        chain.transact(policy.functions.grantRole(market_role, order_book.address), operator)
+        chain.transact(order_book.functions.setPolicyAllowed(policy.address, True), operator)
+    return policy
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One order's `GridSettled` event: tokens and weights as on chain, converted to tokens / points."""
+
+    order_id: int
+    period_id: int
+    round: int
+    seller: str
+    buyer: str
+    seller_income: Fraction
+    buyer_expense: Fraction
+    grid_revenue: Fraction
+    feed_in: Fraction
+    seller_penalty: Fraction
+    buyer_penalty: Fraction
+    seller_compensation: Fraction
+    buyer_compensation: Fraction
+    pooled: Fraction
+    seller_weight_before: Fraction
+    seller_weight_after: Fraction
+    buyer_weight_before: Fraction
+    buyer_weight_after: Fraction
+
+
+class GridClient:
+    """Reads and drives the grid-balanced contracts of a deployment.
+
+    `contracts` maps the `deploy_grid` names to handles; `policy` is the policy whose events are read
+    (default: `contracts["grid_policy"]`).
+    """
+
+    def __init__(self, chain: Chain, operator: str, contracts: dict[str, Contract]) -> None:
+        self.chain = chain
+        self.operator = operator
+        self.credit: Contract = contracts["credit_weights"]
+        self.pool: Contract = contracts["penalty_pool"]
+        self.nodes: Contract = contracts["node_weights"]
+        self.grid: Contract = contracts["grid_account"]
+        self.policy: Contract = contracts["grid_policy"]
+
+    @classmethod
+    def of(cls, deployment: Any) -> GridClient:
+        """The client of a `Deployment` that holds the grid contracts."""
+        names = ("credit_weights", "penalty_pool", "node_weights", "grid_account", "grid_policy")
+        return cls(deployment.chain, deployment.operator, {n: getattr(deployment, n) for n in names})
+
+    # ------------------------------------------------------------------ credit weights
+
+    def enrol(self, node: str, weight: Number) -> TxReceipt:
+        """Operator: enrol an active participant with an initial credit weight (0..100)."""
+        return self.chain.transact(self.credit.functions.enrol(node, to_wad(weight)), self.operator)
+
+    def credit_weight(self, node: str) -> Fraction:
+        """A node's credit weight now (0..100)."""
+        return from_wad(self.credit.functions.creditWeight(node).call())
+
+    def credit_weight_at(self, node: str, round_: int) -> Fraction:
+        """A node's credit weight at the end of a round (0..100)."""
+        return from_wad(self.credit.functions.creditWeightAt(node, round_).call())
+
+    # ------------------------------------------------------------------ penalty pool
+
+    def release_all(self, sender: str | None = None, batch: int = 64) -> int:
+        """Release every queued penalty whose round is closed; returns how many were released."""
+        total = 0
+        while self.pool.functions.nextRelease().call() < self.pool.functions.queueLength().call():
+            try:
+                self.chain.transact(self.pool.functions.release(batch), sender or self.operator)
+            except ChainRevert as exc:
+                if exc.error == "NothingReleasable":
+                    break
+                raise
+            total = self.pool.functions.nextRelease().call()
+        return total
+
+    def share_of(self, node: str, round_: int) -> Fraction:
+        """A node's share of a round's penalties, tokens (0 until the round is distributed)."""
+        return from_tokens(self.pool.functions.shareOf(node, round_).call())
+
+    def claim(self, node: str, sender: str | None = None, max_rounds: int = 1_000) -> TxReceipt:
+        """Credit a node's shares of distributed rounds to its withdrawable balance (anyone may send)."""
+        return self.chain.transact(self.pool.functions.claim(node, max_rounds), sender or self.operator)
+
+    def withdraw_share(self, node: str, amount: int | None = None, to: str | None = None) -> TxReceipt:
+        """Node: withdraw `amount` base units (default: everything claimed) of its shares."""
+        amount = self.pool.functions.withdrawable(node).call() if amount is None else amount
+        return self.chain.transact(self.pool.functions.withdraw(amount, to or node), node)
+
+    # ------------------------------------------------------------------ settlement records
+
+    def breakdowns(self, from_block: int = 0, order_ids: Iterable[int] | None = None) -> dict[int, Breakdown]:
+        """Every `GridSettled` event of the policy since `from_block`, by order id."""
+        logs = self.policy.events.GridSettled().get_logs(from_block=from_block)
+        wanted = set(order_ids) if order_ids is not None else None
+        out: dict[int, Breakdown] = {}
+        for log in logs:
+            a = log["args"]
+            if wanted is not None and a["orderId"] not in wanted:
+                continue
+            b = a["breakdown"]
+            out[a["orderId"]] = Breakdown(
+                order_id=a["orderId"],
+                period_id=a["periodId"],
+                round=b["round"],
+                seller=a["seller"],
+                buyer=a["buyer"],
+                seller_income=from_tokens(b["sellerIncome"]),
+                buyer_expense=from_tokens(b["buyerExpense"]),
+                grid_revenue=from_tokens(b["gridRevenue"]),
+                feed_in=from_tokens(b["feedIn"]),
+                seller_penalty=from_tokens(b["sellerPenalty"]),
+                buyer_penalty=from_tokens(b["buyerPenalty"]),
+                seller_compensation=from_tokens(b["sellerCompensation"]),
+                buyer_compensation=from_tokens(b["buyerCompensation"]),
+                pooled=from_tokens(b["pooled"]),
+                seller_weight_before=from_wad(b["sellerWeightBefore"]),
+                seller_weight_after=from_wad(b["sellerWeightAfter"]),
+                buyer_weight_before=from_wad(b["buyerWeightBefore"]),
+                buyer_weight_after=from_wad(b["buyerWeightAfter"]),
+            )
+        return out
+
+    # ------------------------------------------------------------------ node weights
+
+    def node_weight(self, node: str) -> Fraction:
+        """A node's weight W_f / W_y (eq 8-13), 0..100."""
+        return from_wad(self.nodes.functions.nodeWeight(node).call())
+
+    def weight_parts(self, node: str) -> dict[str, Any]:
+        """A node's weight with its parts (0..100) and whether it is a generation node."""
+        credit, volume, consensus, green, carbon, line, total, generator = self.nodes.functions.weightParts(
+            node
+        ).call()
+        parts = dict(credit=credit, volume=volume, consensus=consensus, green=green, carbon=carbon, line=line)
+        out: dict[str, Any] = {k: from_wad(v) for k, v in parts.items()}
+        out["total"] = from_wad(total)
+        out["generator"] = generator
+        return out
+
+    def all_weights(self) -> dict[str, Fraction]:
+        """Every enrolled node's weight (0..100) by address, from the one-call view the emulator reads."""
+        nodes, weights = self.nodes.functions.allWeights().call()
+        return {n: from_wad(w) for n, w in zip(nodes, weights, strict=True)}
+
+    def record_consensus(self, repliers: list[str], sender: str | None = None) -> TxReceipt:
+        """Relayer: one consensus round's valid repliers (eq 19)."""
+        return self.chain.transact(self.nodes.functions.recordConsensus(repliers), sender or self.operator)
+
+    def report_line_fault(self, generator: str, sender: str | None = None) -> TxReceipt:
+        """Relayer: a line fault on a generator's transmission (eq 23)."""
+        return self.chain.transact(self.nodes.functions.reportLineFault(generator), sender or self.operator)
+
+    # ------------------------------------------------------------------ grid account
+
+    def feed_in_owed(self, generator: str) -> Fraction:
+        """Tokens the grid owes a generator for surplus energy."""
+        return from_tokens(self.grid.functions.feedInOwed(generator).call())
