@@ -89,6 +89,7 @@ interface ICarbonLedger is ICarbonWeightSource {
     error AlreadySettled(address node, uint256 cycle);
     error NotActiveParticipant(address account);
     error InsufficientAllowances(address node, uint256 cycle, uint256 requested, uint256 available);
+    error AmountTooLarge(uint256 amount, uint256 max);
     error ZeroAmount();
     error ZeroPrice();
     error UnknownListing(uint256 listingId);

@@ -17,6 +17,8 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 /// @dev Invariants:
 ///  - Per cycle: sum over nodes of `bought` == sum of `sold` (allowances only change hands), and every sale
 ///    moves `amount * price` tokens buyer -> seller in the same transaction (the ledger never holds tokens).
+///  - quota <= MAX_AMOUNT and emitted <= MAX_AMOUNT; bought and sold are bounded by the quotas in circulation,
+///    so settlement arithmetic fits int256 and `settle` cannot revert for an enrolled, unsettled node.
 ///  - Per node and cycle: `listed <= quota + bought - sold` at listing time (no double-selling of reserved units);
 ///    emissions only grow; the quota is written once; the settlement is written once, after the cycle closed,
 ///    and equals `quota + bought - sold - emitted`.
@@ -33,6 +35,11 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
     /// @notice EIP-712 type of a relayed emission reading.
     bytes32 public constant EMISSION_READING_TYPEHASH =
         keccak256("EmissionReading(address node,address meter,uint256 cycle,uint256 amount,uint256 nonce)");
+
+    /// @notice Largest quota, and largest cumulative emissions, of one node in one cycle (kg CO2e). Bounding the
+    ///         inputs keeps `quota + bought - sold - emitted` inside int256, so settling a node can never revert
+    ///         and no meter can block a cycle's settlement with an absurd reading.
+    uint256 public constant MAX_AMOUNT = type(uint128).max;
 
     /// @notice EnergyToken, the currency allowances are sold for.
     IERC20 public immutable token;
@@ -74,6 +81,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
     function setQuota(uint256 cycle, address node, uint256 quota) external onlyRole(REGULATOR_ROLE) {
         Cycle storage c = _openCycle(cycle);
         if (!registry.isActive(node)) revert NotActiveParticipant(node);
+        if (quota > MAX_AMOUNT) revert AmountTooLarge(quota, MAX_AMOUNT);
         Position storage p = _positions[cycle][node];
         if (p.enrolled) revert QuotaAlreadySet(node, cycle, p.quota);
         p.enrolled = true;
@@ -103,6 +111,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         _openCycle(cycle);
         Position storage p = _enrolled(node, cycle);
         uint256 total = p.emitted + amount;
+        if (total > MAX_AMOUNT) revert AmountTooLarge(total, MAX_AMOUNT);
         p.emitted = total;
         emit EmissionsReported(cycle, node, meter, amount, total);
     }
