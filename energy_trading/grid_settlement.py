@@ -261,12 +261,17 @@ class ContractResult:
 
 @dataclass(frozen=True)
 class RoundResult:
-    """One settlement round: per contract results, per node weights and penalty shares (A_i of eq 34)."""
+    """One settlement round: per contract results, per node weights and penalty shares (A_i of eq 34).
+
+    `carried` is pooled penalty no other node could take because they all hold zero weight; the chain
+    carries it over to the next released penalty.
+    """
 
     contracts: tuple[ContractResult, ...]
     weights_before: dict[str, Fraction]
     weights_after: dict[str, Fraction]
     penalty_shares: dict[str, Fraction] = field(default_factory=dict)
+    carried: Fraction = Fraction(0)
 
     @property
     def pooled(self) -> Fraction:
@@ -312,6 +317,7 @@ def settle_round(
             )
         )
     shares = {node: Fraction(0) for node in current}
+    carried = Fraction(0)
     for r in results:
         pooled = r.penalties.pooled
         if pooled == 0:
@@ -320,10 +326,11 @@ def settle_round(
         others = {n: w for n, w in current.items() if n not in parties}
         denominator = sum(others.values(), Fraction(0))
         if denominator == 0:
-            continue  # nobody else holds weight: the chain carries F_w over to the next round
+            carried += pooled  # nobody else holds weight: the chain carries F_w over
+            continue
         for n, w in others.items():
             shares[n] += pooled * w / denominator  # seed 001 eq 34
-    return RoundResult(tuple(results), before, current, shares)
+    return RoundResult(tuple(results), before, current, shares, carried)
 
 
 def decay(weight: Number, delta: Number = Fraction(1, 20)) -> Fraction:
