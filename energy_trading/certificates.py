@@ -26,6 +26,8 @@ from eth_account import Account
 from web3.contract import Contract
 
 if TYPE_CHECKING:
+    from energy_trading.chain import Chain
+    from energy_trading.compiler import Artifact
     from energy_trading.deploy import Deployment
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Issuance",
     "carbon_weights",
     "certificates_due",
+    "deploy_certificates",
     "green_weights",
     "sign_reading",
 ]
@@ -241,19 +244,52 @@ class CarbonPosition:
 def carbon_weights(settlements: Mapping[str, int]) -> dict[str, float]:
     """Seed 001 eq 21: `W_ce,i = (A_ce,i - A_ce^min) / (A_ce^max - A_ce^min) * 100` over one cycle's nodes.
 
-    When every node settled the same amount (including a cycle of one node) the range is empty and the
-    formula is 0/0; nobody stands out, so every node gets 0 (no node gains consensus weight from a
-    cycle that does not tell them apart).
+    When every node settled the same amount (including a cycle of one node) eq 21 is 0/0; like
+    `NodeWeights.carbonWeight` on chain, every node then gets 100 (nobody did worse than anyone else).
     """
     if not settlements:
         return {}
     low, high = min(settlements.values()), max(settlements.values())
     if high == low:
-        return {n: 0.0 for n in settlements}
+        return {n: MAX_WEIGHT for n in settlements}
     return {n: (a - low) / (high - low) * MAX_WEIGHT for n, a in settlements.items()}
 
 
 # ---------------------------------------------------------------------------------------------- chain clients
+
+CERTIFICATE_URI = "https://energy-trading.example/certificates/{id}.json"
+"""ERC-1155 metadata URI template of the green certificates (clients substitute `{id}`)."""
+
+
+def deploy_certificates(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    regulator: str,
+    registry: Contract,
+    token: Contract,
+    node_weights: Contract | None = None,
+) -> dict[str, Contract]:
+    """Deploy GreenCertificates, CertificateExchange and CarbonLedger and wire them.
+
+    The operator administers the carbon ledger and `regulator` (the registry's auditor in the standard
+    deployment) holds its REGULATOR_ROLE. When `node_weights` is given, the operator sets the certificate
+    contract as its eq 20 source and the carbon ledger as its eq 21-22 source. Returns the handles by the
+    `Deployment` field names.
+    """
+
+    def _deploy(name: str, *args: Any) -> Contract:
+        factory = chain.w3.eth.contract(abi=artifacts[name].abi, bytecode=artifacts[name].bytecode)
+        receipt = chain.transact(factory.constructor(*args), operator)
+        return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifacts[name].abi)
+
+    certificates = _deploy("GreenCertificates", registry.address, CERTIFICATE_URI)
+    exchange = _deploy("CertificateExchange", certificates.address, token.address, registry.address)
+    ledger = _deploy("CarbonLedger", operator, regulator, registry.address, token.address)
+    if node_weights is not None:
+        chain.transact(node_weights.functions.setGreenSource(certificates.address), operator)
+        chain.transact(node_weights.functions.setCarbonSource(ledger.address), operator)
+    return {"green_certificates": certificates, "certificate_exchange": exchange, "carbon_ledger": ledger}
 
 
 class Compliance(IntEnum):

@@ -11,6 +11,7 @@ from typing import Any
 
 from web3.contract import Contract
 
+from energy_trading.certificates import deploy_certificates
 from energy_trading.chain import Chain
 from energy_trading.compiler import Artifact, compile_contracts
 from energy_trading.errors import RevertDecoder
@@ -61,6 +62,10 @@ class Deployment:
         node_weights: `NodeWeights`, node weight W_f / W_y for weighted Raft (seed 001 eq 8-25).
         grid_account: `GridAccount`, the grid's revenue and what it owes for feed-in energy.
         grid_policy: `GridBalancedSettlement` (seed 001 §4.3) at `GridParams()` prices, allowed on the market.
+        green_certificates: `GreenCertificates`, ERC-1155 certificates per metered MWh (seed 001 eq 6, 20).
+        certificate_exchange: `CertificateExchange`, certificate sales for EnergyToken (atomic swap).
+        carbon_ledger: `CarbonLedger`, quotas, allowance trades, emissions, settlement (eq 21-22);
+            the auditor holds its REGULATOR_ROLE.
         market_params: the market parameters the contracts were deployed with.
         artifacts: every compiled artifact by contract name (ABIs for ad-hoc use).
     """
@@ -79,6 +84,9 @@ class Deployment:
     node_weights: Contract
     grid_account: Contract
     grid_policy: Contract
+    green_certificates: Contract
+    certificate_exchange: Contract
+    carbon_ledger: Contract
     market_params: MarketParams
     artifacts: dict[str, Artifact] = field(repr=False, default_factory=dict)
 
@@ -117,6 +125,7 @@ def deploy(
     market = market or MarketParams()
     m = _deploy_market(chain, artifacts, operator, registry, market)
     g = deploy_grid(chain, artifacts, operator, registry, m["token"], m["order_book"], grid)
+    c = deploy_certificates(chain, artifacts, operator, auditor, registry, m["token"], g["node_weights"])
     return Deployment(
         chain=chain,
         operator=operator,
@@ -124,6 +133,7 @@ def deploy(
         registry=registry,
         **m,
         **g,
+        **c,
         market_params=market,
         artifacts=artifacts,
     )
