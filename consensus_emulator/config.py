@@ -466,6 +466,8 @@ class SBETParams:
     creator_rule: "sample" draws the creator with probability p_i of eq 7 (text of
         §III-B); "argmax" takes the largest p_i (Algorithm 1 line 12).
     storage_min / storage_max: free storage space s_i of eq 7 drawn per node (MB).
+    queries: transactions a client looks up after the run (query latency and accuracy,
+        §IV-A-2); 0 skips the query phase.
     """
 
     gamma: float = 2.0 / 3.0
@@ -476,6 +478,7 @@ class SBETParams:
     creator_rule: str = "sample"
     storage_min: float = 10.0
     storage_max: float = 28.8
+    queries: int = 30
 
     def validate(self, n_nodes: int) -> None:
         if n_nodes < 2:
@@ -488,6 +491,8 @@ class SBETParams:
             raise ConfigError("creator_rule must be 'sample' or 'argmax'")
         if not 0 < self.storage_min <= self.storage_max:
             raise ConfigError("storage space must satisfy 0 < storage_min <= storage_max")
+        if self.queries < 0:
+            raise ConfigError("queries must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -498,12 +503,15 @@ class ShardedParams:
     puzzle_min_ms / puzzle_max_ms: hash-puzzle solving time U[20, 40] ms (§6).
     block_capacity_tx: transactions one regional block can hold; the rest waits for
         the next round ("trading congestion", §6).
+    trades: trades to settle in the run (the x axis of seed 003 Fig 5); each belongs to
+        a random region (shard).
     """
 
     shards: int = 3
     puzzle_min_ms: float = 20.0
     puzzle_max_ms: float = 40.0
     block_capacity_tx: int = 10
+    trades: int = 30
 
     def validate(self, n_nodes: int) -> None:
         if self.shards < 1:
@@ -516,6 +524,8 @@ class ShardedParams:
             raise ConfigError("hash-puzzle time range must satisfy 0 <= min <= max")
         if self.block_capacity_tx < 1:
             raise ConfigError("block_capacity_tx must be >= 1")
+        if self.trades < 1:
+            raise ConfigError("trades must be >= 1")
 
 
 PROTOCOL_PARAMS: dict[str, type] = {

@@ -13,8 +13,10 @@ costs one event rather than one process.
 
 Links that go down and come back are SimPy processes (`_link_actor`, one per undirected
 link, started only when `link_mtbf_ms > 0`). A message sent over a link that is down is
-lost (counted in `stats.lost`); a message already in flight is delivered. A crashed
-receiver drops what arrives.
+lost (counted in `stats.lost`) unless it is sent `reliable=True`, which models a
+transport that retransmits until the link is back (TCP, gRPC): it leaves when the
+outage ends. A message already in flight is delivered. A crashed receiver drops what
+arrives.
 
 For all-to-all phases too large for per-message events (PBFT at 1024 nodes) the same
 model is offered in array form by `fanout_delays`; it draws from the same jitter
@@ -117,9 +119,18 @@ class Network:
         cfg: the network model.
         n: number of endpoints; ids are 0..n-1.
         rng: the run's generator (positions, jitter, link outages).
+        flaky_endpoints: only links among endpoints 0..flaky_endpoints-1 go down (e.g. the
+            microgrids of SBET, not the querying client); default all.
     """
 
-    def __init__(self, env: simpy.Environment, cfg: NetworkConfig, n: int, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cfg: NetworkConfig,
+        n: int,
+        rng: np.random.Generator,
+        flaky_endpoints: int | None = None,
+    ) -> None:
         self.env = env
         self.cfg = cfg
         self.n = n
@@ -135,13 +146,15 @@ class Network:
         np.fill_diagonal(self.base, 0.0)
         self.link_free = np.zeros((n, n))
         self.up = np.ones((n, n), dtype=bool)
+        self.up_at = np.zeros((n, n))  # when a down link comes back (ms)
         self.nodes: list[Node | None] = [None] * n
         self.stats = MessageStats()
         self.jitter = _JitterSource(cfg, rng)
         self.on_deliver: Callable[[Message], None] | None = None
+        flaky = n if flaky_endpoints is None else flaky_endpoints
         if cfg.link_mtbf_ms > 0:
-            for i in range(n):
-                for j in range(i + 1, n):
+            for i in range(flaky):
+                for j in range(i + 1, flaky):
                     env.process(self._link_actor(i, j))
 
     # ------------------------------------------------------------------ links
@@ -149,18 +162,17 @@ class Network:
         """Alternate exponential up and down periods of link (i, j) (seed 002 eq 2)."""
         cfg = self.cfg
         if self.rng.random() >= cfg.link_availability:
-            self._set_link(i, j, False)
-            yield self.env.timeout(self.rng.exponential(cfg.link_mttr_ms))
-            self._set_link(i, j, True)
+            yield from self._outage(i, j)
         while True:
             yield self.env.timeout(self.rng.exponential(cfg.link_mtbf_ms))
-            self._set_link(i, j, False)
-            yield self.env.timeout(self.rng.exponential(cfg.link_mttr_ms))
-            self._set_link(i, j, True)
+            yield from self._outage(i, j)
 
-    def _set_link(self, i: int, j: int, state: bool) -> None:
-        self.up[i, j] = state
-        self.up[j, i] = state
+    def _outage(self, i: int, j: int):
+        down_for = self.rng.exponential(self.cfg.link_mttr_ms)
+        self.up[i, j] = self.up[j, i] = False
+        self.up_at[i, j] = self.up_at[j, i] = self.env.now + down_for
+        yield self.env.timeout(down_for)
+        self.up[i, j] = self.up[j, i] = True
 
     def attach(self, node: Node) -> None:
         self.nodes[node.id] = node
@@ -176,19 +188,24 @@ class Network:
         *,
         ready_at: float | None = None,
         category: str = CONSENSUS,
+        reliable: bool = False,
     ) -> float | None:
         """Send one message; return its arrival time (ms) or None if it was lost.
 
         ready_at: when the sender's CPU hands the message to the link (default: now).
+        reliable: if the link is down, hold the message until it is back instead of
+            losing it.
         """
         env = self.env
         self.stats.add(kind, 1, size, category)
         if src == dst:
             raise ValueError(f"node {src} tried to send {kind} to itself")
-        if not self.up[src, dst]:
-            self.stats.lost += 1
-            return None
         ready = env.now if ready_at is None else ready_at
+        if not self.up[src, dst]:
+            if not reliable:
+                self.stats.lost += 1
+                return None
+            ready = max(ready, self.up_at[src, dst])
         depart = max(ready, self.link_free[src, dst])
         done = depart + size / self.bytes_per_ms
         self.link_free[src, dst] = done

@@ -67,15 +67,18 @@ class Sim:
     Args:
         cfg: the validated run configuration.
         endpoints: network endpoints (defaults to `cfg.n_nodes`; CRSM adds its monitor
-            and storage nodes).
+            and storage nodes, SBET a querying client).
+        flaky_endpoints: endpoints whose links may go down (default: all).
     """
 
-    def __init__(self, cfg: SimConfig, endpoints: int | None = None) -> None:
+    def __init__(
+        self, cfg: SimConfig, endpoints: int | None = None, flaky_endpoints: int | None = None
+    ) -> None:
         self.cfg = cfg.validate()
         self.rng = np.random.default_rng(cfg.seed)
         self.env = simpy.Environment()
         self.costs = cfg.costs
-        self.net = Network(self.env, cfg.network, endpoints or cfg.n_nodes, self.rng)
+        self.net = Network(self.env, cfg.network, endpoints or cfg.n_nodes, self.rng, flaky_endpoints)
         self.pool = TxPool(self.env, cfg.workload, self.rng, cfg.costs.tx_bytes)
         self.faults = assign_faults(cfg.faults, range(cfg.n_nodes), self.rng)
         self.rounds: list[RoundRecord] = []
@@ -83,6 +86,7 @@ class Sim:
         self.finished = self.env.event()
         self.extra: dict[str, Any] = {}
         self._msg_mark = (0, 0)
+        self.charge_messages = True  # False when rounds overlap and protocols count their own
 
     # ------------------------------------------------------------ rounds
     def open_round(self, proposer: int) -> RoundRecord:
@@ -93,6 +97,8 @@ class Sim:
         return record
 
     def _charge_messages(self) -> None:
+        if not self.charge_messages:
+            return
         stats = self.net.stats
         now = (stats.consensus_messages, stats.consensus_bytes)
         if self.rounds:
@@ -173,6 +179,7 @@ class Node:
         self.silent = fault == "silent"
         self.malicious = fault == "malicious"
         self._timers: dict[str, int] = {}
+        self.reliable = False  # hold messages over down links until they come back
         self.net.attach(self)
         self.env.process(self._loop())
 
@@ -231,7 +238,9 @@ class Node:
             t = self.env.now
             for (dst, kind, size, payload), cost in zip(items, per, strict=True):
                 t += cost
-                self.net.send(self.id, dst, kind, size, payload, ready_at=t, category=category)
+                self.net.send(
+                    self.id, dst, kind, size, payload, ready_at=t, category=category, reliable=self.reliable
+                )
             yield self.env.timeout(t - self.env.now)
 
     # ------------------------------------------------------------ the loop
