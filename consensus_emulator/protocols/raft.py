@@ -311,6 +311,7 @@ class RaftCluster:
         self.election_started = 0.0
         self.last_progress = 0.0
         self.leader_history: list[int] = []
+        self.leader_watchers: list = []  # events fired at the next election
         self.sim.schedule_leader_crashes(self.nodes, lambda: self.leader)
         self._start()
 
@@ -406,6 +407,9 @@ class RaftCluster:
                 self.nodes[old].inflight = None
         self.sim.elections.append(ElectionRecord(start, self.env.now, node.id, f"term {node.term}"))
         self.leader = node.id
+        watchers, self.leader_watchers = self.leader_watchers, []
+        for event in watchers:
+            event.succeed(node.id)
         self.leader_history.append(node.id)
         self.last_progress = self.env.now
 
@@ -467,15 +471,12 @@ def leader_failover_trial(
     def crash_and_watch():
         yield env.timeout(crash_at)
         cluster.nodes[0].crash()
-        while True:
-            yield env.timeout(0.5)
-            if cluster.leader not in (None, 0):
-                outcome["elected"] = cluster.sim.elections[-1].t_end
-                cluster.sim.finish()
-                return
-            if env.now - crash_at > cap_ms:
-                cluster.sim.finish()
-                return
+        elected = env.event()
+        cluster.leader_watchers.append(elected)
+        yield elected | env.timeout(cap_ms)
+        if elected.triggered:
+            outcome["elected"] = env.now
+        cluster.sim.finish()
 
     env.process(crash_and_watch())
     cluster.sim.run("raft")

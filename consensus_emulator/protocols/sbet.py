@@ -54,7 +54,7 @@ from consensus_emulator.network import Message
 from consensus_emulator.sim import Node, Sim, Timer
 from consensus_emulator.workload import Batch
 
-__all__ = ["SBET", "run_sbet", "sbet_messages_per_round"]
+__all__ = ["SBET", "creator_probabilities", "run_sbet", "sbet_messages_per_round", "wait_ms"]
 
 OK, TAMPERED, NONE = "ok", "tampered", "none"
 ID_BYTES = 8
@@ -71,6 +71,20 @@ def sbet_messages_per_round(n: int, new_tx: int, redundant_exchange: bool = True
     """
     exchange = 2 * (n - 1) if redundant_exchange else 0
     return new_tx * (n - 1) + 8 * (n - 1) + exchange + n * (n - 1)
+
+
+def creator_probabilities(response_ms: np.ndarray, storage: np.ndarray) -> np.ndarray:
+    """Eq 7: p_i = t_i * s_i / sum_k t_k * s_k over the MGs that answered "Yes"."""
+    weight = np.asarray(response_ms, dtype=float) * np.asarray(storage, dtype=float)
+    total = weight.sum()
+    if total <= 0:
+        return np.full(len(weight), 1.0 / len(weight))
+    return weight / total
+
+
+def wait_ms(distance_km: float, d_max_km: float, t_max_ms: float) -> float:
+    """Eq 6: zeta = (1 - d / d_max) * t_max (ms), clipped at 0 beyond d_max."""
+    return max(0.0, 1.0 - distance_km / d_max_km) * t_max_ms
 
 
 class MG(Node):
@@ -256,9 +270,12 @@ class Client(Node):
         self.sbet = sbet
         self.answers: list[str] = []
         self.answered = None
+        self.asking: int | None = None
 
     def handle(self, msg):
-        if isinstance(msg, Message) and msg.kind == "answer" and self.answered is not None:
+        if not isinstance(msg, Message) or msg.kind != "answer" or self.answered is None:
+            return None
+        if msg.payload[0] == self.asking:  # late answers to an earlier query are ignored
             self.answers.append(msg.payload[1])
             need = math.ceil(self.sbet.params.gamma * self.sbet.n - 1e-9)
             for value in (OK, NONE, TAMPERED):
@@ -303,9 +320,8 @@ class SBET:
 
     # ------------------------------------------------------------ helpers
     def wait_ms(self, sender: int, receiver: int) -> float:
-        """Eq 6: zeta = (1 - d / d_max) * t_max (ms)."""
-        d = float(self.net.distance_km[sender, receiver])
-        return max(0.0, 1.0 - d / self.d_max) * self.params.t_max_ms
+        """Eq 6 wait (ms) before `sender` sends to `receiver`."""
+        return wait_ms(float(self.net.distance_km[sender, receiver]), self.d_max, self.params.t_max_ms)
 
     @staticmethod
     def block_digest(ids: list[int]) -> int:
@@ -399,11 +415,13 @@ class SBET:
             record.t_prepared = record.t_decided = record.t_final = env.now
             record.note = "no candidate"
             return
-        weight = np.array([t * self.nodes[src].storage for src, t in yes])
-        if p.creator_rule == "argmax" or weight.sum() <= 0:
-            creator = yes[int(np.argmax(weight))][0]
+        prob = creator_probabilities(
+            np.array([t for _, t in yes]), np.array([self.nodes[s].storage for s, _ in yes])
+        )
+        if p.creator_rule == "argmax":
+            creator = yes[int(np.argmax(prob))][0]
         else:
-            creator = yes[int(sim.rng.choice(len(yes), p=weight / weight.sum()))][0]
+            creator = yes[int(sim.rng.choice(len(yes), p=prob))][0]
         self.creator = creator
         record.proposer = creator
         self._informed = env.event()
@@ -487,6 +505,7 @@ class SBET:
             sample = [sample[i] for i in idx]
         for tx in sample:
             client.answers = []
+            client.asking = tx
             client.answered = env.event()
             t_q = env.now
             yield from client.multicast(self.mg_ids, "query", c.vote_bytes, tx)

@@ -1,0 +1,392 @@
+"""Command line: ``consensus-emulator run|reproduce|calibrate``.
+
+* ``run PROTOCOL [options]`` runs one configuration and prints its metrics as JSON
+  (sorted keys; same seed, same bytes).
+* ``reproduce {all|NAME} --out DIR`` writes a CSV and a PNG per paper figure/table
+  with a progress bar and prints a summary against each paper's stated result.
+* ``calibrate`` re-solves the CRSM cost calibration (seed 000 §IV-B) and prints it.
+
+Bad input stops before any simulation with exit code 2 and a one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from consensus_emulator.config import (
+    JITTER_KINDS,
+    NETWORK_PROFILES,
+    PROTOCOLS,
+    ConfigError,
+    CRSMParams,
+    FaultConfig,
+    HotStuffParams,
+    PBFTParams,
+    RaftParams,
+    SBETParams,
+    ShardedParams,
+    SimConfig,
+    WeightedRaftParams,
+    WorkloadConfig,
+    default_config,
+)
+
+__all__ = ["build_config", "main"]
+
+DEFAULT_NODES = {
+    "crsm": 4,
+    "raft": 5,
+    "weighted-raft": 30,
+    "pbft": 4,
+    "hotstuff": 4,
+    "sbet": 5,
+    "sharded": 12,
+}
+DEFAULT_TX = {"sbet": 20}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="consensus-emulator",
+        description="Seeded discrete-event emulator of CRSM, Raft, weighted Raft, PBFT, HotStuff, SBET and "
+        "sharded consensus on one network model (times in ms, sizes in bytes).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser(
+        "run",
+        help="run one configuration and print JSON metrics",
+        description="Run one protocol configuration and print its metrics as JSON.",
+    )
+    r.add_argument("protocol", help=f"one of: {', '.join(PROTOCOLS)}")
+    g = r.add_argument_group("run")
+    g.add_argument(
+        "--nodes",
+        type=int,
+        help="consensus nodes (default: crsm 4, raft 5, weighted-raft 30, "
+        "pbft/hotstuff 4, sbet 5, sharded 12)",
+    )
+    g.add_argument("--rounds", type=int, default=20, help="blocks (rounds) to attempt (default 20)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the run's random generator (default 0)")
+    g.add_argument("--tx", type=int, help="transactions per block, theta (default 1000; sbet 20)")
+    g.add_argument("--max-time-ms", type=float, default=600_000.0, help="stop after this simulated time")
+    g.add_argument("--rounds-detail", action="store_true", help="include every round's record in the JSON")
+    w = r.add_argument_group("workload")
+    w.add_argument(
+        "--arrival",
+        choices=("saturated", "poisson"),
+        default="saturated",
+        help="pending-pool feed (default saturated)",
+    )
+    w.add_argument("--rate-tps", type=float, default=1000.0, help="poisson arrival rate (tx/s)")
+    w.add_argument(
+        "--replay",
+        metavar="RESULTS_JSON",
+        help="feed the 'transactions' (time_s, size_bytes) of an energy-trading results.json",
+    )
+    n = r.add_argument_group("network")
+    n.add_argument(
+        "--network", choices=sorted(NETWORK_PROFILES), help="network profile (default per protocol)"
+    )
+    n.add_argument("--latency-ms", type=float, help="base one-way latency (ms)")
+    n.add_argument("--jitter", choices=JITTER_KINDS, help="jitter distribution")
+    n.add_argument("--jitter-ms", type=float, help="jitter scale (ms)")
+    n.add_argument("--bandwidth-mbps", type=float, help="link bandwidth (Mbit/s)")
+    n.add_argument("--area-km", type=float, help="side of the square the nodes are placed in (km)")
+    n.add_argument("--link-mtbf-ms", type=float, help="mean up time of a link (ms); 0 = never fails")
+    n.add_argument("--link-mttr-ms", type=float, help="mean down time of a link (ms)")
+    f = r.add_argument_group("faults")
+    f.add_argument("--crashed", type=int, default=0, help="nodes crashed from the start (random)")
+    f.add_argument("--silent", type=int, default=0, help="nodes that never answer consensus messages")
+    f.add_argument("--malicious", type=int, default=0, help="nodes that vote against everything")
+    f.add_argument(
+        "--crash-leader-at",
+        type=float,
+        action="append",
+        default=[],
+        metavar="MS",
+        help="crash the current leader/primary at this time (repeatable)",
+    )
+    p = r.add_argument_group("protocol parameters")
+    p.add_argument("--domains", type=int, help="crsm: consensus domains D (default 1)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help="approval fraction: crsm 0.8 (4/5), raft/weighted-raft 0.5 (strictly more), sbet gamma 2/3",
+    )
+    p.add_argument("--storage-nodes", type=int, help="crsm: dedicated storage nodes (default 0)")
+    p.add_argument("--vote-timeout-ms", type=float, help="crsm: vote timeout (default 300)")
+    p.add_argument("--timeout-min-ms", type=float, help="raft: minimum election timeout (default 150)")
+    p.add_argument("--timeout-max-ms", type=float, help="raft: maximum election timeout (default 300)")
+    p.add_argument("--heartbeat-ms", type=float, help="raft/weighted-raft/crsm: heartbeat period")
+    p.add_argument("--leader", type=int, help="raft/weighted-raft: start with this node (0-based) as leader")
+    p.add_argument(
+        "--elect-every-round", action="store_true", help="raft/weighted-raft: new election each round"
+    )
+    p.add_argument(
+        "--weights-from",
+        metavar="JSON",
+        help="weighted-raft: node_weights[/_by_round] of a results.json, or a {id: weight} object",
+    )
+    p.add_argument("--weights-rpc", metavar="URL", help="weighted-raft: read allWeights() over JSON-RPC")
+    p.add_argument(
+        "--weights-address", help="weighted-raft: address of the weights contract (with --weights-rpc)"
+    )
+    p.add_argument(
+        "--participation-gamma",
+        type=float,
+        help="weighted-raft: gamma of the eq 19 participation weight (default 0)",
+    )
+    p.add_argument("--view-change-timeout-ms", type=float, help="pbft: view-change timeout (default 500)")
+    p.add_argument("--view-timeout-ms", type=float, help="hotstuff: pacemaker timeout (default 500)")
+    p.add_argument("--t-max-ms", type=float, help="sbet: maximum waiting time t_max (default 500)")
+    p.add_argument("--block-interval-ms", type=float, help="sbet: time between block rounds (default 500)")
+    p.add_argument("--no-redundancy", action="store_true", help="sbet: disable the redundant data exchange")
+    p.add_argument("--queries", type=int, help="sbet: transactions queried after the run (default 30)")
+    p.add_argument("--shards", type=int, help="sharded: number of shards (default 3; 1 = general)")
+    p.add_argument("--trades", type=int, help="sharded: trades to settle (default 30)")
+    p.add_argument("--capacity", type=int, help="sharded: transactions per regional block (default 10)")
+
+    rp = sub.add_parser(
+        "reproduce",
+        help="reproduce the papers' figures and tables (CSV + PNG)",
+        description="Reproduce seed 000 Figs 5-10, seed 001 Tables 3-7, seed 002 Figs 5-8, "
+        "seed 003 Fig 5, the Raft election validation and the CRSM calibration.",
+    )
+    rp.add_argument("name", help="'all', an experiment name, or a prefix such as seed000 (see --list)")
+    rp.add_argument("--out", type=Path, default=Path("out/reproduce"), help="output directory")
+    rp.add_argument("--seed", type=int, default=0, help="experiment seed (default 0)")
+    rp.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes (default min(2, CPUs)); output does not depend on it",
+    )
+    rp.add_argument("--list", action="store_true", help="list the experiments and exit")
+    rp.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    c = sub.add_parser(
+        "calibrate",
+        help="re-solve the CRSM cost calibration (seed 000: 15/76/12 ms)",
+        description="Solve tx_pack_ms, tx_verify_ms and store_ms_per_kb so that CRSM with 4 "
+        "nodes and 1000 transactions gives 15 / 76 / 12 ms, and print them as JSON.",
+    )
+    c.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+# ------------------------------------------------------------------ run
+def build_config(args: argparse.Namespace) -> SimConfig:
+    """Turn `run` arguments into a validated `SimConfig` (raises `ConfigError`)."""
+    from consensus_emulator import chain_input
+
+    protocol = args.protocol
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    nodes = args.nodes
+    params: Any
+    if protocol == "weighted-raft":
+        params, nodes = _weighted_params(args, nodes, chain_input)
+    nodes = nodes if nodes is not None else DEFAULT_NODES[protocol]
+    cfg = default_config(protocol, n_nodes=nodes)
+    if protocol != "weighted-raft":
+        params = _params(protocol, args)
+    network = NETWORK_PROFILES[args.network] if args.network else cfg.network
+    net_changes = {
+        "base_latency_ms": args.latency_ms,
+        "jitter": args.jitter,
+        "jitter_ms": args.jitter_ms,
+        "bandwidth_mbps": args.bandwidth_mbps,
+        "area_km": args.area_km,
+        "link_mtbf_ms": args.link_mtbf_ms,
+        "link_mttr_ms": args.link_mttr_ms,
+    }
+    network = replace(network, **{k: v for k, v in net_changes.items() if v is not None})
+    block = args.tx if args.tx is not None else DEFAULT_TX.get(protocol, 1000)
+    workload = WorkloadConfig(block_tx=block, arrival=args.arrival, rate_tps=args.rate_tps)
+    if args.replay:
+        if protocol in ("sbet", "sharded"):
+            raise ConfigError(
+                f"--replay feeds a proposer's pending pool; {protocol} generates its own trades"
+            )
+        workload = replace(
+            workload, arrival="replay", replay=chain_input.transactions_from_results(args.replay)
+        )
+    faults = FaultConfig(
+        n_crashed=args.crashed,
+        n_silent=args.silent,
+        n_malicious=args.malicious,
+        crash_leader_at_ms=tuple(args.crash_leader_at),
+    )
+    return SimConfig(
+        protocol=protocol,
+        n_nodes=nodes,
+        params=params,
+        network=network,
+        faults=faults,
+        workload=workload,
+        rounds=args.rounds,
+        seed=args.seed,
+        max_time_ms=args.max_time_ms,
+    ).validate()
+
+
+def _set(base: Any, **changes: Any) -> Any:
+    return replace(base, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _params(protocol: str, args: argparse.Namespace) -> Any:
+    if protocol == "crsm":
+        return _set(
+            CRSMParams(),
+            domains=args.domains,
+            threshold=args.threshold,
+            storage_nodes=args.storage_nodes,
+            vote_timeout_ms=args.vote_timeout_ms,
+            heartbeat_ms=args.heartbeat_ms,
+        )
+    if protocol == "raft":
+        return _set(
+            RaftParams(),
+            timeout_min_ms=args.timeout_min_ms,
+            timeout_max_ms=args.timeout_max_ms,
+            heartbeat_ms=args.heartbeat_ms,
+            threshold=args.threshold,
+            initial_leader=args.leader,
+            elect_every_round=args.elect_every_round or None,
+        )
+    if protocol == "pbft":
+        return _set(PBFTParams(), view_change_timeout_ms=args.view_change_timeout_ms)
+    if protocol == "hotstuff":
+        return _set(HotStuffParams(), view_timeout_ms=args.view_timeout_ms)
+    if protocol == "sbet":
+        return _set(
+            SBETParams(),
+            gamma=args.threshold,
+            t_max_ms=args.t_max_ms,
+            block_interval_ms=args.block_interval_ms,
+            queries=args.queries,
+            redundant_exchange=False if args.no_redundancy else None,
+        )
+    return _set(ShardedParams(), shards=args.shards, trades=args.trades, block_capacity_tx=args.capacity)
+
+
+def _weighted_params(args: argparse.Namespace, nodes: int | None, chain_input: Any) -> tuple[Any, int | None]:
+    params = _set(
+        WeightedRaftParams(),
+        threshold=args.threshold,
+        heartbeat_ms=args.heartbeat_ms,
+        participation_gamma=args.participation_gamma,
+        initial_leader=args.leader,
+        elect_every_round=args.elect_every_round or None,
+    )
+    source = None
+    if args.weights_from and args.weights_rpc:
+        raise ConfigError("give either --weights-from or --weights-rpc, not both")
+    if args.weights_from:
+        source = chain_input.weights_from_results(args.weights_from)
+    elif args.weights_rpc:
+        if not args.weights_address:
+            raise ConfigError("--weights-rpc needs --weights-address of the weights contract")
+        source = chain_input.weights_from_rpc(args.weights_rpc, args.weights_address)
+    if source is None:
+        return params, nodes
+    if nodes is not None and nodes != source.n_nodes:
+        raise ConfigError(f"--nodes {nodes} disagrees with the {source.n_nodes} participants in the weights")
+    return replace(params, weights=source.weights, weights_by_round=source.by_round), source.n_nodes
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe copy: NaN/inf become null, tuples lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from consensus_emulator.protocols import run
+
+    cfg = build_config(args)
+    result = run(cfg)
+    out: dict[str, Any] = {"config": cfg.to_dict(), "metrics": result.summary()}
+    out["metrics"]["messages_by_kind"] = result.messages_by_kind
+    if args.rounds_detail:
+        out["rounds"] = [
+            {
+                **asdict(r),
+                "prepare_ms": r.prepare_ms,
+                "consensus_ms": r.consensus_ms,
+                "formal_ms": r.formal_ms,
+                "tps": r.tps,
+            }
+            for r in result.rounds
+        ]
+    print(json.dumps(_clean(out), indent=2, sort_keys=True))
+    return 0
+
+
+# ------------------------------------------------------------------ reproduce
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from consensus_emulator import reproduce as rep
+
+    if args.list:
+        for name, (func, _) in rep.EXPERIMENTS.items():
+            print(f"{name:20s} {(func.__doc__ or '').strip().splitlines()[0]}")
+        return 0
+    names = rep.select(args.name)
+    if args.jobs < 1:
+        raise ConfigError("--jobs must be >= 1")
+    started = time.perf_counter()
+    summaries = rep.reproduce(names, args.out, seed=args.seed, jobs=args.jobs, progress=not args.no_progress)
+    elapsed = time.perf_counter() - started
+    print(rep.format_summary(summaries))
+    agree = sum(1 for s in summaries if s.agrees)
+    print(
+        f"{len(summaries)} outputs in {args.out} ({agree} agree with the paper's stated result); "
+        f"wall time {elapsed:.0f} s with {args.jobs} job(s)"
+    )
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from consensus_emulator.calibration import CRSM_TARGET_MS, calibrate_crsm, measure_crsm_phases
+
+    costs = calibrate_crsm(seed=args.seed)
+    out = {
+        "target_ms": CRSM_TARGET_MS,
+        "measured_ms": measure_crsm_phases(costs, seed=args.seed),
+        "costs": {k: asdict(costs)[k] for k in ("tx_pack_ms", "tx_verify_ms", "store_ms_per_kb")},
+    }
+    print(json.dumps(out, indent=2, sort_keys=True))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``consensus-emulator`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "reproduce":
+            return _cmd_reproduce(args)
+        return _cmd_calibrate(args)
+    except ConfigError as exc:
+        print(f"consensus-emulator: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
