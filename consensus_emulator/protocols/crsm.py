@@ -29,7 +29,8 @@ Heartbeats and the monitor's start/done notes are control traffic, not counted.
 Choices where the paper is silent (documented here so they can be searched):
 * the 4/5 threshold is over the configured members of a domain; crashed or silent
   members count as missing votes, never shrink the domain;
-* a malicious node votes against every preparatory block; it behaves as a primary;
+* a malicious node votes against every preparatory block, its own as primary included
+  (vote-against nodes never approve anything, in every protocol here);
 * a round whose domains all fail produces no formal block (TPS 0 for that round);
 * heartbeats carry the node's height, which is how the monitor checks the storage
   domain before the next round (§III-A-1 (5)).
@@ -166,7 +167,7 @@ class CRSMNode(Node):
         self.votes = {}
         for d, members in enumerate(crsm.domains):
             tally = _DomainVote(members, domain_threshold(len(members), p.threshold))
-            if self.id in members:
+            if self.id in members and not self.malicious:
                 tally.yes.add(self.id)  # "including itself" (§III-C)
             if chunks[d].count == 0:
                 tally.passed = True

@@ -50,6 +50,7 @@ class HotStuffNode(Node):
         super().__init__(hs.sim, node_id, fault)
         self.hs = hs
         self.view = 0
+        self.view_started_at = 0.0
         self.missed_views = 0
         # leader state for the view it leads
         self.lead_view = -1
@@ -68,6 +69,7 @@ class HotStuffNode(Node):
     def enter_view(self, view: int):
         """Move to `view`, arm the pacemaker and send NEW-VIEW to its leader."""
         self.view = view
+        self.view_started_at = self.env.now
         self.set_timer("view", self.view_timeout())
         leader = self.hs.leader_of(view)
         if leader == self.id:
@@ -88,7 +90,7 @@ class HotStuffNode(Node):
                 self.missed_views += 1
                 if self.lead_view == self.view:
                     self.abandon_view()
-                self.hs.view_timed_out(self.view)
+                self.hs.view_timed_out(self.view, self.view_started_at)
                 return self.enter_view(self.view + 1)
             return None
         view = msg.payload[0]
@@ -139,7 +141,8 @@ class HotStuffNode(Node):
         if view > self.lead_view:
             self.lead_view = view
             self.new_views = set()
-            self.votes = {k: {self.id} for k in NEXT_PHASE}
+            own = set() if self.malicious else {self.id}  # vote-against nodes never approve
+            self.votes = {k: set(own) for k in NEXT_PHASE}
             self.advanced = set()
             self.record = None
         self.new_views.add(src)
@@ -226,10 +229,14 @@ class HotStuff:
             self.lost_at = None
         self.current_leader = leader
 
-    def view_timed_out(self, view: int) -> None:
+    def view_timed_out(self, view: int, view_started_at: float) -> None:
+        """A replica gave up `view`; the outage began when the view did (or at the crash)."""
         leader = self.nodes[self.leader_of(view)]
         if self.lost_at is None:
-            self.lost_at = leader.crashed_at if leader.crashed_at is not None else self.env.now
+            crashed = leader.crashed_at if leader.crashed_at is not None else -1.0
+            self.lost_at = max(crashed, view_started_at)
+        if leader.crashed and leader.lead_view == view and leader.record is not None:
+            leader.abandon_view()
         if self.sim.rounds_done() and not self.pending:
             self.sim.finish()
 

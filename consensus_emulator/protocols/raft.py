@@ -237,7 +237,7 @@ class RaftNode(Node):
             record.t_prepared = env.now
             self.repl_index = self.last_log_index + 1
             self.last_log_term, self.last_log_index = self.term, self.repl_index
-            self.acks = {self.id}
+            self.acks = set() if self.malicious else {self.id}
             self.ack_order = []
             self.commit_event = env.event()
             if cluster.quorum(self.acks):

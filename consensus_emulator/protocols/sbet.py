@@ -369,6 +369,7 @@ class SBET:
         )
         for _ in range(sim.cfg.rounds):
             t0 = env.now
+            self.record = sim.open_round(-1)  # messages from here on belong to this round
             self.disseminate(sim.cfg.workload.block_tx)
             yield env.timeout(p.t_max_ms + margin)
             yield from self.create_block(margin)
@@ -402,9 +403,11 @@ class SBET:
         if not live:
             return
         ep = self.nodes[min(live)]
-        record = sim.open_round(ep.id)
+        record = self.record
+        record.proposer = ep.id
         # election (lines 3-13)
         t_e = env.now
+        record.t_start = t_e
         answers = self._collect(set(self.mg_ids) - {ep.id}, "candidacy")
         yield from ep.multicast(self.mg_ids, "election", c.vote_bytes, record.height)
         yield answers | env.timeout(p.t_max_ms + margin)

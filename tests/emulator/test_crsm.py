@@ -1,0 +1,128 @@
+"""CRSM (seed 000 §III): 4/5 domain quorum, failed data carried over, reselection, paper shapes."""
+
+import math
+
+import numpy as np
+import pytest
+
+from consensus_emulator import run
+from consensus_emulator.calibration import CRSM_TARGET_MS, measure_crsm_phases
+from consensus_emulator.config import LAN, CRSMParams, FaultConfig, SimConfig, WorkloadConfig
+from consensus_emulator.protocols.crsm import CRSM, domain_threshold
+
+
+def config(n=5, domains=1, block=100, rounds=5, seed=1, storage=0, faults=None, workload=None, **params):
+    return SimConfig(
+        protocol="crsm",
+        n_nodes=n,
+        params=CRSMParams(domains=domains, storage_nodes=storage, **params),
+        network=LAN,
+        faults=faults or FaultConfig(),
+        workload=workload or WorkloadConfig(block_tx=block),
+        rounds=rounds,
+        seed=seed,
+    )
+
+
+@pytest.mark.parametrize(("members", "needed"), [(1, 1), (2, 2), (4, 4), (5, 4), (6, 5), (10, 8), (20, 16)])
+def test_a_domain_needs_four_fifths_of_its_members(members, needed):
+    # seed 000 §III-C: "after receiving 4/5 N affirmative votes (including itself)"
+    assert domain_threshold(members, 0.8) == needed
+    assert needed >= 0.8 * members > needed - 1
+
+
+def test_exactly_four_fifths_of_a_domain_passes():
+    # one domain of 5: node 4 votes against, the other four (primary included) approve
+    result = run(config(n=5, faults=FaultConfig(malicious=(4,))))
+    assert all(r.committed and r.tx_count == 100 for r in result.rounds if r.proposer != 4)
+
+
+def test_one_vote_fewer_than_four_fifths_fails():
+    # two of five vote against (even as primaries, their own block): at most 3 approvals < 4
+    result = run(config(n=5, rounds=8, faults=FaultConfig(malicious=(3, 4))))
+    assert len(result.rounds) == 8
+    assert all(not r.committed and r.tps == 0.0 for r in result.rounds)
+
+
+def test_failed_domain_data_goes_to_the_next_round():
+    # 10 nodes in 2 domains (even / odd ids); two odd nodes are down, so domain 1 always fails.
+    # Transactions arrive one per microsecond, so an arrival time names a transaction.
+    stream = tuple((k * 0.001, 250) for k in range(400))
+    cfg = config(
+        n=10,
+        domains=2,
+        block=100,
+        rounds=3,
+        faults=FaultConfig(crashed=(1, 3)),
+        workload=WorkloadConfig(block_tx=100, arrival="replay", replay=stream),
+    )
+    crsm = CRSM(cfg)
+    crsm.run()
+    first, second = crsm.formal[1], crsm.formal[2]
+    # round 1: domain 0 passes tx 0..49, domain 1 rejects tx 50..99
+    assert np.allclose(first.arrivals, np.arange(0, 50) * 0.001)
+    # round 2 starts with the rejected tx 50..99, now voted on by domain 0
+    assert np.allclose(second.arrivals, np.arange(50, 100) * 0.001)
+
+
+def test_messages_per_round_are_three_fan_outs():
+    # closed form (seed 000 Fig 3d): N-1 preparatory blocks (every consensus node but the primary),
+    # N-1 votes back, and the formal block to every consensus and storage node but the primary.
+    for n, d, s in ((4, 1, 0), (10, 2, 3), (20, 4, 2)):
+        result = run(config(n=n, domains=d, storage=s, rounds=4))
+        expected = (n - 1) + (n - 1) + (n - 1 + s)
+        assert [r.messages for r in result.rounds] == [expected] * 4, (n, d, s)
+
+
+def test_primary_crash_makes_the_monitor_pick_another():
+    result = run(config(n=5, rounds=8, block=1000, faults=FaultConfig(crash_leader_at_ms=(300.0,))))
+    assert len(result.elections) == 1
+    crashed = next(r.proposer for r in result.rounds if r.t_start <= 300.0 <= r.t_final)
+    later = [r for r in result.rounds if r.t_start > 300.0]
+    assert later and all(r.proposer != crashed and r.committed for r in later)
+    assert result.elections[0].t_start == pytest.approx(300.0)
+
+
+def test_more_failures_than_a_domain_tolerates_gives_zero_tps():
+    one_down = run(config(n=5, faults=FaultConfig(crashed=(4,))))
+    two_down = run(config(n=5, faults=FaultConfig(crashed=(3, 4))))
+    assert one_down.tps_mean > 0
+    assert two_down.tps_mean == 0.0
+    assert all(not r.committed for r in two_down.rounds)
+
+
+def test_calibrated_defaults_give_the_papers_phases():
+    # seed 000 §IV-B: 4 nodes, 1000 tx: 15 ms + 76 ms + 12 ms
+    phases = measure_crsm_phases(seed=7)
+    for phase, target in CRSM_TARGET_MS.items():
+        assert phases[phase] == pytest.approx(target, abs=0.5), phase
+
+
+def test_tps_falls_as_nodes_per_domain_grow():
+    # seed 000 Fig 7: with D fixed, more nodes per domain -> lower TPS
+    small = run(config(n=4, domains=2, block=600, rounds=5)).tps_mean
+    large = run(config(n=10, domains=2, block=600, rounds=5)).tps_mean
+    assert large < small
+
+
+def test_tps_rises_with_domains_then_gains_shrink():
+    # seed 000 Fig 8: 4 nodes per domain, 600-tx blocks
+    tps = [run(config(n=4 * d, domains=d, block=600, rounds=5)).tps_mean for d in (1, 2, 3)]
+    assert tps[1] > tps[0]
+    assert tps[2] - tps[1] < tps[1] - tps[0]
+
+
+def test_tps_saturates_with_block_size():
+    # seed 000 Fig 9: 600 tx per block is much faster than 200 but hardly faster than 500
+    tps = {b: run(config(n=12, domains=3, block=b, rounds=5)).tps_mean for b in (200, 500, 600)}
+    assert tps[600] / tps[200] > 1.2
+    assert tps[600] / tps[500] < 1.1
+
+
+def test_replayed_stream_is_committed_in_arrival_order():
+    stream = tuple((0.05 * k, 200 + k) for k in range(30))
+    result = run(
+        config(n=4, block=10, rounds=3, workload=WorkloadConfig(block_tx=10, arrival="replay", replay=stream))
+    )
+    assert sum(r.tx_count for r in result.committed) == 30
+    assert all(not math.isnan(r.tx_latency_ms) and r.tx_latency_ms > 0 for r in result.committed)
