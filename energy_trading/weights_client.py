@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from energy_trading.chain import Chain
@@ -224,6 +225,30 @@ class Breakdown:
     buyer_weight_after: Fraction
 
 
+def _breakdown(a: Any) -> Breakdown:
+    b = a["breakdown"]
+    return Breakdown(
+        order_id=a["orderId"],
+        period_id=a["periodId"],
+        round=b["round"],
+        seller=a["seller"],
+        buyer=a["buyer"],
+        seller_income=from_tokens(b["sellerIncome"]),
+        buyer_expense=from_tokens(b["buyerExpense"]),
+        grid_revenue=from_tokens(b["gridRevenue"]),
+        feed_in=from_tokens(b["feedIn"]),
+        seller_penalty=from_tokens(b["sellerPenalty"]),
+        buyer_penalty=from_tokens(b["buyerPenalty"]),
+        seller_compensation=from_tokens(b["sellerCompensation"]),
+        buyer_compensation=from_tokens(b["buyerCompensation"]),
+        pooled=from_tokens(b["pooled"]),
+        seller_weight_before=from_wad(b["sellerWeightBefore"]),
+        seller_weight_after=from_wad(b["sellerWeightAfter"]),
+        buyer_weight_before=from_wad(b["buyerWeightBefore"]),
+        buyer_weight_after=from_wad(b["buyerWeightAfter"]),
+    )
+
+
 class GridClient:
     """Reads and drives the grid-balanced contracts of a deployment.
 
@@ -294,33 +319,16 @@ class GridClient:
         """Every `GridSettled` event of the policy since `from_block`, by order id."""
         logs = self.policy.events.GridSettled().get_logs(from_block=from_block)
         wanted = set(order_ids) if order_ids is not None else None
-        out: dict[int, Breakdown] = {}
-        for log in logs:
-            a = log["args"]
-            if wanted is not None and a["orderId"] not in wanted:
-                continue
-            b = a["breakdown"]
-            out[a["orderId"]] = Breakdown(
-                order_id=a["orderId"],
-                period_id=a["periodId"],
-                round=b["round"],
-                seller=a["seller"],
-                buyer=a["buyer"],
-                seller_income=from_tokens(b["sellerIncome"]),
-                buyer_expense=from_tokens(b["buyerExpense"]),
-                grid_revenue=from_tokens(b["gridRevenue"]),
-                feed_in=from_tokens(b["feedIn"]),
-                seller_penalty=from_tokens(b["sellerPenalty"]),
-                buyer_penalty=from_tokens(b["buyerPenalty"]),
-                seller_compensation=from_tokens(b["sellerCompensation"]),
-                buyer_compensation=from_tokens(b["buyerCompensation"]),
-                pooled=from_tokens(b["pooled"]),
-                seller_weight_before=from_wad(b["sellerWeightBefore"]),
-                seller_weight_after=from_wad(b["sellerWeightAfter"]),
-                buyer_weight_before=from_wad(b["buyerWeightBefore"]),
-                buyer_weight_after=from_wad(b["buyerWeightAfter"]),
-            )
-        return out
+        return {
+            log["args"]["orderId"]: _breakdown(log["args"])
+            for log in logs
+            if wanted is None or log["args"]["orderId"] in wanted
+        }
+
+    def breakdowns_in(self, receipt: TxReceipt) -> list[Breakdown]:
+        """The `GridSettled` events of one transaction (e.g. the market's `settle`)."""
+        events = self.policy.events.GridSettled().process_receipt(receipt, errors=DISCARD)
+        return [_breakdown(e["args"]) for e in events if e["address"] == self.policy.address]
 
     # ------------------------------------------------------------------ node weights
 
