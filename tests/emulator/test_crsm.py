@@ -126,3 +126,33 @@ def test_replayed_stream_is_committed_in_arrival_order():
     )
     assert sum(r.tx_count for r in result.committed) == 30
     assert all(not math.isnan(r.tx_latency_ms) and r.tx_latency_ms > 0 for r in result.committed)
+
+
+def test_crsm_with_several_domains_outpaces_leader_based_protocols():
+    # seed 000 Figs 5-6: 12 nodes, 1000-tx blocks; CRSM in 3 domains of 4 nodes
+    from consensus_emulator.config import PBFTParams, RaftParams
+
+    crsm_tps = run(config(n=12, domains=3, block=1000, rounds=5)).tps_mean
+    for protocol, params in (("pbft", PBFTParams()), ("raft", RaftParams())):
+        other = run(
+            SimConfig(
+                protocol=protocol,
+                n_nodes=12,
+                params=params,
+                network=LAN,
+                workload=WorkloadConfig(block_tx=1000),
+                rounds=5,
+                seed=1,
+            )
+        ).tps_mean
+        assert crsm_tps > 1.2 * other, protocol
+
+
+def test_tps_falls_with_disconnected_nodes_and_reaches_zero():
+    # seed 000 Fig 10: 12 nodes in 2 domains of 6 (5 approvals needed in each). Three faults always
+    # break exactly one domain; eight leave at least two in each, so both fail wherever they fall.
+    tps = [
+        run(config(n=12, domains=2, block=600, rounds=4, faults=FaultConfig(n_crashed=f), seed=9)).tps_mean
+        for f in (0, 3, 6)
+    ]
+    assert tps[0] > tps[1] > tps[2] == 0.0

@@ -1,0 +1,112 @@
+"""The command line: JSON out, byte-for-byte repeatability, clear errors, --help everywhere."""
+
+import json
+
+import pytest
+
+from consensus_emulator.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_crsm_prints_the_calibrated_phases(capsys):
+    code, out, _ = run_cli(capsys, "run", "crsm", "--nodes", "4", "--tx", "1000")
+    assert code == 0
+    phases = json.loads(out)["metrics"]["phases_ms"]
+    assert phases["prepare"] == pytest.approx(15.0, abs=0.5)
+    assert phases["consensus"] == pytest.approx(76.0, abs=0.5)
+    assert phases["formal"] == pytest.approx(12.0, abs=0.5)
+
+
+@pytest.mark.parametrize("protocol", ["crsm", "raft", "weighted-raft", "pbft", "hotstuff", "sbet", "sharded"])
+def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(capsys, protocol):
+    args = ["run", protocol, "--rounds", "3", "--tx", "20"]
+    _, first, _ = run_cli(capsys, *args, "--seed", "11")
+    _, again, _ = run_cli(capsys, *args, "--seed", "11")
+    _, other, _ = run_cli(capsys, *args, "--seed", "12")
+    assert first == again
+    assert first != other
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["run", "crsm", "--nodes", "4", "--domains", "5"], "use --domains <= 4"),
+        (["run", "crsm", "--threshold", "1.5"], "threshold must lie in (0, 1]"),
+        (["run", "pbft", "--latency-ms", "-2"], "latency must be >= 0 ms"),
+        (["run", "paxos"], "unknown protocol 'paxos'"),
+        (["run", "sbet", "--replay", "x.json"], "--replay feeds a proposer's pending pool"),
+        (["reproduce", "seed999"], "unknown experiment 'seed999'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, hint):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and hint in err
+
+
+@pytest.mark.parametrize("argv", [[], ["run"], ["reproduce"], ["calibrate"]])
+def test_every_command_has_help(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--help"])
+    assert exc.value.code == 0
+    assert "usage: consensus-emulator" in capsys.readouterr().out
+
+
+def test_weights_file_sets_the_node_count_and_the_leader(capsys, tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"node_weights": {"p1": 5.0, "p2": 60.0, "p3": 20.0}}))
+    code, out, _ = run_cli(
+        capsys, "run", "weighted-raft", "--weights-from", str(path), "--rounds", "3", "--elect-every-round"
+    )
+    metrics = json.loads(out)["metrics"]
+    assert code == 0
+    assert json.loads(out)["config"]["n_nodes"] == 3
+    assert metrics["leader_counts"] == {"1": 3}
+
+
+def test_weights_file_disagreeing_with_nodes_is_rejected(capsys, tmp_path):
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"a": 1.0, "b": 2.0}))
+    code, _, err = run_cli(capsys, "run", "weighted-raft", "--weights-from", str(path), "--nodes", "5")
+    assert code == 2 and "disagrees with the 2 participants" in err
+
+
+def test_replay_feeds_the_crsm_pool(capsys, tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(
+        json.dumps({"transactions": [{"time_s": 0.001 * k, "size_bytes": 300} for k in range(45)]})
+    )
+    code, out, _ = run_cli(capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "5")
+    assert code == 0
+    assert json.loads(out)["metrics"]["tx_committed"] == 45
+
+
+def test_reproduce_writes_csv_png_and_summary_repeatably(capsys, tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    assert main(["reproduce", "crsm-calibration", "--out", str(a), "--jobs", "1", "--no-progress"]) == 0
+    assert main(["reproduce", "crsm-calibration", "--out", str(b), "--jobs", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            ["reproduce", "crsm-calibration", "--out", str(c), "--jobs", "1", "--no-progress", "--seed", "5"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "crsm_calibration" in out and "paper:" in out and "emulated:" in out
+    for name in ("crsm_calibration.csv", "crsm_calibration.png", "summary.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    assert (a / "crsm_calibration.csv").read_bytes() != (c / "crsm_calibration.csv").read_bytes()
+    assert (a / "crsm_calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reproduce_lists_the_experiments(capsys):
+    assert main(["reproduce", "all", "--list"]) == 0
+    listing = capsys.readouterr().out
+    for name in ("seed000-fig10", "seed001-tables5-7", "seed002-fig8", "seed003-fig5", "raft-election"):
+        assert name in listing
