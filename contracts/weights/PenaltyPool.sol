@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICreditWeights} from "../../interfaces/ICreditWeights.sol";
 import {IPenaltyPool} from "../../interfaces/IPenaltyPool.sol";
 
@@ -39,11 +40,12 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
     /// @notice Below this total weight of the other nodes (1 point, WAD) a penalty is carried over.
     uint256 public constant MIN_SHARED_WEIGHT = 1e18;
 
+    /// @notice One queued penalty, packed into three storage slots.
     struct Item {
-        uint256 orderId;
-        uint256 round;
         address seller;
+        uint48 round;
         address buyer;
+        uint96 orderId;
         uint256 amount;
     }
 
@@ -90,7 +92,7 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
         if (amount == 0) revert ZeroPenalty(orderId);
         uint256 n = _queue.length;
         if (n != 0 && _queue[n - 1].round > round) revert RoundOrderViolated(round, _queue[n - 1].round);
-        _queue.push(Item(orderId, round, seller, buyer, amount));
+        _queue.push(Item(seller, SafeCast.toUint48(round), buyer, SafeCast.toUint96(orderId), amount));
         _queuedIn[round] += 1;
         queuedTotal += amount;
         emit PenaltyQueued(orderId, round, seller, buyer, amount);

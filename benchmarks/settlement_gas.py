@@ -1,0 +1,186 @@
+"""Gas of grid-balanced settlement with penalty redistribution at 10, 100 and 1000 registered participants.
+
+Seed 001 eq 34 shares each default penalty among every other node by credit weight. `PenaltyPool` does it in
+O(1) per penalty (a per-round reward-per-weight accumulator, the two parties' would-be accrual as debt, pull
+withdrawals); the named baseline, `NaivePenaltyPool`, loops over every node on each penalty. Both are measured
+in the same run, on the same chain, with the same participants and credit weights.
+
+For each participant count N the benchmark registers and approves N participants, enrols them in the credit
+ledger (and in the naive pool) with weights, then settles one defaulting order in a new period through
+`GridBalancedSettlement.settle` (a stand-in market account holds MARKET_ROLE), releases its penalty with
+`PenaltyPool.release`, and has one bystander claim its share (`PenaltyPool.claim`). The baseline books the
+same penalty with `NaivePenaltyPool.distribute`.
+
+Runs on a throwaway anvil node (node_modules/.bin/anvil) unless `--rpc` names one.
+Usage: python benchmarks/settlement_gas.py [--sizes 10 100 1000] [--rpc URL] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from tqdm import tqdm
+from web3 import Web3
+
+from energy_trading import connect, deploy
+from energy_trading.deploy import deploy_contract
+from energy_trading.registry import Role, Source, zone_id
+from energy_trading.weights_client import to_price, to_wad
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def anvil():
+    """A throwaway anvil with a block gas limit high enough for the naive loop at 1000 nodes."""
+    binary = shutil.which("anvil") or str(REPO / "node_modules" / ".bin" / "anvil")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [
+        binary,
+        "--port",
+        str(port),
+        "--silent",
+        "--gas-limit",
+        "1000000000",
+        "--base-fee",
+        "0",
+        "--gas-price",
+        "0",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
+    chain = connect(rpc_url, seed="settlement-gas-benchmark")
+    d = deploy(chain)
+    op = d.operator
+    naive = deploy_contract(chain, d.artifacts["NaivePenaltyPool"], op, op)
+    market = chain.new_account("market-stand-in")
+    policy = d.grid_policy
+    chain.transact(policy.functions.grantRole(policy.functions.MARKET_ROLE().call(), market), op)
+    attestation = Web3.keccak(text="benchmark participant")
+    free_gas = chain.w3.eth.gas_price == 0
+
+    nodes: list[str] = []
+
+    def add_participants(count: int) -> None:
+        for i in tqdm(range(len(nodes), count), desc=f"registering up to {count}", unit="node", leave=False):
+            generator = i % 2 == 0
+            who = chain.new_account(f"node{i}", fund_wei=0 if free_gas else 10**17)
+            meter = chain.new_account(f"node{i}/meter", fund_wei=0)
+            role, source = (Role.GENERATOR, Source.SOLAR) if generator else (Role.CONSUMER, Source.NONE)
+            fn = d.registry.functions.register(int(role), int(source), zone_id("bench"), attestation, [meter])
+            chain.transact(fn, who)
+            chain.transact(d.registry.functions.approve(who), d.auditor)
+            weight = to_wad(10 + (37 * i) % 90)
+            chain.transact(d.credit_weights.functions.enrol(who, weight), op)
+            chain.transact(naive.functions.addNode(who, weight), op)
+            nodes.append(who)
+
+    def one_round(period: int) -> dict[str, int]:
+        """One defaulting order (the buyer takes 90 of 100 kWh): settle, release, claim; and the baseline."""
+        seller, buyer, bystander = nodes[0], nodes[1], nodes[2]
+        terms = (period, period, seller, buyer, 100_000, to_price("0.63"), 0, 100_000)
+        outcome = policy.functions.settle(terms, 100_000, 90_000).call({"from": market})
+        settle = chain.transact(policy.functions.settle(terms, 100_000, 90_000), market)
+        pooled = outcome[3]
+        # what the market transfers to the pool; the order completes its period, so the round is closed
+        chain.transact(d.token.functions.issue(d.penalty_pool.address, pooled), op)
+        release = chain.transact(d.penalty_pool.functions.release(1), op)
+        claim = chain.transact(d.penalty_pool.functions.claim(bystander, 1), op)
+        distribute = chain.transact(naive.functions.distribute(seller, buyer, pooled), op)
+        return {
+            "settle": settle["gasUsed"],
+            "release": release["gasUsed"],
+            "claim": claim["gasUsed"],
+            "naive_distribute": distribute["gasUsed"],
+        }
+
+    # two warm-up rounds first, so the first measured size does not pay the one-off storage initialisation
+    # (first checkpoints, first completed-round counter, first claim cursor) that later rounds find in place
+    add_participants(sizes[0])
+    one_round(1)
+    one_round(2)
+    rows = []
+    for period, n in enumerate(sizes, start=3):
+        add_participants(n)
+        g = one_round(period)
+        rows.append(
+            {
+                "participants": n,
+                "settle": g["settle"],
+                "release": g["release"],
+                "claim": g["claim"],
+                "o1_total": g["settle"] + g["release"],
+                "naive_distribute": g["naive_distribute"],
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, int]]) -> str:
+    head = (
+        f"{'participants':>12} | {'settle':>9} | {'release':>8} | {'claim/node':>10} | "
+        f"{'settle+release':>14} | {'baseline: naive loop':>20} | {'naive / O(1)':>12}"
+    )
+    lines = [
+        "Penalty redistribution gas (seed 001 eq 34): O(1) PenaltyPool vs the naive loop baseline, same run",
+        head,
+        "-" * len(head),
+    ]
+    for r in rows:
+        ratio = r["naive_distribute"] / r["release"]
+        lines.append(
+            f"{r['participants']:>12,} | {r['settle']:>9,} | {r['release']:>8,} | {r['claim']:>10,} | "
+            f"{r['o1_total']:>14,} | {r['naive_distribute']:>20,} | {ratio:>11.1f}x"
+        )
+    first, last = rows[0], rows[-1]
+    lines.append(
+        f"settle+release from {first['participants']} to {last['participants']} participants: "
+        f"{last['o1_total'] - first['o1_total']:+,} gas; naive loop: "
+        f"{last['naive_distribute'] - first['naive_distribute']:+,} gas"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000], help="participant counts")
+    parser.add_argument("--rpc", metavar="URL", help="a JSON-RPC node (default: start a throwaway anvil)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
+    args = parser.parse_args(argv)
+    sizes = sorted(set(args.sizes))
+    if sizes[0] < 3:
+        parser.error("every size must be at least 3 (a seller, a buyer and a bystander)")
+    if args.rpc:
+        rows = run(args.rpc, sizes)
+    else:
+        with anvil() as url:
+            rows = run(url, sizes)
+    print(json.dumps(rows, indent=2) if args.json else table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
