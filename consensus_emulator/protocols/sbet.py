@@ -17,20 +17,28 @@ link actors). Each round (Algorithm 1; times in ms):
    when at least gamma of the answers conform (malicious holders send tampered copies)
    and reports its holdings to e_c;
 5. block (lines 27-34): e_c puts every transaction held by at least gamma of all MGs
-   (eq 3-4, ``r(T) >= gamma``) into the candidate block and broadcasts it; an MG holding
-   all of it broadcasts the block hash; with gamma matching hashes (its own included)
-   it sends a commit to e_c; with gamma commits the block is added and announced.
+   (eq 3-4, ``r(T) >= gamma``) into the candidate block and broadcasts it (with the
+   data); an MG whose own copies agree with it broadcasts the block hash (a malicious MG
+   a wrong one); with gamma matching hashes (its own included) it sends a commit to e_c;
+   with gamma commits the block is added and announced.
+
+Only the one-shot data copies of step 1 are lost on a down link ("some trading data
+cannot be verified through one-time data transaction", §II-B); protocol messages are
+sent reliably, i.e. held until the link is back (`Network.send(reliable=True)`), and
+every wait for answers ends at t_max.
 
 Phases (for `metrics`): prepare = election .. candidate block built; consensus =
 candidate broadcast .. gamma commits; formal = announcement .. stored by every MG it
 reached. The paper's "block creation time" (election to block added, §IV-A-1) is
 prepare + consensus. Every wait for answers ends when all expected answers are in or
-after t_max.
+after t_max. A round's messages are counted from its data broadcast on.
 
 Without redundant exchange (`redundant_exchange=False`, the SPFT/ETPS data path of
 §IV-A-2) step 4 is skipped: transactions that too few MGs received can never be stored.
 
-Queries (§IV-A-2, Figs 7-8): after the rounds a client with reliable links asks every
+Queries (§IV-A-2, Figs 7-8): after the rounds (and up to `DRAIN_ROUNDS` more rounds
+without new data while some MG still holds unchained transactions, so that a query
+measures storage, not the last round's luck) a client with reliable links asks every
 MG for each of `queries` transactions; each MG answers from its chain (malicious MGs
 tamper); the client accepts the first answer given by at least gamma of the MGs.
 Query latency is the time to acceptance; accuracy the fraction of generated
@@ -58,6 +66,8 @@ __all__ = ["SBET", "creator_probabilities", "run_sbet", "sbet_messages_per_round
 
 OK, TAMPERED, NONE = "ok", "tampered", "none"
 ID_BYTES = 8
+#: Extra rounds without new data that settle pending transactions before the queries.
+DRAIN_ROUNDS = 3
 
 
 def sbet_messages_per_round(n: int, new_tx: int, redundant_exchange: bool = True) -> int:
@@ -377,8 +387,22 @@ class SBET:
             if rest > 0:
                 yield env.timeout(rest)
         if p.queries:
+            for _ in range(DRAIN_ROUNDS):  # settle what is still pending before anyone queries
+                if not self.pending():
+                    break
+                t0 = env.now
+                self.record = sim.open_round(-1)
+                self.record.note = "drain"
+                yield from self.create_block(margin)
+                rest = t0 + p.block_interval_ms - env.now
+                if rest > 0:
+                    yield env.timeout(rest)
             yield from self.query_phase()
         sim.finish()
+
+    def pending(self) -> bool:
+        """Does some live MG hold a transaction that is not on its chain yet?"""
+        return any(t not in node.chain for node in self.nodes if not node.crashed for t in node.db)
 
     def disseminate(self, count: int) -> None:
         """Lines 1-2: new transactions, each sent by its origin after the eq 6 waits."""
