@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 if TYPE_CHECKING:
     from energy_trading.chain import Chain
@@ -348,6 +349,16 @@ def sign_reading(
     return bytes(Account.sign_typed_data(private_key, domain, types, message).signature)
 
 
+def _events(contract: Contract, name: str, receipt: Any) -> list[Any]:
+    """The `name` events `contract` emitted in `receipt` (other contracts' logs are skipped)."""
+    return list(contract.events[name]().process_receipt(receipt, errors=DISCARD))
+
+
+def _event(contract: Contract, name: str, receipt: Any) -> dict[str, Any]:
+    """The arguments of the first `name` event of `contract` in `receipt`."""
+    return dict(_events(contract, name, receipt)[0]["args"])
+
+
 def _sign_for(
     contract: Contract, domain_name: str, key: bytes, types: dict[str, Any], msg: dict[str, Any]
 ) -> bytes:
@@ -394,7 +405,7 @@ class CertificatesClient:
             c.functions.reportGeneration(generator, meter, period_start, period_end, energy_wh, signature),
             relayer or generator,
         )
-        issued = c.events.CertificatesIssued().process_receipt(receipt)
+        issued = _events(c, "CertificatesIssued", receipt)
         carried = c.functions.carriedWh(generator).call()
         if not issued:
             return Issuance(0, 0, carried)
@@ -416,14 +427,14 @@ class CertificatesClient:
         receipt = self.chain.transact(
             self.exchange.functions.list(certificate_id, amount, price_per_certificate), seller
         )
-        return self.exchange.events.CertificatesListed().process_receipt(receipt)[0]["args"]["listingId"]
+        return _event(self.exchange, "CertificatesListed", receipt)["listingId"]
 
     def buy(self, buyer: str, listing_id: int, amount: int) -> int:
         """Buy from a listing, approving the exact token amount first; returns the tokens paid."""
         price = self.exchange.functions.listing(listing_id).call()[3]
         self.chain.transact(self.token.functions.approve(self.exchange.address, amount * price), buyer)
         receipt = self.chain.transact(self.exchange.functions.buy(listing_id, amount), buyer)
-        return self.exchange.events.CertificatesSold().process_receipt(receipt)[0]["args"]["tokens"]
+        return _event(self.exchange, "CertificatesSold", receipt)["tokens"]
 
     def cancel(self, seller: str, listing_id: int) -> None:
         """Withdraw what is left of a listing."""
@@ -476,7 +487,7 @@ class CarbonClient:
     def open_cycle(self, quotas: Mapping[str, int]) -> int:
         """Regulator: open the next cycle and set every node's quota (kg CO2e); returns the cycle number."""
         receipt = self.chain.transact(self.ledger.functions.openCycle(), self.regulator)
-        cycle = self.ledger.events.CycleOpened().process_receipt(receipt)[0]["args"]["cycle"]
+        cycle = _event(self.ledger, "CycleOpened", receipt)["cycle"]
         for node, quota in quotas.items():
             self.chain.transact(self.ledger.functions.setQuota(cycle, node, quota), self.regulator)
         return cycle
@@ -498,14 +509,14 @@ class CarbonClient:
         receipt = self.chain.transact(
             self.ledger.functions.listAllowances(cycle, amount_kg, price_per_kg), seller
         )
-        return self.ledger.events.AllowancesListed().process_receipt(receipt)[0]["args"]["listingId"]
+        return _event(self.ledger, "AllowancesListed", receipt)["listingId"]
 
     def buy_allowances(self, buyer: str, listing_id: int, amount_kg: int) -> int:
         """Buy allowances, approving the exact token amount first; returns the tokens paid."""
         price = self.ledger.functions.allowanceListing(listing_id).call()[3]
         self.chain.transact(self.token.functions.approve(self.ledger.address, amount_kg * price), buyer)
         receipt = self.chain.transact(self.ledger.functions.buyAllowances(listing_id, amount_kg), buyer)
-        return self.ledger.events.AllowancesSold().process_receipt(receipt)[0]["args"]["tokens"]
+        return _event(self.ledger, "AllowancesSold", receipt)["tokens"]
 
     def close_and_settle(self, cycle: int, nodes: list[str], batch: int = 25) -> dict[str, int]:
         """Regulator closes `cycle`; then the nodes are settled in batches of `batch` (bounded gas per
