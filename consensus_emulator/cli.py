@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         help="consensus nodes (default: crsm 4, raft 5, weighted-raft 30, "
         "pbft/hotstuff 4, sbet 5, sharded 12)",
     )
-    g.add_argument("--rounds", type=int, default=20, help="blocks (rounds) to attempt (default 20)")
+    g.add_argument(
+        "--rounds",
+        type=int,
+        default=20,
+        help="blocks (rounds) to attempt (default 20; sharded settles --trades instead)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of the run's random generator (default 0)")
     g.add_argument("--tx", type=int, help="transactions per block, theta (default 1000; sbet 20)")
     g.add_argument("--max-time-ms", type=float, default=600_000.0, help="stop after this simulated time")
@@ -151,6 +156,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--block-interval-ms", type=float, help="sbet: time between block rounds (default 500)")
     p.add_argument("--no-redundancy", action="store_true", help="sbet: disable the redundant data exchange")
     p.add_argument("--queries", type=int, help="sbet: transactions queried after the run (default 30)")
+    p.add_argument(
+        "--creator-rule",
+        choices=("sample", "argmax"),
+        help="sbet: draw the creator with eq 7's probability (default) or take the largest (Algorithm 1)",
+    )
     p.add_argument("--shards", type=int, help="sharded: number of shards (default 3; 1 = general)")
     p.add_argument("--trades", type=int, help="sharded: trades to settle (default 30)")
     p.add_argument("--capacity", type=int, help="sharded: transactions per regional block (default 10)")
@@ -274,6 +284,7 @@ def _params(protocol: str, args: argparse.Namespace) -> Any:
             t_max_ms=args.t_max_ms,
             block_interval_ms=args.block_interval_ms,
             queries=args.queries,
+            creator_rule=args.creator_rule,
             redundant_exchange=False if args.no_redundancy else None,
         )
     return _set(ShardedParams(), shards=args.shards, trades=args.trades, block_capacity_tx=args.capacity)

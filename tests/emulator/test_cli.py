@@ -110,3 +110,13 @@ def test_reproduce_lists_the_experiments(capsys):
     listing = capsys.readouterr().out
     for name in ("seed000-fig10", "seed001-tables5-7", "seed002-fig8", "seed003-fig5", "raft-election"):
         assert name in listing
+
+
+def test_calibrate_recovers_the_default_costs(capsys):
+    from consensus_emulator.config import COSTS
+
+    code, out, _ = run_cli(capsys, "calibrate")
+    solved = json.loads(out)["costs"]
+    assert code == 0
+    for name in ("tx_pack_ms", "tx_verify_ms", "store_ms_per_kb"):
+        assert solved[name] == pytest.approx(getattr(COSTS, name), rel=0.01), name
