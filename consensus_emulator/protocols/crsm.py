@@ -297,7 +297,7 @@ class Monitor(Node):
                 if record is not None and not record.committed:
                     record.t_final = env.now
                     record.note = "primary failed"
-                lost_at = getattr(node, "crashed_at", None) or env.now
+                lost_at = node.crashed_at if node.crashed_at is not None else env.now
                 continue
             _, height = self.done_payload
             if height:

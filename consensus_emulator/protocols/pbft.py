@@ -91,10 +91,11 @@ class PBFT:
         """Charge `senders` x (n-1) messages and the ones lost on down links."""
         net = self.net
         net.stats.add(kind, int(senders) * (self.n - 1), size)
-        if rows.any():
-            down = ~net.up[rows]
-            down[:, np.flatnonzero(rows)] = False
-            net.stats.lost += int(down.sum() - 0)
+        senders_idx = np.flatnonzero(rows)
+        if senders_idx.size:
+            down = ~net.up[senders_idx]
+            down[np.arange(senders_idx.size), senders_idx] = False  # no link to oneself
+            net.stats.lost += int(down.sum())
 
     @property
     def net(self):
@@ -121,7 +122,7 @@ class PBFT:
 
     def normal_case(self, record, p: int):
         """Pre-prepare, prepare and commit of one block; returns True when decided."""
-        sim, env, c, net, n, f = self.sim, self.env, sim_costs(self.sim), self.net, self.n, self.f
+        sim, env, c, net, n, f = self.sim, self.env, self.sim.costs, self.net, self.n, self.f
         batch = sim.pool.take(sim.cfg.workload.block_tx)
         size = c.block_bytes(batch.count, batch.nbytes)
         start = max(env.now, self.cpu_free[p])
@@ -199,7 +200,7 @@ class PBFT:
 
     def view_change(self, t_start: float):
         """Move to view v+1 (VIEW-CHANGE all-to-all, NEW-VIEW from the new primary)."""
-        sim, env, c, net, n, f = self.sim, self.env, sim_costs(self.sim), self.net, self.n, self.f
+        env, c, net, n, f = self.env, self.sim.costs, self.net, self.n, self.f
         self.view += 1
         new_p = self.view % n
         active, malicious = self._masks()
@@ -230,17 +231,13 @@ class PBFT:
         t_end = float(got[2 * f - 1]) if f > 0 else t_send
         self.cpu_free = np.maximum(self.cpu_free, np.where(np.isfinite(arr), arr + msg_cost, 0.0))
         yield env.timeout(max(0.0, t_end - env.now))
-        sim.elections.append(ElectionRecord(t_start, t_end, new_p, f"view {self.view}"))
+        self.sim.elections.append(ElectionRecord(t_start, t_end, new_p, f"view {self.view}"))
 
     def run(self) -> RunResult:
         result = self.sim.run("pbft")
         result.extra["f"] = self.f
         result.extra["views"] = self.view
         return result
-
-
-def sim_costs(sim: Sim):
-    return sim.costs
 
 
 def run_pbft(cfg: SimConfig) -> RunResult:
