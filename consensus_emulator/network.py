@@ -27,7 +27,7 @@ for a phase, never both.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -246,20 +246,3 @@ class Network:
             self.stats.add(kind, sent, size)
             self.stats.lost += int(lost.sum())
         return delays
-
-    def mean_one_way_ms(self, size: float = 0.0) -> float:
-        """Mean one-way delay of a `size`-byte message over distinct pairs (ms)."""
-        n = self.n
-        if n < 2:
-            return 0.0
-        off = self.base[~np.eye(n, dtype=bool)].mean()
-        jitter_mean = {
-            "none": 0.0,
-            "uniform": self.cfg.jitter_ms / 2,
-            "exponential": self.cfg.jitter_ms,
-            "lognormal": self.cfg.jitter_ms * float(np.exp(0.125)),
-        }[self.cfg.jitter]
-        return float(off + jitter_mean + size / self.bytes_per_ms)
-
-    def multicast_targets(self, src: int, dsts: Iterable[int]) -> list[int]:
-        return [d for d in dsts if d != src]
