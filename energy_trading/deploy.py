@@ -145,6 +145,14 @@ def _deploy_market(
     """Token, reputation, order book, matching market and honest-supplier policy, with their roles wired:
     the order book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market
     holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book."""
+    # in-process: a fixed gas limit instead of py-evm's slow binary-search estimate of large constructors
+    gas = 15_000_000 if chain.in_process else None
+
+    def deploy_contract(chain: Chain, artifact: Artifact, sender: str, *args: Any) -> Contract:
+        factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = chain.transact(factory.constructor(*args), sender, gas=gas)
+        return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
     token = deploy_contract(
         chain,
         artifacts["EnergyToken"],
@@ -189,7 +197,7 @@ def _deploy_market(
         order_book.functions.setPolicyAllowed(honest.address, True),
     ]
     for fn in grants:
-        chain.transact(fn, operator)
+        chain.transact(fn, operator, gas=gas)
     return {
         "token": token,
         "reputation": reputation,

@@ -1,0 +1,453 @@
+"""Chain client for the market contracts: periods, offers, requests, verified matching, orders.
+
+`MarketClient` wraps `OrderBook`, `MatchingMarket`, `ProviderReputation`, `EnergyToken` and the
+honest-supplier policy of a `Deployment`. It signs as whichever account the step belongs to (the
+seller, the buyer, the auditor, a meter or a relayer) and returns plain dataclasses; refusals raise
+`ChainRevert` naming the contract's custom error. Energies are Wh and token amounts base units at this
+layer; `kwh()` and `tokens()` convert from the human units the scenarios use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+from eth_account.messages import encode_typed_data
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from energy_trading.deploy import Deployment
+from energy_trading.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
+
+__all__ = [
+    "CHUNK_SIZE",
+    "MarketClient",
+    "Order",
+    "OrderStatus",
+    "Origin",
+    "Period",
+    "Schedule",
+    "Settlement",
+    "Side",
+    "kwh",
+    "tokens",
+]
+
+WAD = 10**18
+CHUNK_SIZE = 16
+#: Gas limit of market transactions on the in-process EVM (its blocks allow 60M).
+IN_PROCESS_GAS_LIMIT = 15_000_000
+
+
+def kwh(value: float | str) -> int:
+    """kWh -> Wh (integer, rounded down), via the decimal text so 0.1 kWh is exactly 100 Wh."""
+    return int(Decimal(str(value)) * 1000)
+
+
+def tokens(value: float | str) -> int:
+    """Whole tokens -> base units (18 decimals, rounded down), via the decimal text."""
+    return int(Decimal(str(value)) * WAD)
+
+
+class OrderStatus(IntEnum):
+    """`IEnergyMarket.OrderStatus`."""
+
+    NONE = 0
+    PROPOSED = 1
+    AGREED = 2
+    APPROVED = 3
+    ACTIVE = 4
+    SETTLED = 5
+    REJECTED = 6
+    CANCELLED = 7
+
+
+class Origin(IntEnum):
+    """`IEnergyMarket.Origin`."""
+
+    BILATERAL = 0
+    MATCHED = 1
+
+
+class Side(IntEnum):
+    """`IEnergyMarket.Side`: whose meter a reading comes from."""
+
+    SELLER = 0
+    BUYER = 1
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Phase lengths of a trading period, seconds (publish, matching, signing, delivery/readings)."""
+
+    publish_s: int = 3_600
+    matching_s: int = 1_800
+    signing_s: int = 3_600
+    readings_s: int = 86_400
+
+
+@dataclass(frozen=True)
+class Period:
+    """`IEnergyMarket.Period`: the policy and the phase deadlines (unix seconds)."""
+
+    id: int
+    policy: str
+    opens_at: int
+    publish_end: int
+    match_end: int
+    sign_end: int
+    readings_end: int
+
+
+@dataclass(frozen=True)
+class Order:
+    """`IEnergyMarket.Order` (energies Wh, amounts token base units)."""
+
+    id: int
+    seller: str
+    period_id: int
+    status: OrderStatus
+    origin: Origin
+    seller_signed: bool
+    buyer_signed: bool
+    buyer: str
+    request_id: int
+    energy_wh: int
+    price_per_kwh: int
+    bonus: int
+    fee: int
+    buyer_deposit: int
+    seller_deposit: int
+    delivered_wh: int
+    received_wh: int
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What `settle` paid, from the `OrderSettled` event."""
+
+    order_id: int
+    delivered_wh: int
+    received_wh: int
+    fee: int
+    to_seller: int
+    to_buyer: int
+    to_grid: int
+    to_pool: int
+    seller_penalty: int
+    buyer_penalty: int
+    reward: int
+    gas_used: int
+
+
+class MarketClient:
+    """Drives the market contracts of a deployment."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.d = deployment
+        self.chain = deployment.chain
+        self.book = deployment.order_book
+        self.matching = deployment.matching
+        self.token = deployment.token
+        self.reputation = deployment.reputation
+        self.last_receipt: TxReceipt | None = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _send(self, fn: Any, sender: str) -> TxReceipt:
+        # in-process: a fixed limit instead of py-evm's slow binary-search estimate (gasUsed is unaffected)
+        gas = IN_PROCESS_GAS_LIMIT if self.chain.in_process else None
+        self.last_receipt = self.chain.transact(fn, sender, gas=gas)
+        return self.last_receipt
+
+    def _event(self, receipt: TxReceipt, contract: Any, name: str) -> list[Any]:
+        return list(getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD))
+
+    # ------------------------------------------------------------------ tokens
+
+    def fund(self, account: str, amount: int) -> TxReceipt:
+        """Treasurer (the operator): issue `amount` token base units to `account` against off-chain cash."""
+        t = self.token.functions.tokensPerCurrency().call()
+        currency = -(-amount * WAD // t)  # round the cash up so at least `amount` tokens are minted
+        return self._send(self.token.functions.issue(account, currency), self.d.operator)
+
+    def balance(self, account: str) -> int:
+        """EnergyToken balance (base units)."""
+        return self.token.functions.balanceOf(account).call()
+
+    def withdrawable(self, account: str) -> int:
+        """What `account` can pull from the order book."""
+        return self.book.functions.withdrawable(account).call()
+
+    def allow(self, owner: str, amount: int) -> TxReceipt:
+        """ERC-20 allowance for the order book to take `amount` from `owner` at signing."""
+        return self._send(self.token.functions.approve(self.book.address, amount), owner)
+
+    # ------------------------------------------------------------------ periods
+
+    def open_period(self, schedule: Schedule = Schedule(), policy: str | None = None) -> Period:
+        """Operator: open a period starting now with `schedule`'s phase lengths (default policy: honest)."""
+        now = self.chain.now()
+        publish_end = now + schedule.publish_s
+        match_end = publish_end + schedule.matching_s
+        sign_end = match_end + schedule.signing_s
+        readings_end = sign_end + schedule.readings_s
+        receipt = self._send(
+            self.book.functions.openPeriod(
+                policy or self.d.honest_policy.address, publish_end, match_end, sign_end, readings_end
+            ),
+            self.d.operator,
+        )
+        period_id = self._event(receipt, self.book, "PeriodOpened")[0].args.periodId
+        return self.period(period_id)
+
+    def period(self, period_id: int) -> Period:
+        """The period's schedule and policy."""
+        return Period(period_id, *self.book.functions.period(period_id).call())
+
+    def advance_to(self, period: Period, phase: str) -> int:
+        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"."""
+        starts = {
+            "matching": period.publish_end,
+            "signing": period.match_end,
+            "settlement": period.readings_end,
+        }
+        if phase not in starts:
+            raise ValueError(f"unknown phase {phase!r}: use one of {sorted(starts)}")
+        return self.chain.advance_to(starts[phase])
+
+    # ------------------------------------------------------------------ offers and requests
+
+    def publish_offer(self, seller: str, period_id: int, price_per_kwh: int, capacity_wh: int) -> int:
+        """Provider: publish (or replace) its offer; returns the offer id."""
+        receipt = self._send(
+            self.matching.functions.publishOffer(period_id, price_per_kwh, capacity_wh), seller
+        )
+        return self._event(receipt, self.matching, "OfferPublished")[0].args.offerId
+
+    def publish_request(self, buyer: str, period_id: int, energy_wh: int, bonus: int = 0) -> int:
+        """Consumer: publish a request; returns the request id."""
+        receipt = self._send(self.matching.functions.publishRequest(period_id, energy_wh, bonus), buyer)
+        return self._event(receipt, self.matching, "RequestPublished")[0].args.requestId
+
+    def set_crossing_fee(self, zone_a: bytes, zone_b: bytes, fee_per_kwh: int) -> TxReceipt:
+        """Operator: the grid-crossing fee per kWh between two zones (eta of eq 3)."""
+        return self._send(
+            self.matching.functions.setCrossingFee(zone_a, zone_b, fee_per_kwh), self.d.operator
+        )
+
+    def book_of(self, period_id: int) -> tuple[list[int], list[int]]:
+        """(offer ids, live request ids) published for a period, ascending (scans the ids on chain)."""
+        n_offers, n_requests = self.matching.functions.counts().call()
+        offers = [
+            o for o in range(1, n_offers + 1) if self.matching.functions.offer(o).call()[1] == period_id
+        ]
+        requests = []
+        for r in range(1, n_requests + 1):
+            raw = self.matching.functions.request(r).call()
+            if raw[1] == period_id and not raw[2]:
+                requests.append(r)
+        return offers, requests
+
+    def instance(self, period_id: int) -> MatchingInstance:
+        """The period's matching problem with the contract's fixed point (ids are on-chain ids)."""
+        offer_ids, request_ids = self.book_of(period_id)
+        offers = [self.matching.functions.offer(o).call() for o in offer_ids]
+        requests = [self.matching.functions.request(r).call() for r in request_ids]
+        t = self.matching.functions.tokensPerCurrency().call()
+        fees: dict[tuple[bytes, bytes], int] = {}
+
+        def fee(a: bytes, b: bytes) -> int:
+            if (a, b) not in fees:
+                fees[(a, b)] = self.matching.functions.crossingFee(a, b).call()
+            return fees[(a, b)]
+
+        revenue = tuple(
+            tuple(onchain_revenue_wad(r[3], o[2], fee(r[5], o[5]), t) for o in offers) for r in requests
+        )
+        return MatchingInstance(
+            request_ids=tuple(request_ids),
+            energy_wh=tuple(r[3] for r in requests),
+            provider_ids=tuple(offer_ids),
+            capacity_wh=tuple(o[3] for o in offers),
+            revenue_wad=revenue,
+            reputation_wad=tuple(o[4] for o in offers),
+        )
+
+    @staticmethod
+    def pairs_of(result: MatchResult) -> list[tuple[int, int]]:
+        """The (request id, offer id) pairs of an assignment, ascending by request id as verified."""
+        inst = result.instance
+        return sorted((int(inst.request_ids[i]), int(inst.provider_ids[j])) for i, j in result.pairs)
+
+    def solve(self, period_id: int, time_limit_s: float | None = 30.0) -> MatchResult:
+        """Solve the period's matching off chain (HiGHS MILP)."""
+        return solve(self.instance(period_id), time_limit_s=time_limit_s)
+
+    def evaluate(self, period_id: int, pairs: Sequence[tuple[int, int]]) -> tuple[int, int]:
+        """The verifier's (objective WAD, served Wh) of `pairs`, by eth_call (reverts like a submission)."""
+        return self.chain.call(self.matching.functions.evaluate(period_id, [list(p) for p in pairs]))
+
+    def submit(self, submitter: str, period_id: int, pairs: Sequence[tuple[int, int]]) -> TxReceipt:
+        """Submit an assignment for verification during the matching window."""
+        return self._send(
+            self.matching.functions.submitAssignment(period_id, [list(p) for p in pairs]), submitter
+        )
+
+    def best(self, period_id: int) -> dict[str, Any]:
+        """The stored best submission of a period."""
+        b = self.matching.functions.best(period_id).call()
+        keys = ("submitter", "pair_count", "chunk_count", "chunks_materialized", "objective_wad", "served_wh")
+        return dict(zip(keys, b, strict=True))
+
+    def materialize(self, sender: str, period_id: int, pairs: Sequence[tuple[int, int]]) -> list[int]:
+        """Turn every chunk of the (submitted, best) assignment `pairs` into orders; returns the order ids."""
+        order_ids: list[int] = []
+        for c in range(0, len(pairs), CHUNK_SIZE):
+            chunk = [list(p) for p in pairs[c : c + CHUNK_SIZE]]
+            receipt = self._send(
+                self.matching.functions.materialize(period_id, c // CHUNK_SIZE, chunk), sender
+            )
+            order_ids += [e.args.orderId for e in self._event(receipt, self.book, "MatchedOrderCreated")]
+        return order_ids
+
+    # ------------------------------------------------------------------ bilateral contracts
+
+    def propose(self, seller: str, period_id: int, buyer: str, energy_wh: int, price_per_kwh: int) -> int:
+        """Seller: propose a bilateral contract; returns the order id."""
+        receipt = self._send(
+            self.book.functions.proposeContract(period_id, buyer, energy_wh, price_per_kwh), seller
+        )
+        return self._event(receipt, self.book, "ContractProposed")[0].args.orderId
+
+    def accept(self, buyer: str, order_id: int, bonus: int = 0) -> TxReceipt:
+        """Buyer: accept a proposal with an optional honest-supplier bonus."""
+        return self._send(self.book.functions.acceptProposal(order_id, bonus), buyer)
+
+    # ------------------------------------------------------------------ audit, escrow, readings, settlement
+
+    def approve(self, order_id: int) -> TxReceipt:
+        """Auditor: approve an agreed order."""
+        return self._send(self.book.functions.approveOrder(order_id), self.d.auditor)
+
+    def reject(self, order_id: int, reason: str) -> TxReceipt:
+        """Auditor: reject an agreed order with a short reason code."""
+        return self._send(
+            self.book.functions.rejectOrder(order_id, reason.encode()[:32].ljust(32, b"\0")), self.d.auditor
+        )
+
+    def sign(self, party: str, order_id: int) -> TxReceipt:
+        """Party: allow and escrow its deposit (buyer: deposit + handling fee)."""
+        o = self.order(order_id)
+        fee = self.book.functions.handlingFee().call()
+        amount = o.buyer_deposit + fee if party == o.buyer else o.seller_deposit
+        if amount:
+            self.allow(party, amount)
+        return self._send(self.book.functions.sign(order_id), party)
+
+    def reading_signature(self, meter: str, order_id: int, side: Side, energy_wh: int) -> bytes:
+        """The meter's EIP-712 signature over its next reading (uses the meter's current nonce)."""
+        nonce = self.book.functions.nonces(meter).call()
+        typed = {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "MeterReading": [
+                    {"name": "orderId", "type": "uint256"},
+                    {"name": "side", "type": "uint8"},
+                    {"name": "energyWh", "type": "uint256"},
+                    {"name": "meter", "type": "address"},
+                    {"name": "nonce", "type": "uint256"},
+                ],
+            },
+            "primaryType": "MeterReading",
+            "domain": {
+                "name": "EnergyMarket",
+                "version": "1",
+                "chainId": self.chain.w3.eth.chain_id,
+                "verifyingContract": self.book.address,
+            },
+            "message": {
+                "orderId": order_id,
+                "side": int(side),
+                "energyWh": energy_wh,
+                "meter": meter,
+                "nonce": nonce,
+            },
+        }
+        signed = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed))
+        return bytes(signed.signature)
+
+    def submit_reading(
+        self, order_id: int, side: Side, energy_wh: int, meter: str, relayer: str | None = None
+    ) -> TxReceipt:
+        """Record a cumulative meter reading: relayed by `relayer` with the meter's signature, or (relayer
+        None) sent by the meter itself, which then needs ether for gas."""
+        if relayer is None:
+            return self._send(
+                self.book.functions.submitReading(order_id, int(side), energy_wh, meter, b""), meter
+            )
+        signature = self.reading_signature(meter, order_id, side, energy_wh)
+        return self._send(
+            self.book.functions.submitReading(order_id, int(side), energy_wh, meter, signature), relayer
+        )
+
+    def settle(self, sender: str, order_id: int) -> Settlement:
+        """Settle an order after its readings window; returns what was paid."""
+        receipt = self._send(self.book.functions.settle(order_id), sender)
+        e = self._event(receipt, self.book, "OrderSettled")[0].args
+        o = e.outcome
+        return Settlement(
+            order_id,
+            e.deliveredWh,
+            e.receivedWh,
+            e.fee,
+            o["toSeller"],
+            o["toBuyer"],
+            o["toGrid"],
+            o["toPool"],
+            o["sellerPenalty"],
+            o["buyerPenalty"],
+            o["reward"],
+            int(receipt["gasUsed"]),
+        )
+
+    def expire(self, sender: str, order_id: int) -> TxReceipt:
+        """Cancel an order that never took effect (after the signing window), refunding deposits."""
+        return self._send(self.book.functions.expire(order_id), sender)
+
+    def withdraw(self, account: str) -> int:
+        """Pull `account`'s withdrawable balance; returns the amount."""
+        receipt = self._send(self.book.functions.withdraw(), account)
+        return self._event(receipt, self.book, "Withdrawn")[0].args.amount
+
+    def fold(self, provider: str, sender: str | None = None) -> int:
+        """Fold the provider's finished periods into RC (eq 1-2); returns RC_j in WAD."""
+        self._send(self.reputation.functions.fold(provider), sender or provider)
+        return self.reputation_of(provider)
+
+    # ------------------------------------------------------------------ views
+
+    def order(self, order_id: int) -> Order:
+        """One order."""
+        raw = self.book.functions.order(order_id).call()
+        return Order(order_id, raw[0], raw[1], OrderStatus(raw[2]), Origin(raw[3]), *raw[4:])
+
+    def reputation_of(self, provider: str) -> int:
+        """RC_j in WAD after the provider's last folded period."""
+        return self.reputation.functions.reputationOf(provider).call()
+
+    def totals(self) -> dict[str, int]:
+        """The order book's token accounting: balance held, escrowed, withdrawable."""
+        return {
+            "held": self.balance(self.book.address),
+            "escrowed": self.book.functions.totalEscrowed().call(),
+            "withdrawable": self.book.functions.totalWithdrawable().call(),
+        }
