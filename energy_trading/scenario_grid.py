@@ -1,0 +1,534 @@
+"""Grid-balanced scenarios (seed 001 §4-5): parse, run every order through the market, report.
+
+A scenario whose market says `"settlement": "grid_balanced"` is run by `run_grid_scenario`:
+
+1. fresh credit ledger, penalty pool, node weights, grid account and policy at the scenario's S, B, G
+   (`feed_in_price`, `grid_price`, `grid_fee`; optional `decay_every`, `decay_delta`, `max_reading_factor`);
+2. every participant (`id`, `role`, `renewable`, `credit_weight`) registered, approved and enrolled;
+3. per period, every contract `{seller, buyer, price, energy_kwh}` proposed, accepted, audited and signed
+   into escrow on the order book, the meters' readings `{generated_kwh, consumed_kwh}` (same order) relayed
+   with their EIP-712 signatures, the order settled after the readings window, the round's penalties
+   released and every node's share claimed;
+4. everything reported is read back from the chain (events and views): per contract `seller_income`,
+   `buyer_expense`, `grid_revenue`, `seller_penalty`, `buyer_penalty`; per participant
+   `credit_weight_before`, `credit_weight_after`, `penalty_share`; `node_weights` and
+   `node_weights_by_round` (0..100) for the consensus emulator.
+
+Units in scenarios and results: kWh, tokens (1 token = 1 currency unit, e.g. yuan), weights 0..100.
+`paper_comparison` prints seed 001 Tables 1-2 beside the paper's printed numbers when the scenario carries
+them (`paper_tables`), and `plot_credit_weights` draws Fig 8's credit-weight curves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from energy_trading.certificates import sign_reading
+from energy_trading.chain import Chain
+from energy_trading.grid_settlement import GridPrices, q
+from energy_trading.registry import RegistryClient, Role, Source
+from energy_trading.weights import WeightParams
+from energy_trading.weights_client import (
+    GridClient,
+    GridParams,
+    deploy_grid,
+    from_tokens,
+    from_wad,
+    to_price,
+    to_wh,
+)
+
+__all__ = [
+    "GRID_SETTLEMENT",
+    "GridContract",
+    "GridParticipant",
+    "GridPeriod",
+    "GridScenario",
+    "GridScenarioError",
+    "is_grid_scenario",
+    "paper_comparison",
+    "parse_grid_scenario",
+    "plot_credit_weights",
+    "run_grid_scenario",
+]
+
+GRID_SETTLEMENT = "grid_balanced"
+READING_TYPES = {
+    "MeterReading": [
+        {"name": "orderId", "type": "uint256"},
+        {"name": "side", "type": "uint8"},
+        {"name": "energyWh", "type": "uint256"},
+        {"name": "meter", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+    ]
+}
+_ROLES = {"generator": Role.GENERATOR, "consumer": Role.CONSUMER, "prosumer": Role.PROSUMER}
+
+
+class GridScenarioError(ValueError):
+    """The scenario cannot be run as written; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class GridParticipant:
+    """A node: `id` as the scenario names it, its role, whether it generates from renewables, W_a(0)."""
+
+    id: str
+    role: Role
+    renewable: bool
+    credit_weight: Fraction | None
+
+
+@dataclass(frozen=True)
+class GridContract:
+    """One contract of a period and its two meter readings (kWh, tokens per kWh)."""
+
+    seller: str
+    buyer: str
+    price: Fraction
+    energy_kwh: Fraction
+    generated_kwh: Fraction
+    consumed_kwh: Fraction
+
+
+@dataclass(frozen=True)
+class GridPeriod:
+    """One trading period (= one settlement round)."""
+
+    contracts: tuple[GridContract, ...]
+
+
+@dataclass(frozen=True)
+class GridScenario:
+    """A parsed grid-balanced scenario."""
+
+    name: str
+    params: GridParams
+    participants: tuple[GridParticipant, ...]
+    periods: tuple[GridPeriod, ...]
+    paper_tables: Mapping[str, Any] | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+def is_grid_scenario(data: Mapping[str, Any]) -> bool:
+    """Whether a loaded scenario asks for grid-balanced settlement."""
+    market = data.get("market") or {}
+    return isinstance(market, Mapping) and market.get("settlement") == GRID_SETTLEMENT
+
+
+def _number(value: Any, where: str, minimum: Fraction | None = Fraction(0)) -> Fraction:
+    if isinstance(value, bool) or value is None:
+        raise GridScenarioError(f"{where}: expected a number, got {value!r}")
+    try:
+        number = q(value if not isinstance(value, float) else repr(value))
+    except (ValueError, TypeError, ZeroDivisionError):
+        raise GridScenarioError(f"{where}: expected a number, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise GridScenarioError(f"{where}: must be >= {minimum}, got {value!r}")
+    return number
+
+
+def _params(market: Mapping[str, Any]) -> GridParams:
+    missing = [k for k in ("feed_in_price", "grid_price", "grid_fee") if k not in market]
+    if missing:
+        raise GridScenarioError(
+            f"market: a grid_balanced market needs {', '.join(missing)} "
+            "(tokens per kWh: S, B, G of seed 001 §4.3)"
+        )
+    prices = GridPrices(
+        _number(market["feed_in_price"], "market.feed_in_price"),
+        _number(market["grid_price"], "market.grid_price"),
+        _number(market["grid_fee"], "market.grid_fee"),
+    )
+    defaults = WeightParams()
+    decay_every = market.get("decay_every", defaults.decay_every)
+    if not isinstance(decay_every, int) or decay_every < 0:
+        raise GridScenarioError(
+            f"market.decay_every: expected a whole number of rounds >= 0, got {decay_every!r}"
+        )
+    factor = market.get("max_reading_factor", 10)
+    if not isinstance(factor, int) or factor < 1:
+        raise GridScenarioError(f"market.max_reading_factor: expected a whole number >= 1, got {factor!r}")
+    weights = WeightParams(
+        decay_every=decay_every,
+        delta=_number(market.get("decay_delta", defaults.delta), "market.decay_delta"),
+    )
+    return GridParams(prices=prices, max_reading_factor=factor, weights=weights)
+
+
+def parse_grid_scenario(data: Mapping[str, Any], name: str = "scenario") -> GridScenario:
+    """Validate a loaded scenario (a YAML/JSON mapping) and return it typed.
+
+    Raises `GridScenarioError` naming the offending key and what it should hold.
+    """
+    if not is_grid_scenario(data):
+        raise GridScenarioError(f'market.settlement must be "{GRID_SETTLEMENT}" for a grid-balanced scenario')
+    params = _params(data["market"])
+    participants: list[GridParticipant] = []
+    seen: set[str] = set()
+    for i, p in enumerate(data.get("participants") or []):
+        where = f"participants[{i}]"
+        if not isinstance(p, Mapping) or "id" not in p:
+            raise GridScenarioError(f"{where}: each participant needs an id")
+        pid = str(p["id"])
+        if pid in seen:
+            raise GridScenarioError(f"{where}: participant id {pid!r} is used twice")
+        seen.add(pid)
+        role = _ROLES.get(str(p.get("role", "")).lower())
+        if role is None:
+            raise GridScenarioError(
+                f"{where}: role must be one of {', '.join(_ROLES)}, got {p.get('role')!r}"
+            )
+        weight = p.get("credit_weight")
+        w = None if weight is None else _number(weight, f"{where}.credit_weight")
+        if w is not None and w > 100:
+            raise GridScenarioError(f"{where}.credit_weight: must lie in 0..100, got {weight!r}")
+        participants.append(GridParticipant(pid, role, bool(p.get("renewable", False)), w))
+    if not participants:
+        raise GridScenarioError("participants: a scenario needs at least two participants")
+    roles = {p.id: p.role for p in participants}
+    periods: list[GridPeriod] = []
+    for k, period in enumerate(data.get("periods") or []):
+        where = f"periods[{k}]"
+        contracts = period.get("contracts") or []
+        readings = period.get("readings") or []
+        if len(readings) != len(contracts):
+            raise GridScenarioError(
+                f"{where}: {len(contracts)} contracts but {len(readings)} readings; "
+                "list one {generated_kwh, consumed_kwh} per contract, in the same order"
+            )
+        out = []
+        for j, (c, r) in enumerate(zip(contracts, readings, strict=True)):
+            at = f"{where}.contracts[{j}]"
+            seller, buyer = str(c.get("seller")), str(c.get("buyer"))
+            for who, side in ((seller, "seller"), (buyer, "buyer")):
+                if who not in roles:
+                    raise GridScenarioError(f"{at}.{side}: {who!r} is not a participant id")
+            if roles[seller] == Role.CONSUMER:
+                raise GridScenarioError(f"{at}.seller: {seller!r} is a consumer and cannot sell")
+            if roles[buyer] == Role.GENERATOR:
+                raise GridScenarioError(f"{at}.buyer: {buyer!r} is a generator and cannot buy")
+            if seller == buyer:
+                raise GridScenarioError(f"{at}: seller and buyer are both {seller!r}")
+            energy = _number(c.get("energy_kwh"), f"{at}.energy_kwh")
+            if energy == 0:
+                raise GridScenarioError(f"{at}.energy_kwh: must be > 0")
+            contract = GridContract(
+                seller,
+                buyer,
+                _number(c.get("price"), f"{at}.price"),
+                energy,
+                _number(r.get("generated_kwh"), f"{where}.readings[{j}].generated_kwh"),
+                _number(r.get("consumed_kwh"), f"{where}.readings[{j}].consumed_kwh"),
+            )
+            for value, what in (
+                (contract.energy_kwh, "energy_kwh"),
+                (contract.generated_kwh, "generated_kwh"),
+            ):
+                try:
+                    to_wh(value)
+                except ValueError as exc:
+                    raise GridScenarioError(f"{at}.{what}: {exc}") from None
+            if contract.price == 0:
+                raise GridScenarioError(f"{at}.price: must be > 0")
+            out.append(contract)
+        if not out:
+            raise GridScenarioError(f"{where}: a period needs at least one contract")
+        periods.append(GridPeriod(tuple(out)))
+    if not periods:
+        raise GridScenarioError("periods: a scenario needs at least one period")
+    return GridScenario(
+        name=str(data.get("name", name)),
+        params=params,
+        participants=tuple(participants),
+        periods=tuple(periods),
+        paper_tables=data.get("paper_tables"),
+        raw=data,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+def _f(x: Fraction) -> float:
+    return float(x)
+
+
+class _Market:
+    """The order lifecycle of one grid-balanced period on the order book (all parties' keys are local)."""
+
+    def __init__(self, chain: Chain, d: Any, policy: Any) -> None:
+        self.chain, self.d, self.policy = chain, d, policy
+        self.book = d.order_book
+        self.tokens_per_currency = d.market_params.tokens_per_currency_wad
+
+    def fund(self, who: str, tokens: int) -> None:
+        """Treasury: issue `who` the tokens it must escrow, and let the order book take them."""
+        if tokens > 0:
+            currency = -(-tokens * 10**18 // self.tokens_per_currency)  # rounded up: issuing rounds down
+            self.chain.transact(self.d.token.functions.issue(who, currency), self.d.operator)
+        allowance = self.d.token.functions.allowance(who, self.book.address).call()
+        self.chain.transact(self.d.token.functions.approve(self.book.address, allowance + tokens), who)
+
+    def open_period(self, step: int = 600) -> tuple[int, int]:
+        now = self.chain.now()
+        ends = (now + step, now + 2 * step, now + 3 * step, now + 4 * step)
+        receipt = self.chain.transact(
+            self.book.functions.openPeriod(self.policy.address, *ends), self.d.operator
+        )
+        (event,) = self.book.events.PeriodOpened().process_receipt(receipt)
+        return event["args"]["periodId"], ends[3]
+
+    def agree(self, period_id: int, seller: str, buyer: str, energy_wh: int, price: int) -> int:
+        receipt = self.chain.transact(
+            self.book.functions.proposeContract(period_id, buyer, energy_wh, price), seller
+        )
+        (event,) = self.book.events.ContractProposed().process_receipt(receipt)
+        order_id = event["args"]["orderId"]
+        self.chain.transact(self.book.functions.acceptProposal(order_id, 0), buyer)
+        self.chain.transact(self.book.functions.approveOrder(order_id), self.d.auditor)
+        return order_id
+
+    def sign(self, order_id: int, seller: str, buyer: str) -> None:
+        o = self.book.functions.order(order_id).call()
+        buyer_deposit, seller_deposit, fee = o[12], o[13], self.book.functions.handlingFee().call()
+        self.fund(buyer, buyer_deposit + fee)
+        self.chain.transact(self.book.functions.sign(order_id), buyer)
+        if seller_deposit:
+            self.fund(seller, seller_deposit)
+            self.chain.transact(self.book.functions.sign(order_id), seller)
+
+    def reading(self, order_id: int, side: int, energy_wh: int, meter: str) -> None:
+        if energy_wh == 0:
+            return  # a missing reading counts as 0 Wh
+        nonce = self.book.functions.nonces(meter).call()
+        message = {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter, "nonce": nonce}
+        signature = sign_reading(
+            self.chain.key_of(meter).key,
+            "EnergyMarket",
+            self.chain.w3.eth.chain_id,
+            self.book.address,
+            READING_TYPES,
+            message,
+        )
+        fn = self.book.functions.submitReading(order_id, side, energy_wh, meter, signature)
+        self.chain.transact(fn, self.d.operator)  # relayed: meters hold no ether
+
+    def settle(self, order_id: int) -> Any:
+        return self.chain.transact(self.book.functions.settle(order_id), self.d.operator)
+
+
+def run_grid_scenario(
+    chain: Chain,
+    d: Any,
+    scenario: GridScenario,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+) -> dict[str, Any]:
+    """Run a grid-balanced scenario on the deployment `d`; return the results (JSON-ready).
+
+    `progress(iterable, description)` wraps the period loop (e.g. a tqdm bar); default: none.
+    """
+    wrap = progress or (lambda it, _desc: it)
+    contracts = deploy_grid(
+        chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, scenario.params
+    )
+    g = GridClient(chain, d.operator, contracts)
+    market = _Market(chain, d, contracts["grid_policy"])
+    reg = RegistryClient(d)
+    address: dict[str, str] = {}
+    meter: dict[str, str] = {}
+    for p in scenario.participants:
+        source = Source.NONE if p.role == Role.CONSUMER else (Source.SOLAR if p.renewable else Source.FOSSIL)
+        part = reg.register(f"{scenario.name}/{p.id}", p.role, source, zone="scenario")
+        reg.approve(part.address)
+        address[p.id], meter[p.id] = part.address, part.meters[0]
+        weight = p.credit_weight if p.credit_weight is not None else scenario.params.initial_credit_weight
+        g.enrol(part.address, weight)
+    ids = {a: i for i, a in address.items()}
+
+    periods_out: list[dict[str, Any]] = []
+    weights_by_round: list[dict[str, float]] = []
+    for period in wrap(scenario.periods, f"{scenario.name}: periods"):
+        period_id, readings_end = market.open_period()
+        orders = []
+        for c in period.contracts:
+            order_id = market.agree(
+                period_id, address[c.seller], address[c.buyer], to_wh(c.energy_kwh), to_price(c.price)
+            )
+            market.sign(order_id, address[c.seller], address[c.buyer])
+            orders.append((order_id, c))
+        for order_id, c in orders:
+            market.reading(order_id, 0, to_wh(c.generated_kwh), meter[c.seller])
+            market.reading(order_id, 1, to_wh(c.consumed_kwh), meter[c.buyer])
+        chain.advance_to(readings_end)
+        breakdowns = {}
+        for order_id, _c in orders:
+            for b in g.breakdowns_in(market.settle(order_id)):
+                breakdowns[b.order_id] = b
+        g.release_all()
+        round_id = breakdowns[orders[0][0]].round
+        for node in address.values():
+            if g.pool.functions.claimable(node, 1_000).call():
+                g.claim(node)
+        periods_out.append(_period_result(g, period_id, round_id, orders, breakdowns, address, ids))
+        weights_by_round.append({i: _f(w) for i, w in _node_weights(g, ids).items()})
+    chain.transact(contracts["grid_account"].functions.collect(d.order_book.address), d.operator)
+    return {
+        "scenario": scenario.name,
+        "settlement": GRID_SETTLEMENT,
+        "market": {
+            "feed_in_price": _f(scenario.params.prices.feed_in),
+            "grid_price": _f(scenario.params.prices.grid),
+            "grid_fee": _f(scenario.params.prices.fee),
+            "decay_every": scenario.params.weights.decay_every,
+            "decay_delta": _f(scenario.params.weights.delta),
+        },
+        "contracts": {name: c.address for name, c in contracts.items()},
+        "participants": {i: a for i, a in address.items()},
+        "periods": periods_out,
+        "node_weights": weights_by_round[-1] if weights_by_round else {},
+        "node_weights_by_round": weights_by_round,
+    }
+
+
+def _node_weights(g: GridClient, ids: Mapping[str, str]) -> dict[str, Fraction]:
+    return {ids[a]: w for a, w in g.all_weights().items() if a in ids}
+
+
+def _period_result(
+    g: GridClient,
+    period_id: int,
+    round_id: int,
+    orders: list[tuple[int, GridContract]],
+    breakdowns: Mapping[int, Any],
+    address: Mapping[str, str],
+    ids: Mapping[str, str],
+) -> dict[str, Any]:
+    before: dict[str, Fraction] = {}
+    after: dict[str, Fraction] = {}
+    rows = []
+    for order_id, c in orders:
+        b = breakdowns[order_id]
+        for who, w0, w1 in (
+            (c.seller, b.seller_weight_before, b.seller_weight_after),
+            (c.buyer, b.buyer_weight_before, b.buyer_weight_after),
+        ):
+            before.setdefault(who, w0)
+            after[who] = w1
+        rows.append(
+            {
+                "order_id": order_id,
+                "seller": c.seller,
+                "buyer": c.buyer,
+                "price": _f(c.price),
+                "energy_kwh": _f(c.energy_kwh),
+                "generated_kwh": _f(c.generated_kwh),
+                "consumed_kwh": _f(c.consumed_kwh),
+                "seller_income": _f(b.seller_income),
+                "buyer_expense": _f(b.buyer_expense),
+                "grid_revenue": _f(b.grid_revenue),
+                "feed_in": _f(b.feed_in),
+                "seller_penalty": _f(b.seller_penalty),
+                "buyer_penalty": _f(b.buyer_penalty),
+                "seller_compensation": _f(b.seller_compensation),
+                "buyer_compensation": _f(b.buyer_compensation),
+                "pooled": _f(b.pooled),
+            }
+        )
+    participants = {}
+    for pid, a in address.items():
+        idle = from_wad(g.credit.functions.creditWeightAt(a, round_id).call())
+        participants[pid] = {
+            "credit_weight_before": _f(before.get(pid, idle)),
+            "credit_weight_after": _f(after.get(pid, idle)),
+            "penalty_share": _f(from_tokens(g.pool.functions.shareOf(a, round_id).call())),
+        }
+    return {"period": period_id, "round": round_id, "contracts": rows, "participants": participants}
+
+
+# ---------------------------------------------------------------------------------------------- reporting
+
+
+def paper_comparison(results: Mapping[str, Any], paper_tables: Mapping[str, Any]) -> tuple[str, float]:
+    """Seed 001 Tables 1-2 as computed on chain beside the paper's printed numbers.
+
+    Returns the text (two tables) and the largest absolute deviation over every compared cell.
+    """
+    period = results["periods"][0]
+    by_seller = {c["seller"]: c for c in period["contracts"]}
+    by_buyer = {c["buyer"]: c for c in period["contracts"]}
+    parts = period["participants"]
+    worst = 0.0
+    lines: list[str] = []
+
+    def cell(ours: float, paper: float) -> str:
+        nonlocal worst
+        worst = max(worst, abs(ours - paper))
+        return f"{ours:8.2f} {paper:8.2f}"
+
+    specs = (
+        ("table1", "Table 1: generation nodes", by_seller, "income", "seller_income", "seller_penalty"),
+        ("table2", "Table 2: consumption nodes", by_buyer, "expense", "buyer_expense", "buyer_penalty"),
+    )
+    for key, title, rows, money_key, ours_money, ours_penalty in specs:
+        table = paper_tables.get(key) or {}
+        lines.append(f"{title} (each cell: on chain | paper)")
+        header = f"{'node':>4} {money_key:>17} {'grid revenue':>17} {'W before':>17} {'W after':>17}"
+        lines.append(header + f" {'penalty':>17} {'A_i share':>17}")
+        for node, paper in table.items():
+            c, p = rows[str(node)], parts[str(node)]
+            lines.append(
+                f"{node!s:>4} "
+                + " ".join(
+                    (
+                        cell(c[ours_money], paper[money_key]),
+                        cell(c["grid_revenue"], paper["grid_revenue"]),
+                        cell(p["credit_weight_before"], paper["weight_before"]),
+                        cell(p["credit_weight_after"], paper["weight_after"]),
+                        cell(c[ours_penalty], paper["penalty"]),
+                        cell(p["penalty_share"], paper["share"]),
+                    )
+                )
+            )
+        lines.append("")
+    lines.append(f"largest deviation from the paper over every cell: {worst:.4f} (paper prints 2 decimals)")
+    return "\n".join(lines), worst
+
+
+def plot_credit_weights(
+    results: Mapping[str, Any], path: str | Path, nodes: Iterable[str] | None = None, title: str | None = None
+) -> Path:
+    """Credit weight of `nodes` (default: all) after each round, as computed on chain (seed 001 Fig 7-8)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    periods = results["periods"]
+    chosen = list(nodes) if nodes is not None else list(periods[0]["participants"])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    rounds = list(range(1, len(periods) + 1))
+    for node in chosen:
+        ax.plot(
+            rounds, [p["participants"][node]["credit_weight_after"] for p in periods], label=f"node {node}"
+        )
+    decay = results.get("market", {}).get("decay_every") or 0
+    if decay:
+        for r in range(decay + 1, len(periods) + 1, decay):
+            ax.axvline(r - 0.5, color="grey", lw=0.5, ls=":")
+    ax.set_xlabel("settlement round (consensus iteration)")
+    ax.set_ylabel("credit weight W_a (0..100)")
+    ax.set_ylim(-2, 102)
+    ax.set_title(title or f"{results.get('scenario', '')}: credit weights (dotted: decay, eq 24)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
