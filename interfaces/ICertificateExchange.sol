@@ -7,12 +7,12 @@ pragma solidity ^0.8.24;
 ///         seller's certificates go to the buyer, or the transaction reverts and neither moves. The seller keeps
 ///         the listed certificates (and their weight, eq 20) until they are sold.
 interface ICertificateExchange {
-    /// @notice One fixed-price offer. `pricePerCertificate` is in EnergyToken base units per certificate (per MWh:
-    ///         a certificate is its own unit, so it is not priced per kWh like energy).
+    /// @notice One fixed-price offer (three storage slots). `pricePerCertificate` is in EnergyToken base units per
+    ///         certificate (per MWh: a certificate is its own unit, so it is not priced per kWh like energy).
     struct Listing {
         address seller;
+        uint96 remaining;
         uint256 certificateId;
-        uint256 remaining;
         uint256 pricePerCertificate;
     }
 

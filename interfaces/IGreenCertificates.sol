@@ -13,21 +13,21 @@ import {IParticipantRegistry} from "./IParticipantRegistry.sol";
 ///         consumption; a claim burns the transferable balance and records the claimed amount per owner and id,
 ///         so claimed certificates can never move again.
 interface IGreenCertificates is IERC1155, IGreenWeightSource {
-    /// @notice What one certificate id stands for (ERC-1888's per-certificate data).
+    /// @notice What one certificate id stands for (ERC-1888's per-certificate data), packed in three slots.
     /// @dev `generationStart` is the start of the earliest reading whose Wh this issuance covers (a remainder
     ///      carried from an earlier reading moves it back); `generationEnd` the end of the completing reading.
     struct Certificate {
         address generator;
+        uint64 generationStart;
         address device;
         IParticipantRegistry.Source source;
-        uint64 generationStart;
         uint64 generationEnd;
         uint64 issuedAt;
-        uint256 amount;
+        uint192 amount;
     }
 
     /// @notice Metering state of one generator (seed 001 eq 6 with the carried remainder).
-    /// @dev Invariant: `issued == cumulativeWh / 1_000_000` at all times.
+    /// @dev `issued == cumulativeWh / 1_000_000` by construction (only `cumulativeWh` is stored).
     struct Generation {
         uint256 cumulativeWh;
         uint256 issued;
@@ -172,6 +172,10 @@ interface IGreenCertificates is IERC1155, IGreenWeightSource {
     /// @notice Certificates ever issued (MWh) = transferable supply + claimed.
     /// @return the amount
     function totalIssued() external view returns (uint256);
+
+    /// @notice Transferable certificates in circulation over every id (MWh) = issued - claimed.
+    /// @return the amount
+    function totalSupply() external view returns (uint256);
 
     /// @notice Certificates claimed so far by everyone (MWh).
     /// @return the amount

@@ -5,6 +5,7 @@ import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICertificateExchange} from "../../interfaces/ICertificateExchange.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 
@@ -59,7 +60,7 @@ contract CertificateExchange is ICertificateExchange, ReentrancyGuardTransient {
 
         _listed[msg.sender][certificateId] = listed + amount;
         listingId = ++_listingCount;
-        _listings[listingId] = Listing(msg.sender, certificateId, amount, pricePerCertificate);
+        _listings[listingId] = Listing(msg.sender, SafeCast.toUint96(amount), certificateId, pricePerCertificate);
         emit CertificatesListed(listingId, msg.sender, certificateId, amount, pricePerCertificate);
     }
 
@@ -90,7 +91,7 @@ contract CertificateExchange is ICertificateExchange, ReentrancyGuardTransient {
         // Certificates are priced whole, per MWh: no rounding (overflow reverts).
         tokens = amount * l.pricePerCertificate;
 
-        l.remaining -= amount;
+        l.remaining -= uint96(amount); // amount <= remaining, checked above
         _listed[seller][id] -= amount;
         emit CertificatesSold(listingId, seller, msg.sender, id, amount, tokens);
 

@@ -2,9 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
-import {ERC1155Supply} from "@openzeppelin/contracts/token/ERC1155/extensions/ERC1155Supply.sol";
 import {IERC1155Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IGreenCertificates} from "../../interfaces/IGreenCertificates.sol";
 import {IGreenWeightSource} from "../../interfaces/IGreenWeightSource.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
@@ -13,30 +13,39 @@ import {Units} from "../lib/Units.sol";
 
 /// @title GreenCertificates: one ERC-1155 certificate per metered MWh of non-hydro renewable generation
 /// @notice Seed 001 §3.3 eq 6 (issuance), §4.2.4 eq 20 (the weight source), SPEC §5. OpenZeppelin's ERC-1155
-///         (with supply tracking) carries balances and transfers; this contract adds what no library does:
-///         metered issuance with a carried remainder, ERC-1888 claims, and per-owner totals for the weight model.
+///         carries balances and transfers; this contract adds what no library does: metered issuance with a
+///         carried remainder, ERC-1888 claims, and per-owner totals for the weight model. (OpenZeppelin's
+///         ERC1155Supply is not used: its per-id supply slot would cost every issuance ~22k gas for a figure
+///         nothing here reads; the totals below are kept instead.)
 /// @dev Invariants:
-///  - Per generator g: `generation[g].issued == generation[g].cumulativeWh / 1_000_000` (eq 6 with the sub-MWh
-///    remainder carried to the next reading); a Wh is counted once, so it is never certified twice.
+///  - Per generator g: certificates minted to g == cumulativeWh[g] / 1_000_000 (eq 6 with the sub-MWh remainder
+///    carried): each reading mints exactly `(c + e) / 1e6 - c / 1e6` for cumulative c and energy e, so a Wh is
+///    counted once and never certified twice.
 ///  - Only readings of approved Solar/Wind/Biomass generators or prosumers (`registry.isRenewableGenerator`)
 ///    are accepted; any other reading reverts and records nothing. Periods of one device never overlap,
 ///    never go backwards and never end in the future.
-///  - `totalIssued == totalSupply() + totalClaimed` (issued = transferable + claimed), and the per-owner totals
-///    add up: sum_o heldCertificates(o) == totalSupply(), sum_o claimedCertificates(o) == totalClaimed.
+///  - Issued = transferable + claimed: sum over owners and ids of ERC-1155 balances == sum_o heldCertificates(o)
+///    == totalIssued - totalClaimed (= `totalSupply()`), and sum_o claimedCertificates(o) == totalClaimed.
 ///  - A claim burns the claimant's transferable balance; claimed amounts only grow and are not a balance, so no
 ///    transfer, sale or second claim can ever move them.
 ///  - `countedCertificates(o) = held + claimed`; `totalCountedCertificates() = totalIssued` (sold certificates
 ///    leave the seller's held balance and enter the buyer's).
 ///  - No admin role: nobody can mint without a meter reading, and nobody can move or burn a holder's
 ///    certificates without the holder's ERC-1155 approval.
-contract GreenCertificates is ERC1155Supply, MeterAuthenticated, IGreenCertificates {
+contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
     /// @notice EIP-712 type of a relayed generation reading.
     bytes32 public constant GENERATION_READING_TYPEHASH = keccak256(
         "GenerationReading(address generator,address meter,uint64 periodStart,uint64 periodEnd,uint256 energyWh,uint256 nonce)"
     );
 
     mapping(uint256 id => Certificate) private _certificates;
-    mapping(address generator => Generation) private _generation;
+    /// @dev Packed per-generator metering state: cumulative Wh and the start of the carried remainder.
+    struct Metering {
+        uint192 cumulativeWh;
+        uint64 carryStart;
+    }
+
+    mapping(address generator => Metering) private _metering;
     mapping(address meter => uint64) private _lastPeriodEnd;
     mapping(address owner => uint256) private _held;
     mapping(address owner => uint256) private _claimedTotal;
@@ -135,12 +144,13 @@ contract GreenCertificates is ERC1155Supply, MeterAuthenticated, IGreenCertifica
 
     /// @inheritdoc IGreenCertificates
     function generation(address generator) external view returns (Generation memory) {
-        return _generation[generator];
+        Metering storage m = _metering[generator];
+        return Generation(m.cumulativeWh, m.cumulativeWh / Units.WH_PER_MWH, m.carryStart);
     }
 
     /// @inheritdoc IGreenCertificates
     function carriedWh(address generator) external view returns (uint256) {
-        return _generation[generator].cumulativeWh % Units.WH_PER_MWH;
+        return _metering[generator].cumulativeWh % Units.WH_PER_MWH;
     }
 
     /// @inheritdoc IGreenCertificates
@@ -161,6 +171,11 @@ contract GreenCertificates is ERC1155Supply, MeterAuthenticated, IGreenCertifica
     /// @inheritdoc IGreenCertificates
     function totalIssued() external view returns (uint256) {
         return _totalIssued;
+    }
+
+    /// @inheritdoc IGreenCertificates
+    function totalSupply() external view returns (uint256) {
+        return _totalIssued - _totalClaimed;
     }
 
     /// @inheritdoc IGreenCertificates
@@ -208,33 +223,32 @@ contract GreenCertificates is ERC1155Supply, MeterAuthenticated, IGreenCertifica
         private
         returns (uint256 id, uint256 issued)
     {
-        Generation storage g = _generation[generator];
+        Metering storage m = _metering[generator];
+        uint256 before = m.cumulativeWh;
         // The carried Wh started accruing at `carryStart`; a reading with no carry starts its own span.
-        uint64 spanStart = g.cumulativeWh % Units.WH_PER_MWH == 0 ? periodStart : _min(g.carryStart, periodStart);
-        uint256 cumulative = g.cumulativeWh + energyWh;
+        uint64 spanStart = before % Units.WH_PER_MWH == 0 ? periodStart : _min(m.carryStart, periodStart);
+        uint256 cumulative = before + energyWh;
         // seed 001 eq 6: A_gc = sum_k A_r / 1000 (kWh -> MWh), whole certificates only; the remainder carries.
-        uint256 due = cumulative / Units.WH_PER_MWH;
-        issued = due - g.issued;
+        issued = cumulative / Units.WH_PER_MWH - before / Units.WH_PER_MWH;
         uint256 carried = cumulative % Units.WH_PER_MWH;
-        g.cumulativeWh = cumulative;
-        g.issued = due;
+        m.cumulativeWh = SafeCast.toUint192(cumulative);
         emit GenerationReported(generator, meter, periodStart, periodEnd, energyWh, cumulative);
         if (issued == 0) {
-            g.carryStart = carried == 0 ? 0 : spanStart;
+            m.carryStart = carried == 0 ? 0 : spanStart;
             return (0, 0);
         }
         // The remainder of this reading is the only carry left, so the next span starts with this period.
-        g.carryStart = carried == 0 ? 0 : periodStart;
+        m.carryStart = carried == 0 ? 0 : periodStart;
         id = ++_lastId;
         _totalIssued += issued;
         _certificates[id] = Certificate({
             generator: generator,
+            generationStart: spanStart,
             device: meter,
             source: registry.participant(generator).source,
-            generationStart: spanStart,
             generationEnd: periodEnd,
             issuedAt: uint64(block.timestamp),
-            amount: issued
+            amount: uint192(issued)
         });
         emit CertificatesIssued(id, generator, meter, spanStart, periodEnd, issued, carried);
         // Interaction last: the generator may be a contract with an ERC-1155 receiver hook.
@@ -261,7 +275,7 @@ contract GreenCertificates is ERC1155Supply, MeterAuthenticated, IGreenCertifica
     /// @dev Keep the per-owner totals the weight model reads (OpenZeppelin tracks balances per id only).
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
         internal
-        override(ERC1155Supply)
+        override
     {
         super._update(from, to, ids, values);
         uint256 total;

@@ -147,9 +147,9 @@ def test_certificate_data_names_generator_device_source_and_the_carried_span(cer
     tx = report(certs, gen, meter, 1, 900_000)  # 1.5 MWh: one certificate covering periods 0..1
     start0, _ = period(0)
     _, end1 = period(1)
-    c = certs.certificate(1)
-    assert (c[0], c[1], c[2]) == (gen, meter, SOLAR)
-    assert (c[3], c[4], c[6]) == (start0, end1, 1)
+    c = certs.certificate(1).dict()
+    assert (c["generator"], c["device"], c["source"]) == (gen, meter, SOLAR)
+    assert (c["generationStart"], c["generationEnd"], c["amount"]) == (start0, end1, 1)
     event = tx.events["CertificatesIssued"]
     assert (event["id"], event["generator"], event["device"], event["amount"], event["carriedWh"]) == (
         1,
@@ -162,7 +162,8 @@ def test_certificate_data_names_generator_device_source_and_the_carried_span(cer
     report(certs, gen, meter, 2, 500_000)
     start1, _ = period(1)
     _, end2 = period(2)
-    assert tuple(certs.certificate(2))[3:5] == (start1, end2)
+    c = certs.certificate(2).dict()
+    assert (c["generationStart"], c["generationEnd"]) == (start1, end2)
 
 
 def test_reading_below_one_mwh_issues_nothing_and_is_recorded(certs, solar):
@@ -211,7 +212,7 @@ def test_every_non_hydro_renewable_source_qualifies(certs, registry, auditor, ro
     meter = participant(registry, auditor, who, role, source)
     report(certs, who, meter, 0, 1_000_000)
     assert certs.heldCertificates(who) == 1
-    assert certs.certificate(1)[2] == source
+    assert certs.certificate(1).dict()["source"] == source
 
 
 # ---------------------------------------------------------------------------------------------- refusals
@@ -486,4 +487,4 @@ def test_seed_001_eq_6_on_a_day_of_hourly_solar_readings(certs, solar):
     day_kwh = sum(profile_kwh)
     assert certs.heldCertificates(gen) == day_kwh // 1000 == 15
     assert certs.carriedWh(gen) == (day_kwh % 1000) * 1000 == 310_000
-    assert sum(certs.certificate(i)[6] for i in range(1, certs.lastCertificateId() + 1)) == 15
+    assert sum(certs.certificate(i).dict()["amount"] for i in range(1, certs.lastCertificateId() + 1)) == 15

@@ -67,7 +67,7 @@ def test_listing_emits_and_records_the_offer(certs, exchange, holders):
     tx = exchange.list(1, 2, PRICE, {"from": gen})
     event = tx.events["CertificatesListed"]
     assert (event["listingId"], event["seller"], event["certificateId"], event["amount"]) == (1, gen, 1, 2)
-    assert tuple(exchange.listing(1)) == (gen, 1, 2, PRICE)
+    assert tuple(exchange.listing(1)) == (gen, 2, 1, PRICE)  # seller, remaining, id, price
     assert exchange.listedAmount(gen, 1) == 2
 
 
