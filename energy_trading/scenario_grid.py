@@ -27,9 +27,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from energy_trading.certificates import sign_reading
 from energy_trading.chain import Chain
 from energy_trading.grid_settlement import GridPrices, q
+from energy_trading.market import MarketClient, Side
 from energy_trading.registry import RegistryClient, Role, Source
 from energy_trading.weights import WeightParams
 from energy_trading.weights_client import (
@@ -57,15 +57,6 @@ __all__ = [
 ]
 
 GRID_SETTLEMENT = "grid_balanced"
-READING_TYPES = {
-    "MeterReading": [
-        {"name": "orderId", "type": "uint256"},
-        {"name": "side", "type": "uint8"},
-        {"name": "energyWh", "type": "uint256"},
-        {"name": "meter", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-    ]
-}
 _ROLES = {"generator": Role.GENERATOR, "consumer": Role.CONSUMER, "prosumer": Role.PROSUMER}
 
 
@@ -258,70 +249,6 @@ def _f(x: Fraction) -> float:
     return float(x)
 
 
-class _Market:
-    """The order lifecycle of one grid-balanced period on the order book (all parties' keys are local)."""
-
-    def __init__(self, chain: Chain, d: Any, policy: Any) -> None:
-        self.chain, self.d, self.policy = chain, d, policy
-        self.book = d.order_book
-        self.tokens_per_currency = d.market_params.tokens_per_currency_wad
-
-    def fund(self, who: str, tokens: int) -> None:
-        """Treasury: issue `who` the tokens it must escrow, and let the order book take them."""
-        if tokens > 0:
-            currency = -(-tokens * 10**18 // self.tokens_per_currency)  # rounded up: issuing rounds down
-            self.chain.transact(self.d.token.functions.issue(who, currency), self.d.operator)
-        allowance = self.d.token.functions.allowance(who, self.book.address).call()
-        self.chain.transact(self.d.token.functions.approve(self.book.address, allowance + tokens), who)
-
-    def open_period(self, step: int = 600) -> tuple[int, int]:
-        now = self.chain.now()
-        ends = (now + step, now + 2 * step, now + 3 * step, now + 4 * step)
-        receipt = self.chain.transact(
-            self.book.functions.openPeriod(self.policy.address, *ends), self.d.operator
-        )
-        (event,) = self.book.events.PeriodOpened().process_receipt(receipt)
-        return event["args"]["periodId"], ends[3]
-
-    def agree(self, period_id: int, seller: str, buyer: str, energy_wh: int, price: int) -> int:
-        receipt = self.chain.transact(
-            self.book.functions.proposeContract(period_id, buyer, energy_wh, price), seller
-        )
-        (event,) = self.book.events.ContractProposed().process_receipt(receipt)
-        order_id = event["args"]["orderId"]
-        self.chain.transact(self.book.functions.acceptProposal(order_id, 0), buyer)
-        self.chain.transact(self.book.functions.approveOrder(order_id), self.d.auditor)
-        return order_id
-
-    def sign(self, order_id: int, seller: str, buyer: str) -> None:
-        o = self.book.functions.order(order_id).call()
-        buyer_deposit, seller_deposit, fee = o[12], o[13], self.book.functions.handlingFee().call()
-        self.fund(buyer, buyer_deposit + fee)
-        self.chain.transact(self.book.functions.sign(order_id), buyer)
-        if seller_deposit:
-            self.fund(seller, seller_deposit)
-            self.chain.transact(self.book.functions.sign(order_id), seller)
-
-    def reading(self, order_id: int, side: int, energy_wh: int, meter: str) -> None:
-        if energy_wh == 0:
-            return  # a missing reading counts as 0 Wh
-        nonce = self.book.functions.nonces(meter).call()
-        message = {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter, "nonce": nonce}
-        signature = sign_reading(
-            self.chain.key_of(meter).key,
-            "EnergyMarket",
-            self.chain.w3.eth.chain_id,
-            self.book.address,
-            READING_TYPES,
-            message,
-        )
-        fn = self.book.functions.submitReading(order_id, side, energy_wh, meter, signature)
-        self.chain.transact(fn, self.d.operator)  # relayed: meters hold no ether
-
-    def settle(self, order_id: int) -> Any:
-        return self.chain.transact(self.book.functions.settle(order_id), self.d.operator)
-
-
 def run_grid_scenario(
     chain: Chain,
     d: Any,
@@ -337,7 +264,9 @@ def run_grid_scenario(
         chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, scenario.params
     )
     g = GridClient(chain, d.operator, contracts)
-    market = _Market(chain, d, contracts["grid_policy"])
+    m = MarketClient(d)
+    policy = contracts["grid_policy"].address
+    fee = d.order_book.functions.handlingFee().call()
     reg = RegistryClient(d)
     address: dict[str, str] = {}
     meter: dict[str, str] = {}
@@ -353,28 +282,39 @@ def run_grid_scenario(
     periods_out: list[dict[str, Any]] = []
     weights_by_round: list[dict[str, float]] = []
     for period in wrap(scenario.periods, f"{scenario.name}: periods"):
-        period_id, readings_end = market.open_period()
+        p = m.open_period(policy=policy)
         orders = []
         for c in period.contracts:
-            order_id = market.agree(
-                period_id, address[c.seller], address[c.buyer], to_wh(c.energy_kwh), to_price(c.price)
-            )
-            market.sign(order_id, address[c.seller], address[c.buyer])
+            seller, buyer = address[c.seller], address[c.buyer]
+            order_id = m.propose(seller, p.id, buyer, to_wh(c.energy_kwh), to_price(c.price))
+            m.accept(buyer, order_id)
+            m.approve(order_id)
+            o = m.order(order_id)
+            m.fund(buyer, o.buyer_deposit + fee)  # the treasury issues what each party escrows
+            m.sign(buyer, order_id)
+            if o.seller_deposit:
+                m.fund(seller, o.seller_deposit)
+                m.sign(seller, order_id)
             orders.append((order_id, c))
-        for order_id, c in orders:
-            market.reading(order_id, 0, to_wh(c.generated_kwh), meter[c.seller])
-            market.reading(order_id, 1, to_wh(c.consumed_kwh), meter[c.buyer])
-        chain.advance_to(readings_end)
+        for order_id, c in orders:  # relayed with the meters' EIP-712 signatures; a missing reading is 0 Wh
+            for side, energy, who in (
+                (Side.SELLER, c.generated_kwh, c.seller),
+                (Side.BUYER, c.consumed_kwh, c.buyer),
+            ):
+                if energy:
+                    m.submit_reading(order_id, side, to_wh(energy), meter[who], relayer=d.operator)
+        m.advance_to(p, "settlement")
         breakdowns = {}
         for order_id, _c in orders:
-            for b in g.breakdowns_in(market.settle(order_id)):
+            m.settle(d.operator, order_id)
+            for b in g.breakdowns_in(m.last_receipt):
                 breakdowns[b.order_id] = b
         g.release_all()
         round_id = breakdowns[orders[0][0]].round
         for node in address.values():
             if g.pool.functions.claimable(node, 1_000).call():
                 g.claim(node)
-        periods_out.append(_period_result(g, period_id, round_id, orders, breakdowns, address, ids))
+        periods_out.append(_period_result(g, p.id, round_id, orders, breakdowns, address, ids))
         weights_by_round.append({i: _f(w) for i, w in _node_weights(g, ids).items()})
     chain.transact(contracts["grid_account"].functions.collect(d.order_book.address), d.operator)
     return {

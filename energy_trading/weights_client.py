@@ -42,6 +42,10 @@ __all__ = [
 
 #: Token base units per token (18 decimals).
 TOKEN = 10**18
+#: Gas limit sent on the in-process EVM instead of an estimate (py-evm's estimate re-executes a call many
+#: times); the same value as `energy_trading.market.IN_PROCESS_GAS_LIMIT`, which imports `deploy` (and so
+#: this module) and cannot be imported here.
+IN_PROCESS_GAS_LIMIT = 15_000_000
 
 
 def _exact(x: Fraction, scale: int, what: str) -> int:
@@ -258,12 +262,16 @@ class GridClient:
 
     def __init__(self, chain: Chain, operator: str, contracts: dict[str, Contract]) -> None:
         self.chain = chain
+        self.gas = IN_PROCESS_GAS_LIMIT if chain.in_process else None
         self.operator = operator
         self.credit: Contract = contracts["credit_weights"]
         self.pool: Contract = contracts["penalty_pool"]
         self.nodes: Contract = contracts["node_weights"]
         self.grid: Contract = contracts["grid_account"]
         self.policy: Contract = contracts["grid_policy"]
+
+    def _send(self, fn: Any, sender: str) -> TxReceipt:
+        return self.chain.transact(fn, sender, gas=self.gas)
 
     @classmethod
     def of(cls, deployment: Any) -> GridClient:
@@ -275,7 +283,7 @@ class GridClient:
 
     def enrol(self, node: str, weight: Number) -> TxReceipt:
         """Operator: enrol an active participant with an initial credit weight (0..100)."""
-        return self.chain.transact(self.credit.functions.enrol(node, to_wad(weight)), self.operator)
+        return self._send(self.credit.functions.enrol(node, to_wad(weight)), self.operator)
 
     def credit_weight(self, node: str) -> Fraction:
         """A node's credit weight now (0..100)."""
@@ -292,7 +300,7 @@ class GridClient:
         total = 0
         while self.pool.functions.nextRelease().call() < self.pool.functions.queueLength().call():
             try:
-                self.chain.transact(self.pool.functions.release(batch), sender or self.operator)
+                self._send(self.pool.functions.release(batch), sender or self.operator)
             except ChainRevert as exc:
                 if exc.error == "NothingReleasable":
                     break
@@ -306,12 +314,12 @@ class GridClient:
 
     def claim(self, node: str, sender: str | None = None, max_rounds: int = 1_000) -> TxReceipt:
         """Credit a node's shares of distributed rounds to its withdrawable balance (anyone may send)."""
-        return self.chain.transact(self.pool.functions.claim(node, max_rounds), sender or self.operator)
+        return self._send(self.pool.functions.claim(node, max_rounds), sender or self.operator)
 
     def withdraw_share(self, node: str, amount: int | None = None, to: str | None = None) -> TxReceipt:
         """Node: withdraw `amount` base units (default: everything claimed) of its shares."""
         amount = self.pool.functions.withdrawable(node).call() if amount is None else amount
-        return self.chain.transact(self.pool.functions.withdraw(amount, to or node), node)
+        return self._send(self.pool.functions.withdraw(amount, to or node), node)
 
     # ------------------------------------------------------------------ settlement records
 
@@ -354,11 +362,11 @@ class GridClient:
 
     def record_consensus(self, repliers: list[str], sender: str | None = None) -> TxReceipt:
         """Relayer: one consensus round's valid repliers (eq 19)."""
-        return self.chain.transact(self.nodes.functions.recordConsensus(repliers), sender or self.operator)
+        return self._send(self.nodes.functions.recordConsensus(repliers), sender or self.operator)
 
     def report_line_fault(self, generator: str, sender: str | None = None) -> TxReceipt:
         """Relayer: a line fault on a generator's transmission (eq 23)."""
-        return self.chain.transact(self.nodes.functions.reportLineFault(generator), sender or self.operator)
+        return self._send(self.nodes.functions.reportLineFault(generator), sender or self.operator)
 
     # ------------------------------------------------------------------ grid account
 
