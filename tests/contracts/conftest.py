@@ -71,3 +71,8 @@ def reverts_with(error, *args):
 def plain(record):
     """A struct returned by brownie as plain Python values (ints, hex strings), for comparisons."""
     return tuple(int(v) if isinstance(v, int) else str(v) for v in record)
+
+
+# The market's module-scoped fixtures (mkt, people) live in market_fixtures.py; importing them here
+# makes them available to every test module without re-importing (and shadowing) them.
+from market_fixtures import mkt, people  # noqa: E402, F401
