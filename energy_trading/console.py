@@ -7,14 +7,17 @@ from typing import Any
 
 from energy_trading.deploy import Deployment
 from energy_trading.registry import RegistryClient, Role, Source, Status
+from energy_trading.weights_client import GridClient
 
 __all__ = ["console_namespace", "open_console"]
 
 BANNER = """energy-trading console ({where})
 Names: w3, chain, d (Deployment), {contracts}, operator, auditor,
        accounts (dict label -> address: alice, bob, carol, dave are funded),
-       reg (RegistryClient), Role, Source, Status.
+       reg (RegistryClient), Role, Source, Status,
+       grid (GridClient: credit weights, penalty shares, node weights).
 Example: reg.register("eve", Role.CONSUMER); reg.approve(accounts["alice"])
+         grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads
 """
 
 
@@ -33,6 +36,7 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "Role": Role,
         "Source": Source,
         "Status": Status,
+        "grid": GridClient.of(d),
     }
     ns.update(d.contracts())
     return ns
