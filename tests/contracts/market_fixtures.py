@@ -81,9 +81,14 @@ def people(registry, auditor, mkt, admin):
     )
 
 
+def block_time():
+    """The latest block's timestamp (what the contracts see, unlike brownie's wall-clock `chain.time()`)."""
+    return chain[-1].timestamp
+
+
 def open_period(mkt, policy=None):
     """Open a period starting now with the default phase lengths; returns (id, period tuple)."""
-    now = chain.time()
+    now = block_time() + 1
     publish_end = now + PUBLISH
     tx = mkt.book.openPeriod(
         policy or mkt.honest,
@@ -100,9 +105,8 @@ def open_period(mkt, policy=None):
 def goto(period, phase):
     """Move the clock to the start of a phase: 'matching', 'signing', 'settlement'."""
     target = {"matching": period[2], "signing": period[3], "settlement": period[5]}[phase]
-    now = chain.time()
-    if target > now:
-        chain.sleep(target - now)
+    while block_time() < target:
+        chain.sleep(target - block_time())
         chain.mine()
 
 
@@ -203,6 +207,7 @@ __all__ = [
     "ZONE_SOUTH",
     "active_order",
     "balances",
+    "block_time",
     "cost_up",
     "goto",
     "join",

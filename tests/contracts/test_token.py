@@ -60,8 +60,9 @@ def test_faucet_drips_once_per_cooldown(token):
     with reverts_with("FaucetCoolingDown"):
         token.drip({"from": accounts[4]})
     assert token.balanceOf(accounts[4]) == FAUCET
-    chain.sleep(available - chain.time() + 1)
-    chain.mine()
+    while chain[-1].timestamp < available:
+        chain.sleep(available - chain[-1].timestamp)
+        chain.mine()
     token.drip({"from": accounts[4]})
     assert token.balanceOf(accounts[4]) == 2 * FAUCET
 
@@ -84,7 +85,7 @@ def test_permit_lets_a_holder_approve_by_signature(token):
 
     holder = accounts.add()
     token.issue(holder, WAD, {"from": accounts[1]})
-    deadline = chain.time() + 3600
+    deadline = chain[-1].timestamp + 3600
     typed = {
         "types": {
             "EIP712Domain": [
