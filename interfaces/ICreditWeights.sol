@@ -61,6 +61,7 @@ interface ICreditWeights {
     error PeriodOverSettled(uint256 periodId, uint256 settledWh, uint256 contractedWh, uint256 periodContractedWh);
     error RoundClosed(uint256 periodId, uint256 currentRound);
     error RoundTooLarge(uint256 periodId);
+    error PeriodTotalTooLarge(uint256 periodId, uint256 periodContractedWh);
 
     /// @notice Enroller: add an active participant with an initial credit weight (e.g. carried over from
     ///         another system, or the paper's Tables 1-2). Parties are otherwise enrolled automatically at

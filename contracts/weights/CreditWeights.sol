@@ -107,9 +107,8 @@ contract CreditWeights is ICreditWeights, AccessControl {
         if (s.periodContractedWh < s.contractedWh) {
             revert PeriodTotalBelowContract(s.periodId, s.periodContractedWh, s.contractedWh);
         }
-        if (s.periodId >= type(uint48).max || s.periodContractedWh > type(uint128).max) {
-            revert RoundTooLarge(s.periodId);
-        }
+        if (s.periodId >= type(uint48).max) revert RoundTooLarge(s.periodId);
+        if (s.periodContractedWh > type(uint128).max) revert PeriodTotalTooLarge(s.periodId, s.periodContractedWh);
         if (s.periodId > currentRound) _openRound(s.periodId);
         uint256 round = currentRound;
         if (_complete(round)) revert RoundClosed(s.periodId, round);
