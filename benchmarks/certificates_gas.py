@@ -14,8 +14,8 @@ certificate operation is set beside the baseline operation that does the same to
   transaction, vs the plain ERC-1155 transfer alone (the listing is reported on its own row);
 * claim (ERC-1888 retirement: burn plus claimed-balance records) vs the plain transfer.
 
-Also reported, without a baseline: the carbon ledger's quota, emission reading, allowance purchase and per-node
-settlement. Every figure is the median over `--repeat` fresh repetitions of the receipt's `gasUsed` (which
+Also reported, without a baseline: the carbon ledger's quota, emission reading, allowance purchase and
+per-node settlement. Every figure is the median over `--repeat` fresh repetitions of the receipt's `gasUsed` (which
 includes the 21 000 intrinsic gas and calldata), so warm/cold storage is the same on both sides of a row.
 
 Runs on the in-process EVM (py-evm, Cancun rules) unless `--rpc` names a node; gas is the same on anvil.
@@ -212,9 +212,7 @@ def run(rpc: str | None, repeat: int) -> dict[str, Any]:
 
 
 def print_table(result: dict[str, Any]) -> None:
-    print(
-        f"Gas per operation (median of {result['repeat']}), beside {result['baseline']} measured in the same run"
-    )
+    print(f"Gas per operation (median of {result['repeat']}), beside {result['baseline']} in the same run")
     print(f"{'operation':44s} {'gas':>9s}   {'baseline operation':36s} {'gas':>9s} {'x':>6s}")
     for row in result["rows"]:
         if "baseline" in row:

@@ -1,0 +1,596 @@
+"""Certificate and carbon scenarios (seed 001 §3.3, §4.2.4-4.2.5; Fig 9 in its manner).
+
+A scenario (YAML or JSON, already loaded into a mapping) may carry a `certificates` section, a `carbon`
+section, or both; `is_certificate_scenario` says whether it does. `parse_certificate_scenario` validates it
+into dataclasses and `run_certificate_scenario` plays it round by round on a deployment:
+
+1. every participant `{id, role, source}` registered and approved (or taken from `participants` when the
+   market runner already registered them);
+2. per round r = 1..`rounds`: each `generation` profile's metered kWh of the round is reported by the
+   generator's meter (EIP-712 signed, relayed) and becomes certificates by eq 6; `trades` of round r sell
+   certificates on the exchange (oldest ids first; the treasury issues the buyer's tokens); `claims` of
+   round r retire the node's oldest certificates; carbon cycles open at their `first_round` (regulator sets
+   the quotas), the nodes' meters report `emissions_kg_per_round` every `report_every` rounds, allowance
+   `trades` happen, and the cycle closes and every node is settled (in bounded batches) at `last_round`;
+   finally the eq 20 weight of every tracked node is read from the chain;
+3. everything reported is read back from the chain: per participant certificates issued, held, claimed,
+   counted, bought, sold; total issued/claimed; weights per round; per carbon cycle each node's quota,
+   net purchases, emissions, A_ce, compliance and eq 21 weight.
+
+Units: energy in kWh, certificates in MWh (1 certificate), tokens as whole tokens (1 token = 1e18 base
+units), carbon in kg CO2e, weights on the 0..100 scale. `plot_certificate_weights` draws the weights over
+rounds in the manner of seed 001 Fig 9.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from energy_trading.certificates import (
+    WH_PER_MWH,
+    CarbonClient,
+    CertificatesClient,
+    carbon_weights,
+    green_weights,
+)
+from energy_trading.chain import Chain
+from energy_trading.registry import Participant, RegistryClient, Role, Source
+
+__all__ = [
+    "AllowanceTrade",
+    "CarbonCycleSpec",
+    "CertificateClaim",
+    "CertificateScenario",
+    "CertificateScenarioError",
+    "CertificateTrade",
+    "GenerationProfile",
+    "is_certificate_scenario",
+    "parse_certificate_scenario",
+    "plot_certificate_weights",
+    "run_certificate_scenario",
+]
+
+TOKEN = 10**18
+DAY = 86_400
+_ROLES = {"generator": Role.GENERATOR, "consumer": Role.CONSUMER, "prosumer": Role.PROSUMER}
+_SOURCES = {s.name.lower(): s for s in Source if s != Source.NONE}
+
+
+class CertificateScenarioError(ValueError):
+    """A certificate or carbon section is malformed or cannot be played; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class ScenarioParticipant:
+    """A node of the scenario: its id, role and primary source (None for consumers)."""
+
+    id: str
+    role: Role
+    source: Source
+
+
+@dataclass(frozen=True)
+class GenerationProfile:
+    """Metered generation of `node`: `kwh_per_round` kWh each round from `from_round` on, scaled by a seeded
+    uniform factor in [1 - variation, 1 + variation]."""
+
+    node: str
+    kwh_per_round: float
+    from_round: int = 1
+    variation: float = 0.0
+
+
+@dataclass(frozen=True)
+class CertificateTrade:
+    """In round `round`, `seller` sells `certificates` (MWh) to `buyer` at `price` tokens per certificate."""
+
+    round: int
+    seller: str
+    buyer: str
+    certificates: int
+    price: float
+
+
+@dataclass(frozen=True)
+class CertificateClaim:
+    """In round `round`, `node` claims (retires) `certificates` of its own."""
+
+    round: int
+    node: str
+    certificates: int
+
+
+@dataclass(frozen=True)
+class AllowanceTrade:
+    """In round `round`, `seller` sells `kg` allowances to `buyer` at `price` tokens per kg."""
+
+    round: int
+    seller: str
+    buyer: str
+    kg: int
+    price: float
+
+
+@dataclass(frozen=True)
+class CarbonCycleSpec:
+    """One carbon cycle over rounds `first_round..last_round` (seed 001 §4.2.5: a year in the paper)."""
+
+    first_round: int
+    last_round: int
+    quotas: Mapping[str, int]
+    emissions_kg_per_round: Mapping[str, int] = field(default_factory=dict)
+    report_every: int = 10
+    trades: tuple[AllowanceTrade, ...] = ()
+
+
+@dataclass(frozen=True)
+class CertificateScenario:
+    """A validated certificate/carbon scenario."""
+
+    name: str
+    rounds: int
+    seed: int
+    participants: tuple[ScenarioParticipant, ...]
+    generation: tuple[GenerationProfile, ...] = ()
+    trades: tuple[CertificateTrade, ...] = ()
+    claims: tuple[CertificateClaim, ...] = ()
+    track: tuple[str, ...] = ()
+    plot: str | None = None
+    carbon: tuple[CarbonCycleSpec, ...] = ()
+
+    def generation_kwh(self) -> dict[str, list[float]]:
+        """Every profile's metered kWh per round (index 0 = round 1), drawn from the scenario's seed."""
+        rng = np.random.default_rng(self.seed)
+        out: dict[str, list[float]] = {}
+        for g in self.generation:
+            factors = rng.uniform(1 - g.variation, 1 + g.variation, size=self.rounds)
+            series = [
+                0.0 if r + 1 < g.from_round else g.kwh_per_round * float(f) for r, f in enumerate(factors)
+            ]
+            out[g.node] = [a + b for a, b in zip(out.get(g.node, [0.0] * self.rounds), series, strict=True)]
+        return out
+
+
+def is_certificate_scenario(data: Mapping[str, Any]) -> bool:
+    """True when the scenario has a `certificates` or a `carbon` section."""
+    return isinstance(data, Mapping) and ("certificates" in data or "carbon" in data)
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+def _int(value: Any, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise CertificateScenarioError(f"{where} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _num(value: Any, where: str, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise CertificateScenarioError(f"{where} must be a number >= {minimum}, got {value!r}")
+    return float(value)
+
+
+def _items(section: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:
+    items = section.get(key, []) or []
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise CertificateScenarioError(f"{where}.{key} must be a list of mappings")
+    return items
+
+
+def parse_certificate_scenario(data: Mapping[str, Any], name: str = "scenario") -> CertificateScenario:
+    """Validate a scenario's participants, `certificates` and `carbon` sections.
+
+    Raises `CertificateScenarioError` naming the offending entry and what is expected.
+    """
+    if not is_certificate_scenario(data):
+        raise CertificateScenarioError(f"{name}: no `certificates` or `carbon` section")
+    name = str(data.get("name", name))
+    rounds = _int(data.get("rounds"), f"{name}: rounds", 1)
+    seed = _int(data.get("seed", 0), f"{name}: seed")
+    participants = _participants(data.get("participants"), name)
+    ids = {p.id for p in participants}
+
+    def node(value: Any, where: str) -> str:
+        text = str(value)
+        if text not in ids:
+            raise CertificateScenarioError(f"{where}: unknown participant {text!r} (known: {sorted(ids)})")
+        return text
+
+    def round_of(value: Any, where: str) -> int:
+        r = _int(value, where, 1)
+        if r > rounds:
+            raise CertificateScenarioError(f"{where}: round {r} is after the last round ({rounds})")
+        return r
+
+    cert = data.get("certificates", {}) or {}
+    if not isinstance(cert, Mapping):
+        raise CertificateScenarioError(f"{name}: certificates must be a mapping")
+    kinds = {p.id: p for p in participants}
+    generation = []
+    for i, g in enumerate(_items(cert, "generation", f"{name}: certificates")):
+        where = f"{name}: certificates.generation[{i}]"
+        profile = GenerationProfile(
+            node=node(g.get("node"), where),
+            kwh_per_round=_num(g.get("kwh_per_round"), f"{where}.kwh_per_round"),
+            from_round=round_of(g.get("from_round", 1), f"{where}.from_round"),
+            variation=_num(g.get("variation", 0.0), f"{where}.variation"),
+        )
+        if profile.variation > 1:
+            raise CertificateScenarioError(f"{where}.variation must lie in [0, 1], got {profile.variation}")
+        if kinds[profile.node].role == Role.CONSUMER:
+            raise CertificateScenarioError(f"{where}: {profile.node} is a consumer and generates nothing")
+        generation.append(profile)
+    trades = []
+    for i, t in enumerate(_items(cert, "trades", f"{name}: certificates")):
+        where = f"{name}: certificates.trades[{i}]"
+        trade = CertificateTrade(
+            round=round_of(t.get("round"), f"{where}.round"),
+            seller=node(t.get("seller"), f"{where}.seller"),
+            buyer=node(t.get("buyer"), f"{where}.buyer"),
+            certificates=_int(t.get("certificates"), f"{where}.certificates", 1),
+            price=_num(t.get("price"), f"{where}.price"),
+        )
+        if trade.seller == trade.buyer:
+            raise CertificateScenarioError(f"{where}: seller and buyer are both {trade.seller}")
+        if trade.price <= 0:
+            raise CertificateScenarioError(f"{where}.price must be > 0 tokens per certificate")
+        trades.append(trade)
+    claims = [
+        CertificateClaim(
+            round=round_of(c.get("round"), f"{name}: certificates.claims[{i}].round"),
+            node=node(c.get("node"), f"{name}: certificates.claims[{i}].node"),
+            certificates=_int(c.get("certificates"), f"{name}: certificates.claims[{i}].certificates", 1),
+        )
+        for i, c in enumerate(_items(cert, "claims", f"{name}: certificates"))
+    ]
+    default_track = [g.node for g in generation] + [t.buyer for t in trades] + [c.node for c in claims]
+    track = tuple(
+        node(n, f"{name}: certificates.track") for n in cert.get("track", dict.fromkeys(default_track))
+    )
+    plot = cert.get("plot")
+    if plot is not None and not (isinstance(plot, str) and plot.endswith(".png")):
+        raise CertificateScenarioError(f"{name}: certificates.plot must be a .png file name, got {plot!r}")
+    carbon = _carbon(data.get("carbon", {}) or {}, name, node, round_of)
+    return CertificateScenario(
+        name=name,
+        rounds=rounds,
+        seed=seed,
+        participants=participants,
+        generation=tuple(generation),
+        trades=tuple(trades),
+        claims=tuple(claims),
+        track=track,
+        plot=plot,
+        carbon=carbon,
+    )
+
+
+def _participants(raw: Any, name: str) -> tuple[ScenarioParticipant, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise CertificateScenarioError(f"{name}: participants must be a non-empty list")
+    out: list[ScenarioParticipant] = []
+    for i, p in enumerate(raw):
+        where = f"{name}: participants[{i}]"
+        if not isinstance(p, Mapping) or "id" not in p:
+            raise CertificateScenarioError(f"{where} must be a mapping with an id")
+        role = _ROLES.get(str(p.get("role", "consumer")))
+        if role is None:
+            raise CertificateScenarioError(
+                f"{where}.role must be one of {sorted(_ROLES)}, got {p.get('role')!r}"
+            )
+        if role == Role.CONSUMER:
+            source = Source.NONE
+            if p.get("source") not in (None, "none"):
+                raise CertificateScenarioError(f"{where}: a consumer has no source, got {p.get('source')!r}")
+        else:
+            source = _SOURCES.get(str(p.get("source", "")))
+            if source is None:
+                raise CertificateScenarioError(
+                    f"{where}.source must be one of {sorted(_SOURCES)} for a {role.name.lower()}"
+                )
+        out.append(ScenarioParticipant(str(p["id"]), role, source))
+    ids = [p.id for p in out]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CertificateScenarioError(f"{name}: participant ids {duplicates} appear more than once")
+    return tuple(out)
+
+
+def _carbon(
+    section: Any, name: str, node: Callable[[Any, str], str], round_of: Callable[[Any, str], int]
+) -> tuple[CarbonCycleSpec, ...]:
+    if not isinstance(section, Mapping):
+        raise CertificateScenarioError(f"{name}: carbon must be a mapping with a `cycles` list")
+    cycles: list[CarbonCycleSpec] = []
+    last_end = 0
+    for i, c in enumerate(_items(section, "cycles", f"{name}: carbon")):
+        where = f"{name}: carbon.cycles[{i}]"
+        first = round_of(c.get("first_round"), f"{where}.first_round")
+        last = round_of(c.get("last_round"), f"{where}.last_round")
+        if last < first or first <= last_end:
+            raise CertificateScenarioError(
+                f"{where}: rounds {first}..{last} must be in order, after the previous cycle (to {last_end})"
+            )
+        last_end = last
+        quotas = {node(k, f"{where}.quotas"): _int(v, f"{where}.quotas[{k}]") for k, v in c["quotas"].items()}
+        emissions = {
+            node(k, f"{where}.emissions_kg_per_round"): _int(v, f"{where}.emissions_kg_per_round[{k}]")
+            for k, v in (c.get("emissions_kg_per_round") or {}).items()
+        }
+        for n in emissions:
+            if n not in quotas:
+                raise CertificateScenarioError(f"{where}: {n} emits but has no quota (not enrolled)")
+        trades = []
+        for j, t in enumerate(_items(c, "trades", where)):
+            tw = f"{where}.trades[{j}]"
+            trade = AllowanceTrade(
+                round=round_of(t.get("round"), f"{tw}.round"),
+                seller=node(t.get("seller"), f"{tw}.seller"),
+                buyer=node(t.get("buyer"), f"{tw}.buyer"),
+                kg=_int(t.get("kg"), f"{tw}.kg", 1),
+                price=_num(t.get("price"), f"{tw}.price"),
+            )
+            if not first <= trade.round <= last:
+                raise CertificateScenarioError(
+                    f"{tw}: round {trade.round} is outside the cycle {first}..{last}"
+                )
+            if trade.seller not in quotas or trade.buyer not in quotas:
+                raise CertificateScenarioError(f"{tw}: both parties need a quota in this cycle")
+            trades.append(trade)
+        cycles.append(
+            CarbonCycleSpec(
+                first_round=first,
+                last_round=last,
+                quotas=quotas,
+                emissions_kg_per_round=emissions,
+                report_every=_int(c.get("report_every", 10), f"{where}.report_every", 1),
+                trades=tuple(trades),
+            )
+        )
+    return tuple(cycles)
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+def run_certificate_scenario(
+    chain: Chain,
+    d: Any,
+    scenario: CertificateScenario,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+    participants: Mapping[str, Participant] | None = None,
+) -> dict[str, Any]:
+    """Play `scenario` on the deployment `d`; return the results (JSON-ready), all read back from the chain.
+
+    `participants` maps scenario ids to participants the caller already registered and approved (the market
+    runner); missing ones are registered and approved here. `progress(iterable, description)` wraps the round
+    loop (e.g. a tqdm bar).
+    """
+    wrap = progress or (lambda it, _desc: it)
+    certs, carbon = CertificatesClient(d), CarbonClient(d)
+    people = dict(participants or {})
+    reg = RegistryClient(d)
+    for p in scenario.participants:
+        if p.id not in people:
+            people[p.id] = reg.register(f"{scenario.name}/{p.id}", p.role, p.source, zone="scenario")
+            reg.approve(people[p.id].address)
+    address = {i: p.address for i, p in people.items()}
+    kwh = scenario.generation_kwh()
+    # Rounds are days ending before the current block, so every metering period lies in the past.
+    now = chain.w3.eth.get_block("latest")["timestamp"]
+    base = (now // DAY - scenario.rounds - 1) * DAY
+    by_round = _index(scenario)
+    bought: dict[str, int] = dict.fromkeys(address, 0)
+    sold: dict[str, int] = dict.fromkeys(address, 0)
+    trades_out: list[dict[str, Any]] = []
+    weights_by_round: list[dict[str, float]] = []
+    cycles_out: list[dict[str, Any]] = []
+    open_cycles: dict[int, int] = {}
+
+    for r in wrap(range(1, scenario.rounds + 1), f"{scenario.name}: rounds"):
+        start, end = base + (r - 1) * DAY, base + r * DAY
+        for node, series in kwh.items():
+            wh = round(series[r - 1] * 1000)
+            if wh:
+                p = people[node]
+                certs.report_generation(p.address, p.meters[0], start, end, wh, relayer=d.operator)
+        for t in by_round["trades"].get(r, []):
+            paid = _sell(chain, d, certs, address[t.seller], address[t.buyer], t, r)
+            bought[t.buyer] += t.certificates
+            sold[t.seller] += t.certificates
+            trades_out.append(
+                {
+                    "round": r,
+                    "seller": t.seller,
+                    "buyer": t.buyer,
+                    "certificates": t.certificates,
+                    "tokens": paid,
+                }
+            )
+        for c in by_round["claims"].get(r, []):
+            _claim(certs, address[c.node], c, r)
+        for i, cycle in enumerate(scenario.carbon):
+            result = _carbon_round(chain, d, carbon, people, cycle, r, open_cycles, i)
+            if result is not None:
+                cycles_out.append(result)
+        total = certs.total_issued()
+        counted = {n: certs.counted(address[n]) for n in scenario.track}
+        weights_by_round.append(green_weights(counted, total=total))
+
+    per_participant = {}
+    for i, a in address.items():
+        generation = d.green_certificates.functions.generation(a).call()
+        per_participant[i] = {
+            "issued": generation[1],
+            "held": certs.held(a),
+            "claimed": certs.claimed(a),
+            "counted": certs.counted(a),
+            "bought": bought[i],
+            "sold": sold[i],
+            "generation_kwh": generation[0] / 1000,
+            "carried_kwh": (generation[0] % WH_PER_MWH) / 1000,
+        }
+    total = certs.total_issued()
+    return {
+        "scenario": scenario.name,
+        "rounds": scenario.rounds,
+        "participants": address,
+        "certificates": {
+            "total_issued": total,
+            "total_claimed": d.green_certificates.functions.totalClaimed().call(),
+            "per_participant": per_participant,
+            "weights": green_weights({i: v["counted"] for i, v in per_participant.items()}, total=total),
+            "tracked": list(scenario.track),
+            "weights_by_round": weights_by_round,
+            "trades": trades_out,
+        },
+        "carbon": {"cycles": cycles_out},
+        "contracts": {
+            "green_certificates": d.green_certificates.address,
+            "certificate_exchange": d.certificate_exchange.address,
+            "carbon_ledger": d.carbon_ledger.address,
+        },
+    }
+
+
+def _index(s: CertificateScenario) -> dict[str, dict[int, list[Any]]]:
+    out: dict[str, dict[int, list[Any]]] = {"trades": {}, "claims": {}}
+    for t in s.trades:
+        out["trades"].setdefault(t.round, []).append(t)
+    for c in s.claims:
+        out["claims"].setdefault(c.round, []).append(c)
+    return out
+
+
+def _oldest_first(certs: CertificatesClient, owner: str, wanted: int, what: str) -> list[tuple[int, int]]:
+    """(certificate id, amount) pairs covering `wanted` certificates of `owner`, oldest ids first."""
+    holdings = certs.holdings(owner)
+    have = sum(holdings.values())
+    if have < wanted:
+        raise CertificateScenarioError(f"{what}: needs {wanted} certificates but holds {have}")
+    picks, left = [], wanted
+    for cid in sorted(holdings):
+        take = min(left, holdings[cid])
+        picks.append((cid, take))
+        left -= take
+        if not left:
+            break
+    return picks
+
+
+def _sell(
+    chain: Chain, d: Any, certs: CertificatesClient, seller: str, buyer: str, t: CertificateTrade, r: int
+) -> float:
+    price = int(Fraction(str(t.price)) * TOKEN)
+    chain.transact(d.token.functions.issue(buyer, price * t.certificates), d.operator)  # the buyer's cash in
+    paid = 0
+    for cid, amount in _oldest_first(
+        certs, seller, t.certificates, f"round {r}: {t.seller} selling to {t.buyer}"
+    ):
+        listing = certs.list_for_sale(seller, cid, amount, price)
+        paid += certs.buy(buyer, listing, amount)
+    return paid / TOKEN
+
+
+def _claim(certs: CertificatesClient, owner: str, c: CertificateClaim, r: int) -> None:
+    for cid, amount in _oldest_first(certs, owner, c.certificates, f"round {r}: {c.node} claiming"):
+        certs.claim(owner, cid, amount, f"scenario round {r}".encode())
+
+
+def _carbon_round(
+    chain: Chain,
+    d: Any,
+    carbon: CarbonClient,
+    people: Mapping[str, Participant],
+    spec: CarbonCycleSpec,
+    r: int,
+    open_cycles: dict[int, int],
+    index: int,
+) -> dict[str, Any] | None:
+    """Play round `r` of one carbon cycle; return the cycle's results when it closes in this round."""
+    if not spec.first_round <= r <= spec.last_round:
+        return None
+    if r == spec.first_round:
+        open_cycles[index] = carbon.open_cycle({people[n].address: q for n, q in spec.quotas.items()})
+    cycle = open_cycles[index]
+    for t in spec.trades:
+        if t.round == r:
+            price = int(Fraction(str(t.price)) * TOKEN)
+            buyer = people[t.buyer].address
+            chain.transact(d.token.functions.issue(buyer, price * t.kg), d.operator)
+            listing = carbon.list_allowances(people[t.seller].address, cycle, t.kg, price)
+            carbon.buy_allowances(buyer, listing, t.kg)
+    since_first = r - spec.first_round + 1
+    if since_first % spec.report_every == 0 or r == spec.last_round:
+        span = spec.report_every if since_first % spec.report_every == 0 else since_first % spec.report_every
+        for n, kg in spec.emissions_kg_per_round.items():
+            if kg:
+                p = people[n]
+                carbon.report_emissions(p.address, p.meters[0], cycle, kg * span, relayer=d.operator)
+    if r != spec.last_round:
+        return None
+    nodes = [people[n].address for n in spec.quotas]
+    settlements = carbon.close_and_settle(cycle, nodes)
+    ids = {people[n].address: n for n in spec.quotas}
+    weights = carbon_weights({ids[a]: v for a, v in settlements.items()})
+    lo, hi = d.carbon_ledger.functions.carbonSettlementRange(cycle).call()
+    out_nodes = {}
+    for a, n in ids.items():
+        pos = carbon.position(a, cycle)
+        out_nodes[n] = {
+            "quota_kg": pos.quota,
+            "net_bought_kg": pos.net_bought,
+            "emitted_kg": pos.emitted,
+            "settlement_kg": settlements[a],
+            "compliant": settlements[a] >= 0,
+            "weight": weights[n],
+        }
+    return {
+        "cycle": cycle,
+        "first_round": spec.first_round,
+        "last_round": spec.last_round,
+        "range_kg": [lo, hi],
+        "non_compliant": sorted(n for n, v in out_nodes.items() if not v["compliant"]),
+        "nodes": out_nodes,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- plotting
+
+
+def plot_certificate_weights(
+    results: Mapping[str, Any], path: str | Path, nodes: Sequence[str] | None = None
+) -> Path:
+    """Draw the eq 20 weights of the tracked nodes over rounds (in the manner of seed 001 Fig 9) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cert = results["certificates"]
+    nodes = list(nodes or cert["tracked"])
+    series = cert["weights_by_round"]
+    rounds = range(1, len(series) + 1)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for n in nodes:
+        ax.plot(rounds, [w.get(n, 0.0) for w in series], label=f"node {n}")
+    ax.set_xlabel("transaction round")
+    ax.set_ylabel("green-certificate weight $W_{gc}$ (0-100)")
+    ax.set_title(f"{results['scenario']}: certificate weights (seed 001 eq 20, cf. Fig 9)")
+    ax.set_xlim(1, max(len(series), 2))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
