@@ -161,7 +161,7 @@ def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
 def table(rows: list[dict[str, int]]) -> str:
     head = (
         f"{'participants':>12} | {'settle':>9} | {'release':>8} | {'claim/node':>10} | "
-        f"{'settle+release':>14} | {'baseline: naive loop':>20} | {'naive / O(1)':>12}"
+        f"{'settle+release':>14} | {'baseline: naive loop':>20} | {'loop / release':>14}"
     )
     lines = [
         "Penalty redistribution gas (seed 001 eq 34): O(1) PenaltyPool vs the naive loop baseline, same run",
@@ -172,7 +172,7 @@ def table(rows: list[dict[str, int]]) -> str:
         ratio = r["naive_distribute"] / r["release"]
         lines.append(
             f"{r['participants']:>12,} | {r['settle']:>9,} | {r['release']:>8,} | {r['claim']:>10,} | "
-            f"{r['o1_total']:>14,} | {r['naive_distribute']:>20,} | {ratio:>11.1f}x"
+            f"{r['o1_total']:>14,} | {r['naive_distribute']:>20,} | {ratio:>13.1f}x"
         )
     first, last = rows[0], rows[-1]
     lines.append(
