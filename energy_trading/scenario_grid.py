@@ -317,7 +317,7 @@ def run_grid_scenario(
         periods_out.append(_period_result(g, p.id, round_id, orders, breakdowns, address, ids))
         weights_by_round.append({i: _f(w) for i, w in _node_weights(g, ids).items()})
     chain.transact(contracts["grid_account"].functions.collect(d.order_book.address), d.operator)
-    return {
+    results: dict[str, Any] = {
         "scenario": scenario.name,
         "settlement": GRID_SETTLEMENT,
         "market": {
@@ -333,6 +333,13 @@ def run_grid_scenario(
         "node_weights": weights_by_round[-1] if weights_by_round else {},
         "node_weights_by_round": weights_by_round,
     }
+    plot = scenario.raw.get("x_plot") or {}
+    if isinstance(plot, Mapping) and plot.get("credit_weights"):
+        results["plot_nodes"] = [str(n) for n in plot["credit_weights"]]
+    if scenario.paper_tables:
+        text, worst = paper_comparison(results, scenario.paper_tables)
+        results["paper_comparison"] = {"max_abs_deviation": worst, "table": text}
+    return results
 
 
 def _node_weights(g: GridClient, ids: Mapping[str, str]) -> dict[str, Fraction]:
@@ -442,14 +449,19 @@ def paper_comparison(results: Mapping[str, Any], paper_tables: Mapping[str, Any]
 def plot_credit_weights(
     results: Mapping[str, Any], path: str | Path, nodes: Iterable[str] | None = None, title: str | None = None
 ) -> Path:
-    """Credit weight of `nodes` (default: all) after each round, as computed on chain (seed 001 Fig 7-8)."""
+    """Credit weight of `nodes` after each round, as computed on chain (seed 001 Fig 7-8).
+
+    Default nodes: the scenario's `x_plot.credit_weights` list (kept in results as `plot_nodes`), else all.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     periods = results["periods"]
-    chosen = list(nodes) if nodes is not None else list(periods[0]["participants"])
+    if nodes is None:
+        nodes = results.get("plot_nodes") or list(periods[0]["participants"])
+    chosen = list(nodes)
     fig, ax = plt.subplots(figsize=(7, 4))
     rounds = list(range(1, len(periods) + 1))
     for node in chosen:
