@@ -1,4 +1,4 @@
-"""`energy-trading` command line: demo, console, deploy, compile."""
+"""`energy-trading` command line: demo, console, deploy, compile, run (scenarios), match (solver)."""
 
 from __future__ import annotations
 
@@ -44,13 +44,86 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rpc(p)
 
     sub.add_parser("compile", help="compile contracts/ and interfaces/ and list the artifacts")
+
+    p = sub.add_parser(
+        "run",
+        help="run a scenario file on a fresh deployment; write results.json and plots",
+        description="Run a scenario (YAML or JSON, see docs/scenario-format.md) on a fresh deployment, "
+        "print a summary table and write results.json plus PNG plots.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file: .yaml, .yml or .json")
+    _add_rpc(p)
+    p.add_argument(
+        "--out", metavar="DIR", help="directory for results.json and plots (default: results/<scenario name>)"
+    )
+
+    p = sub.add_parser(
+        "match",
+        help="solve a matching instance exactly (seed 003 eq 3-5) and print the assignment as JSON",
+        description='Input: {"requests": [{"id", "energy_kwh"}], "providers": [{"id", "price", '
+        '"capacity_kwh", "reputation"}], "network_fee": [[eta per provider] per request]} (prices and '
+        'fees in currency, reputation in [0, 1]). Output: {"assignment": {request id: provider id or '
+        'null}, "objective": float, ...}. Solved by HiGHS branch-and-bound (scipy.optimize.milp); '
+        "'optimal' is true only when proven.",
+    )
+    p.add_argument("instance", metavar="INSTANCE", help="instance file (JSON), or - for standard input")
+    p.add_argument(
+        "--time-limit", type=float, metavar="S", help="stop HiGHS after S seconds (then not optimal)"
+    )
+    p.add_argument(
+        "--brute-force", action="store_true", help="enumerate every assignment instead (at most 9 requests)"
+    )
     return parser
+
+
+def _match(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from energy_trading.matching import brute_force, instance_from_json, result_to_json, solve
+
+    if args.instance == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(args.instance)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such instance file")
+        text = path.read_text()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{args.instance}: not valid JSON ({exc})") from None
+    instance = instance_from_json(data)
+    result = brute_force(instance) if args.brute_force else solve(instance, args.time_limit)
+    print(json.dumps(result_to_json(result), indent=2))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from energy_trading.scenario import load_scenario, run_scenario, summary, write_results
+
+    scenario = load_scenario(args.scenario)
+    results = run_scenario(
+        scenario,
+        args.rpc,
+        progress=lambda items, what: tqdm(items, desc=what, unit="period", file=sys.stderr),
+    )
+    paths = write_results(scenario, results, args.out or f"results/{scenario.name}")
+    print(summary(results))
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `energy-trading` command."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "match":
+            return _match(args)
+        if args.command == "run":
+            return _run(args)
         if args.command == "compile":
             for name, artifact in sorted(compile_contracts(use_cache=False).items()):
                 print(f"{name:32s} {artifact.source}  {len(artifact.bytecode) // 2 - 1} bytes")
