@@ -37,16 +37,27 @@ contract NodeWeights is INodeWeights, AccessControl {
     /// @notice The registry (generation or consumption node).
     IParticipantRegistry public immutable registry;
 
+    /// @notice alpha_1 = alpha_2 of eq 9/12: the credit factor (WAD; seed 001 §5.2: 0.2).
     uint256 public immutable alpha;
+    /// @notice beta of eq 9/12: the traded-volume factor (0.2).
     uint256 public immutable beta;
+    /// @notice gamma of eq 9/12: the consensus-participation factor (0.3).
     uint256 public immutable gamma;
+    /// @notice eta of eq 10/13: the green-certificate factor (0.1).
     uint256 public immutable eta;
+    /// @notice mu_1 of eq 10: the carbon factor of generation nodes (0.1).
     uint256 public immutable muGenerator;
+    /// @notice mu_2 of eq 13: the carbon factor of consumption nodes (0.2).
     uint256 public immutable muConsumer;
+    /// @notice lambda of eq 10: the line-reliability factor of generation nodes (0.1).
     uint256 public immutable lambda;
+    /// @notice phi of eq 18 (0.5).
     uint256 public immutable phi;
+    /// @notice omega of eq 19 (1).
     uint256 public immutable omega;
+    /// @notice e^{-delta} of eq 25 in WAD (delta = 0.05).
     uint256 public immutable decayFactor;
+    /// @notice l: consensus rounds between two decays of W_g (30).
     uint256 public immutable decayEvery;
 
     /// @notice The eq 20 source (zero: W_gc = 0).

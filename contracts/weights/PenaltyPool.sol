@@ -179,8 +179,8 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
         return _queue[index];
     }
 
-    /// @notice How many rounds are fully distributed (claimable), and the `index`-th of them.
-    /// @return count the number of distributed rounds with penalties
+    /// @notice How many rounds with penalties are fully distributed (claimable).
+    /// @return count the number of distributed rounds
     function distributedRounds() external view returns (uint256 count) {
         return _distributed.length;
     }

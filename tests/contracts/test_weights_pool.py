@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 import pytest
-from brownie import CreditWeights, EnergyToken, PenaltyPool, accounts
+from brownie import CreditWeights, EnergyToken, NaivePenaltyPool, PenaltyPool, accounts
 from conftest import CONSUMER, GENERATOR, SOLAR, approved, reverts_with
 from test_grid_settlement import DECAY, TOKEN, WAD, refused_role
 
@@ -186,3 +186,19 @@ def test_a_penalty_with_no_other_weight_is_carried_to_the_next(token, settler, a
     pool.release(1, {"from": admin})
     assert pool.carried() == 0
     assert pool.shareOf(c, 2) == 6 * TOKEN  # the only other node takes both penalties
+
+
+def test_the_naive_baseline_is_admin_only_and_books_the_same_shares(admin, stranger, nodes, credit):
+    gen, con, others = nodes
+    naive = NaivePenaltyPool.deploy(admin, {"from": admin})
+    with refused_role(stranger):
+        naive.addNode(stranger, WAD, {"from": stranger})
+    for n in (gen, con, *others):
+        naive.addNode(n, credit.creditWeight(n), {"from": admin})
+    with refused_role(stranger):
+        naive.distribute(gen, con, TOKEN, {"from": stranger})
+    assert naive.owed(others[0]) == 0
+    naive.distribute(gen, con, 30 * TOKEN, {"from": admin})
+    weights = [credit.creditWeight(n) for n in others]
+    assert [naive.owed(n) for n in others] == [30 * TOKEN * w // sum(weights) for w in weights]
+    assert naive.owed(gen) == naive.owed(con) == 0
