@@ -753,6 +753,7 @@ class ScenarioExtension:
         run: ``run(ctx, raw)`` -> results section (JSON-ready).
         replaces_market: run it instead of the honest-supplier period loop.
         plot: ``plot(section, out_dir)`` -> written PNG paths.
+        summary: ``summary(section)`` -> text `energy-trading run` prints for people (default: a pointer).
     """
 
     name: str
@@ -760,6 +761,7 @@ class ScenarioExtension:
     run: Callable[[RunContext, Mapping[str, Any]], dict[str, Any]]
     replaces_market: bool = False
     plot: Callable[[Mapping[str, Any], Path], list[Path]] | None = None
+    summary: Callable[[Mapping[str, Any]], str] | None = None
 
 
 def _grid_applies(raw: Mapping[str, Any]) -> bool:
@@ -776,6 +778,12 @@ def _grid_plot(section: Mapping[str, Any], out: Path) -> list[Path]:
     from energy_trading.scenario_grid import plot_credit_weights
 
     return [plot_credit_weights(section, out / "credit_weights.png")]
+
+
+def _grid_summary(section: Mapping[str, Any]) -> str:
+    from energy_trading.scenario_grid import grid_summary
+
+    return grid_summary(section)
 
 
 def _certificates_applies(raw: Mapping[str, Any]) -> bool:
@@ -797,7 +805,9 @@ def _certificates_plot(section: Mapping[str, Any], out: Path) -> list[Path]:
 
 #: Scenario features handled by other modules; see `ScenarioExtension`.
 EXTENSIONS: list[ScenarioExtension] = [
-    ScenarioExtension("grid", _grid_applies, _grid_run, replaces_market=True, plot=_grid_plot),
+    ScenarioExtension(
+        "grid", _grid_applies, _grid_run, replaces_market=True, plot=_grid_plot, summary=_grid_summary
+    ),
     ScenarioExtension("certificates", _certificates_applies, _certificates_run, plot=_certificates_plot),
 ]
 
@@ -877,6 +887,10 @@ def run_scenario(
         }
     for e in extensions:
         results[e.name] = e.run(ctx, scenario.raw)
+        # the consensus emulator reads node weights at the top level of results.json
+        for key in ("node_weights", "node_weights_by_round"):
+            if key in results[e.name]:
+                results.setdefault(key, results[e.name][key])
     results["transactions"] = [{"time_s": round(r.time_s, 6), "size_bytes": r.size_bytes} for r in log]
     results["gas_used"] = sum(r.gas_used for r in log)
     return results
@@ -936,9 +950,11 @@ def summary(results: Mapping[str, Any]) -> str:
             f"{conservation['escrowed']:.6f} + withdrawable {conservation['withdrawable']:.6f} -> "
             f"{'OK' if ok else 'VIOLATED'}"
         )
-    for name in ("grid", "certificates"):
-        if name in results:
-            lines.append(f"{name}: see results.json['{name}']")
+    for e in EXTENSIONS:
+        if e.name in results:
+            lines.append(
+                e.summary(results[e.name]) if e.summary else f"{e.name}: see results.json['{e.name}']"
+            )
     lines.append(
         f"transactions: {len(results.get('transactions', []))}, gas used {results.get('gas_used', 0):,}"
     )

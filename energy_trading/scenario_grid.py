@@ -49,6 +49,7 @@ __all__ = [
     "GridPeriod",
     "GridScenario",
     "GridScenarioError",
+    "grid_summary",
     "is_grid_scenario",
     "paper_comparison",
     "parse_grid_scenario",
@@ -484,3 +485,38 @@ def plot_credit_weights(
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+def grid_summary(results: Mapping[str, Any]) -> str:
+    """A text report of a grid-balanced run: per round totals, the paper comparison if any, node weights."""
+    lines = [
+        "grid-balanced settlement (seed 001 §4.3), every number read back from the chain:",
+        f"{'round':>5} {'orders':>6} {'defaults':>8} {'income':>10} {'expense':>10} {'grid':>9} "
+        f"{'penalties':>9} {'compens.':>9} {'pooled':>8} {'shared':>8}",
+    ]
+    for p in results.get("periods", []):
+        rows = p["contracts"]
+        defaults = sum(
+            (c["generated_kwh"] < c["energy_kwh"]) + (c["consumed_kwh"] < c["energy_kwh"]) for c in rows
+        )
+        shared = sum(v["penalty_share"] for v in p["participants"].values())
+        lines.append(
+            f"{p['round']:>5} {len(rows):>6} {defaults:>8} "
+            f"{sum(c['seller_income'] for c in rows):>10.2f} {sum(c['buyer_expense'] for c in rows):>10.2f} "
+            f"{sum(c['grid_revenue'] for c in rows):>9.2f} "
+            f"{sum(c['seller_penalty'] + c['buyer_penalty'] for c in rows):>9.2f} "
+            f"{sum(c['seller_compensation'] + c['buyer_compensation'] for c in rows):>9.2f} "
+            f"{sum(c['pooled'] for c in rows):>8.2f} {shared:>8.2f}"
+        )
+    comparison = results.get("paper_comparison")
+    if comparison:
+        lines += ["", comparison["table"]]
+    weights = results.get("node_weights") or {}
+    if weights:
+        top = sorted(weights.items(), key=lambda kv: -kv[1])
+        lines.append(
+            "node weights W_f / W_y after the last round (eq 8-13, 0..100): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in top[:10])
+            + (" ..." if len(top) > 10 else "")
+        )
+    return "\n".join(lines)
