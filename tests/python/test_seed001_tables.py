@@ -5,15 +5,15 @@ the numbers the paper prints. The model and the chain compute every cell from th
 are only compared against.
 """
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from energy_trading import connect, deploy
+from energy_trading.cli import main
 from energy_trading.grid_settlement import Delivery, GridPrices, settle_round
 from energy_trading.project import REPO_ROOT
-from energy_trading.scenario_grid import paper_comparison, parse_grid_scenario, run_grid_scenario
 
 SCENARIO = REPO_ROOT / "scenarios" / "seed001_tables.yaml"
 TOLERANCE = 0.01
@@ -67,14 +67,15 @@ def test_the_model_reproduces_tables_1_and_2(data):
         assert abs(float(mine) - printed) <= TOLERANCE, where
 
 
-def test_the_chain_reproduces_tables_1_and_2_through_the_market(data, artifacts, anvil_url):
-    chain = connect(anvil_url, seed="test-seed001-tables")
-    d = deploy(chain, artifacts)
-    scenario = parse_grid_scenario(data)
-    results = run_grid_scenario(chain, d, scenario)
-    text, worst = paper_comparison(results, scenario.paper_tables)
-    assert worst <= TOLERANCE, text
-    period = results["periods"][0]
+def test_energy_trading_run_reproduces_tables_1_and_2_on_chain(data, anvil_url, tmp_path, capsys):
+    # the whole path a user takes: `energy-trading run`, the order book's lifecycle, results.json
+    assert main(["run", str(SCENARIO), "--rpc", anvil_url, "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "Table 1: generation nodes" in printed and "Table 2: consumption nodes" in printed
+    results = json.loads((tmp_path / "results.json").read_text())
+    grid = results["grid"]
+    assert grid["paper_comparison"]["max_abs_deviation"] <= TOLERANCE
+    period = grid["periods"][0]
     ours = {}
     for c in period["contracts"]:
         seller, buyer = period["participants"][c["seller"]], period["participants"][c["buyer"]]
@@ -94,13 +95,14 @@ def test_the_chain_reproduces_tables_1_and_2_through_the_market(data, artifacts,
         }
     compared = list(cells(ours, data["paper_tables"]))
     assert len(compared) == 150
-    for where, mine, printed in compared:
-        assert abs(mine - printed) <= TOLERANCE, where
+    for where, mine, printed_value in compared:
+        assert abs(mine - printed_value) <= TOLERANCE, where
     # every pooled token reached the nodes' shares (up to rounding dust that stays in the pool)
     pooled = sum(c["pooled"] for c in period["contracts"])
     shares = sum(p["penalty_share"] for p in period["participants"].values())
     assert pooled > 0 and 0 <= pooled - shares < 1e-12
-    # the emulator's inputs are there, on the 0..100 scale, for every participant
+    # the consensus emulator's inputs, at the top level, on the 0..100 scale, for every participant
     assert set(results["node_weights"]) == {str(p["id"]) for p in data["participants"]}
     assert all(0 < w <= 100 for w in results["node_weights"].values())
     assert results["node_weights_by_round"][-1] == results["node_weights"]
+    assert (tmp_path / "credit_weights.png").stat().st_size > 0
