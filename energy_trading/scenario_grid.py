@@ -21,11 +21,14 @@ them (`paper_tables`), and `plot_credit_weights` draws Fig 8's credit-weight cur
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from energy_trading.chain import Chain
 from energy_trading.grid_settlement import GridPrices, q
@@ -258,9 +261,12 @@ def run_grid_scenario(
 ) -> dict[str, Any]:
     """Run a grid-balanced scenario on the deployment `d`; return the results (JSON-ready).
 
-    `progress(iterable, description)` wraps the period loop (e.g. a tqdm bar); default: none.
+    `progress(iterable, description)` wraps the period loop; default: a tqdm bar on stderr when it is a
+    terminal (tqdm's `disable=None`), since a long scenario takes minutes.
     """
-    wrap = progress or (lambda it, _desc: it)
+    wrap = progress or (
+        lambda it, desc: tqdm(it, desc=desc, unit="period", disable=None, file=sys.stderr, leave=False)
+    )
     contracts = deploy_grid(
         chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, scenario.params
     )
