@@ -6,11 +6,15 @@ orders, escrow, weights, the pool and balances exactly as they were. One module 
 anvil; each test opens its own period.
 """
 
+import io
+from fractions import Fraction
+
 import pytest
 
 from energy_trading import ChainRevert, connect, deploy
 from energy_trading.market import MarketClient, Side
 from energy_trading.registry import RegistryClient, Role, Source
+from energy_trading.scenario_grid import grid_walkthrough
 from energy_trading.weights_client import GridClient, to_price
 
 
@@ -167,3 +171,18 @@ def test_every_token_of_a_period_is_accounted_for(world):
     before = token.balanceOf(grid.address).call()
     world.chain.transact(grid.functions.collect(world.d.order_book.address), world.stranger)
     assert token.balanceOf(grid.address).call() - before >= s.to_grid
+
+
+def test_the_demo_section_shares_the_penalty_by_credit_weight(world):
+    out = io.StringIO()
+    result = grid_walkthrough(world.d, out)
+    text = out.getvalue()
+    assert "refused  factory withdrawing the bakery's share: InsufficientShare" in text
+    (performing, defaulting) = result["breakdowns"].values()
+    assert performing.pooled == 0 and defaulting.pooled > 0
+    shares = result["shares"]
+    assert shares["solar-roof"] == shares["school"] == 0  # the defaulting contract's parties
+    # the others share by their credit weights after the round (eq 34): factory 93.33, bakery 50
+    ratio = shares["factory"] / shares["bakery"]
+    assert abs(ratio - performing.buyer_weight_after / 50) < Fraction(1, 10**12)
+    assert all(0 <= w <= 100 for w in result["node_weights"].values())
