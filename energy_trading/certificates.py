@@ -365,12 +365,28 @@ def _sign_for(
     return sign_reading(key, domain_name, contract.w3.eth.chain_id, contract.address, types, msg)
 
 
-class CertificatesClient:
-    """Issues, transfers, sells and claims green certificates on a deployment, signing as each party."""
+IN_PROCESS_GAS_LIMIT = 15_000_000
+"""Gas limit sent with every transaction on the in-process EVM, where py-evm's binary-search gas estimate
+would run each transaction a dozen times (receipts' gasUsed is unaffected); nodes keep estimating."""
+
+
+class _Client:
+    """Sends transactions through `Chain.transact`, with a fixed gas limit on the in-process EVM."""
 
     def __init__(self, deployment: Deployment) -> None:
         self.d = deployment
         self.chain = deployment.chain
+        self._gas = IN_PROCESS_GAS_LIMIT if deployment.chain.in_process else None
+
+    def _send(self, fn: Any, sender: str) -> Any:
+        return self.chain.transact(fn, sender, gas=self._gas)
+
+
+class CertificatesClient(_Client):
+    """Issues, transfers, sells and claims green certificates on a deployment, signing as each party."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        super().__init__(deployment)
         self.certificates: Contract = deployment.green_certificates
         self.exchange: Contract = deployment.certificate_exchange
         self.token: Contract = deployment.token
@@ -401,7 +417,7 @@ class CertificatesClient:
         }
         key = self.chain.key_of(meter).key
         signature = _sign_for(c, "GreenCertificates", key, GENERATION_READING_TYPES, message)
-        receipt = self.chain.transact(
+        receipt = self._send(
             c.functions.reportGeneration(generator, meter, period_start, period_end, energy_wh, signature),
             relayer or generator,
         )
@@ -413,7 +429,7 @@ class CertificatesClient:
 
     def transfer(self, sender: str, receiver: str, certificate_id: int, amount: int) -> None:
         """ERC-1155 safe transfer of `amount` certificates of `certificate_id`."""
-        self.chain.transact(
+        self._send(
             self.certificates.functions.safeTransferFrom(sender, receiver, certificate_id, amount, b""),
             sender,
         )
@@ -421,10 +437,10 @@ class CertificatesClient:
     def list_for_sale(self, seller: str, certificate_id: int, amount: int, price_per_certificate: int) -> int:
         """Offer certificates on the exchange (approving it as operator if needed); return the listing id."""
         if not self.certificates.functions.isApprovedForAll(seller, self.exchange.address).call():
-            self.chain.transact(
+            self._send(
                 self.certificates.functions.setApprovalForAll(self.exchange.address, True), seller
             )
-        receipt = self.chain.transact(
+        receipt = self._send(
             self.exchange.functions.list(certificate_id, amount, price_per_certificate), seller
         )
         return _event(self.exchange, "CertificatesListed", receipt)["listingId"]
@@ -432,17 +448,17 @@ class CertificatesClient:
     def buy(self, buyer: str, listing_id: int, amount: int) -> int:
         """Buy from a listing, approving the exact token amount first; returns the tokens paid."""
         price = self.exchange.functions.listing(listing_id).call()[3]
-        self.chain.transact(self.token.functions.approve(self.exchange.address, amount * price), buyer)
-        receipt = self.chain.transact(self.exchange.functions.buy(listing_id, amount), buyer)
+        self._send(self.token.functions.approve(self.exchange.address, amount * price), buyer)
+        receipt = self._send(self.exchange.functions.buy(listing_id, amount), buyer)
         return _event(self.exchange, "CertificatesSold", receipt)["tokens"]
 
     def cancel(self, seller: str, listing_id: int) -> None:
         """Withdraw what is left of a listing."""
-        self.chain.transact(self.exchange.functions.cancel(listing_id), seller)
+        self._send(self.exchange.functions.cancel(listing_id), seller)
 
     def claim(self, owner: str, certificate_id: int, amount: int, claim_data: bytes = b"") -> None:
         """Retire `amount` of `owner`'s certificates of `certificate_id` as proof of green consumption."""
-        self.chain.transact(self.certificates.functions.claim(certificate_id, amount, claim_data), owner)
+        self._send(self.certificates.functions.claim(certificate_id, amount, claim_data), owner)
 
     def holdings(self, owner: str) -> dict[int, int]:
         """Transferable certificates of `owner` by id (only non-zero ids)."""
@@ -474,22 +490,21 @@ class CertificatesClient:
         return green_weights({n: self.counted(n) for n in nodes}, total=self.total_issued())
 
 
-class CarbonClient:
+class CarbonClient(_Client):
     """Runs carbon cycles: the regulator's steps, meter reports, allowance trades and settlement."""
 
     def __init__(self, deployment: Deployment) -> None:
-        self.d = deployment
-        self.chain = deployment.chain
+        super().__init__(deployment)
         self.ledger: Contract = deployment.carbon_ledger
         self.token: Contract = deployment.token
         self.regulator = deployment.auditor
 
     def open_cycle(self, quotas: Mapping[str, int]) -> int:
         """Regulator: open the next cycle and set every node's quota (kg CO2e); returns the cycle number."""
-        receipt = self.chain.transact(self.ledger.functions.openCycle(), self.regulator)
+        receipt = self._send(self.ledger.functions.openCycle(), self.regulator)
         cycle = _event(self.ledger, "CycleOpened", receipt)["cycle"]
         for node, quota in quotas.items():
-            self.chain.transact(self.ledger.functions.setQuota(cycle, node, quota), self.regulator)
+            self._send(self.ledger.functions.setQuota(cycle, node, quota), self.regulator)
         return cycle
 
     def report_emissions(
@@ -500,13 +515,13 @@ class CarbonClient:
         message = {"node": node, "meter": meter, "cycle": cycle, "amount": amount_kg, "nonce": nonce}
         key = self.chain.key_of(meter).key
         signature = _sign_for(self.ledger, "CarbonLedger", key, EMISSION_READING_TYPES, message)
-        self.chain.transact(
+        self._send(
             self.ledger.functions.reportEmissions(node, meter, cycle, amount_kg, signature), relayer or node
         )
 
     def list_allowances(self, seller: str, cycle: int, amount_kg: int, price_per_kg: int) -> int:
         """Offer spare allowances of `cycle`; returns the listing id."""
-        receipt = self.chain.transact(
+        receipt = self._send(
             self.ledger.functions.listAllowances(cycle, amount_kg, price_per_kg), seller
         )
         return _event(self.ledger, "AllowancesListed", receipt)["listingId"]
@@ -514,16 +529,16 @@ class CarbonClient:
     def buy_allowances(self, buyer: str, listing_id: int, amount_kg: int) -> int:
         """Buy allowances, approving the exact token amount first; returns the tokens paid."""
         price = self.ledger.functions.allowanceListing(listing_id).call()[3]
-        self.chain.transact(self.token.functions.approve(self.ledger.address, amount_kg * price), buyer)
-        receipt = self.chain.transact(self.ledger.functions.buyAllowances(listing_id, amount_kg), buyer)
+        self._send(self.token.functions.approve(self.ledger.address, amount_kg * price), buyer)
+        receipt = self._send(self.ledger.functions.buyAllowances(listing_id, amount_kg), buyer)
         return _event(self.ledger, "AllowancesSold", receipt)["tokens"]
 
     def close_and_settle(self, cycle: int, nodes: list[str], batch: int = 25) -> dict[str, int]:
         """Regulator closes `cycle`; then the nodes are settled in batches of `batch` (bounded gas per
         transaction). Returns A_ce per node."""
-        self.chain.transact(self.ledger.functions.closeCycle(cycle), self.regulator)
+        self._send(self.ledger.functions.closeCycle(cycle), self.regulator)
         for i in range(0, len(nodes), batch):
-            self.chain.transact(
+            self._send(
                 self.ledger.functions.settleBatch(cycle, nodes[i : i + batch]), self.regulator
             )
         return {n: self.settlement(n, cycle) for n in nodes}

@@ -803,12 +803,24 @@ def _certificates_plot(section: Mapping[str, Any], out: Path) -> list[Path]:
     return [plot_certificate_weights(section, out / "certificate_weights.png")]
 
 
+def _certificates_summary(section: Mapping[str, Any]) -> str:
+    from energy_trading.scenario_certificates import certificate_summary
+
+    return certificate_summary(section)
+
+
 #: Scenario features handled by other modules; see `ScenarioExtension`.
 EXTENSIONS: list[ScenarioExtension] = [
     ScenarioExtension(
         "grid", _grid_applies, _grid_run, replaces_market=True, plot=_grid_plot, summary=_grid_summary
     ),
-    ScenarioExtension("certificates", _certificates_applies, _certificates_run, plot=_certificates_plot),
+    ScenarioExtension(
+        "certificates",
+        _certificates_applies,
+        _certificates_run,
+        plot=_certificates_plot,
+        summary=_certificates_summary,
+    ),
 ]
 
 

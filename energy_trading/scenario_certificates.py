@@ -1,11 +1,12 @@
 """Certificate and carbon scenarios (seed 001 §3.3, §4.2.4-4.2.5; Fig 9 in its manner).
 
-A scenario (YAML or JSON, already loaded into a mapping) may carry a `certificates` section, a `carbon`
-section, or both; `is_certificate_scenario` says whether it does. `parse_certificate_scenario` validates it
-into dataclasses and `run_certificate_scenario` plays it round by round on a deployment:
+A scenario (YAML or JSON, already loaded into a mapping; the format is `docs/scenario-format.md`'s, whose
+runner `energy-trading run` hands these sections to this module) may carry a `certificates` section, a
+`carbon` section, or both; `is_certificate_scenario` says whether it does. `parse_certificate_scenario`
+validates them into dataclasses and `run_certificate_scenario` plays them round by round on a deployment:
 
-1. every participant `{id, role, source}` registered and approved (or taken from `participants` when the
-   market runner already registered them);
+1. every participant `{id, role, source | renewable}` registered and approved (or taken from `participants`
+   when the market runner already registered them);
 2. per round r = 1..`rounds`: each `generation` profile's metered kWh of the round is reported by the
    generator's meter (EIP-712 signed, relayed) and becomes certificates by eq 6; `trades` of round r sell
    certificates on the exchange (oldest ids first; the treasury issues the buyer's tokens); `claims` of
@@ -24,6 +25,7 @@ rounds in the manner of seed 001 Fig 9.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from energy_trading.certificates import (
     WH_PER_MWH,
@@ -60,6 +63,7 @@ TOKEN = 10**18
 DAY = 86_400
 _ROLES = {"generator": Role.GENERATOR, "consumer": Role.CONSUMER, "prosumer": Role.PROSUMER}
 _SOURCES = {s.name.lower(): s for s in Source if s != Source.NONE}
+_CYCLE_KEYS = {"first_round", "last_round", "quotas", "emissions_kg_per_round", "report_every", "trades"}
 
 
 class CertificateScenarioError(ValueError):
@@ -141,7 +145,6 @@ class CertificateScenario:
     trades: tuple[CertificateTrade, ...] = ()
     claims: tuple[CertificateClaim, ...] = ()
     track: tuple[str, ...] = ()
-    plot: str | None = None
     carbon: tuple[CarbonCycleSpec, ...] = ()
 
     def generation_kwh(self) -> dict[str, list[float]]:
@@ -192,7 +195,7 @@ def parse_certificate_scenario(data: Mapping[str, Any], name: str = "scenario") 
     if not is_certificate_scenario(data):
         raise CertificateScenarioError(f"{name}: no `certificates` or `carbon` section")
     name = str(data.get("name", name))
-    rounds = _int(data.get("rounds"), f"{name}: rounds", 1)
+    rounds = _rounds(data, name)
     seed = _int(data.get("seed", 0), f"{name}: seed")
     participants = _participants(data.get("participants"), name)
     ids = {p.id for p in participants}
@@ -254,9 +257,12 @@ def parse_certificate_scenario(data: Mapping[str, Any], name: str = "scenario") 
     track = tuple(
         node(n, f"{name}: certificates.track") for n in cert.get("track", dict.fromkeys(default_track))
     )
-    plot = cert.get("plot")
-    if plot is not None and not (isinstance(plot, str) and plot.endswith(".png")):
-        raise CertificateScenarioError(f"{name}: certificates.plot must be a .png file name, got {plot!r}")
+    unknown = set(cert) - {"rounds", "generation", "trades", "claims", "track"}
+    if unknown:
+        raise CertificateScenarioError(
+            f"{name}: unknown certificates keys {sorted(unknown)}; "
+            "expected rounds, generation, trades, claims, track"
+        )
     carbon = _carbon(data.get("carbon", {}) or {}, name, node, round_of)
     return CertificateScenario(
         name=name,
@@ -267,9 +273,31 @@ def parse_certificate_scenario(data: Mapping[str, Any], name: str = "scenario") 
         trades=tuple(trades),
         claims=tuple(claims),
         track=track,
-        plot=plot,
         carbon=carbon,
     )
+
+
+def _rounds(data: Mapping[str, Any], name: str) -> int:
+    """`certificates.rounds` or `carbon.rounds` (equal if both given), else the market's period count."""
+    given = {
+        key: (data.get(key) or {}).get("rounds")
+        for key in ("certificates", "carbon")
+        if isinstance(data.get(key), Mapping) and "rounds" in data[key]
+    }
+    values = {_int(v, f"{name}: {k}.rounds", 1) for k, v in given.items()}
+    if len(values) > 1:
+        raise CertificateScenarioError(
+            f"{name}: certificates.rounds and carbon.rounds differ ({sorted(values)})"
+        )
+    if values:
+        return values.pop()
+    periods = data.get("periods") or []
+    count = sum(int(p.get("repeat", 1)) if isinstance(p, Mapping) else 1 for p in periods)
+    if count < 1:
+        raise CertificateScenarioError(
+            f"{name}: set certificates.rounds (or carbon.rounds): how many rounds to play"
+        )
+    return count
 
 
 def _participants(raw: Any, name: str) -> tuple[ScenarioParticipant, ...]:
@@ -280,7 +308,7 @@ def _participants(raw: Any, name: str) -> tuple[ScenarioParticipant, ...]:
         where = f"{name}: participants[{i}]"
         if not isinstance(p, Mapping) or "id" not in p:
             raise CertificateScenarioError(f"{where} must be a mapping with an id")
-        role = _ROLES.get(str(p.get("role", "consumer")))
+        role = _ROLES.get(str(p.get("role")))
         if role is None:
             raise CertificateScenarioError(
                 f"{where}.role must be one of {sorted(_ROLES)}, got {p.get('role')!r}"
@@ -289,12 +317,14 @@ def _participants(raw: Any, name: str) -> tuple[ScenarioParticipant, ...]:
             source = Source.NONE
             if p.get("source") not in (None, "none"):
                 raise CertificateScenarioError(f"{where}: a consumer has no source, got {p.get('source')!r}")
-        else:
-            source = _SOURCES.get(str(p.get("source", "")))
+        elif "source" in p:
+            source = _SOURCES.get(str(p["source"]))
             if source is None:
                 raise CertificateScenarioError(
                     f"{where}.source must be one of {sorted(_SOURCES)} for a {role.name.lower()}"
                 )
+        else:  # as the market runner reads it: renewable (default) means solar, otherwise fossil
+            source = Source.SOLAR if p.get("renewable", True) else Source.FOSSIL
         out.append(ScenarioParticipant(str(p["id"]), role, source))
     ids = [p.id for p in out]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -308,6 +338,9 @@ def _carbon(
 ) -> tuple[CarbonCycleSpec, ...]:
     if not isinstance(section, Mapping):
         raise CertificateScenarioError(f"{name}: carbon must be a mapping with a `cycles` list")
+    extra = sorted(set(section) - {"rounds", "cycles"})
+    if extra:
+        raise CertificateScenarioError(f"{name}: unknown carbon keys {extra}; expected rounds, cycles")
     cycles: list[CarbonCycleSpec] = []
     last_end = 0
     for i, c in enumerate(_items(section, "cycles", f"{name}: carbon")):
@@ -319,6 +352,15 @@ def _carbon(
                 f"{where}: rounds {first}..{last} must be in order, after the previous cycle (to {last_end})"
             )
         last_end = last
+        unknown = set(c) - _CYCLE_KEYS
+        if unknown:
+            raise CertificateScenarioError(
+                f"{where}: unknown keys {sorted(unknown)}; expected {sorted(_CYCLE_KEYS)}"
+            )
+        if not isinstance(c.get("quotas"), Mapping) or not c["quotas"]:
+            raise CertificateScenarioError(
+                f"{where}.quotas must map node ids to kg CO2e (the enrolled nodes)"
+            )
         quotas = {node(k, f"{where}.quotas"): _int(v, f"{where}.quotas[{k}]") for k, v in c["quotas"].items()}
         emissions = {
             node(k, f"{where}.emissions_kg_per_round"): _int(v, f"{where}.emissions_kg_per_round[{k}]")
@@ -371,9 +413,11 @@ def run_certificate_scenario(
 
     `participants` maps scenario ids to participants the caller already registered and approved (the market
     runner); missing ones are registered and approved here. `progress(iterable, description)` wraps the round
-    loop (e.g. a tqdm bar).
+    loop; default: a tqdm bar on stderr when it is a terminal (a 200-round scenario takes a few minutes).
     """
-    wrap = progress or (lambda it, _desc: it)
+    wrap = progress or (
+        lambda it, desc: tqdm(it, desc=desc, unit="round", disable=None, file=sys.stderr, leave=False)
+    )
     certs, carbon = CertificatesClient(d), CarbonClient(d)
     people = dict(participants or {})
     reg = RegistryClient(d)
@@ -489,7 +533,7 @@ def _sell(
     chain: Chain, d: Any, certs: CertificatesClient, seller: str, buyer: str, t: CertificateTrade, r: int
 ) -> float:
     price = int(Fraction(str(t.price)) * TOKEN)
-    chain.transact(d.token.functions.issue(buyer, price * t.certificates), d.operator)  # the buyer's cash in
+    certs._send(d.token.functions.issue(buyer, price * t.certificates), d.operator)  # the buyer's cash in
     paid = 0
     for cid, amount in _oldest_first(
         certs, seller, t.certificates, f"round {r}: {t.seller} selling to {t.buyer}"
@@ -524,7 +568,7 @@ def _carbon_round(
         if t.round == r:
             price = int(Fraction(str(t.price)) * TOKEN)
             buyer = people[t.buyer].address
-            chain.transact(d.token.functions.issue(buyer, price * t.kg), d.operator)
+            carbon._send(d.token.functions.issue(buyer, price * t.kg), d.operator)
             listing = carbon.list_allowances(people[t.seller].address, cycle, t.kg, price)
             carbon.buy_allowances(buyer, listing, t.kg)
     since_first = r - spec.first_round + 1
@@ -560,6 +604,38 @@ def _carbon_round(
         "non_compliant": sorted(n for n, v in out_nodes.items() if not v["compliant"]),
         "nodes": out_nodes,
     }
+
+
+# ---------------------------------------------------------------------------------------------- reporting
+
+
+def certificate_summary(results: Mapping[str, Any]) -> str:
+    """Tables for people: certificates per participant (with the final eq 20 weight) and each carbon cycle's
+    settlement per node (eq 22, with compliance and the eq 21 weight)."""
+    cert = results["certificates"]
+    lines = [
+        f"green certificates after {results['rounds']} rounds: {cert['total_issued']} issued (1 per MWh), "
+        f"{cert['total_claimed']} claimed",
+        f"{'node':>8} {'issued':>7} {'held':>6} {'claimed':>7} {'bought':>6} {'sold':>5} {'W_gc':>7}",
+    ]
+    for node, v in cert["per_participant"].items():
+        if v["issued"] or v["counted"] or v["sold"]:
+            lines.append(
+                f"{node:>8} {v['issued']:>7} {v['held']:>6} {v['claimed']:>7} {v['bought']:>6} "
+                f"{v['sold']:>5} {cert['weights'][node]:>7.2f}"
+            )
+    for c in results["carbon"]["cycles"]:
+        lines.append(
+            f"carbon cycle {c['cycle']} (rounds {c['first_round']}-{c['last_round']}), kg CO2e; "
+            f"non-compliant: {', '.join(c['non_compliant']) or 'none'}"
+        )
+        lines.append(f"{'node':>8} {'quota':>8} {'A_b':>7} {'A_e':>8} {'A_ce':>7} {'W_ce':>7}")
+        for node, v in c["nodes"].items():
+            lines.append(
+                f"{node:>8} {v['quota_kg']:>8} {v['net_bought_kg']:>7} {v['emitted_kg']:>8} "
+                f"{v['settlement_kg']:>7} {v['weight']:>7.2f}"
+            )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------- plotting
