@@ -60,6 +60,7 @@ interface ICreditWeights {
     error PeriodTotalMismatch(uint256 periodId, uint256 recorded, uint256 given);
     error PeriodOverSettled(uint256 periodId, uint256 settledWh, uint256 contractedWh, uint256 periodContractedWh);
     error RoundClosed(uint256 periodId, uint256 currentRound);
+    error ZeroPeriod(uint256 orderId);
     error RoundTooLarge(uint256 periodId);
     error PeriodTotalTooLarge(uint256 periodId, uint256 periodContractedWh);
 

@@ -107,6 +107,7 @@ contract CreditWeights is ICreditWeights, AccessControl {
         if (s.periodContractedWh < s.contractedWh) {
             revert PeriodTotalBelowContract(s.periodId, s.periodContractedWh, s.contractedWh);
         }
+        if (s.periodId == 0) revert ZeroPeriod(s.orderId);
         if (s.periodId >= type(uint48).max) revert RoundTooLarge(s.periodId);
         if (s.periodContractedWh > type(uint128).max) revert PeriodTotalTooLarge(s.periodId, s.periodContractedWh);
         if (s.periodId > currentRound) _openRound(s.periodId);

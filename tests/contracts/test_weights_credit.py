@@ -115,6 +115,8 @@ def test_a_period_total_that_changes_or_is_exceeded_is_refused(credit, gen, con,
         credit.applySettlement(settlement(gen, con, 2, total=150_000), {"from": settler})
     with reverts_with("PeriodTotalBelowContract", 1, 50_000, 100_000):
         credit.applySettlement(settlement(gen, con, 2, total=50_000), {"from": settler})
+    with reverts_with("ZeroPeriod", 2):
+        credit.applySettlement(settlement(gen, con, 2, period=0, total=150_000), {"from": settler})
     with reverts_with("ZeroContractedEnergy", 2):
         credit.applySettlement(settlement(gen, con, 2, contracted=0, total=150_000), {"from": settler})
     assert state(credit, gen, con) == before
