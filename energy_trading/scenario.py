@@ -791,10 +791,23 @@ def _certificates_applies(raw: Mapping[str, Any]) -> bool:
 
 
 def _certificates_run(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]:
-    from energy_trading.scenario_certificates import parse_certificate_scenario, run_certificate_scenario
+    from energy_trading.scenario_certificates import (
+        parse_certificate_scenario,
+        run_certificate_scenario,
+        take_market_run,
+    )
 
     scenario = parse_certificate_scenario(raw, ctx.scenario.name)
-    return run_certificate_scenario(ctx.chain, ctx.d, scenario, participants=ctx.accounts)
+    market_run = take_market_run(ctx)  # rounds already played inside the period loop (from_market)
+    return run_certificate_scenario(
+        ctx.chain, ctx.d, scenario, participants=ctx.accounts, market_run=market_run
+    )
+
+
+def _certificates_period(ctx: RunContext, run: PeriodRun) -> None:
+    from energy_trading.scenario_certificates import certify_market_period
+
+    certify_market_period(ctx, run)
 
 
 def _certificates_plot(section: Mapping[str, Any], out: Path) -> list[Path]:
@@ -822,6 +835,10 @@ EXTENSIONS: list[ScenarioExtension] = [
         summary=_certificates_summary,
     ),
 ]
+
+
+#: Certificates from the market's meter readings (`certificates.from_market`): a round per settled period.
+add_period_step("certificates", _certificates_period, after="settle")
 
 
 def register_extension(extension: ScenarioExtension) -> None:

@@ -49,14 +49,19 @@ __all__ = [
     "AllowanceTrade",
     "CarbonCycleSpec",
     "CertificateClaim",
+    "CertificateRun",
     "CertificateScenario",
     "CertificateScenarioError",
     "CertificateTrade",
     "GenerationProfile",
+    "certificate_summary",
+    "certify_market_period",
     "is_certificate_scenario",
+    "market_generation",
     "parse_certificate_scenario",
     "plot_certificate_weights",
     "run_certificate_scenario",
+    "take_market_run",
 ]
 
 TOKEN = 10**18
@@ -146,6 +151,7 @@ class CertificateScenario:
     claims: tuple[CertificateClaim, ...] = ()
     track: tuple[str, ...] = ()
     carbon: tuple[CarbonCycleSpec, ...] = ()
+    from_market: bool = False
 
     def generation_kwh(self) -> dict[str, list[float]]:
         """Every profile's metered kWh per round (index 0 = round 1), drawn from the scenario's seed."""
@@ -257,14 +263,14 @@ def parse_certificate_scenario(data: Mapping[str, Any], name: str = "scenario") 
     track = tuple(
         node(n, f"{name}: certificates.track") for n in cert.get("track", dict.fromkeys(default_track))
     )
-    unknown = set(cert) - {"rounds", "generation", "trades", "claims", "track"}
+    unknown = set(cert) - {"rounds", "generation", "trades", "claims", "track", "from_market"}
     if unknown:
         raise CertificateScenarioError(
             f"{name}: unknown certificates keys {sorted(unknown)}; "
-            "expected rounds, generation, trades, claims, track"
+            "expected rounds, generation, trades, claims, track, from_market"
         )
     carbon = _carbon(data.get("carbon", {}) or {}, name, node, round_of)
-    return CertificateScenario(
+    scenario = CertificateScenario(
         name=name,
         rounds=rounds,
         seed=seed,
@@ -274,7 +280,21 @@ def parse_certificate_scenario(data: Mapping[str, Any], name: str = "scenario") 
         claims=tuple(claims),
         track=track,
         carbon=carbon,
+        from_market=_flag(cert.get("from_market", False), f"{name}: certificates.from_market"),
     )
+    periods = sum(int(p.get("repeat", 1)) if isinstance(p, Mapping) else 1 for p in data.get("periods") or [])
+    if scenario.from_market and periods != scenario.rounds:
+        raise CertificateScenarioError(
+            f"{name}: certificates.from_market plays one round per market period: rounds ({scenario.rounds}) "
+            f"must equal the number of periods ({periods}); drop certificates.rounds"
+        )
+    return scenario
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise CertificateScenarioError(f"{where} must be true or false, got {value!r}")
+    return value
 
 
 def _rounds(data: Mapping[str, Any], name: str) -> int:
@@ -402,54 +422,64 @@ def _carbon(
 # ---------------------------------------------------------------------------------------------- running
 
 
-def run_certificate_scenario(
-    chain: Chain,
-    d: Any,
-    scenario: CertificateScenario,
-    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
-    participants: Mapping[str, Participant] | None = None,
-) -> dict[str, Any]:
-    """Play `scenario` on the deployment `d`; return the results (JSON-ready), all read back from the chain.
+class CertificateRun:
+    """The certificate and carbon side of one scenario run, played one round at a time.
 
-    `participants` maps scenario ids to participants the caller already registered and approved (the market
-    runner); missing ones are registered and approved here. `progress(iterable, description)` wraps the round
-    loop; default: a tqdm bar on stderr when it is a terminal (a 200-round scenario takes a few minutes).
+    `run_certificate_scenario` drives the rounds itself (a scenario without market periods: round r is the
+    day r of a series ending before the current block). With `certificates.from_market: true`, the market
+    runner's period step `certify_market_period` plays round r right after market period r settles, and the
+    metered energy each renewable seller delivered in that period (the order book's seller-side meter
+    readings) is reported as generation over the period's delivery window, beside any `generation` profile.
     """
-    wrap = progress or (
-        lambda it, desc: tqdm(it, desc=desc, unit="round", disable=None, file=sys.stderr, leave=False)
-    )
-    certs, carbon = CertificatesClient(d), CarbonClient(d)
-    people = dict(participants or {})
-    reg = RegistryClient(d)
-    for p in scenario.participants:
-        if p.id not in people:
-            people[p.id] = reg.register(f"{scenario.name}/{p.id}", p.role, p.source, zone="scenario")
-            reg.approve(people[p.id].address)
-    address = {i: p.address for i, p in people.items()}
-    kwh = scenario.generation_kwh()
-    # Rounds are days ending before the current block, so every metering period lies in the past.
-    now = chain.w3.eth.get_block("latest")["timestamp"]
-    base = (now // DAY - scenario.rounds - 1) * DAY
-    by_round = _index(scenario)
-    bought: dict[str, int] = dict.fromkeys(address, 0)
-    sold: dict[str, int] = dict.fromkeys(address, 0)
-    trades_out: list[dict[str, Any]] = []
-    weights_by_round: list[dict[str, float]] = []
-    cycles_out: list[dict[str, Any]] = []
-    open_cycles: dict[int, int] = {}
 
-    for r in wrap(range(1, scenario.rounds + 1), f"{scenario.name}: rounds"):
-        start, end = base + (r - 1) * DAY, base + r * DAY
-        for node, series in kwh.items():
-            wh = round(series[r - 1] * 1000)
+    def __init__(
+        self,
+        chain: Chain,
+        d: Any,
+        scenario: CertificateScenario,
+        participants: Mapping[str, Participant] | None = None,
+    ) -> None:
+        self.chain, self.d, self.scenario = chain, d, scenario
+        self.certs, self.carbon = CertificatesClient(d), CarbonClient(d)
+        self.people = dict(participants or {})
+        reg = RegistryClient(d)
+        for p in scenario.participants:
+            if p.id not in self.people:
+                self.people[p.id] = reg.register(f"{scenario.name}/{p.id}", p.role, p.source, zone="scenario")
+                reg.approve(self.people[p.id].address)
+        self.address = {i: p.address for i, p in self.people.items()}
+        self.kwh = scenario.generation_kwh()
+        self.by_round = _index(scenario)
+        self.bought: dict[str, int] = dict.fromkeys(self.address, 0)
+        self.sold: dict[str, int] = dict.fromkeys(self.address, 0)
+        self.market_kwh: dict[str, float] = dict.fromkeys(self.address, 0.0)
+        self.trades_out: list[dict[str, Any]] = []
+        self.weights_by_round: list[dict[str, float]] = []
+        self.cycles_out: list[dict[str, Any]] = []
+        self.open_cycles: dict[int, int] = {}
+        self.rounds_played = 0
+
+    def play_round(self, r: int, start: int, end: int, metered_wh: Mapping[str, int] | None = None) -> None:
+        """Round `r` over the metering window [start, end) (unix seconds, already past): generation readings
+        (profiles plus `metered_wh` from the market), certificate sales and claims, carbon steps, weights."""
+        d, certs = self.d, self.certs
+        if r > self.scenario.rounds:
+            raise CertificateScenarioError(
+                f"{self.scenario.name}: round {r} is beyond certificates.rounds ({self.scenario.rounds})"
+            )
+        readings = {n: round(series[r - 1] * 1000) for n, series in self.kwh.items()}
+        for n, wh in (metered_wh or {}).items():
+            readings[n] = readings.get(n, 0) + wh
+            self.market_kwh[n] += wh / 1000
+        for node, wh in readings.items():
             if wh:
-                p = people[node]
+                p = self.people[node]
                 certs.report_generation(p.address, p.meters[0], start, end, wh, relayer=d.operator)
-        for t in by_round["trades"].get(r, []):
-            paid = _sell(chain, d, certs, address[t.seller], address[t.buyer], t, r)
-            bought[t.buyer] += t.certificates
-            sold[t.seller] += t.certificates
-            trades_out.append(
+        for t in self.by_round["trades"].get(r, []):
+            paid = _sell(d, certs, self.address[t.seller], self.address[t.buyer], t, r)
+            self.bought[t.buyer] += t.certificates
+            self.sold[t.seller] += t.certificates
+            self.trades_out.append(
                 {
                     "round": r,
                     "seller": t.seller,
@@ -458,50 +488,133 @@ def run_certificate_scenario(
                     "tokens": paid,
                 }
             )
-        for c in by_round["claims"].get(r, []):
-            _claim(certs, address[c.node], c, r)
-        for i, cycle in enumerate(scenario.carbon):
-            result = _carbon_round(chain, d, carbon, people, cycle, r, open_cycles, i)
+        for c in self.by_round["claims"].get(r, []):
+            _claim(certs, self.address[c.node], c, r)
+        for i, cycle in enumerate(self.scenario.carbon):
+            result = _carbon_round(d, self.carbon, self.people, cycle, r, self.open_cycles, i)
             if result is not None:
-                cycles_out.append(result)
+                self.cycles_out.append(result)
         total = certs.total_issued()
-        counted = {n: certs.counted(address[n]) for n in scenario.track}
-        weights_by_round.append(green_weights(counted, total=total))
+        counted = {n: certs.counted(self.address[n]) for n in self.scenario.track}
+        self.weights_by_round.append(green_weights(counted, total=total))
+        self.rounds_played = r
 
-    per_participant = {}
-    for i, a in address.items():
-        generation = d.green_certificates.functions.generation(a).call()
-        per_participant[i] = {
-            "issued": generation[1],
-            "held": certs.held(a),
-            "claimed": certs.claimed(a),
-            "counted": certs.counted(a),
-            "bought": bought[i],
-            "sold": sold[i],
-            "generation_kwh": generation[0] / 1000,
-            "carried_kwh": (generation[0] % WH_PER_MWH) / 1000,
+    def results(self) -> dict[str, Any]:
+        """The results section (JSON-ready), read back from the chain."""
+        d, certs = self.d, self.certs
+        per_participant = {}
+        for i, a in self.address.items():
+            generation = d.green_certificates.functions.generation(a).call()
+            per_participant[i] = {
+                "issued": generation[1],
+                "held": certs.held(a),
+                "claimed": certs.claimed(a),
+                "counted": certs.counted(a),
+                "bought": self.bought[i],
+                "sold": self.sold[i],
+                "generation_kwh": generation[0] / 1000,
+                "from_market_kwh": self.market_kwh[i],
+                "carried_kwh": (generation[0] % WH_PER_MWH) / 1000,
+            }
+        total = certs.total_issued()
+        return {
+            "scenario": self.scenario.name,
+            "rounds": self.rounds_played,
+            "participants": self.address,
+            "certificates": {
+                "total_issued": total,
+                "total_claimed": d.green_certificates.functions.totalClaimed().call(),
+                "per_participant": per_participant,
+                "weights": green_weights({i: v["counted"] for i, v in per_participant.items()}, total=total),
+                "tracked": list(self.scenario.track),
+                "weights_by_round": self.weights_by_round,
+                "trades": self.trades_out,
+            },
+            "carbon": {"cycles": self.cycles_out},
+            "contracts": {
+                "green_certificates": d.green_certificates.address,
+                "certificate_exchange": d.certificate_exchange.address,
+                "carbon_ledger": d.carbon_ledger.address,
+            },
         }
-    total = certs.total_issued()
-    return {
-        "scenario": scenario.name,
-        "rounds": scenario.rounds,
-        "participants": address,
-        "certificates": {
-            "total_issued": total,
-            "total_claimed": d.green_certificates.functions.totalClaimed().call(),
-            "per_participant": per_participant,
-            "weights": green_weights({i: v["counted"] for i, v in per_participant.items()}, total=total),
-            "tracked": list(scenario.track),
-            "weights_by_round": weights_by_round,
-            "trades": trades_out,
-        },
-        "carbon": {"cycles": cycles_out},
-        "contracts": {
-            "green_certificates": d.green_certificates.address,
-            "certificate_exchange": d.certificate_exchange.address,
-            "carbon_ledger": d.carbon_ledger.address,
-        },
-    }
+
+
+def run_certificate_scenario(
+    chain: Chain,
+    d: Any,
+    scenario: CertificateScenario,
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+    participants: Mapping[str, Participant] | None = None,
+    market_run: CertificateRun | None = None,
+) -> dict[str, Any]:
+    """Play `scenario` on the deployment `d`; return the results (JSON-ready), all read back from the chain.
+
+    `participants` maps scenario ids to participants the caller already registered and approved (the market
+    runner); missing ones are registered and approved here. `progress(iterable, description)` wraps the round
+    loop; default: a tqdm bar on stderr when it is a terminal (a 200-round scenario takes a few minutes).
+    `market_run` is the run the market's period loop already played (`from_market`); its results are returned.
+    """
+    if market_run is not None:
+        return market_run.results()
+    if scenario.from_market:
+        raise CertificateScenarioError(
+            f"{scenario.name}: certificates.from_market needs market periods (run it with energy-trading run)"
+        )
+    wrap = progress or (
+        lambda it, desc: tqdm(it, desc=desc, unit="round", disable=None, file=sys.stderr, leave=False)
+    )
+    run = CertificateRun(chain, d, scenario, participants)
+    # Rounds are days ending before the current block, so every metering period lies in the past.
+    now = chain.w3.eth.get_block("latest")["timestamp"]
+    base = (now // DAY - scenario.rounds - 1) * DAY
+    for r in wrap(range(1, scenario.rounds + 1), f"{scenario.name}: rounds"):
+        run.play_round(r, base + (r - 1) * DAY, base + r * DAY)
+    return run.results()
+
+
+def market_generation(run: CertificateRun, sellers: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Metered Wh per renewable seller from (seller id, delivered Wh) pairs of one market period; sellers
+    that do not qualify for certificates (hydro, fossil, consumers) are left out."""
+    renewable = {Source.SOLAR, Source.WIND, Source.BIOMASS}
+    kinds = {p.id: p for p in run.scenario.participants}
+    out: dict[str, int] = {}
+    for seller, wh in sellers:
+        if wh and kinds[seller].source in renewable:
+            out[seller] = out.get(seller, 0) + wh
+    return out
+
+
+#: Certificate runs played inside the market runner's period loop, by id of its `RunContext`.
+_MARKET_RUNS: dict[int, CertificateRun] = {}
+
+
+def certify_market_period(ctx: Any, run: Any) -> None:
+    """Market runner period step (after "settle"; see `energy_trading.scenario.PERIOD_STEPS`).
+
+    For a scenario with `certificates.from_market: true`, play certificate round `run.index`: the energy each
+    renewable seller's meter reported as delivered in the period's settled orders (the order book's on-chain
+    seller readings) becomes a generation reading over the period's delivery window [sign_end, readings_end),
+    then the round's sales, claims and carbon steps run. Other scenarios are left alone.
+    """
+    raw = ctx.scenario.raw
+    if not is_certificate_scenario(raw) or not (raw.get("certificates") or {}).get("from_market"):
+        return
+    state = _MARKET_RUNS.get(id(ctx))
+    if state is None:
+        scenario = parse_certificate_scenario(raw, ctx.scenario.name)
+        state = _MARKET_RUNS[id(ctx)] = CertificateRun(ctx.chain, ctx.d, scenario, ctx.accounts)
+    delivered = []
+    for oid in run.settlements:
+        o = ctx.market.order(oid)
+        delivered.append((ctx.ids_by_address[o.seller], o.delivered_wh))
+    state.play_round(
+        run.index, run.period.sign_end, run.period.readings_end, market_generation(state, delivered)
+    )
+
+
+def take_market_run(ctx: Any) -> CertificateRun | None:
+    """The certificate run the market's period loop played for `ctx` (None if it played none)."""
+    return _MARKET_RUNS.pop(id(ctx), None)
 
 
 def _index(s: CertificateScenario) -> dict[str, dict[int, list[Any]]]:
@@ -529,9 +642,7 @@ def _oldest_first(certs: CertificatesClient, owner: str, wanted: int, what: str)
     return picks
 
 
-def _sell(
-    chain: Chain, d: Any, certs: CertificatesClient, seller: str, buyer: str, t: CertificateTrade, r: int
-) -> float:
+def _sell(d: Any, certs: CertificatesClient, seller: str, buyer: str, t: CertificateTrade, r: int) -> float:
     price = int(Fraction(str(t.price)) * TOKEN)
     certs._send(d.token.functions.issue(buyer, price * t.certificates), d.operator)  # the buyer's cash in
     paid = 0
@@ -549,7 +660,6 @@ def _claim(certs: CertificatesClient, owner: str, c: CertificateClaim, r: int) -
 
 
 def _carbon_round(
-    chain: Chain,
     d: Any,
     carbon: CarbonClient,
     people: Mapping[str, Participant],
