@@ -224,7 +224,10 @@ def solve(instance: MatchingInstance, time_limit_s: float | None = None) -> Matc
     """The optimal assignment (eq 5) by mixed-integer programming (SciPy `milp`, HiGHS branch-and-bound).
 
     Stage 1 maximises ``sum M_ij x_ij`` over every feasible pair with ``mip_rel_gap = 0``; `optimal` is
-    True only when HiGHS proved that optimum (False when `time_limit_s` stopped the search first: the
+    True only when HiGHS proved that optimum (in double precision, with the coefficients scaled so the
+    largest M_ij is 1: objective differences below HiGHS's tolerances, about 1e-7 of the largest M_ij
+    per request, are invisible to it, and the verifier's exact integers may rank two such answers
+    differently) (False when `time_limit_s` stopped the search first: the
     answer is then HiGHS's best feasible assignment and `status` says so). Stage 2 breaks ties the way
     the on-chain verifier does, by served energy, without touching stage 1's objective: the pairs
     stage 1 chose with ``M_ij > 0`` stay, and the capacity they leave is filled, exactly, with pairs of
@@ -235,7 +238,10 @@ def solve(instance: MatchingInstance, time_limit_s: float | None = None) -> Matc
     pairs = [(i, j) for i in range(n) for j in range(m) if instance.feasible(i, j)]
     if not pairs:
         return _result(instance, [None] * n, optimal=True, method="milp-highs", status="no feasible pair")
-    degree = np.array([instance.degree(i, j) for i, j in pairs], dtype=float) / WAD
+    degree = np.array([instance.degree(i, j) for i, j in pairs], dtype=float)
+    # scale so the largest coefficient is 1: HiGHS's tolerances are absolute, about 1e-7 to 1e-9
+    scale = max(float(degree.max()), 1.0)
+    degree /= scale
     stage1 = _gap_milp(instance, pairs, degree, list(instance.capacity_wh), time_limit_s)
     choice = _choice(stage1.x, pairs, n)
     # stage 2: keep the pairs with M > 0, fill the rest with M = 0 pairs to maximise served energy
@@ -258,7 +264,7 @@ def solve(instance: MatchingInstance, time_limit_s: float | None = None) -> Matc
         method="milp-highs",
         status=str(stage1.message),
         solve_time_s=time.perf_counter() - t0,
-        bound=-float(stage1.mip_dual_bound),
+        bound=-float(stage1.mip_dual_bound) * scale / WAD,
         gap=float(stage1.mip_gap),
     )
 
