@@ -80,3 +80,7 @@ def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:
         print(f"  {name:12s} {address}", file=out)
     print(f"  operator     {d.operator}\n  auditor      {d.auditor}\n", file=out)
     registration_walkthrough(d, out)
+    from energy_trading.scenario_certificates import certificates_walkthrough
+
+    print(file=out)
+    certificates_walkthrough(d, out)
