@@ -5,6 +5,7 @@ from __future__ import annotations
 import code
 from typing import Any
 
+from energy_trading.certificates import CarbonClient, CertificatesClient
 from energy_trading.deploy import Deployment
 from energy_trading.registry import RegistryClient, Role, Source, Status
 from energy_trading.weights_client import GridClient
@@ -15,9 +16,11 @@ BANNER = """energy-trading console ({where})
 Names: w3, chain, d (Deployment), {contracts}, operator, auditor,
        accounts (dict label -> address: alice, bob, carol, dave are funded),
        reg (RegistryClient), Role, Source, Status,
-       grid (GridClient: credit weights, penalty shares, node weights).
+       grid (GridClient: credit weights, penalty shares, node weights),
+       certs (CertificatesClient: readings, sales, claims), carbon (CarbonClient: quotas, emissions).
 Example: reg.register("eve", Role.CONSUMER); reg.approve(accounts["alice"])
          grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads
+         certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})
 """
 
 
@@ -37,6 +40,8 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "Source": Source,
         "Status": Status,
         "grid": GridClient.of(d),
+        "certs": CertificatesClient(d),
+        "carbon": CarbonClient(d),
     }
     ns.update(d.contracts())
     return ns

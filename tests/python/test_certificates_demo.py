@@ -22,3 +22,12 @@ def test_walkthrough_issues_sells_claims_and_settles_carbon(deployment):
     # eq 21 over [-100, 200]: (200+100)/300, (-100+100)/300, (50+100)/300, times 100.
     assert figures["carbon_weights"] == {"solar": 100.0, "coal": 0.0, "household": 50.0}
     assert "coal      A_ce =  -100 kg (eq 22) NON-COMPLIANT" in text
+
+
+def test_console_binds_clients_on_the_consoles_deployment(deployment):
+    from energy_trading.console import console_namespace
+
+    ns = console_namespace(deployment)
+    assert ns["certs"].certificates.address == ns["green_certificates"].address
+    assert ns["carbon"].ledger.address == ns["carbon_ledger"].address
+    assert ns["carbon"].regulator == deployment.auditor
