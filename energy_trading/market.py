@@ -32,6 +32,7 @@ __all__ = [
     "Schedule",
     "Settlement",
     "Side",
+    "honest_supplier_split",
     "kwh",
     "tokens",
 ]
@@ -141,6 +142,36 @@ class Settlement:
     buyer_penalty: int
     reward: int
     gas_used: int
+
+
+def honest_supplier_split(
+    energy_wh: int, price_per_kwh: int, bonus: int, delivered_wh: int, received_wh: int, tau_wh: int
+) -> dict[str, int]:
+    """Seed 003 §5.2 (eq 6-7) in the contract's integers: the pure oracle of `HonestSupplierSettlement`.
+
+    The buyer escrowed ``bill = ceil(R*r/1000)`` plus `bonus`. Reward: the bonus if gamma >= R, half of
+    it (rounded down) if rho >= R and gamma >= R - tau, else 0. Penalty when rho < R:
+    ``ceil(r*(R - gamma)/1000)`` capped at the bill. The seller gets bill - penalty + reward; the buyer
+    the rest.
+    """
+    bill = -(-energy_wh * price_per_kwh // 1000)
+    if received_wh >= energy_wh:
+        reward = bonus
+    elif delivered_wh >= energy_wh and received_wh + tau_wh >= energy_wh:
+        reward = bonus // 2
+    else:
+        reward = 0
+    penalty = 0
+    if delivered_wh < energy_wh:
+        shortfall = max(energy_wh - received_wh, 0)
+        penalty = min(-(-shortfall * price_per_kwh // 1000), bill)
+    return {
+        "to_seller": bill - penalty + reward,
+        "to_buyer": bonus - reward + penalty,
+        "reward": reward,
+        "penalty": penalty,
+        "deposit": bill + bonus,
+    }
 
 
 class MarketClient:
