@@ -1,7 +1,7 @@
 """Seed 001 Fig 8: an always-performing node's credit weight rises toward 100 and its cycle-to-cycle
 fluctuation dies out; an always-defaulting node's falls toward 0. Checked on the model with the paper's
 parameters (scenarios/seed001_fig8.yaml: 90 rounds, decay every 30) and on the chain, through the market,
-with the same scenario shortened to 15 rounds and a decay every 5 (to stay fast), against the model round
+with the same scenario shortened to 12 rounds and a decay every 4 (to stay fast), against the model round
 by round.
 """
 
@@ -67,17 +67,17 @@ def test_the_defaulting_node_falls_toward_zero(data):
 
 
 def test_the_chain_follows_the_model_and_the_figure_is_drawn(data, artifacts, anvil_url, tmp_path):
-    short = dict(data, periods=data["periods"][:15], market=dict(data["market"], decay_every=5))
+    short = dict(data, periods=data["periods"][:12], market=dict(data["market"], decay_every=4))
     chain = connect(anvil_url, seed="test-seed001-fig8")
     d = deploy(chain, artifacts)
     results = run_grid_scenario(chain, d, parse_grid_scenario(short))
     for node in ("A", "B"):
         on_chain = [p["participants"][node]["credit_weight_after"] for p in results["periods"]]
-        model = series(data, node, rounds=15, decay_every=5)
+        model = series(data, node, rounds=12, decay_every=4)
         for round_, (ours, expected) in enumerate(zip(on_chain, model, strict=True), start=1):
             assert ours == pytest.approx(float(expected), abs=1e-9), f"node {node} round {round_}"
     a = [p["participants"]["A"]["credit_weight_after"] for p in results["periods"]]
-    for k in (5, 10):  # decay before rounds 6 and 11: they gain less than eq 15's (100 - W)/10 alone
+    for k in (4, 8):  # decay before rounds 5 and 9: they gain less than eq 15's (100 - W)/10 alone
         assert a[k] - a[k - 1] < (100 - a[k - 1]) / 10 - 1
     png = plot_credit_weights(results, tmp_path / "fig8.png", ["A", "B"])
     assert png.stat().st_size > 10_000
