@@ -472,11 +472,11 @@ def plot_credit_weights(
         nodes = results.get("plot_nodes") or list(periods[0]["participants"])
     chosen = list(nodes)
     fig, ax = plt.subplots(figsize=(7, 4))
-    rounds = list(range(1, len(periods) + 1))
+    rounds = list(range(len(periods) + 1))  # round 0: the initial weights
     for node in chosen:
-        ax.plot(
-            rounds, [p["participants"][node]["credit_weight_after"] for p in periods], label=f"node {node}"
-        )
+        first = periods[0]["participants"][node]["credit_weight_before"]
+        after = [p["participants"][node]["credit_weight_after"] for p in periods]
+        ax.plot(rounds, [first, *after], label=f"node {node}")
     decay = results.get("market", {}).get("decay_every") or 0
     if decay:
         for r in range(decay + 1, len(periods) + 1, decay):
