@@ -57,16 +57,23 @@ interface ICarbonLedger is ICarbonWeightSource {
         uint256 pricePerUnit;
     }
 
+    /// @notice The regulator opened carbon cycle `cycle`.
     event CycleOpened(uint256 indexed cycle, address indexed regulator);
+    /// @notice The regulator set `node`'s quota A_q for `cycle`, enrolling it.
     event QuotaSet(uint256 indexed cycle, address indexed node, uint256 quota);
+    /// @notice The regulator closed `cycle` with `nodes` enrolled; settlement may start.
     event CycleClosed(uint256 indexed cycle, address indexed regulator, uint32 nodes);
+    /// @notice `node`'s meter reported `amount` kg of emissions; `totalEmitted` is A_e so far.
     event EmissionsReported(
         uint256 indexed cycle, address indexed node, address indexed meter, uint256 amount, uint256 totalEmitted
     );
+    /// @notice `seller` offered `amount` allowances of `cycle` at `pricePerUnit` tokens per kg.
     event AllowancesListed(
         uint256 indexed listingId, uint256 indexed cycle, address indexed seller, uint256 amount, uint256 pricePerUnit
     );
+    /// @notice The seller withdrew what was left of a listing.
     event AllowanceListingCancelled(uint256 indexed listingId, address indexed seller, uint256 withdrawn);
+    /// @notice `amount` allowances moved from `seller` to `buyer` against `tokens` EnergyToken.
     event AllowancesSold(
         uint256 indexed cycle,
         address indexed seller,
@@ -75,10 +82,13 @@ interface ICarbonLedger is ICarbonWeightSource {
         uint256 amount,
         uint256 tokens
     );
+    /// @notice `node`'s A_ce in `cycle` was recorded (eq 22), with its terms.
     event CarbonSettled(
         uint256 indexed cycle, address indexed node, int256 settlement, uint256 quota, int256 netBought, uint256 emitted
     );
-    event NonCompliant(uint256 indexed cycle, address indexed node, uint256 shortfall);
+    /// @notice `node` settled `cycle` short of `shortfall` kg (A_ce < 0): it did not comply.
+    event NonComplianceRecorded(uint256 indexed cycle, address indexed node, uint256 shortfall);
+    /// @notice Every node of `cycle` is settled; the eq 21 range is final.
     event CycleSettled(uint256 indexed cycle, int256 minSettlement, int256 maxSettlement, uint32 nonCompliantNodes);
 
     error CycleStillOpen(uint256 cycle);

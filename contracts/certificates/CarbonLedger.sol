@@ -260,7 +260,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         emit CarbonSettled(cycle, node, settlement, p.quota, netBought, p.emitted);
         if (settlement < 0) {
             c.nonCompliantNodes += 1;
-            emit NonCompliant(cycle, node, uint256(-settlement));
+            emit NonComplianceRecorded(cycle, node, uint256(-settlement));
         }
         if (c.settledNodes == c.nodes) _markSettled(cycle, c);
     }

@@ -133,10 +133,13 @@ def test_settlement_events_report_the_terms_and_non_compliance(
         100,
         1200,
     )
-    assert (tx.events["NonCompliant"]["node"], tx.events["NonCompliant"]["shortfall"]) == (coal[0], 100)
+    assert (tx.events["NonComplianceRecorded"]["node"], tx.events["NonComplianceRecorded"]["shortfall"]) == (
+        coal[0],
+        100,
+    )
     tx = ledger.settle(sun[0], cycle, {"from": auditor})
     assert tx.events["CarbonSettled"]["netBought"] == -100  # a net seller's A_b is negative
-    assert "NonCompliant" not in tx.events
+    assert "NonComplianceRecorded" not in tx.events
     assert "CycleSettled" not in tx.events
     tx = ledger.settle(home[0], cycle, {"from": auditor})
     done = tx.events["CycleSettled"]
@@ -221,6 +224,23 @@ def test_stranger_cannot_run_the_regulator_steps(ledger, token, auditor, cycle, 
     assert state(ledger, token, coal[0], stranger) == before
     assert not ledger.hasRole(ledger.REGULATOR_ROLE(), stranger)
     assert ledger.hasRole(ledger.REGULATOR_ROLE(), auditor)
+
+
+def test_stranger_cannot_trade_allowances_or_grant_itself_the_regulator_role(
+    ledger, token, admin, cycle, sun, stranger
+):
+    listing = ledger.listAllowances(cycle, 100, PRICE, {"from": sun[0]}).return_value
+    token.issue(stranger, 100 * PRICE, {"from": admin})
+    token.approve(ledger, 100 * PRICE, {"from": stranger})
+    before = state(ledger, token, sun[0], stranger)
+    with reverts_with("NotActiveParticipant", stranger):
+        ledger.listAllowances(cycle, 1, PRICE, {"from": stranger})
+    with reverts_with("NotActiveParticipant", stranger):
+        ledger.buyAllowances(listing, 1, {"from": stranger})
+    with unauthorized(stranger):
+        ledger.grantRole(ledger.REGULATOR_ROLE(), stranger, {"from": stranger})
+    assert state(ledger, token, sun[0], stranger) == before
+    assert not ledger.hasRole(ledger.REGULATOR_ROLE(), stranger)
 
 
 def test_quota_is_set_once_and_only_for_active_participants(ledger, token, auditor, cycle, coal, stranger):

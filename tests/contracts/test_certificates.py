@@ -385,6 +385,10 @@ def test_claiming_someone_elses_certificates_is_refused(certs, issued, stranger)
         certs.claimFrom(gen, 1, 1, b"", {"from": stranger})
     with reverts_with("ERC1155InsufficientBalance", stranger, 0, 1, 1):
         certs.claim(1, 1, b"", {"from": stranger})  # the caller only ever claims its own balance
+    with reverts_with("ERC1155InsufficientBalance", stranger, 0, 1, 1):
+        certs.claimBatch([1], [1], b"", {"from": stranger})
+    with reverts_with("ERC1155MissingApprovalForAll", stranger, gen):
+        certs.safeTransferFrom(gen, stranger, 1, 1, b"", {"from": stranger})
     assert snapshot(certs, gen, home, stranger) == before
 
 
