@@ -273,6 +273,8 @@ def run_grid_scenario(
         chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, scenario.params
     )
     g = GridClient(chain, d.operator, contracts)
+    # the scenario's node weights read the deployment's certificates and carbon ledger (eq 20-22)
+    g.set_weight_sources(getattr(d, "green_certificates", None), getattr(d, "carbon_ledger", None))
     m = MarketClient(d)
     policy = contracts["grid_policy"].address
     fee = d.order_book.functions.handlingFee().call()

@@ -360,6 +360,13 @@ class GridClient:
         nodes, weights = self.nodes.functions.allWeights().call()
         return {n: from_wad(w) for n, w in zip(nodes, weights, strict=True)}
 
+    def set_weight_sources(self, green: Contract | None, carbon: Contract | None) -> None:
+        """Operator: read W_gc (eq 20) from `green` and W_ce (eq 21-22) from `carbon` (None: leave unset)."""
+        if green is not None:
+            self._send(self.nodes.functions.setGreenSource(green.address), self.operator)
+        if carbon is not None:
+            self._send(self.nodes.functions.setCarbonSource(carbon.address), self.operator)
+
     def record_consensus(self, repliers: list[str], sender: str | None = None) -> TxReceipt:
         """Relayer: one consensus round's valid repliers (eq 19)."""
         return self._send(self.nodes.functions.recordConsensus(repliers), sender or self.operator)
