@@ -49,10 +49,11 @@ interface ICarbonLedger is ICarbonWeightSource {
         int256 settlement;
     }
 
-    /// @notice A fixed-price offer of allowances of one cycle; `pricePerUnit` in EnergyToken base units per kg.
+    /// @notice A fixed-price offer of allowances of one cycle (three storage slots); `pricePerUnit` in EnergyToken
+    ///         base units per kg.
     struct AllowanceListing {
         address seller;
-        uint256 cycle;
+        uint64 cycle;
         uint256 remaining;
         uint256 pricePerUnit;
     }

@@ -129,7 +129,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         if (amount > spare) revert InsufficientAllowances(msg.sender, cycle, amount, spare);
         p.listed += amount;
         listingId = ++_listingCount;
-        _listings[listingId] = AllowanceListing(msg.sender, cycle, amount, pricePerUnit);
+        _listings[listingId] = AllowanceListing(msg.sender, SafeCast.toUint64(cycle), amount, pricePerUnit);
         emit AllowancesListed(listingId, cycle, msg.sender, amount, pricePerUnit);
     }
 
