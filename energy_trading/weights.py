@@ -19,7 +19,6 @@ first transmission, W_ce is 100 for everyone when all settlements are equal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, getcontext
 from fractions import Fraction
 
 from energy_trading.grid_settlement import W_MAX, Number, q
@@ -109,10 +108,20 @@ def _wad(x: Fraction) -> int:
 
 
 def decay_factor(delta: Number) -> Fraction:
-    """e^{-delta} (eq 24-25) to 40 significant digits, as a Fraction."""
-    getcontext().prec = 40
-    d = q(delta)
-    return Fraction((Decimal(-d.numerator) / Decimal(d.denominator)).exp())
+    """e^{-delta} (eq 24-25) as a Fraction within 1e-40 (exact Taylor series of e^{delta}, inverted).
+
+    Pure Fraction arithmetic: no float rounding and no change to the global `decimal` context (brownie
+    forbids that).
+    """
+    x = q(delta)
+    if x < 0:
+        raise ValueError(f"the decay coefficient delta must be >= 0, got {delta}")
+    total, term, n = Fraction(1), Fraction(1), 0
+    while term > Fraction(1, 10**45) or n <= x:
+        n += 1
+        term = term * x / n
+        total += term
+    return 1 / total
 
 
 def decay_factor_wad(delta: Number) -> int:

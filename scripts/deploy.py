@@ -7,12 +7,20 @@ The same contracts and roles as `energy_trading.deploy` (the in-process/RPC path
 from brownie import (
     CarbonLedger,
     CertificateExchange,
+    CreditWeights,
     EnergyToken,
     GreenCertificates,
+    GridAccount,
+    GridBalancedSettlement,
+    NodeWeights,
     ParticipantRegistry,
+    PenaltyPool,
     accounts,
     network,
 )
+
+from energy_trading.weights import WeightParams, decay_factor_wad
+from energy_trading.weights_client import GridParams, to_price, to_wad
 
 CERTIFICATE_URI = "https://energy-trading.example/certificates/{id}.json"
 
@@ -26,7 +34,53 @@ def main():
     print(f"ParticipantRegistry  {registry.address}")
     deployed = {"registry": registry}
     deployed.update(certificates(operator, auditor, registry, deployed.get("token")))
+    deployed.update(grid(operator, registry, deployed["token"], deployed.get("order_book")))
+    deployed["node_weights"].setGreenSource(deployed["green_certificates"], {"from": operator})
+    deployed["node_weights"].setCarbonSource(deployed["carbon_ledger"], {"from": operator})
     return deployed
+
+
+def grid(operator, registry, token, order_book=None, params=None):
+    """Grid-balanced settlement (seed 001 §4.3): credit weights, penalty pool, node weights, grid account and
+    the policy at `GridParams()` (S, B, G = 0.4, 0.75, 0.04 tokens/kWh), roles wired as energy_trading.deploy
+    does. The operator is the node weights' first relayer and the grid operator. With an order book, the
+    policy gets MARKET_ROLE to it and is allowed for new periods."""
+    p = params or GridParams()
+    w: WeightParams = p.weights
+    tx = {"from": operator}
+    initial = to_wad(p.initial_credit_weight)
+    credit = CreditWeights.deploy(operator, registry, decay_factor_wad(w.delta), w.decay_every, initial, tx)
+    pool = PenaltyPool.deploy(operator, token, credit, tx)
+    nodes = NodeWeights.deploy(operator, operator, credit, registry, w.as_wad(), tx)
+    grid_account = GridAccount.deploy(operator, operator, token, tx)
+    policy = GridBalancedSettlement.deploy(
+        operator,
+        to_price(p.prices.feed_in),
+        to_price(p.prices.grid),
+        to_price(p.prices.fee),
+        p.max_reading_factor,
+        credit,
+        pool,
+        nodes,
+        grid_account,
+        tx,
+    )
+    for c in (credit, pool, nodes):
+        c.grantRole(c.SETTLEMENT_ROLE(), policy, tx)
+    grid_account.grantRole(grid_account.POLICY_ROLE(), policy, tx)
+    if order_book is not None:
+        policy.grantRole(policy.MARKET_ROLE(), order_book, tx)
+        order_book.setPolicyAllowed(policy, True, tx)
+    out = {
+        "credit_weights": credit,
+        "penalty_pool": pool,
+        "node_weights": nodes,
+        "grid_account": grid_account,
+        "grid_policy": policy,
+    }
+    for name, c in out.items():
+        print(f"{name:20s} {c.address}")
+    return out
 
 
 def certificates(operator, auditor, registry, token=None):
