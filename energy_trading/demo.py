@@ -84,3 +84,7 @@ def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:
 
     print(file=out)
     certificates_walkthrough(d, out)
+    from energy_trading.scenario_grid import grid_walkthrough
+
+    print(file=out)
+    grid_walkthrough(d, out)
