@@ -26,7 +26,9 @@ from energy_trading.grid_settlement import GridPrices, Number, q
 from energy_trading.weights import WAD, WeightParams, decay_factor_wad
 
 __all__ = [
+    "IN_PROCESS_GAS_LIMIT",
     "TOKEN",
+    "Breakdown",
     "GridClient",
     "GridParams",
     "deploy_grid",
