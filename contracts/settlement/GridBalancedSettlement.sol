@@ -28,6 +28,9 @@ import {Units} from "../lib/Units.sol";
 ///    `maxReadingFactor * C_e` (above, `settle` reverts with `ReadingAboveBound`); the buyer pays at most
 ///    `E_ay * max(B, U+G)` and, when it defaults, a penalty of at most `(U-S)*C_e*(1+100)` (dW <= W <= 100); the
 ///    seller pays at most `(B-U-G)*C_e*(1+100)`. Seller readings need no bound: surplus is paid by the grid.
+///    The market's readings never decrease, so an order refused with `ReadingAboveBound` stays unsettled: the
+///    bound (default 10 contracts) is meant to stop only a faulty meter, and costs no extra collateral while
+///    `k*max(B,U+G) <= max(B,U+G) + 101*(U-S)` (at the prices of Tables 1-2, k up to 29).
 ///  - Each order settles once (`OrderAlreadySettled`).
 ///  - Rounding (contracts/lib/Units.sol): transfers between parties (p2p, fee, top-up, feed-in, compensation)
 ///    are rounded down, so their dust stays with the payer; penalties are rounded up; nothing is ever created.
