@@ -15,8 +15,9 @@ certificate operation is set beside the baseline operation that does the same to
 * claim (ERC-1888 retirement: burn plus claimed-balance records) vs the plain transfer.
 
 Also reported, without a baseline: the carbon ledger's quota, emission reading, allowance purchase and
-per-node settlement. Every figure is the median over `--repeat` fresh repetitions of the receipt's `gasUsed` (which
-includes the 21 000 intrinsic gas and calldata), so warm/cold storage is the same on both sides of a row.
+per-node settlement. Every figure is the median over `--repeat` fresh repetitions of the receipt's
+`gasUsed` (which includes the 21 000 intrinsic gas and calldata), so warm/cold storage is the same on both
+sides of a row.
 
 Runs on the in-process EVM (py-evm, Cancun rules) unless `--rpc` names a node; gas is the same on anvil.
 Usage: python benchmarks/certificates_gas.py [--repeat 5] [--rpc URL] [--json]

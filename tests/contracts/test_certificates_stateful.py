@@ -21,7 +21,7 @@ from energy_trading.certificates import WH_PER_MWH, CertificateBook, Certificate
 certs, exchange, token = shared.certs, shared.exchange, shared.token
 
 PRICE = 7 * 10**18
-SETTINGS = settings(max_examples=20, stateful_step_count=15, deadline=None)
+SETTINGS = settings(max_examples=15, stateful_step_count=15, deadline=None)
 
 generator_index = st.integers(min_value=0, max_value=1)
 actor_index = st.integers(min_value=0, max_value=3)
