@@ -473,6 +473,8 @@ def plot_credit_weights(
     if nodes is None:
         nodes = results.get("plot_nodes") or list(periods[0]["participants"])
     chosen = list(nodes)
+    if len(periods) == 1:  # one round (Tables 1-2): each node's weight before and after it, as bars
+        return _plot_one_round(results, chosen, Path(path), title, plt)
     fig, ax = plt.subplots(figsize=(7, 4))
     rounds = list(range(len(periods) + 1))  # round 0: the initial weights
     for node in chosen:
@@ -490,6 +492,30 @@ def plot_credit_weights(
     ax.legend()
     ax.grid(alpha=0.3)
     out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def _plot_one_round(
+    results: Mapping[str, Any], nodes: list[str], out: Path, title: str | None, plt: Any
+) -> Path:
+    parts = results["periods"][0]["participants"]
+    x = list(range(len(nodes)))
+    fig, ax = plt.subplots(figsize=(max(7, 0.3 * len(nodes) + 2), 4))
+    ax.bar([i - 0.2 for i in x], [parts[n]["credit_weight_before"] for n in nodes], 0.4, label="before")
+    ax.bar([i + 0.2 for i in x], [parts[n]["credit_weight_after"] for n in nodes], 0.4, label="after")
+    ax.set_xticks(x, nodes, fontsize=8)
+    ax.set_xlabel("node")
+    ax.set_ylabel("credit weight W_a (0..100)")
+    ax.set_ylim(0, 118)
+    ax.set_title(
+        title or f"{results.get('scenario', '')}: credit weights before and after the round (eq 14-17)"
+    )
+    ax.legend(loc="upper right", ncol=2)
+    ax.grid(alpha=0.3, axis="y")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
