@@ -7,6 +7,7 @@ from typing import Any
 
 from energy_trading.certificates import CarbonClient, CertificatesClient
 from energy_trading.deploy import Deployment
+from energy_trading.market import MarketClient, Side, kwh, tokens
 from energy_trading.registry import RegistryClient, Role, Source, Status
 from energy_trading.weights_client import GridClient
 
@@ -17,10 +18,12 @@ Names: w3, chain, d (Deployment), {contracts}, operator, auditor,
        accounts (dict label -> address: alice, bob, carol, dave are funded),
        reg (RegistryClient), Role, Source, Status,
        grid (GridClient: credit weights, penalty shares, node weights),
-       certs (CertificatesClient: readings, sales, claims), carbon (CarbonClient: quotas, emissions).
+       certs (CertificatesClient: readings, sales, claims), carbon (CarbonClient: quotas, emissions),
+       market (MarketClient: periods, offers, requests, matching, orders), Side, kwh(), tokens().
 Example: reg.register("eve", Role.CONSUMER); reg.approve(accounts["alice"])
          grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads
          certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})
+         p = market.open_period(); market.publish_offer(accounts["alice"], p.id, tokens("0.5"), kwh(20))
 """
 
 
@@ -42,6 +45,10 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "grid": GridClient.of(d),
         "certs": CertificatesClient(d),
         "carbon": CarbonClient(d),
+        "market": MarketClient(d),
+        "Side": Side,
+        "kwh": kwh,
+        "tokens": tokens,
     }
     ns.update(d.contracts())
     return ns
