@@ -12,13 +12,18 @@ from brownie import (
     GreenCertificates,
     GridAccount,
     GridBalancedSettlement,
+    HonestSupplierSettlement,
+    MatchingMarket,
     NodeWeights,
+    OrderBook,
     ParticipantRegistry,
     PenaltyPool,
+    ProviderReputation,
     accounts,
     network,
 )
 
+from energy_trading.deploy import MarketParams
 from energy_trading.weights import WeightParams, decay_factor_wad
 from energy_trading.weights_client import GridParams, to_price, to_wad
 
@@ -33,11 +38,42 @@ def main():
     print(f"auditor   {auditor}")
     print(f"ParticipantRegistry  {registry.address}")
     deployed = {"registry": registry}
+    deployed.update(market(operator, registry))
     deployed.update(certificates(operator, auditor, registry, deployed.get("token")))
     deployed.update(grid(operator, registry, deployed["token"], deployed.get("order_book")))
     deployed["node_weights"].setGreenSource(deployed["green_certificates"], {"from": operator})
     deployed["node_weights"].setCarbonSource(deployed["carbon_ledger"], {"from": operator})
     return deployed
+
+
+def market(operator, registry, params=None):
+    """The market (issue 3): EnergyToken, ProviderReputation, OrderBook, MatchingMarket and the
+    honest-supplier policy at `MarketParams()`, roles wired as energy_trading.deploy does: the order book
+    holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order
+    book's MATCHER_ROLE; the operator opens periods and receives handling fees."""
+    p = params or MarketParams()
+    tx = {"from": operator}
+    token = EnergyToken.deploy(
+        operator, operator, p.tokens_per_currency_wad, p.faucet_amount, p.faucet_cooldown_s, tx
+    )
+    reputation = ProviderReputation.deploy(operator, p.alpha_wad, tx)
+    book = OrderBook.deploy(operator, operator, registry, token, reputation, operator, p.handling_fee, tx)
+    matching = MatchingMarket.deploy(operator, operator, book, registry, reputation, token, tx)
+    honest = HonestSupplierSettlement.deploy(book, p.tau_wh, tx)
+    registry.grantRole(registry.MARKET_ROLE(), book, tx)
+    reputation.grantRole(reputation.RECORDER_ROLE(), book, tx)
+    book.grantRole(book.MATCHER_ROLE(), matching, tx)
+    book.setPolicyAllowed(honest, True, tx)
+    out = {
+        "token": token,
+        "reputation": reputation,
+        "order_book": book,
+        "matching": matching,
+        "honest_policy": honest,
+    }
+    for name, c in out.items():
+        print(f"{name:20s} {c.address}")
+    return out
 
 
 def grid(operator, registry, token, order_book=None, params=None):
