@@ -5,6 +5,7 @@ Every function writes a PNG with matplotlib's non-interactive Agg backend and re
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def plot_reputation(
     ax.set_ylim(0, 1.05)
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
-    ax.set_title(title or "Reputation per provider per cycle (seed 003 eq 1-2)")
+    title = title or "Reputation per provider per cycle (seed 003 eq 1-2)"
+    ax.set_title(textwrap.fill(title, 70), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
