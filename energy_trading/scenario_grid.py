@@ -14,7 +14,8 @@ A scenario whose market says `"settlement": "grid_balanced"` is run by `run_grid
    `credit_weight_before`, `credit_weight_after`, `penalty_share`; `node_weights` and
    `node_weights_by_round` (0..100) for the consensus emulator.
 
-Units in scenarios and results: kWh, tokens (1 token = 1 currency unit, e.g. yuan), weights 0..100.
+Units: scenarios give energy in kWh and prices in currency per kWh (converted at the market's rate t,
+`tokens_per_currency`, default 1); results give money in tokens and weights on the 0..100 scale.
 `paper_comparison` prints seed 001 Tables 1-2 beside the paper's printed numbers when the scenario carries
 them (`paper_tables`), and `plot_credit_weights` draws Fig 8's credit-weight curves.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -269,8 +270,9 @@ def run_grid_scenario(
     wrap = progress or (
         lambda it, desc: tqdm(it, desc=desc, unit="period", disable=None, file=sys.stderr, leave=False)
     )
+    t = Fraction(d.market_params.tokens_per_currency_wad, 10**18)  # prices are currency per kWh
     contracts = deploy_grid(
-        chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, scenario.params
+        chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, _in_tokens(scenario.params, t)
     )
     g = GridClient(chain, d.operator, contracts)
     # the scenario's node weights read the deployment's certificates and carbon ledger (eq 20-22)
@@ -297,7 +299,7 @@ def run_grid_scenario(
         orders = []
         for c in period.contracts:
             seller, buyer = address[c.seller], address[c.buyer]
-            order_id = m.propose(seller, p.id, buyer, to_wh(c.energy_kwh), to_price(c.price))
+            order_id = m.propose(seller, p.id, buyer, to_wh(c.energy_kwh), to_price(c.price * t))
             m.accept(buyer, order_id)
             m.approve(order_id)
             o = m.order(order_id)
@@ -351,6 +353,12 @@ def run_grid_scenario(
         text, worst = paper_comparison(results, scenario.paper_tables)
         results["paper_comparison"] = {"max_abs_deviation": worst, "table": text}
     return results
+
+
+def _in_tokens(params: GridParams, t: Fraction) -> GridParams:
+    """The scenario's S, B, G (currency per kWh) in tokens per kWh at the market's rate t."""
+    p = params.prices
+    return replace(params, prices=GridPrices(p.feed_in * t, p.grid * t, p.fee * t))
 
 
 def _node_weights(g: GridClient, ids: Mapping[str, str]) -> dict[str, Fraction]:

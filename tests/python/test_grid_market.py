@@ -12,9 +12,10 @@ from fractions import Fraction
 import pytest
 
 from energy_trading import ChainRevert, connect, deploy
+from energy_trading.deploy import MarketParams
 from energy_trading.market import MarketClient, Side
 from energy_trading.registry import RegistryClient, Role, Source
-from energy_trading.scenario_grid import grid_walkthrough
+from energy_trading.scenario_grid import grid_walkthrough, parse_grid_scenario, run_grid_scenario
 from energy_trading.weights_client import GridClient, to_price
 
 
@@ -186,3 +187,31 @@ def test_the_demo_section_shares_the_penalty_by_credit_weight(world):
     ratio = shares["factory"] / shares["bakery"]
     assert abs(ratio - performing.buyer_weight_after / 50) < Fraction(1, 10**12)
     assert all(0 <= w <= 100 for w in result["node_weights"].values())
+
+
+def test_scenario_prices_are_currency_per_kwh_converted_at_the_market_rate(artifacts, anvil_url):
+    chain = connect(anvil_url, seed="test-grid-market-rate")
+    d = deploy(chain, artifacts, market=MarketParams(tokens_per_currency_wad=2 * 10**18))  # t = 2
+    scenario = parse_grid_scenario(
+        {
+            "name": "rate",
+            "market": {
+                "settlement": "grid_balanced",
+                "feed_in_price": 0.4,
+                "grid_price": 0.75,
+                "grid_fee": 0.04,
+            },
+            "participants": [{"id": "g", "role": "generator"}, {"id": "c", "role": "consumer"}],
+            "periods": [
+                {
+                    "contracts": [{"seller": "g", "buyer": "c", "price": 0.6, "energy_kwh": 10}],
+                    "readings": [{"generated_kwh": 12, "consumed_kwh": 10}],
+                }
+            ],
+        }
+    )
+    (row,) = run_grid_scenario(chain, d, scenario)["periods"][0]["contracts"]
+    # eq 26-28 in tokens at t = 2: V_f = 2*(10*0.6 + 2*0.4), V_y = 2*10*(0.6+0.04), V_g = 2*(10*0.04 - 2*0.4)
+    assert row["seller_income"] == pytest.approx(13.6)
+    assert row["buyer_expense"] == pytest.approx(12.8)
+    assert row["grid_revenue"] == pytest.approx(-0.8)
