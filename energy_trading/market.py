@@ -174,6 +174,41 @@ def honest_supplier_split(
     }
 
 
+def meter_reading_typed_data(
+    chain_id: int, order_book: str, order_id: int, side: int, energy_wh: int, meter: str, nonce: int
+) -> dict[str, Any]:
+    """EIP-712 typed data of `OrderBook`'s `MeterReading` (what a meter signs so anyone can relay it).
+
+    `side` is 0 for the seller's meter (rho) and 1 for the buyer's (gamma); `energy_wh` in Wh; `nonce` is
+    the meter's current nonce on the order book (`nonces(meter)`).
+    """
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "MeterReading": [
+                {"name": "orderId", "type": "uint256"},
+                {"name": "side", "type": "uint8"},
+                {"name": "energyWh", "type": "uint256"},
+                {"name": "meter", "type": "address"},
+                {"name": "nonce", "type": "uint256"},
+            ],
+        },
+        "primaryType": "MeterReading",
+        "domain": {
+            "name": "EnergyMarket",
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": order_book,
+        },
+        "message": {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter, "nonce": nonce},
+    }
+
+
 class MarketClient:
     """Drives the market contracts of a deployment."""
 
@@ -382,37 +417,9 @@ class MarketClient:
     def reading_signature(self, meter: str, order_id: int, side: Side, energy_wh: int) -> bytes:
         """The meter's EIP-712 signature over its next reading (uses the meter's current nonce)."""
         nonce = self.book.functions.nonces(meter).call()
-        typed = {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "MeterReading": [
-                    {"name": "orderId", "type": "uint256"},
-                    {"name": "side", "type": "uint8"},
-                    {"name": "energyWh", "type": "uint256"},
-                    {"name": "meter", "type": "address"},
-                    {"name": "nonce", "type": "uint256"},
-                ],
-            },
-            "primaryType": "MeterReading",
-            "domain": {
-                "name": "EnergyMarket",
-                "version": "1",
-                "chainId": self.chain.w3.eth.chain_id,
-                "verifyingContract": self.book.address,
-            },
-            "message": {
-                "orderId": order_id,
-                "side": int(side),
-                "energyWh": energy_wh,
-                "meter": meter,
-                "nonce": nonce,
-            },
-        }
+        typed = meter_reading_typed_data(
+            self.chain.w3.eth.chain_id, self.book.address, order_id, int(side), energy_wh, meter, nonce
+        )
         signed = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed))
         return bytes(signed.signature)
 

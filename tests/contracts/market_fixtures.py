@@ -21,6 +21,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from web3 import Web3
 
+from energy_trading.market import meter_reading_typed_data
+
 WAD = 10**18
 TOKEN = WAD
 ALPHA = 4 * WAD // 10
@@ -134,37 +136,7 @@ def active_order(mkt, people, auditor, energy=10_000, price=TOKEN // 2, bonus=TO
 def reading_signature(book, meter, order_id, side, energy_wh, nonce=None):
     """The meter's EIP-712 signature over a reading (its current nonce unless given)."""
     nonce = book.nonces(meter) if nonce is None else nonce
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "MeterReading": [
-                {"name": "orderId", "type": "uint256"},
-                {"name": "side", "type": "uint8"},
-                {"name": "energyWh", "type": "uint256"},
-                {"name": "meter", "type": "address"},
-                {"name": "nonce", "type": "uint256"},
-            ],
-        },
-        "primaryType": "MeterReading",
-        "domain": {
-            "name": "EnergyMarket",
-            "version": "1",
-            "chainId": chain.id,
-            "verifyingContract": book.address,
-        },
-        "message": {
-            "orderId": order_id,
-            "side": side,
-            "energyWh": energy_wh,
-            "meter": meter.address,
-            "nonce": nonce,
-        },
-    }
+    typed = meter_reading_typed_data(chain.id, book.address, order_id, side, energy_wh, meter.address, nonce)
     signed = Account.from_key(meter.private_key).sign_message(encode_typed_data(full_message=typed))
     return signed.signature
 
