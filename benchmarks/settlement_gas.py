@@ -21,56 +21,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
-import subprocess
 import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
 
 from tqdm import tqdm
 from web3 import Web3
 
 from energy_trading import connect, deploy
 from energy_trading.deploy import deploy_contract
+from energy_trading.devnode import anvil_node
 from energy_trading.registry import Role, Source, zone_id
 from energy_trading.weights_client import to_price, to_wad
 
-REPO = Path(__file__).resolve().parent.parent
 
-
-@contextmanager
 def anvil():
-    """A throwaway anvil with a block gas limit high enough for the naive loop at 1000 nodes."""
-    binary = shutil.which("anvil") or str(REPO / "node_modules" / ".bin" / "anvil")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [
-        binary,
-        "--port",
-        str(port),
-        "--silent",
-        "--gas-limit",
-        "1000000000",
-        "--base-fee",
-        "0",
-        "--gas-price",
-        "0",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    """A fresh anvil with a huge block gas limit and free gas, so setup transactions cost nothing."""
+    return anvil_node("--gas-limit", "1000000000", "--base-fee", "0", "--gas-price", "0")
 
 
 def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:

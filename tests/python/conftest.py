@@ -27,25 +27,7 @@ def deployment(chain, artifacts):
 @pytest.fixture(scope="session")
 def anvil_url():
     """A throwaway anvil node (from node_modules/.bin) for the RPC deployment path."""
-    import shutil
-    import socket
-    import subprocess
-    import time
+    from energy_trading.devnode import anvil_node
 
-    from energy_trading.project import REPO_ROOT
-
-    binary = shutil.which("anvil") or str(REPO_ROOT / "node_modules" / ".bin" / "anvil")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([binary, "--port", str(port), "--silent"], stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with anvil_node() as url:
+        yield url
