@@ -437,9 +437,7 @@ class CertificatesClient(_Client):
     def list_for_sale(self, seller: str, certificate_id: int, amount: int, price_per_certificate: int) -> int:
         """Offer certificates on the exchange (approving it as operator if needed); return the listing id."""
         if not self.certificates.functions.isApprovedForAll(seller, self.exchange.address).call():
-            self._send(
-                self.certificates.functions.setApprovalForAll(self.exchange.address, True), seller
-            )
+            self._send(self.certificates.functions.setApprovalForAll(self.exchange.address, True), seller)
         receipt = self._send(
             self.exchange.functions.list(certificate_id, amount, price_per_certificate), seller
         )
@@ -521,9 +519,7 @@ class CarbonClient(_Client):
 
     def list_allowances(self, seller: str, cycle: int, amount_kg: int, price_per_kg: int) -> int:
         """Offer spare allowances of `cycle`; returns the listing id."""
-        receipt = self._send(
-            self.ledger.functions.listAllowances(cycle, amount_kg, price_per_kg), seller
-        )
+        receipt = self._send(self.ledger.functions.listAllowances(cycle, amount_kg, price_per_kg), seller)
         return _event(self.ledger, "AllowancesListed", receipt)["listingId"]
 
     def buy_allowances(self, buyer: str, listing_id: int, amount_kg: int) -> int:
@@ -538,9 +534,7 @@ class CarbonClient(_Client):
         transaction). Returns A_ce per node."""
         self._send(self.ledger.functions.closeCycle(cycle), self.regulator)
         for i in range(0, len(nodes), batch):
-            self._send(
-                self.ledger.functions.settleBatch(cycle, nodes[i : i + batch]), self.regulator
-            )
+            self._send(self.ledger.functions.settleBatch(cycle, nodes[i : i + batch]), self.regulator)
         return {n: self.settlement(n, cycle) for n in nodes}
 
     def position(self, node: str, cycle: int) -> CarbonPosition:
