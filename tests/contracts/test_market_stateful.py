@@ -12,7 +12,7 @@ pure-Python oracle `honest_supplier_split` says the settlements paid (escrowed =
 
 import brownie
 from brownie import accounts, chain
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from market_fixtures import FEE, TAU, block_time, cost_up, open_period
 
@@ -265,7 +265,16 @@ def test_order_book_conserves_tokens(mkt, people, auditor):
     chain.snapshot()
     settled = []
 
-    @settings(max_examples=8, deadline=None)
+    # 40-60 operations per example are large by design; the health checks judge generation, not the book.
+    @settings(
+        max_examples=8,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.data_too_large,
+            HealthCheck.too_slow,
+            HealthCheck.large_base_example,
+        ],
+    )
     @given(operations=st.lists(OPERATION, min_size=40, max_size=60))
     def run(operations):
         chain.revert()
