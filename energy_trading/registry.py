@@ -14,7 +14,16 @@ from web3.types import TxReceipt
 
 from energy_trading.deploy import Deployment
 
-__all__ = ["Participant", "RegistryClient", "Role", "Source", "Status", "zone_id"]
+__all__ = [
+    "ROLE_NAMES",
+    "SOURCE_NAMES",
+    "Participant",
+    "RegistryClient",
+    "Role",
+    "Source",
+    "Status",
+    "zone_id",
+]
 
 
 class Role(IntEnum):
@@ -46,6 +55,17 @@ class Source(IntEnum):
     BIOMASS = 3
     HYDRO = 4
     FOSSIL = 5
+
+
+ROLE_NAMES: dict[str, Role] = {
+    "generator": Role.GENERATOR,
+    "consumer": Role.CONSUMER,
+    "prosumer": Role.PROSUMER,
+}
+"""Role names as scenario files and the CLI spell them."""
+
+SOURCE_NAMES: dict[str, Source] = {s.name.lower(): s for s in Source if s is not Source.NONE}
+"""Energy-source names as scenario files spell them (solar, wind, biomass, hydro, fossil)."""
 
 
 def zone_id(zone: str) -> bytes:

@@ -35,7 +35,15 @@ from energy_trading.chain import Chain, connect
 from energy_trading.deploy import Deployment, MarketParams, deploy
 from energy_trading.market import MarketClient, OrderStatus, Period, Schedule, Settlement, Side, kwh
 from energy_trading.matching import MatchResult
-from energy_trading.registry import Participant, RegistryClient, Role, Source, zone_id
+from energy_trading.registry import (
+    ROLE_NAMES,
+    SOURCE_NAMES,
+    Participant,
+    RegistryClient,
+    Role,
+    Source,
+    zone_id,
+)
 
 __all__ = [
     "EXTENSIONS",
@@ -64,8 +72,8 @@ __all__ = [
 
 WAD = 10**18
 SETTLEMENTS = ("honest_supplier", "grid_balanced")
-_ROLES = {"generator": Role.GENERATOR, "consumer": Role.CONSUMER, "prosumer": Role.PROSUMER}
-_SOURCES = {s.name.lower(): s for s in Source if s is not Source.NONE}
+_ROLES = ROLE_NAMES
+_SOURCES = SOURCE_NAMES
 
 
 class ScenarioError(ValueError):

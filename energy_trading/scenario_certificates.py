@@ -43,7 +43,7 @@ from energy_trading.certificates import (
     green_weights,
 )
 from energy_trading.chain import Chain
-from energy_trading.registry import Participant, RegistryClient, Role, Source
+from energy_trading.registry import ROLE_NAMES, SOURCE_NAMES, Participant, RegistryClient, Role, Source
 
 __all__ = [
     "AllowanceTrade",
@@ -67,8 +67,8 @@ __all__ = [
 
 TOKEN = 10**18
 DAY = 86_400
-_ROLES = {"generator": Role.GENERATOR, "consumer": Role.CONSUMER, "prosumer": Role.PROSUMER}
-_SOURCES = {s.name.lower(): s for s in Source if s != Source.NONE}
+_ROLES = ROLE_NAMES
+_SOURCES = SOURCE_NAMES
 _CYCLE_KEYS = {"first_round", "last_round", "quotas", "emissions_kg_per_round", "report_every", "trades"}
 
 
