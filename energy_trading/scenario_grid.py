@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from energy_trading.chain import Chain
 from energy_trading.errors import ChainRevert
-from energy_trading.grid_settlement import GridPrices, q
+from energy_trading.grid_settlement import Delivery, GridPrices, q
 from energy_trading.market import MarketClient, Side
 from energy_trading.registry import RegistryClient, Role, Source
 from energy_trading.weights import WeightParams
@@ -49,7 +49,6 @@ from energy_trading.weights_client import (
 
 __all__ = [
     "GRID_SETTLEMENT",
-    "GridContract",
     "GridParticipant",
     "GridPeriod",
     "GridScenario",
@@ -82,22 +81,10 @@ class GridParticipant:
 
 
 @dataclass(frozen=True)
-class GridContract:
-    """One contract of a period and its two meter readings (kWh, tokens per kWh)."""
-
-    seller: str
-    buyer: str
-    price: Fraction
-    energy_kwh: Fraction
-    generated_kwh: Fraction
-    consumed_kwh: Fraction
-
-
-@dataclass(frozen=True)
 class GridPeriod:
     """One trading period (= one settlement round)."""
 
-    contracts: tuple[GridContract, ...]
+    contracts: tuple[Delivery, ...]
 
 
 @dataclass(frozen=True)
@@ -215,7 +202,7 @@ def parse_grid_scenario(data: Mapping[str, Any], name: str = "scenario") -> Grid
             energy = _number(c.get("energy_kwh"), f"{at}.energy_kwh")
             if energy == 0:
                 raise GridScenarioError(f"{at}.energy_kwh: must be > 0")
-            contract = GridContract(
+            contract = Delivery(
                 seller,
                 buyer,
                 _number(c.get("price"), f"{at}.price"),
@@ -369,7 +356,7 @@ def _period_result(
     g: GridClient,
     period_id: int,
     round_id: int,
-    orders: list[tuple[int, GridContract]],
+    orders: list[tuple[int, Delivery]],
     breakdowns: Mapping[int, Any],
     address: Mapping[str, str],
     ids: Mapping[str, str],
