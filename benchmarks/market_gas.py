@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 
 from energy_trading import connect, deploy
-from energy_trading.market import CHUNK_SIZE, MarketClient, Side, kwh, tokens
-from energy_trading.registry import RegistryClient, Role, Source
+from energy_trading.clients.market import CHUNK_SIZE, MarketClient, Side, kwh, tokens
+from energy_trading.clients.registry import RegistryClient, Role, Source
 
 BASELINE = "OpenZeppelin ERC-20 transfer"
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(table(gas))
     if args.plot:
-        from energy_trading.plots import plot_gas
+        from energy_trading.scenarios.plots import plot_gas
 
         rows = [(k, v) for k, v in gas.items() if k != BASELINE and not k.startswith("  ")]
         print(f"wrote {plot_gas(rows, (BASELINE, gas[BASELINE]), Path(args.plot))}", file=sys.stderr)

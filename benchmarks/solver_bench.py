@@ -23,7 +23,14 @@ import random
 import sys
 import time
 
-from energy_trading.matching import WAD, MatchingInstance, brute_force, greedy, onchain_revenue_wad, solve
+from energy_trading.models.matching import (
+    WAD,
+    MatchingInstance,
+    brute_force,
+    greedy,
+    onchain_revenue_wad,
+    solve,
+)
 
 
 def instance(n: int, m: int, seed: int) -> MatchingInstance:

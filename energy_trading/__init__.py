@@ -12,8 +12,8 @@ Typical use::
     d.registry.functions.participantCount().call()
 """
 
-from energy_trading.chain import Chain, connect
-from energy_trading.deploy import Deployment, deploy
-from energy_trading.errors import ChainRevert
+from energy_trading.chain.connection import Chain, connect
+from energy_trading.chain.deploy import Deployment, deploy
+from energy_trading.chain.errors import ChainRevert
 
 __all__ = ["Chain", "ChainRevert", "Deployment", "connect", "deploy"]

@@ -1,7 +1,7 @@
 """Deploy every contract of the dApp with brownie: `brownie run scripts/deploy.py --network development`.
 
 accounts[0] is the consortium operator (admin of every contract), accounts[1] the weak-centre auditor.
-The same contracts and roles as `energy_trading.deploy` (the in-process/RPC path).
+The same contracts and roles as `energy_trading.chain.deploy` (the in-process/RPC path).
 """
 
 from brownie import (
@@ -23,9 +23,9 @@ from brownie import (
     network,
 )
 
-from energy_trading.deploy import MarketParams
-from energy_trading.weights import WeightParams, decay_factor_wad
-from energy_trading.weights_client import GridParams, to_price, to_wad
+from energy_trading.chain.deploy import MarketParams
+from energy_trading.clients.grid import GridParams, to_price, to_wad
+from energy_trading.models.weights import WeightParams, decay_factor_wad
 
 CERTIFICATE_URI = "https://energy-trading.example/certificates/{id}.json"
 
@@ -48,8 +48,8 @@ def main():
 
 def market(operator, registry, params=None):
     """The market (issue 3): EnergyToken, ProviderReputation, OrderBook, MatchingMarket and the
-    honest-supplier policy at `MarketParams()`, roles wired as energy_trading.deploy does: the order book
-    holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order
+    honest-supplier policy at `MarketParams()`, roles wired as energy_trading.chain.deploy does: the order
+    book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order
     book's MATCHER_ROLE; the operator opens periods and receives handling fees."""
     p = params or MarketParams()
     tx = {"from": operator}
@@ -78,9 +78,9 @@ def market(operator, registry, params=None):
 
 def grid(operator, registry, token, order_book=None, params=None):
     """Grid-balanced settlement (seed 001 §4.3): credit weights, penalty pool, node weights, grid account and
-    the policy at `GridParams()` (S, B, G = 0.4, 0.75, 0.04 tokens/kWh), roles wired as energy_trading.deploy
-    does. The operator is the node weights' first relayer and the grid operator. With an order book, the
-    policy gets MARKET_ROLE to it and is allowed for new periods."""
+    the policy at `GridParams()` (S, B, G = 0.4, 0.75, 0.04 tokens/kWh), roles wired as
+    energy_trading.chain.deploy does. The operator is the node weights' first relayer and the grid operator.
+    With an order book, the policy gets MARKET_ROLE to it and is allowed for new periods."""
     p = params or GridParams()
     w: WeightParams = p.weights
     tx = {"from": operator}

@@ -21,7 +21,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from web3 import Web3
 
-from energy_trading.market import meter_reading_typed_data
+from energy_trading.clients.market import meter_reading_typed_data
 
 WAD = 10**18
 TOKEN = WAD
@@ -39,7 +39,7 @@ ZONE_SOUTH = Web3.to_bytes(text="south").ljust(32, b"\0")
 
 @pytest.fixture(scope="module")
 def mkt(registry, admin, auditor):
-    """Every market contract deployed and wired as `energy_trading.deploy` does."""
+    """Every market contract deployed and wired as `energy_trading.chain.deploy` does."""
     token = EnergyToken.deploy(admin, admin, WAD, FAUCET, COOLDOWN, {"from": admin})
     reputation = ProviderReputation.deploy(admin, ALPHA, {"from": admin})
     book = OrderBook.deploy(admin, admin, registry, token, reputation, admin, FEE, {"from": admin})

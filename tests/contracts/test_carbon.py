@@ -5,7 +5,7 @@ import pytest
 from brownie import CarbonLedger, EnergyToken, accounts, chain
 from conftest import CONSUMER, FOSSIL, GENERATOR, SOLAR, SOURCE_NONE, new_meter, plain, register, reverts_with
 
-from energy_trading.certificates import EMISSION_READING_TYPES, sign_reading
+from energy_trading.clients.certificates import EMISSION_READING_TYPES, sign_reading
 
 OPEN, CLOSED, SETTLED = 1, 2, 3
 NOT_SETTLED, COMPLIANT, NON_COMPLIANT = 0, 1, 2

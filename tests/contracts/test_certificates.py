@@ -25,7 +25,7 @@ from conftest import (
     reverts_with,
 )
 
-from energy_trading.certificates import GENERATION_READING_TYPES, sign_reading
+from energy_trading.clients.certificates import GENERATION_READING_TYPES, sign_reading
 
 HOUR = 3600
 EPOCH = 1_704_067_200  # 2024-01-01 00:00 UTC: metering periods count from here, all in the past

@@ -2,7 +2,7 @@
 
 The verifier must reject every infeasible assignment (over capacity, double assignment, negative revenue,
 unapproved party, wrong period, ...) and leave the stored best untouched; a feasible one is kept only if
-strictly better. Expected objectives come from `energy_trading.matching`'s integer definitions.
+strictly better. Expected objectives come from `energy_trading.models.matching`'s integer definitions.
 """
 
 import pytest
@@ -19,7 +19,7 @@ from market_fixtures import (
     open_period,
 )
 
-from energy_trading.matching import matching_degree_wad, onchain_revenue_wad
+from energy_trading.models.matching import matching_degree_wad, onchain_revenue_wad
 
 
 @pytest.fixture

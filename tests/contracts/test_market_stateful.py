@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from market_fixtures import FEE, TAU, block_time, cost_up, open_period
 
-from energy_trading.market import honest_supplier_split
+from energy_trading.clients.market import honest_supplier_split
 
 PROPOSED, AGREED, APPROVED, ACTIVE, SETTLED, REJECTED, CANCELLED = range(1, 8)
 

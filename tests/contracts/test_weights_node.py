@@ -7,7 +7,7 @@ from brownie import CreditWeights, NodeWeights, accounts
 from conftest import CONSUMER, GENERATOR, SOLAR, approved, reverts_with
 from test_grid_settlement import DECAY, PARAMS, WAD, refused_role
 
-from energy_trading.weights import WeightParts, node_weight
+from energy_trading.models.weights import WeightParts, node_weight
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

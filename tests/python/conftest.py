@@ -4,7 +4,7 @@ import pytest
 from hypothesis import settings
 
 from energy_trading import connect, deploy
-from energy_trading.compiler import compile_contracts
+from energy_trading.chain.compiler import compile_contracts
 
 # No per-example deadline: a deadline is a timed assertion, and on a loaded CI machine the first call of an
 # example (cold caches, a busy CPU) can exceed it while the rerun does not, which hypothesis reports as Flaky.
@@ -33,7 +33,7 @@ def deployment(chain, artifacts):
 @pytest.fixture(scope="session")
 def anvil_url():
     """A throwaway anvil node (from node_modules/.bin) for the RPC deployment path."""
-    from energy_trading.devnode import anvil_node
+    from energy_trading.chain.devnode import anvil_node
 
     with anvil_node() as url:
         yield url

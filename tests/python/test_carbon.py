@@ -7,15 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from energy_trading import connect, deploy
-from energy_trading.certificates import (
+from energy_trading.chain.errors import ChainRevert
+from energy_trading.clients.certificates import (
     CarbonClient,
     CarbonPosition,
     CertificateError,
     Compliance,
     carbon_weights,
 )
-from energy_trading.errors import ChainRevert
-from energy_trading.registry import RegistryClient, Role, Source
+from energy_trading.clients.registry import RegistryClient, Role, Source
 
 WAD = 10**18
 

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from energy_trading import connect, deploy
-from energy_trading.certificates import (
+from energy_trading.chain.errors import ChainRevert
+from energy_trading.clients.certificates import (
     WH_PER_MWH,
     CertificateBook,
     CertificateError,
@@ -16,8 +17,7 @@ from energy_trading.certificates import (
     certificates_due,
     green_weights,
 )
-from energy_trading.errors import ChainRevert
-from energy_trading.registry import RegistryClient, Role, Source
+from energy_trading.clients.registry import RegistryClient, Role, Source
 
 EPOCH = 1_704_067_200  # 2024-01-01 00:00 UTC
 HOUR = 3600

@@ -2,7 +2,7 @@
 
 import io
 
-from energy_trading.scenario_certificates import certificates_walkthrough
+from energy_trading.scenarios.certificates import certificates_walkthrough
 
 
 def test_walkthrough_issues_sells_claims_and_settles_carbon(deployment):
@@ -25,7 +25,7 @@ def test_walkthrough_issues_sells_claims_and_settles_carbon(deployment):
 
 
 def test_console_binds_clients_on_the_consoles_deployment(deployment):
-    from energy_trading.console import console_namespace
+    from energy_trading.cli.console import console_namespace
 
     ns = console_namespace(deployment)
     assert ns["certs"].certificates.address == ns["green_certificates"].address

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from energy_trading.certificates import CarbonPosition, CertificateBook, green_weights
-from energy_trading.scenario import parse_scenario, run_scenario, write_results
-from energy_trading.scenario_certificates import (
+from energy_trading.clients.certificates import CarbonPosition, CertificateBook, green_weights
+from energy_trading.scenarios.certificates import (
     CertificateScenarioError,
     parse_certificate_scenario,
 )
+from energy_trading.scenarios.runner import parse_scenario, run_scenario, write_results
 
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios" / "seed001_fig9_certificates.yaml"
 

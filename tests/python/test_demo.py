@@ -2,8 +2,8 @@
 
 import io
 
-from energy_trading.demo import registration_walkthrough
-from energy_trading.registry import RegistryClient, Status
+from energy_trading.clients.registry import RegistryClient, Status
+from energy_trading.demo.story import registration_walkthrough
 
 
 def test_walkthrough_approves_two_rejects_one_and_refuses_the_rest(deployment):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from energy_trading.chain import TxRecord
-from energy_trading.emulation import consensus_figures
+from energy_trading.chain.connection import TxRecord
+from energy_trading.scenarios.emulation import consensus_figures
 
 
 def test_weighted_raft_elects_the_heaviest_chain_node_most_often():

@@ -6,12 +6,12 @@ import pytest
 import yaml
 from web3 import Web3
 
-from energy_trading.chain import connect
-from energy_trading.cli import main as cli_main
-from energy_trading.compiler import compile_contracts
-from energy_trading.errors import ChainRevert, RevertDecoder
-from energy_trading.project import REPO_ROOT, compiler_settings, solc_wrapper_path
-from energy_trading.registry import RegistryClient, Role, Source, Status, zone_id
+from energy_trading.chain.compiler import compile_contracts
+from energy_trading.chain.connection import connect
+from energy_trading.chain.errors import ChainRevert, RevertDecoder
+from energy_trading.chain.project import REPO_ROOT, compiler_settings, solc_wrapper_path
+from energy_trading.cli.main import main as cli_main
+from energy_trading.clients.registry import RegistryClient, Role, Source, Status, zone_id
 
 
 def test_compiler_settings_come_from_brownie_config():

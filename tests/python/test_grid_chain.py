@@ -13,16 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from energy_trading import connect, deploy
-from energy_trading.grid_settlement import Delivery, settle_round
-from energy_trading.registry import RegistryClient, Role, Source
-from energy_trading.weights import WeightParams
-from energy_trading.weights_client import (
+from energy_trading.clients.grid import (
     GridClient,
     GridParams,
     from_tokens,
     from_wad,
     to_price,
 )
+from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.models.grid_settlement import Delivery, settle_round
+from energy_trading.models.weights import WeightParams
 
 GENERATORS, CONSUMERS = 4, 4
 ONE_WEI = Fraction(1, 10**18)

@@ -12,11 +12,11 @@ from fractions import Fraction
 import pytest
 
 from energy_trading import ChainRevert, connect, deploy
-from energy_trading.deploy import MarketParams
-from energy_trading.market import MarketClient, Side
-from energy_trading.registry import RegistryClient, Role, Source
-from energy_trading.scenario_grid import grid_walkthrough, parse_grid_scenario, run_grid_scenario
-from energy_trading.weights_client import GridClient, to_price
+from energy_trading.chain.deploy import MarketParams
+from energy_trading.clients.grid import GridClient, to_price
+from energy_trading.clients.market import MarketClient, Side
+from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.scenarios.grid import grid_walkthrough, parse_grid_scenario, run_grid_scenario
 
 
 class World:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from energy_trading.grid_settlement import (
+from energy_trading.models.grid_settlement import (
     Delivery,
     GridPrices,
     credit_series,

@@ -1,5 +1,5 @@
 """Differential tests of the market contracts against their pure-Python oracles, in process:
-the verifier's objective vs `energy_trading.matching`, the honest-supplier split vs
+the verifier's objective vs `energy_trading.models.matching`, the honest-supplier split vs
 `honest_supplier_split`, the reputation ledger vs `ReputationLedger`, and the client's EIP-712 relay."""
 
 import random
@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from energy_trading import ChainRevert, connect, deploy
-from energy_trading.market import MarketClient, Side, honest_supplier_split, kwh, tokens
-from energy_trading.matching import evaluate, solve
-from energy_trading.registry import RegistryClient, Role, Source, zone_id
-from energy_trading.reputation import ReputationLedger
+from energy_trading.clients.market import MarketClient, Side, honest_supplier_split, kwh, tokens
+from energy_trading.clients.registry import RegistryClient, Role, Source, zone_id
+from energy_trading.models.matching import evaluate, solve
+from energy_trading.models.reputation import ReputationLedger
 
 WAD = 10**18
 

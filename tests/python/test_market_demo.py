@@ -2,8 +2,8 @@
 
 import io
 
-from energy_trading.demo import market_day_walkthrough, registration_walkthrough
-from energy_trading.market import MarketClient, OrderStatus
+from energy_trading.clients.market import MarketClient, OrderStatus
+from energy_trading.demo.story import market_day_walkthrough, registration_walkthrough
 
 
 def test_market_day_runs_end_to_end_and_conserves_tokens(deployment):

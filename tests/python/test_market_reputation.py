@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from energy_trading.reputation import (
+from energy_trading.models.reputation import (
     WAD,
     ReputationLedger,
     completion_ratio,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from energy_trading.cli import main
-from energy_trading.matching import (
+from energy_trading.cli.main import main
+from energy_trading.models.matching import (
     WAD,
     InfeasibleAssignment,
     MatchingInstance,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from energy_trading.cli import main
-from energy_trading.market import honest_supplier_split
-from energy_trading.project import REPO_ROOT
-from energy_trading.scenario import (
+from energy_trading.chain.project import REPO_ROOT
+from energy_trading.cli.main import main
+from energy_trading.clients.market import honest_supplier_split
+from energy_trading.scenarios.runner import (
     EXTENSIONS,
     PERIOD_STEPS,
     ScenarioError,

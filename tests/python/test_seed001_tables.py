@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from energy_trading.cli import main
-from energy_trading.grid_settlement import Delivery, GridPrices, settle_round
-from energy_trading.project import REPO_ROOT
+from energy_trading.chain.project import REPO_ROOT
+from energy_trading.cli.main import main
+from energy_trading.models.grid_settlement import Delivery, GridPrices, settle_round
 
 SCENARIO = REPO_ROOT / "scenarios" / "seed001_tables.yaml"
 TOLERANCE = 0.01

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from energy_trading.weights import (
+from energy_trading.models.weights import (
     WAD,
     WeightParams,
     WeightParts,

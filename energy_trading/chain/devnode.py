@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from energy_trading.project import REPO_ROOT
+from energy_trading.chain.project import REPO_ROOT
 
 __all__ = ["anvil_node"]
 

@@ -31,13 +31,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from energy_trading.chain import Chain
-from energy_trading.errors import ChainRevert
-from energy_trading.grid_settlement import Delivery, GridPrices, q
-from energy_trading.market import MarketClient, Side
-from energy_trading.registry import RegistryClient, Role, Source
-from energy_trading.weights import WeightParams
-from energy_trading.weights_client import (
+from energy_trading.chain.connection import Chain
+from energy_trading.chain.errors import ChainRevert
+from energy_trading.clients.grid import (
     GridClient,
     GridParams,
     deploy_grid,
@@ -46,6 +42,10 @@ from energy_trading.weights_client import (
     to_price,
     to_wh,
 )
+from energy_trading.clients.market import MarketClient, Side
+from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.models.grid_settlement import Delivery, GridPrices, q
+from energy_trading.models.weights import WeightParams
 
 __all__ = [
     "GRID_SETTLEMENT",

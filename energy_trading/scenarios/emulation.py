@@ -13,8 +13,8 @@ from typing import Any
 
 from consensus_emulator import default_config, run
 from consensus_emulator.chain_input import transactions_from_results, weights_from_mapping
-from energy_trading.chain import TxRecord
-from energy_trading.deploy import Deployment
+from energy_trading.chain.connection import TxRecord
+from energy_trading.chain.deploy import Deployment
 
 __all__ = ["chain_node_weights", "consensus_figures"]
 

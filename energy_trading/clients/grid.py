@@ -19,11 +19,11 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from energy_trading.chain import Chain
-from energy_trading.compiler import Artifact
-from energy_trading.errors import ChainRevert
-from energy_trading.grid_settlement import GridPrices, Number, q
-from energy_trading.weights import WAD, WeightParams, decay_factor_wad
+from energy_trading.chain.compiler import Artifact
+from energy_trading.chain.connection import Chain
+from energy_trading.chain.errors import ChainRevert
+from energy_trading.models.grid_settlement import GridPrices, Number, q
+from energy_trading.models.weights import WAD, WeightParams, decay_factor_wad
 
 __all__ = [
     "IN_PROCESS_GAS_LIMIT",
@@ -45,8 +45,8 @@ __all__ = [
 #: Token base units per token (18 decimals).
 TOKEN = 10**18
 #: Gas limit sent on the in-process EVM instead of an estimate (py-evm's estimate re-executes a call many
-#: times); the same value as `energy_trading.market.IN_PROCESS_GAS_LIMIT`, which imports `deploy` (and so
-#: this module) and cannot be imported here.
+#: times); the same value as `energy_trading.clients.market.IN_PROCESS_GAS_LIMIT`, which imports `deploy`
+#: (and so this module) and cannot be imported here.
 IN_PROCESS_GAS_LIMIT = 15_000_000
 
 

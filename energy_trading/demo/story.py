@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from energy_trading.chain import Chain, TxRecord
-from energy_trading.deploy import Deployment
-from energy_trading.errors import ChainRevert
-from energy_trading.registry import RegistryClient, Role, Source, zone_id
+from energy_trading.chain.connection import Chain, TxRecord
+from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.errors import ChainRevert
+from energy_trading.clients.registry import RegistryClient, Role, Source, zone_id
 
 __all__ = ["expect_refusal", "market_day_walkthrough", "registration_walkthrough", "run_demo"]
 
@@ -81,7 +81,7 @@ def market_day_walkthrough(d: Deployment, out: TextIO, approved: dict[str, str])
     `approved` are the registration walkthrough's participants (solar-farm, household). Returns the
     settlements and the token accounting for tests.
     """
-    from energy_trading.market import MarketClient, OrderStatus, Side, kwh, tokens
+    from energy_trading.clients.market import MarketClient, OrderStatus, Side, kwh, tokens
 
     reg, mk, chain = RegistryClient(d), MarketClient(d), d.chain
     print("Market day: matching, audit, escrow, metering, honest-supplier settlement (SPEC §2-3)", file=out)
@@ -266,11 +266,11 @@ def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:
     approved = registration_walkthrough(d, out)
     print(file=out)
     market_day_walkthrough(d, out, approved)
-    from energy_trading.scenario_certificates import certificates_walkthrough
+    from energy_trading.scenarios.certificates import certificates_walkthrough
 
     print(file=out)
     certificates_walkthrough(d, out)
-    from energy_trading.scenario_grid import grid_walkthrough
+    from energy_trading.scenarios.grid import grid_walkthrough
 
     print(file=out)
     grid_walkthrough(d, out)
@@ -280,7 +280,7 @@ def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:
 
 def consensus_walkthrough(d: Deployment, out: TextIO, tx_log: list[TxRecord]) -> dict[str, object]:
     """Emulate consensus on this chain's node weights and transaction stream (SPEC §6); print the figures."""
-    from energy_trading.emulation import chain_node_weights, consensus_figures
+    from energy_trading.scenarios.emulation import chain_node_weights, consensus_figures
 
     weights = chain_node_weights(d)
     figures = consensus_figures(weights, tx_log)

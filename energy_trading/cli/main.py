@@ -7,11 +7,11 @@ import json
 import sys
 from collections.abc import Sequence
 
-from energy_trading.chain import connect
-from energy_trading.compiler import CompileError, compile_contracts
-from energy_trading.deploy import deploy
-from energy_trading.errors import ChainRevert
-from energy_trading.project import ToolchainError
+from energy_trading.chain.compiler import CompileError, compile_contracts
+from energy_trading.chain.connection import connect
+from energy_trading.chain.deploy import deploy
+from energy_trading.chain.errors import ChainRevert
+from energy_trading.chain.project import ToolchainError
 
 __all__ = ["main"]
 
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _match(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from energy_trading.matching import brute_force, instance_from_json, result_to_json, solve
+    from energy_trading.models.matching import brute_force, instance_from_json, result_to_json, solve
 
     if args.instance == "-":
         text = sys.stdin.read()
@@ -101,7 +101,7 @@ def _match(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from energy_trading.scenario import load_scenario, run_scenario, summary, write_results
+    from energy_trading.scenarios.runner import load_scenario, run_scenario, summary, write_results
 
     scenario = load_scenario(args.scenario)
     results = run_scenario(
@@ -143,11 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         elif args.command == "demo":
-            from energy_trading.demo import run_demo
+            from energy_trading.demo.story import run_demo
 
             run_demo(chain, d, sys.stdout)
         elif args.command == "console":
-            from energy_trading.console import open_console
+            from energy_trading.cli.console import open_console
 
             open_console(d, args.rpc or "in-process EVM")
         return 0

@@ -24,7 +24,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 from web3.types import TxReceipt
 
-from energy_trading.errors import ChainRevert, RevertDecoder
+from energy_trading.chain.errors import ChainRevert, RevertDecoder
 
 __all__ = ["DEFAULT_FUNDING_WEI", "Chain", "TxRecord", "connect", "signed_size"]
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from web3.contract import Contract
 
-from energy_trading.certificates import deploy_certificates
-from energy_trading.chain import Chain
-from energy_trading.compiler import Artifact, compile_contracts
-from energy_trading.errors import RevertDecoder
-from energy_trading.weights_client import GridParams, deploy_grid
+from energy_trading.chain.compiler import Artifact, compile_contracts
+from energy_trading.chain.connection import Chain
+from energy_trading.chain.errors import RevertDecoder
+from energy_trading.clients.certificates import deploy_certificates
+from energy_trading.clients.grid import GridParams, deploy_grid
 
 __all__ = ["Deployment", "MarketParams", "deploy", "deploy_contract"]
 

@@ -19,8 +19,8 @@ from eth_account.messages import encode_typed_data
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from energy_trading.deploy import Deployment
-from energy_trading.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
+from energy_trading.chain.deploy import Deployment
+from energy_trading.models.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
 
 __all__ = [
     "CHUNK_SIZE",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import code
 from typing import Any
 
-from energy_trading.certificates import CarbonClient, CertificatesClient
-from energy_trading.deploy import Deployment
-from energy_trading.market import MarketClient, Side, kwh, tokens
-from energy_trading.registry import RegistryClient, Role, Source, Status
-from energy_trading.weights_client import GridClient
+from energy_trading.chain.deploy import Deployment
+from energy_trading.clients.certificates import CarbonClient, CertificatesClient
+from energy_trading.clients.grid import GridClient
+from energy_trading.clients.market import MarketClient, Side, kwh, tokens
+from energy_trading.clients.registry import RegistryClient, Role, Source, Status
 
 __all__ = ["console_namespace", "open_console"]
 

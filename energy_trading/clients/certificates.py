@@ -27,9 +27,9 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 if TYPE_CHECKING:
-    from energy_trading.chain import Chain
-    from energy_trading.compiler import Artifact
-    from energy_trading.deploy import Deployment
+    from energy_trading.chain.compiler import Artifact
+    from energy_trading.chain.connection import Chain
+    from energy_trading.chain.deploy import Deployment
 
 __all__ = [
     "EMISSION_READING_TYPES",

@@ -12,7 +12,7 @@ from enum import IntEnum
 from web3 import Web3
 from web3.types import TxReceipt
 
-from energy_trading.deploy import Deployment
+from energy_trading.chain.deploy import Deployment
 
 __all__ = [
     "ROLE_NAMES",

@@ -1,7 +1,7 @@
 """Where the repository's files are, and the compiler settings in `brownie-config.yaml`.
 
 `brownie-config.yaml` is the single source of truth for the compiler version, EVM
-version, optimizer and remappings: brownie reads it, and so does `energy_trading.compiler`.
+version, optimizer and remappings: brownie reads it, and so does `energy_trading.chain.compiler`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import yaml
 
 __all__ = ["REPO_ROOT", "CompilerSettings", "compiler_settings", "solc_wrapper_path"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ToolchainError(RuntimeError):

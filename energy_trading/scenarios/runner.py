@@ -31,11 +31,10 @@ from typing import Any
 
 import yaml
 
-from energy_trading.chain import Chain, connect
-from energy_trading.deploy import Deployment, MarketParams, deploy
-from energy_trading.market import MarketClient, OrderStatus, Period, Schedule, Settlement, Side, kwh
-from energy_trading.matching import MatchResult
-from energy_trading.registry import (
+from energy_trading.chain.connection import Chain, connect
+from energy_trading.chain.deploy import Deployment, MarketParams, deploy
+from energy_trading.clients.market import MarketClient, OrderStatus, Period, Schedule, Settlement, Side, kwh
+from energy_trading.clients.registry import (
     ROLE_NAMES,
     SOURCE_NAMES,
     Participant,
@@ -44,6 +43,7 @@ from energy_trading.registry import (
     Source,
     zone_id,
 )
+from energy_trading.models.matching import MatchResult
 
 __all__ = [
     "EXTENSIONS",
@@ -777,19 +777,19 @@ def _grid_applies(raw: Mapping[str, Any]) -> bool:
 
 
 def _grid_run(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]:
-    from energy_trading.scenario_grid import parse_grid_scenario, run_grid_scenario
+    from energy_trading.scenarios.grid import parse_grid_scenario, run_grid_scenario
 
     return run_grid_scenario(ctx.chain, ctx.d, parse_grid_scenario(raw, ctx.scenario.name))
 
 
 def _grid_plot(section: Mapping[str, Any], out: Path) -> list[Path]:
-    from energy_trading.scenario_grid import plot_credit_weights
+    from energy_trading.scenarios.grid import plot_credit_weights
 
     return [plot_credit_weights(section, out / "credit_weights.png")]
 
 
 def _grid_summary(section: Mapping[str, Any]) -> str:
-    from energy_trading.scenario_grid import grid_summary
+    from energy_trading.scenarios.grid import grid_summary
 
     return grid_summary(section)
 
@@ -799,7 +799,7 @@ def _certificates_applies(raw: Mapping[str, Any]) -> bool:
 
 
 def _certificates_run(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]:
-    from energy_trading.scenario_certificates import (
+    from energy_trading.scenarios.certificates import (
         parse_certificate_scenario,
         run_certificate_scenario,
         take_market_run,
@@ -813,19 +813,19 @@ def _certificates_run(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _certificates_period(ctx: RunContext, run: PeriodRun) -> None:
-    from energy_trading.scenario_certificates import certify_market_period
+    from energy_trading.scenarios.certificates import certify_market_period
 
     certify_market_period(ctx, run)
 
 
 def _certificates_plot(section: Mapping[str, Any], out: Path) -> list[Path]:
-    from energy_trading.scenario_certificates import plot_certificate_weights
+    from energy_trading.scenarios.certificates import plot_certificate_weights
 
     return [plot_certificate_weights(section, out / "certificate_weights.png")]
 
 
 def _certificates_summary(section: Mapping[str, Any]) -> str:
-    from energy_trading.scenario_certificates import certificate_summary
+    from energy_trading.scenarios.certificates import certificate_summary
 
     return certificate_summary(section)
 
@@ -935,7 +935,7 @@ def run_scenario(
 
 def write_results(scenario: Scenario, results: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     """Write `results.json` and the plots into `out_dir`; return the paths written."""
-    from energy_trading.plots import plot_reputation
+    from energy_trading.scenarios.plots import plot_reputation
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 Each part lies on the paper's 0..100 scale:
 
-- credit W_a (eq 14-17, `energy_trading.grid_settlement.credit_update`),
+- credit W_a (eq 14-17, `energy_trading.models.grid_settlement.credit_update`),
 - traded volume W_d (eq 18, `volume_weight`),
 - consensus participation W_g (eq 19, `consensus_update`, capped at 100),
 - green certificates W_gc (eq 20, `green_weight`),
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from energy_trading.grid_settlement import W_MAX, Number, q
+from energy_trading.models.grid_settlement import W_MAX, Number, q
 
 __all__ = [
     "WAD",

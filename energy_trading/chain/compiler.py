@@ -15,7 +15,7 @@ from typing import Any
 
 import solcx
 
-from energy_trading.project import REPO_ROOT, compiler_settings, solc_wrapper_path
+from energy_trading.chain.project import REPO_ROOT, compiler_settings, solc_wrapper_path
 
 __all__ = ["Artifact", "CompileError", "compile_contracts"]
 

@@ -35,15 +35,22 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from energy_trading.certificates import (
+from energy_trading.chain.connection import Chain
+from energy_trading.clients.certificates import (
     WH_PER_MWH,
     CarbonClient,
     CertificatesClient,
     carbon_weights,
     green_weights,
 )
-from energy_trading.chain import Chain
-from energy_trading.registry import ROLE_NAMES, SOURCE_NAMES, Participant, RegistryClient, Role, Source
+from energy_trading.clients.registry import (
+    ROLE_NAMES,
+    SOURCE_NAMES,
+    Participant,
+    RegistryClient,
+    Role,
+    Source,
+)
 
 __all__ = [
     "AllowanceTrade",
@@ -590,7 +597,7 @@ _MARKET_RUNS: dict[int, CertificateRun] = {}
 
 
 def certify_market_period(ctx: Any, run: Any) -> None:
-    """Market runner period step (after "settle"; see `energy_trading.scenario.PERIOD_STEPS`).
+    """Market runner period step (after "settle"; see `energy_trading.scenarios.runner.PERIOD_STEPS`).
 
     For a scenario with `certificates.from_market: true`, play certificate round `run.index`: the energy each
     renewable seller's meter reported as delivered in the period's settled orders (the order book's on-chain
@@ -794,7 +801,7 @@ def certificates_walkthrough(d: Any, out: Any) -> dict[str, Any]:
     afterwards), and a carbon cycle settles a coal plant that bought allowances too few. Prints each step;
     returns the figures read back from the chain for tests.
     """
-    from energy_trading.errors import ChainRevert
+    from energy_trading.chain.errors import ChainRevert
 
     chain = d.chain
     certs, carbon, reg = CertificatesClient(d), CarbonClient(d), RegistryClient(d)

@@ -1,0 +1,1 @@
+"""One typed Python client per contract family (registry, market, grid settlement, certificates)."""
