@@ -171,7 +171,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Reproduce seed 000 Figs 5-10, seed 001 Tables 3-7, seed 002 Figs 5-8, "
         "seed 003 Fig 5, the Raft election validation and the CRSM calibration.",
     )
-    rp.add_argument("name", help="'all', an experiment name, or a prefix such as seed000 (see --list)")
+    rp.add_argument(
+        "name", nargs="?", help="'all', an experiment name, or a prefix such as seed000 (see --list)"
+    )
     rp.add_argument("--out", type=Path, default=Path("out/reproduce"), help="output directory")
     rp.add_argument("--seed", type=int, default=0, help="experiment seed (default 0)")
     rp.add_argument(
@@ -353,9 +355,13 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from consensus_emulator import reproduce as rep
 
     if args.list:
-        for name, (func, _) in rep.EXPERIMENTS.items():
-            print(f"{name:20s} {(func.__doc__ or '').strip().splitlines()[0]}")
+        names = rep.select(args.name or "all")
+        for name in names:
+            item = rep.ITEMS[name]
+            print(f"{name:20s} {item.paper}: {item.reproduces}")
         return 0
+    if args.name is None:
+        raise ConfigError("reproduce needs an item name: 'all', a name or a prefix (list them with --list)")
     names = rep.select(args.name)
     if args.jobs < 1:
         raise ConfigError("--jobs must be >= 1")

@@ -105,11 +105,25 @@ def test_reproduce_writes_csv_png_and_summary_repeatably(capsys, tmp_path):
     assert (a / "crsm_calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_reproduce_lists_the_experiments(capsys):
-    assert main(["reproduce", "all", "--list"]) == 0
+@pytest.mark.parametrize("argv", [["reproduce", "--list"], ["reproduce", "all", "--list"]])
+def test_reproduce_lists_the_experiments(capsys, argv):
+    assert main(argv) == 0
     listing = capsys.readouterr().out
     for name in ("seed000-fig10", "seed001-tables5-7", "seed002-fig8", "seed003-fig5", "raft-election"):
         assert name in listing
+    assert "seed 001:" in listing
+
+
+def test_reproduce_list_with_a_prefix_lists_only_that_group(capsys):
+    assert main(["reproduce", "seed002", "--list"]) == 0
+    listing = capsys.readouterr().out
+    assert "seed002-fig5" in listing and "seed000" not in listing
+
+
+def test_reproduce_without_a_name_says_how_to_list(capsys):
+    code, out, err = run_cli(capsys, "reproduce")
+    assert out == ""
+    assert code == 2 and "--list" in err
 
 
 def test_calibrate_recovers_the_default_costs(capsys):
