@@ -37,12 +37,15 @@ __all__ = [
     "CRSMParams",
     "ConfigError",
     "CostConfig",
+    "ETPSParams",
     "FaultConfig",
     "HotStuffParams",
+    "HybridParams",
     "NetworkConfig",
     "PBFTParams",
     "RaftParams",
     "SBETParams",
+    "SPFTParams",
     "ShardedParams",
     "SimConfig",
     "WeightedRaftParams",
@@ -307,10 +310,15 @@ class CRSMParams:
         the silence after which the monitor treats a node as unhealthy.
     round_timeout_ms: the monitor reselects the primary if a round has not finished
         by then (§III-D-5: "the system will reselect the primary node").
+    global_threshold: fraction of all N consensus nodes whose approving votes, summed over
+        the domains, a formal block needs (§IV-F: "if the vote of the remaining node
+        V >= 4/5 N is collected, the formal block will continue to be generated; otherwise,
+        the consensus fails"; §IV-B-2: fewer than 4/5 approvals, no new block); 0 disables.
     """
 
     domains: int = 1
     threshold: float = 0.8
+    global_threshold: float = 0.8
     storage_nodes: int = 0
     vote_timeout_ms: float = 300.0
     heartbeat_ms: float = 50.0
@@ -325,6 +333,8 @@ class CRSMParams:
                 f"CRSM cannot split {n_nodes} nodes into {self.domains} domains; use --domains <= {n_nodes}"
             )
         _check_threshold(self.threshold)
+        if not 0.0 <= self.global_threshold <= 1.0:
+            raise ConfigError(f"global_threshold must lie in [0, 1], got {self.global_threshold}")
         if self.storage_nodes < 0:
             raise ConfigError("storage_nodes must be >= 0")
         _check_positive(
@@ -453,6 +463,82 @@ class HotStuffParams:
 
 
 @dataclass(frozen=True)
+class HybridParams:
+    """Hybrid PoS + PBFT (Wu, Song & Wang 2020, seed 000's reference [31], its Figs 5-6 baseline).
+
+    PoS picks a committee of the nodes holding the most stake; the committee runs PBFT on
+    each block; the primary then sends the committed block to the other nodes, which verify
+    and store it. [31]'s own committee size is not given in seed 000, so it is a parameter.
+
+    committee_fraction: share of the N nodes in the committee (at least `min_committee`).
+    min_committee: smallest committee (PBFT needs 4).
+    view_change_timeout_ms: as in PBFT, inside the committee.
+    """
+
+    committee_fraction: float = 0.5
+    min_committee: int = 4
+    view_change_timeout_ms: float = 500.0
+
+    def validate(self, n_nodes: int) -> None:
+        if n_nodes < 4:
+            raise ConfigError(f"the hybrid PoS+PBFT needs n >= 4 nodes (a PBFT committee), got {n_nodes}")
+        if not 0 < self.committee_fraction <= 1:
+            raise ConfigError(f"committee_fraction must lie in (0, 1], got {self.committee_fraction}")
+        if self.min_committee < 4:
+            raise ConfigError(f"min_committee must be >= 4 (PBFT), got {self.min_committee}")
+        _check_positive(view_change_timeout_ms=self.view_change_timeout_ms)
+
+
+@dataclass(frozen=True)
+class SPFTParams:
+    """SPFT: seed 002's PBFT-based baseline (its §IV-A, after its reference [7]).
+
+    Microgrids broadcast their trades with seed 002's eq 6 wait (up to `t_max_ms`); the
+    primary of the view collects them for that window, then PBFT (pre-prepare, prepare,
+    commit) agrees on the block. No redundant data exchange.
+    """
+
+    t_max_ms: float = 500.0
+    view_change_timeout_ms: float = 2000.0
+
+    def validate(self, n_nodes: int) -> None:
+        if n_nodes < 4:
+            raise ConfigError(f"SPFT (PBFT) needs n >= 4 microgrids, got {n_nodes}")
+        _check_positive(t_max_ms=self.t_max_ms, view_change_timeout_ms=self.view_change_timeout_ms)
+
+
+@dataclass(frozen=True)
+class ETPSParams:
+    """ETPS: seed 002's proof-of-stake baseline (its §IV-A, after its reference [6]).
+
+    After the same data window as SPFT (`t_max_ms`), every microgrid checks a stake kernel
+    once per `slot_ms` and wins a slot with probability `stake_i / sum(stake) * q`, q set
+    so that a block is found on average every `target_spacing_ms`; the winner builds and
+    signs the block and every microgrid verifies it (each transaction's signature plus the
+    kernel proof) before it counts as created. Defaults: PPCoin's one-second kernel
+    granularity and ten-minute stake target spacing (King & Nadal 2012); [6]'s own
+    values are not given in seed 002.
+    """
+
+    t_max_ms: float = 500.0
+    slot_ms: float = 1000.0
+    target_spacing_ms: float = 600_000.0
+    stake_min: float = 1.0
+    stake_max: float = 100.0
+
+    def validate(self, n_nodes: int) -> None:
+        if n_nodes < 2:
+            raise ConfigError(f"ETPS needs at least 2 microgrids, got {n_nodes}")
+        _check_positive(
+            t_max_ms=self.t_max_ms, slot_ms=self.slot_ms, target_spacing_ms=self.target_spacing_ms
+        )
+        if self.target_spacing_ms < self.slot_ms:
+            raise ConfigError("target_spacing_ms must be >= slot_ms (at most one block per slot)")
+        if not 0 < self.stake_min <= self.stake_max:
+            raise ConfigError("stakes must satisfy 0 < stake_min <= stake_max")
+
+
+@dataclass(frozen=True)
 class SBETParams:
     """SBET (seed 002 §II-III).
 
@@ -536,6 +622,9 @@ PROTOCOL_PARAMS: dict[str, type] = {
     "hotstuff": HotStuffParams,
     "sbet": SBETParams,
     "sharded": ShardedParams,
+    "hybrid": HybridParams,
+    "spft": SPFTParams,
+    "etps": ETPSParams,
 }
 PROTOCOLS: tuple[str, ...] = tuple(PROTOCOL_PARAMS)
 DEFAULT_NETWORK: dict[str, str] = {
@@ -546,6 +635,9 @@ DEFAULT_NETWORK: dict[str, str] = {
     "hotstuff": "lan",
     "sbet": "microgrid",
     "sharded": "sharded-003",
+    "hybrid": "lan",
+    "spft": "microgrid",
+    "etps": "microgrid",
 }
 
 

@@ -35,6 +35,18 @@ def _runner(protocol: str) -> Callable[[SimConfig], RunResult]:
         from consensus_emulator.protocols.sharded import run_sharded
 
         return run_sharded
+    if protocol == "hybrid":
+        from consensus_emulator.protocols.hybrid import run_hybrid
+
+        return run_hybrid
+    if protocol == "spft":
+        from consensus_emulator.protocols.spft import run_spft
+
+        return run_spft
+    if protocol == "etps":
+        from consensus_emulator.protocols.etps import run_etps
+
+        return run_etps
     raise KeyError(protocol)
 
 

@@ -31,7 +31,11 @@ Choices where the paper is silent (documented here so they can be searched):
   members count as missing votes, never shrink the domain;
 * a malicious node votes against every preparatory block, its own as primary included
   (vote-against nodes never approve anything, in every protocol here);
-* a round whose domains all fail produces no formal block (TPS 0 for that round);
+* a round whose domains all fail produces no formal block (TPS 0 for that round), and so
+  does a round whose approving votes, summed over the domains, fall short of
+  ``global_threshold`` (4/5) of the N consensus nodes (§IV-F "V >= 4/5 N", §IV-B-2): all
+  its data goes back to the pool; with a few faults the sum still passes and only the
+  domains short of their own 4/5 carry their data over;
 * heartbeats carry the node's height, which is how the monitor checks the storage
   domain before the next round (§III-A-1 (5)).
 """
@@ -191,9 +195,19 @@ class CRSMNode(Node):
             return
         record.t_decided = env.now
         self.vote_round = -1
-        passed = [chunks[d] for d, t in self.votes.items() if t.passed]
-        failed = [chunks[d] for d, t in self.votes.items() if not t.passed]
-        record.note = f"domains passed {len(passed)}/{len(chunks)}"
+        # §IV-F: V >= 4/5 N over the domains that had data to vote on (all of them unless the
+        # block holds fewer transactions than there are domains)
+        voting = [d for d in self.votes if chunks[d].count]
+        approvals = sum(len(self.votes[d].yes) for d in voting)
+        voters = sum(len(self.votes[d].members) for d in voting)
+        needed = math.ceil(p.global_threshold * voters - 1e-9)
+        if approvals < needed:
+            passed, failed = [], list(chunks)
+            record.note = f"approvals {approvals} < {needed} of {voters} (V >= 4/5 N)"
+        else:
+            passed = [chunks[d] for d, t in self.votes.items() if t.passed]
+            failed = [chunks[d] for d, t in self.votes.items() if not t.passed]
+            record.note = f"domains passed {len(passed)}/{len(chunks)}"
         if failed:
             sim.pool.requeue(Batch.concat(failed))  # Fig 4: data carried to the next round
         formal = Batch.concat(passed)

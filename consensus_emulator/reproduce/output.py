@@ -1,20 +1,39 @@
 """The one place that writes reproduce outputs: CSV rows, PNG plots, the summary files and text.
 
-Every paper module builds :class:`Output` objects (data, a plot callback and the comparison with
+Every paper module builds :class:`Output` objects (data, a plot callback and the checks against
 the paper); only this module touches files, matplotlib's backend and number formatting, so every
 figure and CSV is written the same way (Agg backend, no timestamps, 6 significant digits).
+
+Summary files written by :func:`write_summary` into the output directory:
+
+* ``summary.json``: ``{"counts": {verdict: n}, "outputs": [{name, title, ref, verdict, paper,
+  emulated, note, checks: [{what, paper, emulated, tolerance, numeric, ok}]}]}`` (machine-readable);
+* ``summary.csv``: one row per output; ``checks.csv``: one row per paper number or claim;
+* ``summary.md``: the markdown table of :func:`markdown_table` (the one in docs/README_emulator.md).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Output", "Summary", "format_summary", "lines", "write_output", "write_summary", "yes"]
+from consensus_emulator.reproduce.verdict import Check, count_verdicts, verdict
+
+__all__ = [
+    "Output",
+    "Summary",
+    "format_summary",
+    "lines",
+    "markdown_table",
+    "write_output",
+    "write_summary",
+    "yes",
+]
 
 
 @dataclass
@@ -25,10 +44,18 @@ class Output:
     title: str
     columns: list[str]
     rows: list[list[Any]]
-    paper: str
-    emulated: str
-    agrees: bool | None
+    paper: str  # the paper's result in words, with its numbers
+    emulated: str  # the emulated result in words
+    checks: list[Check]  # one per paper number or claim compared
     plot: Callable[[Any], None] | None = None
+    ref: str = ""  # where in the paper: "seed 001 Table 5 (§5.2.3)"
+    calibrated: bool = False  # model constants were fitted to these paper numbers
+    note: str = ""  # why a paper result cannot be reproduced, with the numbers
+
+    @property
+    def verdict(self) -> str:
+        """AGREES / SHAPE ONLY / DIFFERS / CALIBRATED (rules in `verdict`)."""
+        return verdict(self.checks, calibrated=self.calibrated)
 
 
 @dataclass(frozen=True)
@@ -39,9 +66,25 @@ class Summary:
     title: str
     paper: str
     emulated: str
-    agrees: bool | None
+    verdict: str
+    checks: tuple[Check, ...] = ()
+    ref: str = ""
+    note: str = ""
     files: tuple[str, ...] = field(default_factory=tuple)
     seconds: float = 0.0  # wall time of the experiment (reported, never written to files)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON record of this output (no wall time, so files are repeatable)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "ref": self.ref,
+            "verdict": self.verdict,
+            "paper": self.paper,
+            "emulated": self.emulated,
+            "note": self.note,
+            "checks": [vars(c) for c in self.checks],
+        }
 
 
 def _fmt(value: Any) -> str:
@@ -96,32 +139,84 @@ def write_output(out: Output, out_dir: Path) -> Summary:
         fig.savefig(png_path, format="png", metadata={"Software": None})
         plt.close(fig)
         files.append(png_path.name)
-    return Summary(out.name, out.title, out.paper, out.emulated, out.agrees, tuple(files))
+    return Summary(
+        out.name,
+        out.title,
+        out.paper,
+        out.emulated,
+        out.verdict,
+        tuple(out.checks),
+        out.ref,
+        out.note,
+        tuple(files),
+    )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(records: list[dict[str, Any]]) -> str:
+    """The README table: one row per output (from `summary.json`'s "outputs"), then the counts."""
+    out = [
+        "| output | paper (where) | verdict | checks in tolerance | paper says | emulated |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in records:
+        checks = r["checks"]
+        passed = sum(1 for c in checks if c["ok"])
+        emulated = r["emulated"] + (f" — {r['note']}" if r.get("note") else "")
+        out.append(
+            f"| {r['name']} | {_cell(r['ref'])} | **{r['verdict']}** | {passed}/{len(checks)} | "
+            f"{_cell(r['paper'])} | {_cell(emulated)} |"
+        )
+    counts = count_verdicts(r["verdict"] for r in records)
+    out.append("")
+    out.append(
+        "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({len(records)} outputs)."
+    )
+    return "\n".join(out) + "\n"
 
 
 def write_summary(summaries: list[Summary], out_dir: Path) -> None:
-    """summary.csv and summary.md: paper's stated result vs emulated, per output."""
+    """summary.json, summary.csv, checks.csv and summary.md (see the module docstring)."""
+    records = [s.record() for s in summaries]
+    doc = {"counts": count_verdicts(s.verdict for s in summaries), "outputs": records}
+    (out_dir / "summary.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     with (out_dir / "summary.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["output", "paper", "emulated", "agrees"])
+        writer.writerow(["output", "ref", "verdict", "checks_ok", "checks", "paper", "emulated", "note"])
         for s in summaries:
-            writer.writerow([s.name, s.paper, s.emulated, "" if s.agrees is None else yes(s.agrees)])
-    rows = ["| output | paper | emulated | agrees |", "| --- | --- | --- | --- |"]
-    for s in summaries:
-        agrees = "n/a" if s.agrees is None else yes(s.agrees)
-        rows.append(f"| {s.name} | {s.paper} | {s.emulated} | {agrees} |")
-    (out_dir / "summary.md").write_text("\n".join(rows) + "\n", encoding="utf-8")
+            ok = sum(1 for c in s.checks if c.ok)
+            writer.writerow([s.name, s.ref, s.verdict, ok, len(s.checks), s.paper, s.emulated, s.note])
+    with (out_dir / "checks.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["output", "what", "paper", "emulated", "tolerance", "kind", "ok"])
+        for s in summaries:
+            for c in s.checks:
+                kind = "number" if c.numeric else "claim"
+                writer.writerow([s.name, c.what, c.paper, c.emulated, c.tolerance, kind, yes(c.ok)])
+    (out_dir / "summary.md").write_text(markdown_table(records), encoding="utf-8")
 
 
 def format_summary(summaries: list[Summary], width: int = 110) -> str:
-    """A plain-text table for the terminal."""
+    """A plain-text report for the terminal: per output its verdict and every check, then the
+    counts per verdict."""
     import textwrap
 
     out = []
     for s in summaries:
-        agrees = "n/a" if s.agrees is None else ("AGREES" if s.agrees else "DIFFERS")
-        out.append(f"[{agrees}] {s.name}: {s.title} ({s.seconds:.0f} s)")
+        out.append(f"[{s.verdict}] {s.name}: {s.title} ({s.ref}; {s.seconds:.0f} s)")
         out += textwrap.wrap("paper:    " + s.paper, width, subsequent_indent="          ")
         out += textwrap.wrap("emulated: " + s.emulated, width, subsequent_indent="          ")
+        if s.note:
+            out += textwrap.wrap("why:      " + s.note, width, subsequent_indent="          ")
+        for c in s.checks:
+            tol = f" (tolerance {c.tolerance})" if c.tolerance else ""
+            mark = "ok  " if c.ok else "MISS"
+            line = f"  {mark} {c.what}: paper {c.paper}, emulated {c.emulated}{tol}"
+            out += textwrap.wrap(line, width, subsequent_indent="         ")
         out.append("")
+    counts = count_verdicts(s.verdict for s in summaries)
+    out.append("verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return "\n".join(out)

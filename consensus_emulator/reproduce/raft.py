@@ -8,9 +8,14 @@ import numpy as np
 
 from consensus_emulator.reproduce.output import Output
 from consensus_emulator.reproduce.util import run_seed, steps
+from consensus_emulator.reproduce.verdict import claim, number
 
 RAFT_RANGES_TOP = ((150, 150), (150, 151), (150, 155), (150, 175), (150, 200), (150, 300))
 RAFT_RANGES_BOTTOM = ((12, 24), (25, 50), (50, 100), (100, 200), (150, 300))
+
+
+#: Tolerance of the Raft paper's numbers (issue 15: 15 %).
+RAFT_REL = 0.15
 
 
 def raft_election(seed: int) -> list[Output]:
@@ -44,7 +49,18 @@ def raft_election(seed: int) -> list[Output]:
         f"150-200 worst {by['150-200'][6]:.0f} ms; "
         f"12-24 mean {by['12-24'][3]:.0f} ms, max {by['12-24'][6]:.0f} ms"
     )
-    ok = by["150-150"][7] >= 0.5 and by["150-200"][6] < 1000 and by["12-24"][3] < 100
+    checks = [
+        claim(
+            "§9.3: 150-150 ms, no randomness: elections consistently over 10 s (>= 95 % of trials)",
+            "leader election consistently took longer than 10 seconds (split votes)",
+            by["150-150"][7] >= 0.95,
+            f"{by['150-150'][7]:.0%} of trials over 10 s",
+        ),
+        number("§9.3: 150-155 ms, median downtime (ms)", 287.0, by["150-155"][4], rel=RAFT_REL),
+        number("§9.3: 150-200 ms, worst of 1000 trials (ms)", 513.0, by["150-200"][6], rel=RAFT_REL),
+        number("§9.3: 12-24 ms, mean downtime (ms)", 35.0, by["12-24"][3], rel=RAFT_REL),
+        number("§9.3: 12-24 ms, longest trial (ms)", 152.0, by["12-24"][6], rel=RAFT_REL),
+    ]
 
     def plot(fig):
         for k, ranges in enumerate((RAFT_RANGES_TOP, RAFT_RANGES_BOTTOM)):
@@ -70,7 +86,10 @@ def raft_election(seed: int) -> list[Output]:
             "150-150: consistently over 10 s (split votes); 150-155: median 287 ms; 150-200: worst of 1000 "
             "trials 513 ms; 12-24: mean 35 ms, longest 152 ms",
             statements,
-            ok,
+            checks,
             plot,
+            ref="Ongaro & Ousterhout 2014 §9.3, Fig 16 (numbers from the text)",
+            note="Fig 16's per-range medians and 90th percentiles are not in the text; the raft "
+            "engineer's validation (consensus_emulator/validation) is to replace these checks",
         )
     ]
