@@ -313,7 +313,7 @@ class CRSMParams:
     global_threshold: fraction of all N consensus nodes whose approving votes, summed over
         the domains, a formal block needs (§IV-F: "if the vote of the remaining node
         V >= 4/5 N is collected, the formal block will continue to be generated; otherwise,
-        the consensus fails"; §IV-B-2: fewer than 4/5 approvals, no new block); 0 disables.
+        the consensus fails"; §III-D-2: fewer than 4/5 approvals, no new block); 0 disables.
     """
 
     domains: int = 1

@@ -33,7 +33,7 @@ Choices where the paper is silent (documented here so they can be searched):
   (vote-against nodes never approve anything, in every protocol here);
 * a round whose domains all fail produces no formal block (TPS 0 for that round), and so
   does a round whose approving votes, summed over the domains, fall short of
-  ``global_threshold`` (4/5) of the N consensus nodes (§IV-F "V >= 4/5 N", §IV-B-2): all
+  ``global_threshold`` (4/5) of the N consensus nodes (§IV-F "V >= 4/5 N", §III-D-2): all
   its data goes back to the pool; with a few faults the sum still passes and only the
   domains short of their own 4/5 carry their data over;
 * heartbeats carry the node's height, which is how the monitor checks the storage

@@ -25,7 +25,7 @@ from consensus_emulator.reproduce.output import Output, lines
 from consensus_emulator.reproduce.util import run_seed, steps
 from consensus_emulator.reproduce.verdict import claim, number
 
-#: The paper's baselines in Figs 5-6 (seed 000 §IV-C): Raft, PBFT and the hybrid PoS+PBFT of its [31]
+#: The paper's baselines in Figs 5-6 (seed 000 §IV-B): Raft, PBFT and the hybrid PoS+PBFT of its [31]
 #: (`consensus_emulator.protocols.hybrid`).
 PAPER_BASELINES = ("raft", "pbft", "hybrid")
 #: Fig 8 "tends to be stable": the last point within this fraction of the peak (a plateau, no decline).
@@ -117,7 +117,7 @@ def fig5_6(seed: int) -> list[Output]:
         ),
         checks5,
         plot5,
-        ref="seed 000 §IV-C, Fig 5",
+        ref="seed 000 §IV-B, Fig 5",
     )
     avg = {p: float(np.mean(tps[p])) for p in protocols}
     avg_peak = {p: float(np.mean(peak[p])) for p in protocols}
@@ -149,7 +149,7 @@ def fig5_6(seed: int) -> list[Output]:
             for b in PAPER_BASELINES
         ],
         plot6,
-        ref="seed 000 §IV-C, Fig 6",
+        ref="seed 000 §IV-B, Fig 6",
     )
     return [fig5, fig6]
 
@@ -193,7 +193,7 @@ def fig7(seed: int) -> list[Output]:
                 for key, ys in series.items()
             ],
             plot,
-            ref="seed 000 §IV-D, Fig 7",
+            ref="seed 000 §IV-C, Fig 7",
         )
     ]
 
@@ -431,9 +431,9 @@ def crsm_calibration(seed: int) -> list[Output]:
             rows,
             "15 ms prepare + 76 ms consensus + 12 ms formal block = 103 ms",
             " + ".join(f"{r[2]:.1f}" for r in rows[:3]) + f" = {total:.1f} ms",
-            [number(f"§IV-C: {r[0]} (ms)", r[1], r[2], abs_=1.0) for r in rows],
+            [number(f"§IV-B: {r[0]} (ms)", r[1], r[2], abs_=1.0) for r in rows],
             plot,
-            ref="seed 000 §IV-C (text beside Figs 5-6)",
+            ref="seed 000 §IV-B (text beside Figs 5-6)",
             calibrated=True,
             note="tx_pack_ms, tx_verify_ms and store_ms_per_kb were solved from these three numbers "
             "(consensus_emulator.calibration), so agreement is by construction",

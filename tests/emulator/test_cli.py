@@ -22,7 +22,9 @@ def test_run_crsm_prints_the_calibrated_phases(capsys):
     assert phases["formal"] == pytest.approx(12.0, abs=0.5)
 
 
-@pytest.mark.parametrize("protocol", ["crsm", "raft", "weighted-raft", "pbft", "hotstuff", "sbet", "sharded"])
+@pytest.mark.parametrize(
+    "protocol", ["crsm", "raft", "weighted-raft", "pbft", "hotstuff", "sbet", "sharded", "hybrid", "spft"]
+)
 def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(capsys, protocol):
     args = ["run", protocol, "--rounds", "3", "--tx", "20"]
     _, first, _ = run_cli(capsys, *args, "--seed", "11")
