@@ -186,16 +186,18 @@ def tables3_4(seed: int) -> list[Output]:
     return outputs
 
 
-def _weighted_run(leader: int, seed: int) -> tuple[RunResult, np.ndarray, np.ndarray]:
-    """Weighted Raft with a fixed leader (gamma = 0.3, §5.2.2) for 200 rounds, recording the
-    synthetic market's credit weights W_a and total weights after every round (rounds x nodes)."""
+def weighted_run(leader: int, seed: int, rounds: int = 200) -> tuple[RunResult, np.ndarray, np.ndarray]:
+    """Weighted Raft with a fixed paper-numbered `leader` (gamma = 0.3, §5.2.2), recording the
+    synthetic market's credit weights W_a and total weights: row k holds those in force for
+    consensus k + 1 (the market trades once before each consensus), the last row those after
+    the final one; two arrays of (rounds + 1) x 30 on the 0..100 scale."""
     cfg = SimConfig(
         protocol="weighted-raft",
         n_nodes=30,
         params=WeightedRaftParams(initial_leader=leader - 1, participation_gamma=0.3),
         network=METRO,
         workload=WorkloadConfig(block_tx=1),
-        rounds=200,
+        rounds=rounds,
         seed=seed,
     )
     cluster = RaftCluster(cfg)
@@ -227,7 +229,7 @@ def tables5_7(seed: int) -> list[Output]:
         for s in range(seeds):
             rs = run_seed(seed, "t57", leader, s)
             trad = _seed001("raft", RaftParams(initial_leader=leader - 1), rs)
-            impr, w_a, w_tot = _weighted_run(leader, rs)
+            impr, w_a, w_tot = weighted_run(leader, rs)
             if table == 5 and s == 0:
                 credit, total_w = w_a, w_tot
             before_r += np.array([r.consensus_ms for r in trad.rounds][:200]) / seeds
