@@ -14,10 +14,11 @@ Model, per block (times in ms):
    every other microgrid one after the other; each verifies both signatures, the hash and
    every transaction. The block counts as created when the last microgrid has verified it.
 
-Stakes are drawn once per run from U[stake_min, stake_max]; lottery draws come from the
-run's generator. Steps 1 and 3 use the shared cost and network model in closed form
-(base latency + distance + size / bandwidth; jitter and outages are not drawn). Block
-creation time (seed 002 Figs 5-6) is reported as ``extra["block_creation_ms"]``.
+Stakes (drawn once per run from U[stake_min, stake_max]) and lottery draws come from a
+generator of their own, seeded from the run's seed, so two runs with one seed hold the same
+lottery whatever else (t_max, block size) differs. Steps 1 and 3 use the shared cost and
+network model in closed form (base latency + distance + size / bandwidth; jitter and outages
+are not drawn). Block creation time (seed 002 Figs 5-6) is reported as ``extra["block_creation_ms"]``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class ETPS:
         self.env = self.sim.env
         self.n = cfg.n_nodes
         p = self.params
-        self.stake = self.sim.rng.uniform(p.stake_min, p.stake_max, self.n)
+        self.lottery = np.random.default_rng([cfg.seed, 0xE795])
+        self.stake = self.lottery.uniform(p.stake_min, p.stake_max, self.n)
         q = p.slot_ms / p.target_spacing_ms
         self.win_prob = q * self.stake / self.stake.sum()
         net = self.sim.net
@@ -77,7 +79,7 @@ class ETPS:
                 yield sim.pool.when_nonempty()
             record = sim.open_round(-1)
             yield env.timeout(self.window_ms)
-            slots, winner = slots_until_block(self.win_prob, sim.rng)
+            slots, winner = slots_until_block(self.win_prob, self.lottery)
             yield env.timeout(slots * p.slot_ms)
             record.proposer = winner
             batch = sim.pool.take(sim.cfg.workload.block_tx)

@@ -100,14 +100,15 @@ def _creation_ms(res: RunResult) -> float:
 def _creation_figure(
     seed: int, tag: str, xs: tuple[float, ...], x_name: str, runner
 ) -> tuple[list[list], dict[str, list[float]]]:
-    """Block creation times per (method, volume) over `xs`. ETPS's stake lottery uses the same
-    seed at every x (common random numbers), so its curve shows the effect of x, not the draws."""
+    """Block creation times per (method, volume) over `xs`. Every method runs with the same seed
+    at every x (common random numbers: the same microgrid positions, primaries and stake lottery),
+    so a curve shows the effect of x rather than of the draws."""
     rows, series = [], {}
     for volume in steps((100, 200), f"seed002 {tag}"):
         for method in METHODS:
             ys = []
             for x in xs:
-                rs = run_seed(seed, tag, volume, method, None if method == "ETPS" else x)
+                rs = run_seed(seed, tag, volume, method)
                 res = runner(method, rs, x, volume)
                 ys.append(_creation_ms(res))
                 rows.append([volume, method, x, _creation_ms(res), res.summary()["blocks_committed"]])

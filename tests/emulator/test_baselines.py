@@ -154,3 +154,9 @@ def test_etps_is_far_slower_than_spft():
 def test_etps_rejects_more_than_one_block_per_slot():
     with pytest.raises(ConfigError, match="target_spacing_ms must be >= slot_ms"):
         run(microgrid("etps", ETPSParams(slot_ms=1000.0, target_spacing_ms=500.0)))
+
+
+def test_etps_lottery_is_the_same_for_one_seed_so_a_longer_window_only_adds_time():
+    short = run(microgrid("etps", ETPSParams(t_max_ms=500.0), rounds=5)).extra["block_creation_ms"]["mean"]
+    long = run(microgrid("etps", ETPSParams(t_max_ms=2000.0), rounds=5)).extra["block_creation_ms"]["mean"]
+    assert 0 < long - short <= 1500.0
