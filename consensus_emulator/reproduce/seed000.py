@@ -324,9 +324,9 @@ def fig9(seed: int) -> list[Output]:
             "TPS with 600 tx per block is much larger than with 200 but not much higher than with 500; "
             "beyond the node's processing limit TPS is reduced by blocking (no numbers in the text)",
             "TPS(600)/TPS(200) = "
-            + ", ".join(f"{a:.2f} (N={n}, D={d})" for (n, d), (a, _) in zip(conditions, checks, strict=True))
+            + ", ".join(f"{c[0]:.2f} (N={n}, D={d})" for (n, d), c in zip(conditions, checks, strict=True))
             + "; TPS(600)/TPS(500) = "
-            + ", ".join(f"{b:.2f}" for _, b in checks)
+            + ", ".join(f"{c[1]:.2f}" for c in checks)
             + "; no decline beyond saturation is modelled",
             verdict_checks,
             plot,
