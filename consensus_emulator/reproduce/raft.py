@@ -27,7 +27,10 @@ def raft_election(seed: int) -> list[Output]:
     for lo, hi in steps(dict.fromkeys(RAFT_RANGES_TOP + RAFT_RANGES_BOTTOM), "raft ranges"):
         trials = 100 if lo == hi else 1000
         times = np.array(
-            [leader_failover_trial(lo, hi, seed=run_seed(seed, "raft", lo, hi, t)) for t in range(trials)]
+            [
+                leader_failover_trial(lo, hi, seed=run_seed(seed, "raft", lo, hi, t))
+                for t in steps(range(trials), f"raft {lo}-{hi} trials")
+            ]
         )
         cdfs[(lo, hi)] = times
         done = times[np.isfinite(times)]

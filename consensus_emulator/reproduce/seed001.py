@@ -234,7 +234,7 @@ def tables5_7(seed: int) -> list[Output]:
     credit = total_w = None
     for table, leader in steps(TABLE_LEADER.items(), "seed001 tables5-7"):
         before_r, after_r = np.zeros(200), np.zeros(200)
-        for s in range(seeds):
+        for s in steps(range(seeds), f"seed001 table {table} seeds"):
             rs = run_seed(seed, "t57", leader, s)
             trad = _seed001("raft", RaftParams(initial_leader=leader - 1), rs)
             impr, w_a, w_tot = weighted_run(leader, rs)
