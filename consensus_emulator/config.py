@@ -382,6 +382,9 @@ class RaftParams:
     vote_writes: stable-storage writes a server makes, one after the other, before it
         answers a RequestVote of a new term that it grants: LogCabin 2 (stepDown writes
         the new term, then the vote is written), etcd 1 (one HardState per Ready).
+    check_quorum: a follower that heard from its leader less than `timeout_min_ms` ago
+        ignores RequestVotes (etcd's CheckQuorum lease, on in etcd servers), without
+        adopting their term.
     """
 
     timeout_min_ms: float = 150.0
@@ -395,6 +398,7 @@ class RaftParams:
     persist_vote_before_request: bool = True
     reset_timer_on_new_term: bool = False
     vote_writes: int = 2
+    check_quorum: bool = False
 
     def validate(self, n_nodes: int) -> None:
         if self.timeout_min_ms <= 0 or self.timeout_max_ms < self.timeout_min_ms:

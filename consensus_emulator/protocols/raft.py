@@ -36,6 +36,7 @@ no progress for `stall_ms` stops (e.g. too many crashed nodes to form any quorum
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -87,6 +88,7 @@ class RaftNode(Node):
         # election bookkeeping: when the candidate's own vote is on stable storage
         self.vote_durable_at = 0.0
         self.disk_free_at = 0.0
+        self.last_leader_contact = -math.inf
         self.last_write_at = -1.0
         self.term_durable_at = 0.0
         self.office_term = -1
@@ -115,6 +117,8 @@ class RaftNode(Node):
                 self.become_leader()
             return None
         term = msg.payload[0]
+        if msg.kind == "request_vote" and self.in_lease():
+            return None  # etcd CheckQuorum: a live leader was heard recently; ignore, keep the term
         if term > self.term:
             self.step_down(term)
             self.term_durable_at = self.persist()
@@ -131,6 +135,16 @@ class RaftNode(Node):
         if kind == "ack":
             self.on_ack(msg)
         return None
+
+    def in_lease(self) -> bool:
+        """CheckQuorum lease: heard from a leader within the minimum election timeout."""
+        cluster = self.cluster
+        return (
+            cluster.check_quorum
+            and self.state == FOLLOWER
+            and self.leader_id is not None
+            and self.env.now - self.last_leader_contact < cluster.params.timeout_min_ms
+        )
 
     def receive_cost(self, msg: Message) -> float:
         c = self.costs
@@ -181,6 +195,7 @@ class RaftNode(Node):
         self.term = term
         self.state = FOLLOWER
         self.voted_for = None
+        self.leader_id = None
         self.cancel_timer("heartbeat")
         if was_leader:
             self.arm_election_timer()
@@ -265,6 +280,7 @@ class RaftNode(Node):
             self.state = FOLLOWER
             self.cancel_timer("heartbeat")
         self.leader_id = msg.src
+        self.last_leader_contact = self.env.now
         self.arm_election_timer()
         if msg.kind == "heartbeat":
             return None
@@ -381,6 +397,7 @@ class RaftCluster:
         self.persist_vote_before_request = raft_rules.persist_vote_before_request
         self.reset_timer_on_new_term = raft_rules.reset_timer_on_new_term
         self.vote_writes = raft_rules.vote_writes
+        self.check_quorum = raft_rules.check_quorum
         self.elect_every_round = p.elect_every_round
         longest_timeout = (
             p.timeout_max_ms if isinstance(p, RaftParams) else p.base_timeout_ms + p.step_ms * self.n
@@ -546,15 +563,21 @@ def leader_failover_trial(
     costs: CostConfig = RAFT_PAPER_COSTS,
     n: int = 5,
     cap_ms: float = 10_000.0,
+    params: RaftParams | None = None,
+    distinct_logs: bool = True,
 ) -> float:
-    """Time (ms) to detect a crashed leader and elect a new one (Raft paper §9.3, Fig 16).
+    """Time (ms) from the crash of a leader to the election of the next (Raft paper §9.3, Fig 16).
 
-    Setup of the Raft paper: five servers, broadcast time about 15 ms, heartbeats every
-    half minimum election timeout, servers with different log lengths (so some
-    candidates cannot win), the leader crashed uniformly at random within its heartbeat
-    interval. Returns `inf` when no leader emerged within `cap_ms`.
+    Setup of the Raft paper: five servers, heartbeats every half minimum election timeout
+    (one synchronized broadcast to all followers), servers with different log lengths (so
+    some candidates cannot win), the leader crashed uniformly at random within its
+    heartbeat interval. `params` replaces the Raft rules (e.g. etcd's, see
+    `consensus_emulator.validation.etcd`; its timeouts and initial leader are set here);
+    `distinct_logs=False` gives every server the same log (an idle etcd cluster).
+    Returns `inf` when no leader emerged within `cap_ms`.
     """
-    params = RaftParams(timeout_min_ms=timeout_min_ms, timeout_max_ms=timeout_max_ms, initial_leader=0)
+    base = params if params is not None else RaftParams()
+    params = replace(base, timeout_min_ms=timeout_min_ms, timeout_max_ms=timeout_max_ms, initial_leader=0)
     cfg = SimConfig(
         protocol="raft",
         n_nodes=n,
@@ -566,6 +589,8 @@ def leader_failover_trial(
     )
     rng = np.random.default_rng([seed, 1])
     lengths = [n + 5, *(n + 4 - rng.permutation(n - 1))]  # leader longest, the rest all different
+    if not distinct_logs:
+        lengths = [n + 5] * n
     cluster = RaftCluster(cfg, replicate=False, log_lengths=lengths)
     env = cluster.env
     hb = params.heartbeat
