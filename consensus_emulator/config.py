@@ -30,6 +30,7 @@ __all__ = [
     "METRO",
     "MICROGRID",
     "NETWORK_PROFILES",
+    "PROFILE_COSTS",
     "PROTOCOLS",
     "RAFT_PAPER",
     "RAFT_PAPER_COSTS",
@@ -224,6 +225,8 @@ COSTS = CostConfig()
 #: the same model with a 14.4 ms write (the prose's "broadcast time of roughly 15 ms" read
 #: as one write) splits every first round and gives a median of about 900 ms there.
 RAFT_PAPER_COSTS = CostConfig(persist_ms=2.5)
+#: Costs that go with a network profile when `run --network NAME` selects it.
+PROFILE_COSTS: dict[str, CostConfig] = {"raft-paper": RAFT_PAPER_COSTS}
 
 
 @dataclass(frozen=True)
