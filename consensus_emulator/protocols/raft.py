@@ -167,11 +167,15 @@ class RaftNode(Node):
         (timers keep running, later messages are handled), and whatever must follow the
         write - the vote reply, the candidate taking office - waits for its completion.
         """
-        coalesce = self.cluster.vote_writes == 1
+        cluster = self.cluster
+        coalesce = cluster.vote_writes == 1
         if coalesce and self.last_write_at == self.env.now and self.disk_free_at >= self.env.now:
             return self.disk_free_at  # one write carries every change made at this instant
-        done = max(self.env.now, self.disk_free_at) + self.costs.persist_ms
+        free = cluster.disk_free_at if cluster.shared_disk else self.disk_free_at
+        done = max(self.env.now, free) + self.costs.persist_ms
         self.disk_free_at = done
+        if cluster.shared_disk:
+            cluster.disk_free_at = done
         self.last_write_at = self.env.now
         return done
 
@@ -381,7 +385,12 @@ class RaftCluster:
     """
 
     def __init__(
-        self, cfg: SimConfig, *, replicate: bool = True, log_lengths: list[int] | None = None
+        self,
+        cfg: SimConfig,
+        *,
+        replicate: bool = True,
+        log_lengths: list[int] | None = None,
+        shared_disk: bool = False,
     ) -> None:
         self.weighted = cfg.protocol == "weighted-raft"
         self.params: RaftParams | WeightedRaftParams = cfg.params
@@ -389,6 +398,8 @@ class RaftCluster:
         self.env = self.sim.env
         self.n = cfg.n_nodes
         self.replicate = replicate
+        self.shared_disk = shared_disk  # one disk for all servers (a test cluster on one machine)
+        self.disk_free_at = 0.0
         p = self.params
         self.heartbeat_ms = p.heartbeat if isinstance(p, RaftParams) else p.heartbeat_ms
         raft_rules = p if isinstance(p, RaftParams) else RaftParams()
@@ -565,6 +576,7 @@ def leader_failover_trial(
     cap_ms: float = 10_000.0,
     params: RaftParams | None = None,
     distinct_logs: bool = True,
+    shared_disk: bool = False,
 ) -> float:
     """Time (ms) from the crash of a leader to the election of the next (Raft paper §9.3, Fig 16).
 
@@ -573,7 +585,8 @@ def leader_failover_trial(
     some candidates cannot win), the leader crashed uniformly at random within its
     heartbeat interval. `params` replaces the Raft rules (e.g. etcd's, see
     `consensus_emulator.validation.etcd`; its timeouts and initial leader are set here);
-    `distinct_logs=False` gives every server the same log (an idle etcd cluster).
+    `distinct_logs=False` gives every server the same log (an idle etcd cluster);
+    `shared_disk=True` queues every server's writes on one disk (a cluster on one machine).
     Returns `inf` when no leader emerged within `cap_ms`.
     """
     base = params if params is not None else RaftParams()
@@ -591,7 +604,7 @@ def leader_failover_trial(
     lengths = [n + 5, *(n + 4 - rng.permutation(n - 1))]  # leader longest, the rest all different
     if not distinct_logs:
         lengths = [n + 5] * n
-    cluster = RaftCluster(cfg, replicate=False, log_lengths=lengths)
+    cluster = RaftCluster(cfg, replicate=False, log_lengths=lengths, shared_disk=shared_disk)
     env = cluster.env
     hb = params.heartbeat
     crash_at = 3 * hb + float(rng.uniform(0, hb))

@@ -185,6 +185,16 @@ def ensure_etcd() -> str:
     return found
 
 
+def _raise_priority() -> None:
+    """Run the delay proxy ahead of the etcd members on the shared CPUs (root only).
+
+    The proxy stands in for the network, which in a real cluster does not compete with the
+    servers for CPU; without this, a burst of elections on two busy cores stretches its delays.
+    """
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+
+
 def _free_ports(count: int) -> list[int]:
     socks = []
     try:
@@ -236,6 +246,7 @@ class EtcdCluster:
         proxy_cmd = [sys.executable, "-m", "consensus_emulator.validation.delay_proxy"]
         self.proxy = subprocess.Popen(
             [*proxy_cmd, "--delay-ms", str(self.delay_ms), *pairs],
+            preexec_fn=_raise_priority,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -392,21 +403,23 @@ class EtcdCluster:
         return (first - math.floor(t_kill * 1000.0) / 1000.0) * 1000.0 if math.isfinite(first) else math.inf
 
     def _first_write(self, survivors: list[int], t_kill: float, cap_s: float) -> float:
-        """Send a put to a survivor every 2 ms (up to 64 in flight); ms from the kill to the first success.
+        """Send a put to a survivor every 10 ms (up to 8 in flight); ms from the kill to the first success.
 
         A put reaching a member without a leader hangs (etcd drops the proposal and the
-        request waits for its timeout), so each attempt gives up after 250 ms.
+        request waits for its timeout), so each attempt gives up after 100 ms. The probe is
+        kept light: it shares the two CPUs with the cluster, and a heavier one slowed the
+        election it measures.
         """
         done = threading.Event()
         result: list[float] = []
         lock = threading.Lock()
-        inflight = threading.Semaphore(64)
+        inflight = threading.Semaphore(8)
         key = base64.b64encode(b"raft-validation").decode()
 
         def attempt(port: int, k: int) -> None:
             try:
                 value = base64.b64encode(str(k).encode()).decode()
-                _post(port, "/v3/kv/put", {"key": key, "value": value}, timeout=0.25)
+                _post(port, "/v3/kv/put", {"key": key, "value": value}, timeout=0.1)
                 with lock:
                     if not done.is_set():
                         result.append(time.time())
@@ -419,13 +432,13 @@ class EtcdCluster:
         k = 0
         threads = []
         while not done.is_set() and time.time() - t_kill < cap_s:
-            if inflight.acquire(timeout=0.002):
+            if inflight.acquire(timeout=0.01):
                 th = threading.Thread(target=attempt, args=(self.client[survivors[k % len(survivors)]], k))
                 th.daemon = True
                 th.start()
                 threads.append(th)
                 k += 1
-            done.wait(0.002)
+            done.wait(0.01)
         for th in threads:
             th.join(timeout=1.5)
         return (result[0] - t_kill) * 1000.0 if result else math.inf

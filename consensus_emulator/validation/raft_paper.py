@@ -187,10 +187,16 @@ def failover_stats(times: np.ndarray) -> dict[str, float]:
     """
     times = np.asarray(times, dtype=float)
     done = times[np.isfinite(times)]
+
+    def pct(q: float) -> float:
+        # interpolating towards an unfinished (inf) trial gives nan; such a percentile is inf
+        value = float(np.percentile(np.where(np.isfinite(times), times, 1e300), q))
+        return math.inf if value >= 1e299 else value
+
     return {
-        "median": float(np.percentile(times, 50)),
-        "p90": float(np.percentile(times, 90)),
-        "p99": float(np.percentile(times, 99)),
+        "median": pct(50),
+        "p90": pct(90),
+        "p99": pct(99),
         "max": float(times.max()),
         "mean": float(done.mean()) if done.size else math.nan,
         "over_10s": float(np.mean(times > 10_000.0)),
