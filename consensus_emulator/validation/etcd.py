@@ -133,7 +133,7 @@ def emulate_setting(
     jitter_ms: float = 0.1,
     seed: int = 0,
 ) -> np.ndarray:
-    """Emulated election times (ms) from the leader's crash, etcd rules, 5 servers, equal logs.
+    """Emulated election times (ms) from the leader's crash, etcd rules, 5 servers, equal logs, one disk.
 
     one_way_ms: fixed one-way link delay; jitter_ms: mean of the exponential extra delay;
     fsync_ms: one stable-storage write.
@@ -155,6 +155,7 @@ def emulate_setting(
                 costs=costs,
                 params=params,
                 distinct_logs=False,
+                shared_disk=True,  # the five members share this machine's disk
                 cap_ms=20_000.0,
             )
             for t in range(trials)
