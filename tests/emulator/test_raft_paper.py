@@ -70,12 +70,11 @@ def test_identical_timeouts_are_dominated_by_split_votes():
     assert np.mean(np.isinf(times)) >= 0.9
 
 
-def test_twelve_to_24_ms_worst_case_below_the_texts_longest_trial():
-    # "it takes only 35 ms on average ... (the longest trial took 152 ms)" (1000 trials). The
-    # emulated mean is 28-29 ms (-17 %, outside the tolerance; docs/validation.md).
+def test_twelve_to_24_ms_worst_case_not_beyond_the_texts_longest_trial():
+    # "the longest trial took 152 ms" (of 1000). The text's mean of 35 ms is not reached: the
+    # emulated mean is 28-29 ms (-17 %, docs/validation.md); the 12-24 xfail above covers the range.
     stats = failover_stats(emulate_range(12, 24, TRIALS, seed=5))
     assert stats["max"] <= 152.0
-    assert 0.7 * 35.0 <= stats["mean"] < 35.0
 
 
 def test_identical_timeouts_report_infinite_percentiles_not_nan():
