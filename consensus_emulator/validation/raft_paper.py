@@ -25,7 +25,11 @@ reading uncertainty (`uncertainty`, a fraction of the value) is about one minor 
 the figure's axes: +-20 % on the log axis of the top graph, +-15 % on the linear bottom graph,
 +-35 % for the 150-151 ms curve, whose median and tail are spread over a decade. A comparison
 "agrees" only within `TOLERANCE` (15 %) of these values; a reader with the figure at hand can
-correct a number here and rerun ``pytest tests/emulator/test_raft_paper.py``.
+correct a number here and rerun ``pytest tests/emulator/test_raft_paper.py``. Two readings fail
+that check against the text itself: the 150-175 and 150-200 medians (170, 165 ms) exceed what a
+median detection time of 117 / 122 ms plus one election round of at most ~24 ms (bounded by the
+12-24 ms range's stated 35 ms mean) allows with few split votes (~145-150 ms); they are kept as
+read, and the comparison reports against them (docs/validation.md).
 
 `compare_with_paper` is the function that the ``raft_election`` item of ``reproduce`` calls:
 it returns one `RangeComparison` per range (emulated median / p90 / p99 / max / mean and the
