@@ -109,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     n = r.add_argument_group("network")
     n.add_argument(
-        "--network", choices=sorted(NETWORK_PROFILES), help="network profile (default per protocol)"
+        "--network",
+        choices=sorted(NETWORK_PROFILES),
+        help="network profile (default per protocol); raft-paper also sets its 2.5 ms stable-storage write",
     )
     n.add_argument("--latency-ms", type=float, help="base one-way latency (ms)")
     n.add_argument("--jitter", choices=JITTER_KINDS, help="jitter distribution")

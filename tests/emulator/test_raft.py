@@ -281,3 +281,19 @@ def test_a_crash_starts_the_measured_election_and_p99_is_reported():
     assert len(failover) == 1 and failover[0].t_start == pytest.approx(500.0)
     summary = result.summary()["failover_time_ms"]
     assert summary["count"] == 1 and "p99" in summary
+
+
+def test_weighted_timeouts_5_ms_apart_elect_the_heaviest_with_stable_storage_writes():
+    # seed 001 eq 7: 100 + 5 * rank ms; with the Raft paper's 2.5 ms vote write the split-vote
+    # window (write + link, ~2.8 ms) is shorter than the 5 ms step, so rank 1 wins every election
+    from consensus_emulator.config import RAFT_PAPER, RAFT_PAPER_COSTS
+
+    cfg = weighted(
+        n=7,
+        rounds=10,
+        network=RAFT_PAPER,
+        weights=(5.0, 9.0, 30.0, 8.0, 7.0, 6.0, 4.0),
+        elect_every_round=True,
+    )
+    result = run(cfg.with_(costs=RAFT_PAPER_COSTS))
+    assert [e.winner for e in result.elections] == [2] * 10
