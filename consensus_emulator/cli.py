@@ -1,4 +1,4 @@
-"""Command line: ``consensus-emulator run|reproduce|validate|calibrate``.
+"""Command line: ``consensus-emulator run|reproduce|validate|sweep|calibrate``.
 
 * ``run PROTOCOL [options]`` runs one configuration and prints its metrics as JSON
   (sorted keys; same seed, same bytes).
@@ -6,6 +6,7 @@
   with a progress bar and prints a summary against each paper's stated result.
 * ``validate etcd`` compares Raft failover on a real 5-member etcd cluster with the
   emulator (`consensus_emulator.validation.etcd`).
+* ``sweep SWEEP.yaml --out DIR`` runs a parameter sweep on Dask (`consensus_emulator.sweep`).
 * ``calibrate`` re-solves the CRSM cost calibration (seed 000 §IV-B) and prints it.
 
 Bad input stops before any simulation with exit code 2 and a one-line message.
@@ -212,6 +213,10 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     _add_validate_parser(sub)
+
+    from consensus_emulator.sweep.command import add_sweep_parser
+
+    add_sweep_parser(sub)
 
     c = sub.add_parser(
         "calibrate",
@@ -497,6 +502,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_reproduce(args)
         if args.command == "validate":
             return _cmd_validate(args)
+        if args.command == "sweep":
+            from consensus_emulator.sweep.command import cmd_sweep
+
+            return cmd_sweep(args)
         return _cmd_calibrate(args)
     except ConfigError as exc:
         print(f"consensus-emulator: error: {exc}", file=sys.stderr)
