@@ -122,7 +122,7 @@ def _run_on_dask(
                     n_workers=workers or default_workers(),
                     threads_per_worker=1,  # the emulator is pure Python: one task per process
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: never clashes with another cluster
                     silence_logs=logging.ERROR,
                 )
             )

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
 from consensus_emulator.config import (
@@ -62,9 +62,6 @@ __all__ = ["OPTIONS", "Option", "Range", "SweepFile", "SweepRun", "expand", "loa
 
 #: Bumped when the meaning of a stored result changes, so old results are not reused.
 HASH_VERSION = "sweep-v1"
-
-Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
-
 
 @dataclass(frozen=True)
 class Option:
@@ -163,9 +160,12 @@ def _build_options() -> dict[str, Option]:
 OPTIONS: dict[str, Option] = _build_options()
 
 
-def _suggest(name: str, valid: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid names: {', '.join(sorted(valid))}"
+def _suggest(name: str, valid: list[str] | tuple[str, ...], *, list_all: bool = True) -> str:
+    """"; did you mean 'x'?" for the closest valid name, else the valid names (if `list_all`)."""
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5 if list_all else 0.75)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; valid names: {', '.join(sorted(valid))}" if list_all else ""
 
 
 # ------------------------------------------------------------------ schema
@@ -193,9 +193,10 @@ class SweepFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: StrictStr = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     description: StrictStr = ""
-    protocols: list[StrictStr] | dict[StrictStr, dict[StrictStr, Scalar] | None] = Field(min_length=1)
-    fixed: dict[StrictStr, Scalar] = Field(default_factory=dict)
-    axes: dict[StrictStr, list[Scalar] | Range] = Field(default_factory=dict)
+    # Option values are typed by `OPTIONS` (after their names are checked), hence Any here.
+    protocols: list[StrictStr] | dict[StrictStr, dict[StrictStr, Any] | None] = Field(min_length=1)
+    fixed: dict[StrictStr, Any] = Field(default_factory=dict)
+    axes: dict[StrictStr, list[Any] | Range] = Field(default_factory=dict)
     seeds: StrictInt | list[StrictInt] = 1
     plots: list[StrictStr] = Field(default_factory=lambda: ["tps_mean"])
 
@@ -228,14 +229,12 @@ class SweepRun:
 
 
 def _pydantic_message(exc: PydanticValidationError, source: str) -> str:
-    err = exc.errors()[0]
+    err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
     loc = [str(p) for p in err["loc"]]
     # Drop pydantic's union-branch labels ("list[...]", "Range", "int", ...) from the path.
     path = ".".join(p for p in loc if not any(c in p for c in "[]()") and p not in _BRANCH_LABELS)
     if err["type"] == "extra_forbidden":
-        parent = SweepFile if len([p for p in loc if p not in _BRANCH_LABELS]) == 1 else Range
-        valid = list(parent.model_fields)
-        return f"{source}: {path}: unknown key {loc[-1]!r}{_suggest(loc[-1], valid)}"
+        return f"{source}: {path}: unknown key {loc[-1]!r}{_suggest(loc[-1], list(SweepFile.model_fields))}"
     if err["type"] == "missing":
         return f"{source}: {path}: required key missing"
     return f"{source}: {path or 'top level'}: {err['msg']} (got {err.get('input')!r})"
@@ -283,6 +282,16 @@ def parse_sweep(data: Any, source: str = "sweep") -> SweepFile:
     """Check an already-loaded sweep mapping (see `load_sweep`)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: a sweep file is a mapping with name, protocols, axes, ...")
+    axes = data.get("axes")
+    for name, value in (axes.items() if isinstance(axes, dict) else ()):
+        if isinstance(value, dict):  # a range: report its own errors, not the list branch's
+            try:
+                Range.model_validate(value)
+            except PydanticValidationError as exc:
+                err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+                key = ".".join(str(p) for p in err["loc"])
+                hint = _suggest(key, list(Range.model_fields)) if err["type"] == "extra_forbidden" else ""
+                raise ConfigError(f"{source}: axes.{name}.{key}: {err['msg']}{hint}") from None
     try:
         spec = SweepFile.model_validate(data)
     except PydanticValidationError as exc:
@@ -305,9 +314,13 @@ def parse_sweep(data: Any, source: str = "sweep") -> SweepFile:
                 raise ConfigError(f"{where}: unknown option {name!r}{_suggest(name, list(OPTIONS))}")
             wrong = [p for p in applies if not option.applies_to(p)]
             if wrong:
+                fitting = [k for k, o in OPTIONS.items() if all(o.applies_to(p) for p in wrong)]
+                hint = _suggest(name, fitting, list_all=False)
+                if len(applies) > 1:
+                    hint += f"; or set {name} under protocols.{option.protocols[0]}"
                 raise ConfigError(
                     f"{where}: {name} applies to {', '.join(option.protocols)} only, not to "
-                    f"{', '.join(wrong)}; set it under protocols.<name> instead"
+                    f"{', '.join(wrong)}{hint}"
                 )
             if section == "axes":
                 if not value:
