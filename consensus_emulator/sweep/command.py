@@ -41,9 +41,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ConfigError(f"--workers must be >= 0, got {args.workers}")
     if args.workers is not None and args.scheduler:
         raise ConfigError("give --workers (a local cluster) or --scheduler (an existing one), not both")
-    report = run_sweep(
-        args.spec, args.out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress
-    )
+    try:
+        report = run_sweep(
+            args.spec, args.out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress
+        )
+    except ConnectionError as exc:
+        if not args.scheduler:
+            raise
+        raise ConfigError(f"{exc}; start one with 'dask scheduler' and give the address it prints") from None
     where = args.scheduler or (
         "serial" if args.workers == 0 else f"local cluster of {args.workers or 'one per CPU'} worker(s)"
     )

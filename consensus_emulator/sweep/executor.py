@@ -66,6 +66,7 @@ def map_tasks(
 
     Raises:
         ValueError: `workers` < 0, or both `workers` and `scheduler` given.
+        ConnectionError: no Dask scheduler answers at `scheduler` within 30 s.
         Exception: the first exception a task raised (the other tasks are cancelled), with a
             note naming the task's index.
     """
@@ -115,7 +116,10 @@ def _run_on_dask(
 
     with ExitStack() as stack:
         if scheduler is not None:
-            client = stack.enter_context(Client(scheduler, timeout="30s"))
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="30s"))
+            except OSError as exc:  # distributed raises OSError when no scheduler answers in time
+                raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
         else:
             cluster = stack.enter_context(
                 LocalCluster(

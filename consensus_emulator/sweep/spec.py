@@ -57,11 +57,13 @@ from consensus_emulator.config import (
     WorkloadConfig,
     default_config,
 )
+from consensus_emulator.sweep.metrics import METRICS
 
 __all__ = ["OPTIONS", "Option", "Range", "SweepFile", "SweepRun", "expand", "load_sweep"]
 
 #: Bumped when the meaning of a stored result changes, so old results are not reused.
 HASH_VERSION = "sweep-v1"
+
 
 @dataclass(frozen=True)
 class Option:
@@ -161,7 +163,7 @@ OPTIONS: dict[str, Option] = _build_options()
 
 
 def _suggest(name: str, valid: list[str] | tuple[str, ...], *, list_all: bool = True) -> str:
-    """"; did you mean 'x'?" for the closest valid name, else the valid names (if `list_all`)."""
+    """ "; did you mean 'x'?" for the closest valid name, else the valid names (if `list_all`)."""
     close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5 if list_all else 0.75)
     if close:
         return f"; did you mean {close[0]!r}?"
@@ -283,7 +285,7 @@ def parse_sweep(data: Any, source: str = "sweep") -> SweepFile:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: a sweep file is a mapping with name, protocols, axes, ...")
     axes = data.get("axes")
-    for name, value in (axes.items() if isinstance(axes, dict) else ()):
+    for name, value in axes.items() if isinstance(axes, dict) else ():
         if isinstance(value, dict):  # a range: report its own errors, not the list branch's
             try:
                 Range.model_validate(value)
@@ -346,8 +348,6 @@ def parse_sweep(data: Any, source: str = "sweep") -> SweepFile:
     seeds = spec.seed_list()
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
         raise ConfigError(f"{source}: seeds: give a count >= 1 or a list of distinct seeds >= 0")
-    from consensus_emulator.sweep.metrics import METRICS
-
     for metric in spec.plots:
         if metric not in METRICS:
             raise ConfigError(f"{source}: plots.{metric}: unknown metric{_suggest(metric, METRICS)}")
