@@ -14,7 +14,9 @@ The fixed sweep (the sweep file below): PBFT, HotStuff and CRSM (domains of 5) a
 128 nodes, crashed share 0 / 0.2, 4 seeds, 3 blocks of 1000 tx: 48 runs. Table and plot
 writing are not timed (they do not depend on the executor).
 
-Usage: python benchmarks/sweep_bench.py [--workers 1 2]
+``--sweep FILE`` times a sweep file instead, e.g. the shipped Fig 10 sweep (360 runs, minutes).
+
+Usage: python benchmarks/sweep_bench.py [--workers 1 2] [--sweep sweeps/seed000_fig10_extended.yaml]
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 
 import yaml
 
 from consensus_emulator.config import SimConfig
 from consensus_emulator.sweep.executor import map_tasks
 from consensus_emulator.sweep.runner import run_config
-from consensus_emulator.sweep.spec import expand, parse_sweep
+from consensus_emulator.sweep.spec import expand, load_sweep, parse_sweep
 
 SWEEP = """\
 name: bench
@@ -55,8 +58,9 @@ def _timed(cfg: SimConfig) -> tuple[dict[str, float | int | None], float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="local cluster sizes to time")
+    parser.add_argument("--sweep", type=Path, help="time this sweep file instead of the fixed one")
     args = parser.parse_args()
-    spec = parse_sweep(yaml.safe_load(SWEEP), "bench")
+    spec = load_sweep(args.sweep) if args.sweep else parse_sweep(yaml.safe_load(SWEEP), "bench")
     configs = [r.config for r in expand(spec)]
     load_before = os.getloadavg()
     rows, results = [], {}
@@ -70,7 +74,8 @@ def main() -> None:
         rows.append((label, wall, cpu))
     load_after = os.getloadavg()
     base = rows[0][1]
-    print(f"fixed sweep of {len(configs)} runs (PBFT, HotStuff, CRSM; 64/128 nodes; crashed 0/20 %; 4 seeds)")
+    what = args.sweep or "the fixed sweep (PBFT, HotStuff, CRSM; 64/128 nodes; crashed 0/20 %; 4 seeds)"
+    print(f"{what}: {len(configs)} runs")
     print(f"{'executor':28s} {'wall s':>7s} {'vs serial':>10s} {'task CPU s':>11s} {'CPU s / wall s':>15s}")
     for label, wall, cpu in rows:
         print(f"{label:28s} {wall:7.1f} {base / wall:9.2f}x {cpu:11.1f} {cpu / wall:15.2f}")

@@ -35,6 +35,7 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep and print where its files went."""
+    from consensus_emulator.sweep.executor import default_workers
     from consensus_emulator.sweep.runner import run_sweep
 
     if args.workers is not None and args.workers < 0:
@@ -50,7 +51,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise
         raise ConfigError(f"{exc}; start one with 'dask scheduler' and give the address it prints") from None
     where = args.scheduler or (
-        "serial" if args.workers == 0 else f"local cluster of {args.workers or 'one per CPU'} worker(s)"
+        "serial" if args.workers == 0 else f"a local cluster of {args.workers or default_workers()} worker(s)"
     )
     print(
         f"sweep {report.name}: {report.runs} runs ({report.reused} reused from {args.out / 'runs'}, "

@@ -61,6 +61,8 @@ from consensus_emulator.sweep.metrics import METRICS
 
 __all__ = ["OPTIONS", "Option", "Range", "SweepFile", "SweepRun", "expand", "load_sweep"]
 
+#: Refuse sweeps larger than this before expanding them (memory: one config object per run).
+MAX_RUNS = 1_000_000
 #: Bumped when the meaning of a stored result changes, so old results are not reused.
 HASH_VERSION = "sweep-v1"
 
@@ -179,8 +181,12 @@ class Range(BaseModel):
     stop: StrictInt | StrictFloat
     step: StrictInt | StrictFloat = Field(gt=0)
 
+    def count(self) -> int:
+        """How many values the range holds (0 when stop < start)."""
+        return max(0, math.floor((self.stop - self.start) / self.step + 1e-9) + 1)
+
     def values(self) -> list[int | float]:
-        count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        count = self.count()
         if count < 1:
             return []
         if all(isinstance(v, int) for v in (self.start, self.stop, self.step)):
@@ -300,6 +306,11 @@ def parse_sweep(data: Any, source: str = "sweep") -> SweepFile:
         raise ConfigError(_pydantic_message(exc, source)) from None
     per_protocol = spec.protocol_fixed()
     protocols = list(per_protocol)
+    sizes = [v.count() if isinstance(v, Range) else len(v) for v in spec.axes.values()]
+    seeds = spec.seeds if isinstance(spec.seeds, int) else len(spec.seeds)
+    total = len(protocols) * math.prod(sizes) * seeds
+    if total > MAX_RUNS:
+        raise ConfigError(f"{source}: the sweep has {total} runs, more than {MAX_RUNS}; split it into files")
     for p in protocols:
         if p not in PROTOCOLS:
             raise ConfigError(f"{source}: protocols.{p}: unknown protocol {p!r}{_suggest(p, PROTOCOLS)}")

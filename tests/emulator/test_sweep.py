@@ -195,3 +195,22 @@ def test_sweep_json_records_the_checked_file(tiny, tmp_path):
     saved = json.loads((tmp_path / "out" / "sweep.json").read_text())
     assert saved["axes"]["crashed"] == {"start": 0, "stop": 1, "step": 1}
     assert saved["seeds"] == 2
+
+
+def test_the_sweep_command_has_help_and_refuses_workers_with_a_scheduler(tiny, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "--help"])
+    assert exc.value.code == 0
+    assert "--scheduler tcp://HOST:PORT" in capsys.readouterr().out
+    argv = ["sweep", str(tiny), "--out", str(tmp_path / "out"), "--workers", "2", "--scheduler", "tcp://x:1"]
+    assert main(argv) == 2
+    assert "not both" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_sweep_command_prints_where_the_files_went(tiny, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sweep", str(tiny), "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "sweep tiny: 16 runs (0 reused" in printed
+    assert f"table:   {out / 'results.csv'}" in printed
