@@ -31,6 +31,7 @@ refused, and every expanded configuration is built and validated by `SimConfig.v
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import itertools
 import json
@@ -366,9 +367,38 @@ def parse_sweep(data: Any, source: str = "sweep") -> SweepFile:
 
 
 # ------------------------------------------------------------------ expansion
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 (16 hex digits) of the emulator's simulation code.
+
+    Every ``.py`` file of the package except the command line, the reproductions and the
+    sweep machinery (its metric flattening included), so that a changed protocol or
+    network model gives new run keys and a resumed sweep never mixes results of two
+    versions of the emulator. Editing an unrelated module of the package also changes
+    it, which costs a rerun, never a wrong table.
+    """
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if (
+            rel == "cli.py"
+            or rel.startswith("reproduce")
+            or (rel.startswith("sweep/") and rel != "sweep/metrics.py")
+        ):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def config_key(cfg: SimConfig) -> str:
-    """SHA-256 (hex) of every setting of `cfg`, seed included: the run's identity on disk."""
-    blob = json.dumps({"v": HASH_VERSION, "config": cfg.to_dict()}, sort_keys=True, separators=(",", ":"))
+    """SHA-256 (hex) of every setting of `cfg` (seed included) and the emulator's code fingerprint:
+    the run's identity on disk."""
+    blob = json.dumps(
+        {"v": HASH_VERSION, "code": code_fingerprint(), "config": cfg.to_dict()},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

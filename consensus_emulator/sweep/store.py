@@ -1,9 +1,10 @@
 """Result storage of a sweep: one file per finished run, the tidy table, the seed summary.
 
 ``DIR/runs/<key>.json`` holds one finished run (its settings, seed and metrics) under the
-SHA-256 key of its resolved configuration (`spec.config_key`). A file is written to a
-temporary name and renamed, so an interrupted sweep leaves only whole files; a rerun
-finds them by key and skips those runs (resume). Changing any setting changes the key.
+SHA-256 key of its resolved configuration and the emulator's code fingerprint
+(`spec.config_key`). A file is written to a temporary name and renamed, so an interrupted
+sweep leaves only whole files; a rerun finds them by key and skips those runs (resume).
+Changing any setting, or the emulator's code, changes the key.
 
 ``DIR/results.csv`` is the tidy table: one row per configuration and seed, in the sweep's
 expansion order, columns ``protocol, <axes...>, seed, config_key, <METRICS...>``. Floats
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from consensus_emulator.sweep.metrics import METRICS
-from consensus_emulator.sweep.spec import SweepRun
+from consensus_emulator.sweep.spec import SweepRun, code_fingerprint
 
 __all__ = ["ResultStore", "ci95_halfwidth", "write_summary", "write_table"]
 
@@ -54,6 +55,7 @@ class ResultStore:
             "protocol": run.protocol,
             "coords": dict(run.coords),
             "seed": run.seed,
+            "code": code_fingerprint(),
             "config": run.config.to_dict(),
             "metrics": metrics,
         }

@@ -10,6 +10,7 @@ import pytest
 from consensus_emulator.cli import main
 from consensus_emulator.config import ConfigError
 from consensus_emulator.sweep import executor, runner
+from consensus_emulator.sweep import spec as spec_module
 from consensus_emulator.sweep.executor import map_tasks
 from consensus_emulator.sweep.metrics import METRICS
 from consensus_emulator.sweep.runner import run_sweep
@@ -79,6 +80,14 @@ def test_changing_a_setting_changes_the_key_so_the_run_is_redone(tiny, tmp_path)
     out = tmp_path / "out"
     run_sweep(tiny, out, workers=0, progress=False)
     tiny.write_text(TINY.replace("block_tx: 50", "block_tx: 60"))
+    report = run_sweep(tiny, out, workers=0, progress=False)
+    assert (report.reused, report.ran) == (0, 16)
+
+
+def test_changing_the_emulator_code_changes_every_key(tiny, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run_sweep(tiny, out, workers=0, progress=False)
+    monkeypatch.setattr(spec_module, "code_fingerprint", lambda: "a-fixed-protocol")
     report = run_sweep(tiny, out, workers=0, progress=False)
     assert (report.reused, report.ran) == (0, 16)
 
