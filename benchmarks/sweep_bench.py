@@ -4,9 +4,10 @@ The named baseline is the serial loop in this process (``map_tasks(..., workers=
 Dask). The same runs then go through `map_tasks` on a fresh `LocalCluster` of 1 and of 2
 single-threaded worker processes, cluster start-up and shutdown included (a user pays
 them). For each executor the script prints the wall time, the speed-up over the
-baseline, the CPU seconds the runs themselves consumed (``time.process_time`` inside each
-task) and the parallelism obtained, CPU seconds / wall seconds: about 1 for the serial
-loop, up to N for N workers on an idle machine with N free cores. It also prints the load
+baseline, the CPU seconds of the processes while they ran the tasks (``time.process_time``
+around each task: in a Dask worker this includes the worker's own event-loop threads) and
+the parallelism obtained, CPU seconds / wall seconds: about 1 for the serial loop, up to N
+for N workers on an idle machine with N free cores. It also prints the load
 average before and after (other users' processes compete for the same cores, so wall
 times are noisy) and checks that every executor returned identical metrics.
 
@@ -49,7 +50,7 @@ plots: [tps_mean]
 
 
 def _timed(cfg: SimConfig) -> tuple[dict[str, float | int | None], float]:
-    """One sweep run and the CPU seconds it took in its worker process."""
+    """One sweep run and the CPU seconds its process used meanwhile (all threads)."""
     started = time.process_time()
     metrics = run_config(cfg)
     return metrics, time.process_time() - started
