@@ -207,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=min(2, os.cpu_count() or 1),
-        help="worker processes (default min(2, CPUs)); output does not depend on it",
+        help="Dask worker processes (default min(2, CPUs); 1 = in this process)",
     )
     rp.add_argument("--list", action="store_true", help="list the experiments and exit")
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")

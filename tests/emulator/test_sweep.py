@@ -223,3 +223,18 @@ def test_the_sweep_command_prints_where_the_files_went(tiny, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "sweep tiny: 16 runs (0 reused" in printed
     assert f"table:   {out / 'results.csv'}" in printed
+
+
+def test_reproduce_runs_its_items_through_the_sweep_executor(tmp_path, monkeypatch):
+    from consensus_emulator.reproduce.runner import run_items
+
+    calls = []
+
+    def spy(func, tasks, **kwargs):
+        calls.append((list(tasks), kwargs["workers"]))
+        return map_tasks(func, tasks, **{**kwargs, "workers": 0})
+
+    monkeypatch.setattr(executor, "map_tasks", spy)
+    results = run_items(["crsm-calibration"], 0, tmp_path, workers=2, progress=False)
+    assert calls == [(["crsm-calibration"], 2)]
+    assert [s.name for s in results["crsm-calibration"]] == ["crsm_calibration"]
