@@ -36,13 +36,7 @@ import numpy as np
 from tqdm import tqdm
 
 from energy_trading.chain.connection import Chain
-from energy_trading.clients.certificates import (
-    WH_PER_MWH,
-    CarbonClient,
-    CertificatesClient,
-    carbon_weights,
-    green_weights,
-)
+from energy_trading.clients.certificates import CarbonClient, CertificatesClient
 from energy_trading.clients.registry import (
     ROLE_NAMES,
     SOURCE_NAMES,
@@ -51,6 +45,7 @@ from energy_trading.clients.registry import (
     Role,
     Source,
 )
+from energy_trading.models.certificates import WH_PER_MWH, carbon_weights, green_weights
 
 __all__ = [
     "AllowanceTrade",

@@ -32,19 +32,13 @@ from typing import Any
 from tqdm import tqdm
 
 from energy_trading.chain.connection import Chain
+from energy_trading.chain.deploy import GridParams, deploy_grid
 from energy_trading.chain.errors import ChainRevert
-from energy_trading.clients.grid import (
-    GridClient,
-    GridParams,
-    deploy_grid,
-    from_tokens,
-    from_wad,
-    to_price,
-    to_wh,
-)
+from energy_trading.clients.grid import GridClient
 from energy_trading.clients.market import MarketClient, Side
 from energy_trading.clients.registry import RegistryClient, Role, Source
 from energy_trading.models.grid_settlement import Delivery, GridPrices, q
+from energy_trading.models.units import from_tokens, from_wad, to_price, to_wh
 from energy_trading.models.weights import WeightParams
 
 __all__ = [

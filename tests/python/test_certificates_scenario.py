@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from energy_trading.clients.certificates import CarbonPosition, CertificateBook, green_weights
+from energy_trading.models.certificates import CarbonPosition, CertificateBook, green_weights
 from energy_trading.scenarios.certificates import (
     CertificateScenarioError,
     parse_certificate_scenario,
