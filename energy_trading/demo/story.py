@@ -266,11 +266,11 @@ def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:
     approved = registration_walkthrough(d, out)
     print(file=out)
     market_day_walkthrough(d, out, approved)
-    from energy_trading.scenarios.certificates import certificates_walkthrough
+    from energy_trading.demo.certificates import certificates_walkthrough
 
     print(file=out)
     certificates_walkthrough(d, out)
-    from energy_trading.scenarios.grid import grid_walkthrough
+    from energy_trading.demo.grid import grid_walkthrough
 
     print(file=out)
     grid_walkthrough(d, out)
