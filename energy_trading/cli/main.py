@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         elif args.command == "demo":
-            from energy_trading.demo.story import run_demo
+            from energy_trading.demo import run_demo
 
             run_demo(chain, d, sys.stdout)
         elif args.command == "console":

@@ -3,7 +3,7 @@
 import io
 
 from energy_trading.clients.registry import RegistryClient, Status
-from energy_trading.demo.story import registration_walkthrough
+from energy_trading.demo.registration import registration_walkthrough
 
 
 def test_walkthrough_approves_two_rejects_one_and_refuses_the_rest(deployment):
