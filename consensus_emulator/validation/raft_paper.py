@@ -35,8 +35,9 @@ read, and the comparison reports against them (docs/validation.md).
 it returns one `RangeComparison` per range (emulated median / p90 / p99 / max / mean and the
 fraction over 10 s, the paper's values with their source, `rel_error(stat)`, `agrees(stat)`,
 `agrees_median_p90`, and `row()` for a CSV with `ROW_HEADER`) plus the raw times for CDF
-plots. With the paper's 1000 trials per range it takes about 4 minutes of one CPU (most of it
-in the 150-151 ms range, where elections take many rounds).
+plots. With the paper's 1000 trials per range it takes about 40 s of one CPU, most of it in the
+150-150 and 150-151 ms ranges, whose split votes go on for many simulated seconds (each trial
+stops at `CAP_MS`, 10 s, the longest time Fig 16 shows).
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ __all__ = [
 
 #: Relative tolerance of an agreement (median and p90).
 TOLERANCE = 0.15
+
+#: A trial without a leader this long (ms) after the crash stops and counts as `inf`. The paper
+#: reports 150-150 ms only as "longer than 10 seconds" and every other reading of Fig 16 is at
+#: most 10 s, so no compared statistic needs a longer trial; simulating split votes up to 20 s
+#: doubled the cost of the 150-150 and 150-151 ms ranges (the slowest trials) and changed no
+#: compared statistic (tests/emulator/test_raft_paper.py checks this on 150-151 ms).
+CAP_MS = 10_000.0
 
 RANGES_TOP: tuple[tuple[int, int], ...] = (
     (150, 150),
@@ -213,10 +221,11 @@ def failover_stats(times: np.ndarray) -> dict[str, float]:
     }
 
 
-def emulate_range(
-    lo: float, hi: float, trials: int, *, seed: int = 0, cap_ms: float = 20_000.0
-) -> np.ndarray:
-    """Failover times (ms) of `trials` seeded trials of the paper's setup for timeouts U[lo, hi]."""
+def emulate_range(lo: float, hi: float, trials: int, *, seed: int = 0, cap_ms: float = CAP_MS) -> np.ndarray:
+    """Failover times (ms) of `trials` seeded trials of the paper's setup for timeouts U[lo, hi].
+
+    A trial still without a leader `cap_ms` after the crash stops there and counts as `inf`.
+    """
     from consensus_emulator.protocols.raft import leader_failover_trial
 
     return np.array(
@@ -230,6 +239,7 @@ def compare_with_paper(
     trials: int | None = None,
     ranges: tuple[tuple[int, int], ...] | None = None,
     tolerance: float = TOLERANCE,
+    cap_ms: float = CAP_MS,
 ) -> tuple[list[RangeComparison], dict[tuple[int, int], np.ndarray]]:
     """Emulate every Fig 16 range and compare with the paper.
 
@@ -238,6 +248,7 @@ def compare_with_paper(
         trials: trials per range (default: the paper's, 1000; 100 for 150-150).
         ranges: subset of `PAPER_FIG16` keys (default: all, top graph first).
         tolerance: relative tolerance of an agreement.
+        cap_ms: a trial without a leader this long after the crash stops and counts as `inf`.
 
     Returns:
         (one `RangeComparison` per range, the raw failover times per range in ms).
@@ -248,7 +259,7 @@ def compare_with_paper(
     for key in keys:
         paper = PAPER_FIG16[key]
         n = trials if trials is not None else paper.trials
-        times = emulate_range(key[0], key[1], n, seed=seed)
+        times = emulate_range(key[0], key[1], n, seed=seed, cap_ms=cap_ms)
         raw[key] = times
         out.append(RangeComparison(paper.label, n, failover_stats(times), paper, tolerance))
     return out, raw
