@@ -96,6 +96,10 @@ class MatchingInstance:
         capacity_wh: a_j per provider, Wh.
         revenue_wad: zeta_ij per (request, provider), WAD currency units; negative = infeasible pair.
         reputation_wad: RC_j per provider, WAD (1e18 = 1.0).
+        request_party: optional, who placed each request (the buyer's account); None = unknown.
+        provider_party: optional, who placed each offer (the seller's account); None = unknown.
+            A pair whose two parties are known and equal is a self-match: the market contract refuses
+            it, so it is infeasible here too.
     """
 
     request_ids: tuple[Hashable, ...]
@@ -104,6 +108,8 @@ class MatchingInstance:
     capacity_wh: tuple[int, ...]
     revenue_wad: tuple[tuple[int, ...], ...]
     reputation_wad: tuple[int, ...]
+    request_party: tuple[Hashable | None, ...] | None = None
+    provider_party: tuple[Hashable | None, ...] | None = None
 
     def __post_init__(self) -> None:
         n, m = len(self.request_ids), len(self.provider_ids)
@@ -117,15 +123,30 @@ class MatchingInstance:
             raise ValueError("every request needs energy_wh > 0")
         if any(a < 0 for a in self.capacity_wh) or any(rc < 0 for rc in self.reputation_wad):
             raise ValueError("capacities and reputations must be >= 0")
+        if self.request_party is not None and len(self.request_party) != n:
+            raise ValueError(f"request_party has {len(self.request_party)} entries for {n} requests")
+        if self.provider_party is not None and len(self.provider_party) != m:
+            raise ValueError(f"provider_party has {len(self.provider_party)} entries for {m} providers")
 
     @property
     def shape(self) -> tuple[int, int]:
         """(requests, providers)."""
         return len(self.request_ids), len(self.provider_ids)
 
+    def self_match(self, i: int, j: int) -> bool:
+        """Whether request i and offer j were placed by the same known party (the contract refuses it)."""
+        if self.request_party is None or self.provider_party is None:
+            return False
+        party = self.request_party[i]
+        return party is not None and party == self.provider_party[j]
+
     def feasible(self, i: int, j: int) -> bool:
-        """Whether x_ij = 1 can be part of some assignment (zeta_ij >= 0 and R_i <= a_j)."""
-        return self.revenue_wad[i][j] >= 0 and self.energy_wh[i] <= self.capacity_wh[j]
+        """Whether x_ij = 1 can be part of some assignment (zeta_ij >= 0, R_i <= a_j, no self-match)."""
+        return (
+            self.revenue_wad[i][j] >= 0
+            and self.energy_wh[i] <= self.capacity_wh[j]
+            and not self.self_match(i, j)
+        )
 
     def degree(self, i: int, j: int) -> int:
         """M_ij in WAD (the pair must have zeta_ij >= 0)."""
@@ -141,11 +162,14 @@ class MatchResult:
         objective_wad: sum of M_ij over the assignment, exact WAD integer.
         served_wh: sum of R_i over served requests.
         optimal: True only when an exact method proved optimality (never for a heuristic).
-        method: "milp-highs", "brute-force" or "greedy".
+        method: "milp-highs", "brute-force", "greedy", or for `energy_trading.solvers.solve_portfolio`
+            "portfolio:<source>" naming the solver whose assignment won.
         status: the solver's own status message.
         solve_time_s: wall-clock seconds spent.
-        bound: for the MILP, the proven upper bound on the objective (float, 1.0 = 1e18 WAD); None otherwise.
-        gap: for the MILP, HiGHS's final relative gap between `bound` and the assignment found.
+        bound: for the MILP and the portfolio, the proven upper bound on the objective (float, 1.0 = 1e18
+            WAD); None otherwise.
+        gap: for the MILP and the portfolio, the relative gap ``(bound - objective) / |bound|`` (0 when both
+            are 0) between `bound` and the assignment found.
     """
 
     instance: MatchingInstance = field(repr=False)
@@ -203,6 +227,11 @@ def evaluate(instance: MatchingInstance, choice: Sequence[int | None]) -> tuple[
             raise InfeasibleAssignment(
                 f"request {instance.request_ids[i]!r} -> provider {instance.provider_ids[j]!r}: "
                 "negative revenue (zeta < 0)"
+            )
+        if instance.self_match(i, j):
+            raise InfeasibleAssignment(
+                f"request {instance.request_ids[i]!r} -> provider {instance.provider_ids[j]!r}: "
+                f"self-match (both placed by {instance.request_party[i]!r})"  # type: ignore[index]
             )
         used[j] += instance.energy_wh[i]
         if used[j] > instance.capacity_wh[j]:
@@ -376,7 +405,8 @@ def instance_from_json(data: Mapping[str, Any]) -> MatchingInstance:
     ``{"requests": [{"id", "energy_kwh"}], "providers": [{"id", "price", "capacity_kwh", "reputation"}],
     "network_fee": [[eta per provider] per request]}`` with prices in currency per kWh, network fees
     eta_ij in currency for the whole request, reputations RC_j in [0, 1]. Missing `network_fee` means 0.
-    Raises `ValueError` naming the field to fix.
+    An optional ``"party"`` on a request (its buyer) and on a provider (its seller) forbids pairing the
+    two when they are equal (a self-match). Raises `ValueError` naming the field to fix.
     """
     try:
         requests = list(data["requests"])
@@ -415,6 +445,7 @@ def instance_from_json(data: Mapping[str, Any]) -> MatchingInstance:
     revenue = tuple(
         tuple(energy[i] * price_wad[j] // WH_PER_KWH - to_wad(fees[i][j]) for j in range(m)) for i in range(n)
     )
+    has_party = any("party" in item for item in (*requests, *providers))
     return MatchingInstance(
         request_ids=tuple(get(r, "id", f"requests[{k}]") for k, r in enumerate(requests)),
         energy_wh=tuple(energy),
@@ -422,6 +453,8 @@ def instance_from_json(data: Mapping[str, Any]) -> MatchingInstance:
         capacity_wh=tuple(capacity),
         revenue_wad=revenue,
         reputation_wad=tuple(reputation),
+        request_party=tuple(r.get("party") for r in requests) if has_party else None,
+        provider_party=tuple(p.get("party") for p in providers) if has_party else None,
     )
 
 
@@ -434,6 +467,8 @@ def result_to_json(result: MatchResult) -> dict[str, Any]:
         "served_kwh": result.served_wh / WH_PER_KWH,
         "unserved": result.unserved,
         "optimal": result.optimal,
+        "bound": result.bound,
+        "gap": result.gap,
         "method": result.method,
         "solve_time_s": round(result.solve_time_s, 6),
     }

@@ -1,0 +1,11 @@
+"""Solvers for the matching model (seed 003 eq 5, `energy_trading.matching`) that keep their time limit.
+
+`solve_portfolio` runs HiGHS (LP by column generation, LP-fix heuristic, branch-and-bound on the pairs
+reduced-cost fixing keeps) and OR-Tools CP-SAT in worker processes killed at the deadline, and returns
+the best assignment with a certified bound and gap. Pure Python over NumPy, highspy and ortools: no
+chain access.
+"""
+
+from energy_trading.solvers.portfolio import OPTIMAL_GAP, SOLVERS, solve_portfolio
+
+__all__ = ["OPTIMAL_GAP", "SOLVERS", "solve_portfolio"]

@@ -1,0 +1,166 @@
+"""The matching model (seed 003 eq 5) as NumPy arrays, and the cheap pieces every solver shares.
+
+`Problem` holds the generalized assignment problem in double precision: ``M[i, j]`` the matching degree
+(eq 4) in currency units (1.0 = 1e18 WAD), ``energy_kwh[i]``, ``capacity_kwh[j]`` and the mask of feasible
+pairs (zeta >= 0, R_i <= a_j, no self-match). The exact WAD objective of any assignment is always
+recomputed by `energy_trading.matching.evaluate`; these floats only steer the solvers and bound them.
+
+The Lagrangian bound relaxes the capacity rows with multipliers ``v_j >= 0`` (currency per kWh)::
+
+    L(v) = sum_j a_j v_j + sum_i max(0, max_j (M_ij - R_i v_j))
+
+which is an upper bound on eq 5 for EVERY v >= 0 (each request then picks its best provider on its own),
+and equals the LP relaxation's value at the LP's optimal capacity duals. It needs no solver, costs one
+pass over the n x m matrix, and so gives a certified bound even when no LP finishes in time. Its
+reduced costs ``d_ij = u_i - (M_ij - R_i v_j)`` with ``u_i`` the request's best term also prove which
+pairs can be dropped: a pair with ``L(v) - d_ij <= incumbent`` is in no assignment better than the
+incumbent (reduced-cost fixing).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from energy_trading.matching import WAD, WH_PER_KWH, MatchingInstance
+
+__all__ = ["Problem", "greedy_choice", "lagrangian", "subgradient"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Eq 5 as arrays (see the module docstring). Build with `Problem.from_instance`.
+
+    Attributes:
+        degree: M_ij, float (n, m), currency units; 0 on infeasible pairs.
+        feasible: bool (n, m): zeta_ij >= 0, R_i <= a_j and not a self-match.
+        energy_kwh: R_i, float (n,).
+        energy_wh: R_i, int64 (n,), exact.
+        capacity_kwh: a_j, float (m,).
+        capacity_wh: a_j, int64 (m,), exact.
+    """
+
+    degree: np.ndarray
+    feasible: np.ndarray
+    energy_kwh: np.ndarray
+    energy_wh: np.ndarray
+    capacity_kwh: np.ndarray
+    capacity_wh: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(requests, providers)."""
+        return self.feasible.shape  # type: ignore[return-value]
+
+    @classmethod
+    def from_instance(cls, instance: MatchingInstance) -> Problem:
+        """Arrays of `instance`; the degrees are eq 4 in double precision (relative error ~1e-16)."""
+        n, m = instance.shape
+        zeta = np.array(instance.revenue_wad, dtype=float).reshape(n, m) / WAD
+        rc = np.array(instance.reputation_wad, dtype=float) / WAD
+        energy_wh = np.array(instance.energy_wh, dtype=np.int64)
+        capacity_wh = np.array(instance.capacity_wh, dtype=np.int64)
+        feasible = (zeta >= 0) & (energy_wh[:, None] <= capacity_wh[None, :])
+        if instance.request_party is not None and instance.provider_party is not None:
+            codes: dict[object, int] = {}
+            req = np.array(
+                [-1 if p is None else codes.setdefault(p, len(codes)) for p in instance.request_party]
+            )
+            prov = np.array(
+                [-2 if p is None else codes.setdefault(p, len(codes)) for p in instance.provider_party]
+            )
+            feasible &= req[:, None] != prov[None, :]
+        denominator = zeta + rc[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            degree = np.where(feasible & (denominator > 0), zeta * rc[None, :] / denominator, 0.0)
+        return cls(
+            degree=degree,
+            feasible=feasible,
+            energy_kwh=energy_wh / WH_PER_KWH,
+            energy_wh=energy_wh,
+            capacity_kwh=capacity_wh / WH_PER_KWH,
+            capacity_wh=capacity_wh,
+        )
+
+    def objective(self, choice: np.ndarray) -> float:
+        """Float objective of a choice vector (provider index per request, -1 = unserved)."""
+        served = choice >= 0
+        return float(self.degree[np.nonzero(served)[0], choice[served]].sum())
+
+    def is_feasible(self, choice: np.ndarray) -> bool:
+        """Whether a choice vector respects eq 5's constraints (exact integer capacities)."""
+        served = np.nonzero(choice >= 0)[0]
+        if not self.feasible[served, choice[served]].all():
+            return False
+        load = np.bincount(choice[served], weights=self.energy_wh[served], minlength=self.shape[1])
+        return bool((load <= self.capacity_wh).all())
+
+
+def greedy_choice(problem: Problem, order: np.ndarray | None = None) -> np.ndarray:
+    """Pairs by decreasing `order` (default M_ij), taken while capacity allows; -1 = unserved.
+
+    Vectorised candidate ranking; the capacity bookkeeping is a loop over the ranked pairs that stops
+    as soon as every request is served. Used as the first incumbent, never reported as optimal.
+    """
+    n = problem.shape[0]
+    score = problem.degree if order is None else order
+    ii, jj = np.nonzero(problem.feasible)
+    rank = np.lexsort((-problem.energy_kwh[ii], -score[ii, jj]))
+    left = problem.capacity_wh.tolist()
+    energy = problem.energy_wh.tolist()
+    choice = [-1] * n
+    todo = n
+    for i, j in zip(ii[rank].tolist(), jj[rank].tolist(), strict=True):
+        if choice[i] < 0 and energy[i] <= left[j]:
+            choice[i] = j
+            left[j] -= energy[i]
+            todo -= 1
+            if not todo:
+                break
+    return np.array(choice, dtype=np.int64)
+
+
+def lagrangian(problem: Problem, v: np.ndarray) -> tuple[float, np.ndarray]:
+    """``L(v)`` (an upper bound on eq 5 for any v >= 0) and the reduced costs ``d_ij`` (inf if infeasible)."""
+    priced = np.where(problem.feasible, problem.degree - problem.energy_kwh[:, None] * v[None, :], -np.inf)
+    best = np.maximum(priced.max(axis=1, initial=-np.inf), 0.0)
+    value = float(problem.capacity_kwh @ v + best.sum())
+    return value, best[:, None] - priced
+
+
+def subgradient(
+    problem: Problem, lower: float, deadline: float, iterations: int = 60
+) -> tuple[float, np.ndarray]:
+    """Polyak subgradient steps on ``L(v)`` toward the incumbent value `lower`; best (bound, v) found.
+
+    Every iterate is a valid bound; this only improves the starting point of the LP (its columns) and
+    gives a bound within milliseconds even if nothing else finishes. Stops at `deadline`
+    (time.monotonic()).
+    """
+    n, m = problem.shape
+    v = np.zeros(m)
+    best_value, best_v = np.inf, v
+    step = 1.0
+    rows = np.arange(n)
+    for _ in range(iterations):
+        if time.monotonic() > deadline:
+            break
+        priced = np.where(
+            problem.feasible, problem.degree - problem.energy_kwh[:, None] * v[None, :], -np.inf
+        )
+        j = priced.argmax(axis=1)
+        r = priced[rows, j]
+        take = r > 0
+        value = float(problem.capacity_kwh @ v + r[take].sum())
+        if value < best_value:
+            best_value, best_v = value, v.copy()
+        else:
+            step *= 0.8
+        g = problem.capacity_kwh - np.bincount(j[take], weights=problem.energy_kwh[take], minlength=m)
+        norm = float(g @ g)
+        if norm == 0 or value - lower <= 1e-12 * max(1.0, abs(value)):
+            break
+        v = np.maximum(0.0, v - step * (value - lower) / norm * g)
+    return best_value, best_v
