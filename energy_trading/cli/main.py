@@ -63,12 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
         description='Input: {"requests": [{"id", "energy_kwh"}], "providers": [{"id", "price", '
         '"capacity_kwh", "reputation"}], "network_fee": [[eta per provider] per request]} (prices and '
         'fees in currency, reputation in [0, 1]). Output: {"assignment": {request id: provider id or '
-        'null}, "objective": float, ...}. Solved by HiGHS branch-and-bound (scipy.optimize.milp); '
-        "'optimal' is true only when proven.",
+        'null}, "objective": float, "bound", "gap", "optimal", ...}. Optional "party" on requests and '
+        "providers forbids self-matches. Solved by a HiGHS + CP-SAT portfolio that returns by its time "
+        "limit (energy_trading.solvers); 'optimal' is true only when proven (gap <= 1e-7).",
     )
     p.add_argument("instance", metavar="INSTANCE", help="instance file (JSON), or - for standard input")
     p.add_argument(
-        "--time-limit", type=float, metavar="S", help="stop HiGHS after S seconds (then not optimal)"
+        "--time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="answer within S seconds (default 60): the best assignment found, with its certified gap",
     )
     p.add_argument(
         "--brute-force", action="store_true", help="enumerate every assignment instead (at most 9 requests)"
@@ -79,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _match(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from energy_trading.models.matching import brute_force, instance_from_json, result_to_json, solve
+    from energy_trading.models.matching import brute_force, instance_from_json, result_to_json
+    from energy_trading.solvers import solve_portfolio
 
     if args.instance == "-":
         text = sys.stdin.read()
@@ -93,7 +99,7 @@ def _match(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{args.instance}: not valid JSON ({exc})") from None
     instance = instance_from_json(data)
-    result = brute_force(instance) if args.brute_force else solve(instance, args.time_limit)
+    result = brute_force(instance) if args.brute_force else solve_portfolio(instance, args.time_limit)
     print(json.dumps(result_to_json(result), indent=2))
     return 0
 

@@ -12,7 +12,7 @@ the LP's integral assignments, solve the rest as a small MILP), proves which pai
 (reduced-cost fixing) and runs branch-and-bound on the rest warm-started from the best incumbent; as
 soon as those pairs are known the CP-SAT worker starts on the same restricted problem with the same
 hint. The result is the best assignment any of them sent (exact WAD objective recomputed with
-`energy_trading.matching.evaluate`), and the lowest certified bound:
+`energy_trading.models.matching.evaluate`), and the lowest certified bound:
 
 - ``L(v)`` for any capacity multipliers v >= 0, and the LP value (see `energy_trading.solvers.problem`);
 - a restricted solver's dual bound B, only when reduced-cost fixing was complete for an incumbent of
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from energy_trading.matching import MatchingInstance, MatchResult, evaluate
+from energy_trading.models.matching import MatchingInstance, MatchResult, evaluate
 from energy_trading.solvers.problem import Problem, greedy_choice, lagrangian
 
 __all__ = ["OPTIMAL_GAP", "SOLVERS", "solve_portfolio"]

@@ -3,7 +3,7 @@
 `Problem` holds the generalized assignment problem in double precision: ``M[i, j]`` the matching degree
 (eq 4) in currency units (1.0 = 1e18 WAD), ``energy_kwh[i]``, ``capacity_kwh[j]`` and the mask of feasible
 pairs (zeta >= 0, R_i <= a_j, no self-match). The exact WAD objective of any assignment is always
-recomputed by `energy_trading.matching.evaluate`; these floats only steer the solvers and bound them.
+recomputed by `energy_trading.models.matching.evaluate`; these floats only steer the solvers and bound them.
 
 The Lagrangian bound relaxes the capacity rows with multipliers ``v_j >= 0`` (currency per kWh)::
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from energy_trading.matching import WAD, WH_PER_KWH, MatchingInstance
+from energy_trading.models.matching import WAD, WH_PER_KWH, MatchingInstance
 
 __all__ = ["Problem", "greedy_choice", "lagrangian", "subgradient"]
 
