@@ -1,4 +1,4 @@
-"""Solvers for the matching model (seed 003 eq 5, `energy_trading.models.matching`) that keep their time limit.
+"""Solvers for the matching model (seed 003 eq 5, `energy_trading.models.matching`) that keep time limits.
 
 `solve_portfolio` runs HiGHS (LP by column generation, LP-fix heuristic, branch-and-bound on the pairs
 reduced-cost fixing keeps) and OR-Tools CP-SAT in worker processes killed at the deadline, and returns
