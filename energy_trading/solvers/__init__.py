@@ -6,6 +6,6 @@ the best assignment with a certified bound and gap. Pure Python over NumPy, high
 chain access.
 """
 
-from energy_trading.solvers.portfolio import OPTIMAL_GAP, SOLVERS, solve_portfolio
+from energy_trading.solvers.portfolio import OPTIMAL_ABS, OPTIMAL_GAP, SOLVERS, solve_portfolio
 
-__all__ = ["OPTIMAL_GAP", "SOLVERS", "solve_portfolio"]
+__all__ = ["OPTIMAL_ABS", "OPTIMAL_GAP", "SOLVERS", "solve_portfolio"]

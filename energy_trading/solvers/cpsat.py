@@ -16,6 +16,8 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from ortools.sat.python import cp_model
 
 from energy_trading.solvers.highs import Send
 from energy_trading.solvers.problem import Problem
@@ -38,9 +40,6 @@ def run_cpsat(
     send: Send,
 ) -> None:
     """CP-SAT on the pairs (rows, cols), hinted with `start`, until `deadline` (time.monotonic())."""
-    import pandas as pd
-    from ortools.sat.python import cp_model
-
     n, m = problem.shape
     k = len(rows)
     degree = problem.degree[rows, cols]

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import highspy
 import numpy as np
 
 from energy_trading.solvers.problem import Problem, greedy_choice, lagrangian, subgradient
@@ -42,8 +43,6 @@ MAX_EXACT_PAIRS = 250_000
 
 
 def _highs(time_limit_s: float, threads: int = 1) -> Any:
-    import highspy
-
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(time_limit_s, 0.01))
@@ -52,8 +51,6 @@ def _highs(time_limit_s: float, threads: int = 1) -> Any:
 
 
 def _add_rows(h: Any, problem: Problem, capacity_kwh: np.ndarray, requests: int) -> None:
-    import highspy
-
     inf = highspy.kHighsInf
     upper = np.concatenate([np.ones(requests), capacity_kwh])
     h.addRows(
@@ -198,8 +195,6 @@ def restricted_milp(
 ) -> None:
     """Branch-and-bound on the pairs (rows, cols) with `start` as warm start; streams its incumbents and
     dual bounds through `send` (see the module docstring)."""
-    import highspy
-
     n = problem.shape[0]
     k = len(rows)
     h = _highs(deadline - time.monotonic(), threads)

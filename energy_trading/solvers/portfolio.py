@@ -18,9 +18,9 @@ hint. The result is the best assignment any of them sent (exact WAD objective re
 - a restricted solver's dual bound B, only when reduced-cost fixing was complete for an incumbent of
   value `lower`: then every assignment is worth at most ``max(B, lower)``.
 
-`gap` is ``(bound - objective) / |bound|`` (0 when both are 0) and `optimal` means ``gap <= 1e-7``: the
-solvers work in double precision with tolerances around 1e-7 to 1e-9, so "optimal" is certified to that
-relative precision, not to the wei.
+`gap` is ``(bound - objective) / |bound|`` (0 when both are 0) and `optimal` means ``gap <= 1e-7`` or
+``bound - objective <= 1e-9`` currency units (1e9 wei): the solvers work in double precision with
+tolerances around 1e-7 to 1e-9, so "optimal" is certified to that precision, not to the wei.
 """
 
 from __future__ import annotations
@@ -35,11 +35,17 @@ from typing import Any
 import numpy as np
 
 from energy_trading.models.matching import MatchingInstance, MatchResult, evaluate
+
+# imported here, not in the workers: forked workers inherit the loaded libraries (an import per worker
+# would cost a second)
+from energy_trading.solvers.cpsat import run_cpsat
+from energy_trading.solvers.highs import run_highs
 from energy_trading.solvers.problem import Problem, greedy_choice, lagrangian
 
-__all__ = ["OPTIMAL_GAP", "SOLVERS", "solve_portfolio"]
+__all__ = ["OPTIMAL_ABS", "OPTIMAL_GAP", "SOLVERS", "solve_portfolio"]
 
 OPTIMAL_GAP = 1e-7
+OPTIMAL_ABS = 1e-9
 SOLVERS = ("highs", "cpsat")
 
 
@@ -89,6 +95,10 @@ class _Best:
     def objective(self) -> float:
         return self.key[0] / 1e18
 
+    def closed(self) -> bool:
+        """Optimality proven: relative gap <= OPTIMAL_GAP, or absolute gap <= OPTIMAL_ABS."""
+        return self.gap() <= OPTIMAL_GAP or max(self.bound, self.objective) - self.objective <= OPTIMAL_ABS
+
     def gap(self) -> float:
         bound = max(self.bound, self.objective)
         if bound == 0:
@@ -135,7 +145,7 @@ def solve_portfolio(
         instance,
         tuple(choice),
         *evaluate(instance, choice),
-        optimal=gap <= OPTIMAL_GAP,
+        optimal=best.closed(),
         method=f"portfolio:{best.source}",
         status="; ".join([status, f"bound from {best.bound_source}", *best.notes]),
         solve_time_s=time.perf_counter() - t0,
@@ -148,10 +158,7 @@ def _run(
     problem: Problem, best: _Best, deadline: float, solvers: Sequence[str], cpsat_workers: int, seed: int
 ) -> str:
     """Start the workers, merge their messages until all are done, the gap closes or the deadline."""
-    from energy_trading.solvers.cpsat import run_cpsat
-    from energy_trading.solvers.highs import run_highs
-
-    if best.gap() <= OPTIMAL_GAP or not problem.feasible.any():
+    if best.closed() or not problem.feasible.any():
         return "closed before any solver started"
     context = mp.get_context("fork")
     channel: Any = context.Queue()
@@ -211,7 +218,7 @@ def _run(
                 best.notes.append(f"{name} failed: {payload}")
             elif kind == "done":
                 running.discard(name)
-            if best.gap() <= OPTIMAL_GAP:
+            if best.closed():
                 why = "optimal"
                 break
         else:
