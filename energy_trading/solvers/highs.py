@@ -1,5 +1,5 @@
-"""HiGHS (through `highspy`) on eq 5: the LP relaxation by column generation, the LP-fix heuristic, and
-branch-and-bound on the pairs reduced-cost fixing cannot exclude.
+"""HiGHS (through `highspy`) on eq 5: the LP relaxation by column generation, the LP-fix heuristic and a
+local search after it, then branch-and-bound on the pairs reduced-cost fixing cannot exclude.
 
 These functions are meant to run in a worker process (`energy_trading.solvers.portfolio`) that the
 parent kills at the deadline: HiGHS's own time limit is not checked everywhere (at 5000 x 200 its MIP
@@ -24,7 +24,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from energy_trading.solvers.problem import Problem, greedy_choice, lagrangian, subgradient
+from energy_trading.solvers.problem import Problem, greedy_choice, lagrangian, local_search, subgradient
 
 __all__ = ["column_generation", "lp_fix", "reduced_pairs", "restricted_milp", "run_highs"]
 
@@ -33,11 +33,13 @@ Send = Callable[[str, Any], None]
 # subgradient steps on L(v) before the first LP (better duals = fewer column-generation rounds)
 SUBGRADIENT_STEPS = 200
 # columns priced in per request and round of column generation (more = fewer rounds, larger LPs)
-COLUMNS_PER_ROUND = 5
+COLUMNS_PER_ROUND = 10
 # reduced-cost tolerance: a pair whose LP reduced cost is below this is not worth adding
 PRICING_TOL = 1e-9
 # share of the remaining time the LP-fix sub-MILP may use before it returns its best incumbent
 LP_FIX_SHARE = 0.25
+# at most this long (s) for the local search after the LP-fix, before branch-and-bound takes over
+LOCAL_SEARCH_S = 3.0
 # largest restricted MILP handed to HiGHS whole (pairs); beyond it the search is a heuristic only
 MAX_EXACT_PAIRS = 250_000
 
@@ -112,9 +114,11 @@ def column_generation(
     _add_cols(h, problem, rows, cols, np.arange(n), n)
     all_rows, all_cols = [rows], [cols]
     while time.monotonic() < deadline:
-        h.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.01))
+        # HiGHS's clock runs over the object's whole life: the limit is its run time so far + what is left
+        h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.monotonic(), 0.01))
         h.run()
         if h.getModelStatus().name != "kOptimal":
+            send("note", f"LP stopped: {h.getModelStatus().name}")
             return None
         dual = -np.array(h.getSolution().row_dual)
         u, v = np.maximum(dual[:n], 0.0), np.maximum(dual[n:], 0.0)
@@ -267,6 +271,18 @@ def run_highs(problem: Problem, deadline: float, start: np.ndarray, *, send: Sen
         send("incumbent", fixed)
         if problem.objective(fixed) > lower:
             start, lower = fixed, problem.objective(fixed)
+    # shifts and swaps repack what the LP-fix left: its loss is mostly capacity it could not fill
+    sent = [time.monotonic()]
+
+    def stream(choice: np.ndarray) -> None:  # at most every 0.1 s, so a kill at the deadline loses little
+        if time.monotonic() - sent[0] >= 0.1:
+            sent[0] = time.monotonic()
+            send("incumbent", choice)
+
+    improved = local_search(problem, start, min(deadline, time.monotonic() + LOCAL_SEARCH_S), on_round=stream)
+    if problem.objective(improved) > lower:
+        send("incumbent", improved)
+        start, lower = improved, problem.objective(improved)
     r, c, complete = reduced_pairs(problem, v, lower)
     if not complete:  # keep the warm start's pairs so the restricted problem contains it
         served = np.nonzero(start >= 0)[0]

@@ -216,6 +216,8 @@ def _run(
                 best.tighten(max(payload, restricted[3]), f"{name} branch-and-bound (reduced pairs)")
             elif kind == "error":
                 best.notes.append(f"{name} failed: {payload}")
+            elif kind == "note":
+                best.notes.append(f"{name}: {payload}")
             elif kind == "done":
                 running.discard(name)
             if best.closed():

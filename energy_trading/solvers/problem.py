@@ -20,13 +20,14 @@ incumbent (reduced-cost fixing).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from energy_trading.models.matching import WAD, WH_PER_KWH, MatchingInstance
 
-__all__ = ["Problem", "greedy_choice", "lagrangian", "subgradient"]
+__all__ = ["Problem", "greedy_choice", "lagrangian", "local_search", "subgradient"]
 
 
 @dataclass(frozen=True)
@@ -164,3 +165,94 @@ def subgradient(
             break
         v = np.maximum(0.0, v - step * (value - lower) / norm * g)
     return best_value, best_v
+
+
+def _top(matrix: np.ndarray, k: int) -> np.ndarray:
+    """Flat indices of the k largest finite-or-not entries of `matrix`, largest first."""
+    flat = matrix.ravel()
+    k = min(k, flat.size)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+    return part[np.argsort(-flat[part], kind="stable")]
+
+
+def local_search(
+    problem: Problem,
+    choice: np.ndarray,
+    deadline: float,
+    sample: int = 600,
+    seed: int = 0,
+    on_round: Callable[[np.ndarray], None] | None = None,
+) -> np.ndarray:
+    """Improve a feasible assignment by shifts (one request to another provider with room, or an unserved
+    request into room) and swaps (two served requests exchange providers), best gains first, until no
+    move gains or `deadline` (time.monotonic()). Capacities are checked in exact Wh; the result is
+    feasible whenever `choice` is.
+
+    Swaps look at all pairs of at most `sample` requests per round (a random subset beyond that), so one
+    round costs O(sample^2 + n m) NumPy work. `on_round` receives the assignment after every round that
+    moved something (anytime use).
+    """
+    n, m = problem.shape
+    rng = np.random.default_rng(seed)
+    choice = choice.copy()
+    energy = problem.energy_wh
+    degree = np.where(problem.feasible, problem.degree, -np.inf)
+    while time.monotonic() < deadline:
+        served = choice >= 0
+        load = np.bincount(choice[served], weights=energy[served], minlength=m).astype(np.int64)
+        slack = problem.capacity_wh - load
+        current = np.where(served, degree[np.arange(n), np.maximum(choice, 0)], 0.0)
+        # shifts: request i to provider k with room
+        gain = np.where(energy[:, None] <= slack[None, :], degree - current[:, None], -np.inf)
+        gain[np.arange(n)[served], choice[served]] = -np.inf
+        moved = False
+        shifted = np.zeros(n, dtype=bool)
+        for flat in _top(gain, n).tolist():
+            i, k = divmod(flat, m)
+            if gain[i, k] <= 1e-12:
+                break
+            # gains of other requests stay exact (they depend only on their own provider); room is rechecked
+            if shifted[i] or energy[i] > slack[k]:
+                continue
+            if choice[i] >= 0:
+                slack[choice[i]] += energy[i]
+            slack[k] -= energy[i]
+            choice[i] = k
+            shifted[i] = moved = True
+        if moved:
+            if on_round is not None:
+                on_round(choice.copy())
+            continue
+        # swaps between served requests a (at j) and b (at k)
+        pool = np.nonzero(served)[0]
+        if len(pool) > sample:
+            pool = rng.choice(pool, sample, replace=False)
+        c = choice[pool]
+        cross = degree[pool][:, c]  # cross[a, b] = M[a, provider of b]
+        here = current[pool]
+        swap = cross + cross.T - here[:, None] - here[None, :]
+        de = energy[pool][:, None] - energy[pool][None, :]  # E_a - E_b
+        swap[(de > slack[c][None, :]) | (-de > slack[c][:, None]) | (c[:, None] == c[None, :])] = -np.inf
+        done = np.zeros(len(pool), dtype=bool)
+        for flat in _top(swap, len(pool)).tolist():
+            a, b = divmod(flat, len(pool))
+            if swap[a, b] <= 1e-12:
+                break
+            if done[a] or done[b]:
+                continue
+            j, k = c[a], c[b]
+            ea, eb = energy[pool[a]], energy[pool[b]]
+            if ea - eb > slack[k] or eb - ea > slack[j]:
+                continue
+            slack[k] -= ea - eb
+            slack[j] -= eb - ea
+            choice[pool[a]], choice[pool[b]] = k, j
+            done[a] = done[b] = True
+            moved = True
+        if not moved:
+            break
+        if on_round is not None:
+            on_round(choice.copy())
+    return choice
