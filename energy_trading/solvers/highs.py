@@ -24,12 +24,23 @@ from typing import Any
 import highspy
 import numpy as np
 
-from energy_trading.solvers.problem import Problem, greedy_choice, lagrangian, local_search, subgradient
+from energy_trading.solvers.problem import (
+    Problem,
+    greedy_choice,
+    lagrangian,
+    local_search,
+    smoothed_multipliers,
+    subgradient,
+)
 
 __all__ = ["column_generation", "lp_fix", "reduced_pairs", "restricted_milp", "run_highs"]
 
 Send = Callable[[str, Any], None]
 
+# from this many pairs on, the first multipliers come from the smoothed Lagrangian (L-BFGS-B), which may
+# use SMOOTH_SHARE of the time left
+SMOOTH_FROM_PAIRS = 200_000
+SMOOTH_SHARE = 0.4
 # subgradient steps on L(v) before the first LP (better duals = fewer column-generation rounds)
 SUBGRADIENT_STEPS = 200
 # columns priced in per request and round of column generation (more = fewer rounds, larger LPs)
@@ -38,6 +49,8 @@ COLUMNS_PER_ROUND = 10
 PRICING_TOL = 1e-9
 # share of the remaining time the LP-fix sub-MILP may use before it returns its best incumbent
 LP_FIX_SHARE = 0.25
+# share of the time limit column generation may take before the LP-fix starts from where it got
+CG_SHARE = 0.5
 # at most this long (s) for the local search after the LP-fix, before branch-and-bound takes over
 LOCAL_SEARCH_S = 3.0
 # largest restricted MILP handed to HiGHS whole (pairs); beyond it the search is a heuristic only
@@ -84,18 +97,25 @@ def _add_cols(
 
 
 def column_generation(
-    problem: Problem, lower: float, deadline: float, send: Send
-) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    problem: Problem, lower: float, deadline: float, send: Send, give_up: float | None = None
+) -> tuple[float | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """The LP relaxation of eq 5 over all pairs, solved on a growing subset of columns.
 
     Starts from the columns a subgradient step on ``L(v)`` ranks best per request (plus the greedy
     assignment's), prices every pair with the LP's duals after each solve and adds the best positive
     ones. Sends the Lagrangian bound ``L(v)`` of every round's duals. Returns (LP value, x, rows, cols,
-    v) once no pair prices positive, or None when `deadline` comes first.
+    v) once no pair prices positive; after `give_up` (time.monotonic()) the last restricted LP's solution
+    with LP value None (not converged: x is LP-feasible, not optimal); v is the multiplier vector with the
+    lowest ``L(v)`` seen. None when no restricted LP was solved before `deadline`.
     """
     n, m = problem.shape
-    bound, v = subgradient(problem, lower, min(deadline, time.monotonic() + 1.0), SUBGRADIENT_STEPS)
-    send("bound", (bound, "lagrangian (subgradient)"))
+    if n * m >= SMOOTH_FROM_PAIRS:  # many pairs: column generation alone converges slowly from poor duals
+        now = time.monotonic()
+        bound, v = smoothed_multipliers(problem, now + SMOOTH_SHARE * (deadline - now))
+        send("bound", (bound, "lagrangian (smoothed, L-BFGS-B)"))
+    else:
+        bound, v = subgradient(problem, lower, min(deadline, time.monotonic() + 1.0), SUBGRADIENT_STEPS)
+        send("bound", (bound, "lagrangian (subgradient)"))
     _, reduced = lagrangian(problem, v)
     k = min(COLUMNS_PER_ROUND, m)
     top = np.argpartition(reduced, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (n, 1))
@@ -113,6 +133,7 @@ def column_generation(
     _add_rows(h, problem, problem.capacity_kwh, n)
     _add_cols(h, problem, rows, cols, np.arange(n), n)
     all_rows, all_cols = [rows], [cols]
+    best_bound, best_v = bound, v
     while time.monotonic() < deadline:
         # HiGHS's clock runs over the object's whole life: the limit is its run time so far + what is left
         h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.monotonic(), 0.01))
@@ -124,14 +145,22 @@ def column_generation(
         u, v = np.maximum(dual[:n], 0.0), np.maximum(dual[n:], 0.0)
         bound, _ = lagrangian(problem, v)
         send("bound", (bound, "lagrangian (LP duals)"))
+        if bound < best_bound:
+            best_bound, best_v = bound, v
         priced = np.where(
             problem.feasible & ~in_lp, problem.degree - u[:, None] - problem.energy_kwh[:, None] * v, -np.inf
         )
         want = np.nonzero(priced.max(axis=1) > PRICING_TOL)[0]
-        if not len(want):
-            lp_value = -float(h.getInfo().objective_function_value)
+        if not len(want) or (give_up is not None and time.monotonic() > give_up):
+            lp_value = -float(h.getInfo().objective_function_value) if not len(want) else None
             x = np.array(h.getSolution().col_value)
-            return lp_value, x, np.concatenate(all_rows), np.concatenate(all_cols), v
+            return (
+                lp_value,
+                x,
+                np.concatenate(all_rows),
+                np.concatenate(all_cols),
+                v if not len(want) else best_v,
+            )
         k = min(COLUMNS_PER_ROUND, m)
         part = (
             np.argpartition(-priced[want], k - 1, axis=1)[:, :k]
@@ -259,13 +288,19 @@ def reduced_pairs(
 
 
 def run_highs(problem: Problem, deadline: float, start: np.ndarray, *, send: Send) -> None:
-    """The HiGHS pipeline: LP by column generation, LP-fix, then exact search on the reduced pairs."""
+    """The HiGHS pipeline: LP by column generation, LP-fix, then exact search on the reduced pairs.
+
+    Column generation gets at most CG_SHARE of the time: past it, the LP-fix works from the restricted
+    LP's solution (still LP-feasible), so an assignment better than greedy arrives at every size.
+    """
     lower = problem.objective(start)
-    lp = column_generation(problem, lower, deadline, send)
+    now = time.monotonic()
+    lp = column_generation(problem, lower, deadline, send, give_up=now + CG_SHARE * (deadline - now))
     if lp is None:
         return
     lp_value, x, rows, cols, v = lp
-    send("bound", (lp_value, "LP relaxation"))
+    if lp_value is not None:
+        send("bound", (lp_value, "LP relaxation"))
     fixed = lp_fix(problem, x, rows, cols, deadline)
     if fixed is not None:
         send("incumbent", fixed)
