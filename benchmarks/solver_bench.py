@@ -139,7 +139,7 @@ def bench(n: int, m: int, seed: int, limit: float, plain: bool) -> dict[str, obj
     target = TARGETS.get(str(row["size"]))
     if target is not None and target[0] == limit:
         gap_ok = target[1] is None or (result.gap is not None and result.gap < target[1])
-        row["target"] = f"{'met' if gap_ok and wall <= limit + 0.5 else 'MISSED'}"
+        row["target"] = f"{'met' if gap_ok and wall <= limit else 'MISSED'}"
     return row
 
 
