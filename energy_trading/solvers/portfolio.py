@@ -46,7 +46,7 @@ __all__ = ["OPTIMAL_ABS", "OPTIMAL_GAP", "SOLVERS", "solve_portfolio"]
 
 OPTIMAL_GAP = 1e-7
 # time kept back from the limit for stopping the workers and building the result (s, share of the limit)
-CLEANUP_S = 0.15
+CLEANUP_S = 0.4
 CLEANUP_SHARE = 0.05
 OPTIMAL_ABS = 1e-9
 SOLVERS = ("highs", "cpsat")
@@ -119,7 +119,7 @@ def solve_portfolio(
     """The best assignment of eq 5 found within `time_limit_s` seconds (wall clock), with a certified bound.
 
     Returns within the limit at every size (on a loaded machine, up to a few tens of ms past it): solvers
-    run in worker processes killed min(0.15 s, 5 %) before the limit. `solvers` picks the portfolio
+    run in worker processes killed min(0.4 s, 5 %) before the limit. `solvers` picks the portfolio
     ("highs", "cpsat"; CP-SAT starts once HiGHS has reduced the pairs). The result's `method` is
     ``"portfolio:<winner>"``; `bound` and `gap` are certified as the module docstring says and `optimal`
     is True when the gap is within OPTIMAL_GAP (relative) or OPTIMAL_ABS (absolute).
