@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from energy_trading.models.matching import MatchingInstance, MatchResult, evaluate
+from energy_trading.models.matching import WAD, MatchingInstance, MatchResult, evaluate
 
 # imported here, not in the workers: forked workers inherit the loaded libraries (an import per worker
 # would cost a second)
@@ -96,7 +96,7 @@ class _Best:
 
     @property
     def objective(self) -> float:
-        return self.key[0] / 1e18
+        return self.key[0] / WAD  # exactly as MatchResult.objective computes it
 
     def closed(self) -> bool:
         """Optimality proven: relative gap <= OPTIMAL_GAP, or absolute gap <= OPTIMAL_ABS."""
