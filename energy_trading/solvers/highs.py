@@ -43,6 +43,8 @@ SMOOTH_FROM_PAIRS = 200_000
 SMOOTH_SHARE = 0.4
 # subgradient steps on L(v) before the first LP (better duals = fewer column-generation rounds)
 SUBGRADIENT_STEPS = 200
+# share of the time left that the local search after the priced greedy may take
+EARLY_SEARCH_SHARE = 0.1
 # columns priced in per request and round of column generation (more = fewer rounds, larger LPs)
 COLUMNS_PER_ROUND = 10
 # reduced-cost tolerance: a pair whose LP reduced cost is below this is not worth adding
@@ -116,6 +118,13 @@ def column_generation(
     else:
         bound, v = subgradient(problem, lower, min(deadline, time.monotonic() + 1.0), SUBGRADIENT_STEPS)
         send("bound", (bound, "lagrangian (subgradient)"))
+    # an early incumbent: greedy on the priced degrees M_ij - R_i v_j, then a short local search
+    priced_greedy = greedy_choice(problem, problem.degree - problem.energy_kwh[:, None] * v[None, :])
+    now = time.monotonic()
+    send(
+        "incumbent",
+        local_search(problem, priced_greedy, min(deadline, now + EARLY_SEARCH_SHARE * (deadline - now))),
+    )
     _, reduced = lagrangian(problem, v)
     k = min(COLUMNS_PER_ROUND, m)
     top = np.argpartition(reduced, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (n, 1))
