@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from energy_trading.models.matching import (
@@ -82,7 +82,9 @@ def test_portfolio_proves_the_brute_force_optimum(instance):
     assert found.objective_wad <= exact.objective_wad
 
 
-@settings(max_examples=25, deadline=None)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow]
+)
 @given(instances(max_requests=9), st.sampled_from([0.001, 0.05]))
 def test_a_cut_short_search_still_certifies_its_bound(instance, limit):
     """Whatever stops the search, the bound reported is >= the true optimum (brute force)."""
