@@ -16,6 +16,7 @@ from energy_trading.chain.connection import Chain
 from energy_trading.chain.errors import RevertDecoder
 from energy_trading.clients.certificates import deploy_certificates
 from energy_trading.clients.grid import GridParams, deploy_grid
+from energy_trading.clients.incentives import IncentiveParams, deploy_incentives
 
 __all__ = ["Deployment", "MarketParams", "deploy", "deploy_contract"]
 
@@ -66,6 +67,8 @@ class Deployment:
         certificate_exchange: `CertificateExchange`, certificate sales for EnergyToken (atomic swap).
         carbon_ledger: `CarbonLedger`, quotas, allowance trades, emissions, settlement (eq 21-22);
             the auditor holds its REGULATOR_ROLE.
+        incentives: `IncentiveCurrency`, seed 004 §3.4's time-stamped incentive lots and block creator reward
+            (reads the order book's settled orders; the operator funds its EnergyToken reserve).
         market_params: the market parameters the contracts were deployed with.
         artifacts: every compiled artifact by contract name (ABIs for ad-hoc use).
     """
@@ -87,6 +90,7 @@ class Deployment:
     green_certificates: Contract
     certificate_exchange: Contract
     carbon_ledger: Contract
+    incentives: Contract
     market_params: MarketParams
     artifacts: dict[str, Artifact] = field(repr=False, default_factory=dict)
 
@@ -111,6 +115,7 @@ def deploy(
     artifacts: dict[str, Artifact] | None = None,
     market: MarketParams | None = None,
     grid: GridParams | None = None,
+    incentives: IncentiveParams | None = None,
 ) -> Deployment:
     """Compile (cached) and deploy the dApp's contracts to `chain`; grant every role.
 
@@ -126,6 +131,7 @@ def deploy(
     m = _deploy_market(chain, artifacts, operator, registry, market)
     g = deploy_grid(chain, artifacts, operator, registry, m["token"], m["order_book"], grid)
     c = deploy_certificates(chain, artifacts, operator, auditor, registry, m["token"], g["node_weights"])
+    i = deploy_incentives(chain, artifacts, operator, m["order_book"], m["token"], incentives)
     return Deployment(
         chain=chain,
         operator=operator,
@@ -134,6 +140,7 @@ def deploy(
         **m,
         **g,
         **c,
+        **i,
         market_params=market,
         artifacts=artifacts,
     )
