@@ -174,6 +174,8 @@ class IncentivesClient:
         self.chain = deployment.chain
         self.contract: Contract = deployment.incentives
         self.vintage_seconds: int = self.contract.functions.vintageSeconds().call()
+        self._ids: set[int] = set()
+        self._scanned_to = -1
 
     def _send(self, fn: Any, sender: str) -> TxReceipt:
         gas = IN_PROCESS_GAS_LIMIT if self.chain.in_process else None
@@ -240,14 +242,25 @@ class IncentivesClient:
         v = self.contract.functions.vintage(vintage_id).call()
         return Vintage(vintage_id, *(int(x) for x in v))
 
+    def vintage_ids(self) -> list[int]:
+        """Every vintage id created so far, oldest first (from `VintageCreated` events, scanned
+        incrementally: only blocks not seen by an earlier call are read)."""
+        latest = self.chain.w3.eth.block_number
+        if latest > self._scanned_to:
+            logs = self.contract.events.VintageCreated().get_logs(
+                from_block=self._scanned_to + 1, to_block=latest
+            )
+            self._ids.update(int(log.args.id) for log in logs)
+            self._scanned_to = latest
+        return sorted(self._ids)
+
     def vintages(self) -> list[Vintage]:
-        """Every vintage created so far, oldest first (from `VintageCreated` events)."""
-        logs = self.contract.events.VintageCreated().get_logs(from_block=0)
-        return sorted((self.vintage(int(log.args.id)) for log in logs), key=lambda v: v.id)
+        """Every vintage created so far with its ledger, oldest first."""
+        return [self.vintage(vid) for vid in self.vintage_ids()]
 
     def holdings(self, holder: str) -> dict[int, int]:
         """`holder`'s non-zero balances by vintage id (expired lots included until retired)."""
-        ids = [v.id for v in self.vintages()]
+        ids = self.vintage_ids()
         if not ids:
             return {}
         balances = self.contract.functions.balanceOfBatch([holder] * len(ids), ids).call()

@@ -7,12 +7,16 @@ reverted with, and the state is shown unchanged after them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from energy_trading.chain.connection import Chain, TxRecord
 from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.errors import ChainRevert
 from energy_trading.clients.registry import RegistryClient, Role, Source, zone_id
+
+#: Where `energy-trading demo` writes its figures (relative to the working directory).
+DEMO_OUT = Path("results") / "demo"
 
 __all__ = ["expect_refusal", "market_day_walkthrough", "registration_walkthrough", "run_demo"]
 
@@ -274,6 +278,10 @@ def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:
 
     print(file=out)
     grid_walkthrough(d, out)
+    from energy_trading.scenarios.incentives import incentives_walkthrough
+
+    print(file=out)
+    incentives_walkthrough(d, out, plot_path=DEMO_OUT / "incentive_holdings.png")
     print(file=out)
     consensus_walkthrough(d, out, tx_log)
 

@@ -457,7 +457,17 @@ def parse_scenario(data: Any, name: str = "scenario") -> Scenario:
     A period entry may carry `repeat: N` to stand for N identical periods.
     """
     data = _mapping(data, "the scenario")
-    known = {"name", "description", "seed", "market", "participants", "periods", "certificates", "carbon"}
+    known = {
+        "name",
+        "description",
+        "seed",
+        "market",
+        "participants",
+        "periods",
+        "certificates",
+        "carbon",
+        "incentives",
+    }
     extra = {k for k in data if k not in known and not str(k).startswith("x_") and k != "paper_tables"}
     if extra:
         raise ScenarioError(f"unknown top-level keys {sorted(extra)}: expected {sorted(known)}")
@@ -852,6 +862,53 @@ add_period_step("certificates", _certificates_period, after="settle")
 def register_extension(extension: ScenarioExtension) -> None:
     """Add (or replace, by name) a scenario extension."""
     EXTENSIONS[:] = [e for e in EXTENSIONS if e.name != extension.name] + [extension]
+
+
+def _incentives_open(ctx: RunContext, run: PeriodRun) -> None:
+    if "incentives" in ctx.scenario.raw:
+        from energy_trading.scenarios.incentives import before_open
+
+        before_open(ctx, run)  # tariff once; clock to the requested delivery hour
+    _open(ctx, run)
+
+
+def _incentives_period(ctx: RunContext, run: PeriodRun) -> None:
+    if "incentives" in ctx.scenario.raw:
+        from energy_trading.scenarios.incentives import after_settle
+
+        after_settle(ctx, run)
+
+
+def _incentives_run(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]:
+    from energy_trading.scenarios.incentives import run_section
+
+    return run_section(ctx, raw)
+
+
+def _incentives_plot(section: Mapping[str, Any], out: Path) -> list[Path]:
+    from energy_trading.scenarios.incentives import plot_section
+
+    return plot_section(section, out)
+
+
+def _incentives_summary(section: Mapping[str, Any]) -> str:
+    from energy_trading.scenarios.incentives import incentives_summary
+
+    return incentives_summary(section)
+
+
+#: Seed 004 §3.4's incentive currency (`incentives:`): lots per settled purchase, fee spends, block rewards.
+add_period_step("open", _incentives_open, replace=True)
+add_period_step("incentives", _incentives_period, after="settle")
+register_extension(
+    ScenarioExtension(
+        "incentives",
+        lambda raw: "incentives" in raw,
+        _incentives_run,
+        plot=_incentives_plot,
+        summary=_incentives_summary,
+    )
+)
 
 
 def _register_participants(ctx: RunContext) -> None:
