@@ -282,13 +282,17 @@ def plot_holdings_by_vintage(
     t0 = samples[0]["time"] if samples else 0
     days = [(s["time"] - t0) / DAY for s in samples]
     vintages = sorted({vid for s in samples for vid in s["held"]}, key=lambda h: int(h, 16))
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
     if vintages:
+        # each sample holds until the next; the last one is drawn for the mean gap between samples
+        gap = (days[-1] - days[0]) / (len(days) - 1) if len(days) > 1 else 1.0
+        x = [*days, days[-1] + gap]
         stacks = [[s["held"].get(vid, 0.0) for s in samples] for vid in vintages]
+        stacks = [[*row, row[-1]] for row in stacks]
         labels = [_vintage_label(vid) for vid in vintages]
-        ax.stackplot(days, stacks, labels=labels, step="post", alpha=0.85)
-        ax.legend(loc="upper left", fontsize=7, ncol=2)
-    ax.set_xlabel("chain time since the first sample (days)")
+        ax.stackplot(x, stacks, labels=labels, step="post", alpha=0.85)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, title="vintage", title_fontsize=7)
+    ax.set_xlabel("chain time since the first sample (days); each sample holds until the next")
     ax.set_ylabel("incentive units held")
     title = title or "Incentive holdings by vintage (seed 004 §3.4): lots expire and are retired"
     ax.set_title(title, fontsize=10)
@@ -302,8 +306,8 @@ def plot_holdings_by_vintage(
 def _vintage_label(vid: str) -> str:
     value = int(vid, 16)
     band = value & 0xFF
-    day = (value >> 72) % 10_000
-    return f"day {day} {'block reward' if band == 0 else f'band {band}'}"
+    # the time bucket (the day since 1970 with the default one-day vintages)
+    return f"bucket {value >> 72} {'block reward' if band == 0 else f'band {band}'}"
 
 
 def plot_section(section: Mapping[str, Any], out: Path) -> list[Path]:
