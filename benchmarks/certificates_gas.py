@@ -36,13 +36,9 @@ from tqdm import tqdm
 
 from energy_trading import connect, deploy
 from energy_trading.chain.deploy import Deployment, deploy_contract
-from energy_trading.clients.certificates import (
-    EMISSION_READING_TYPES,
-    GENERATION_READING_TYPES,
-    WH_PER_MWH,
-    sign_reading,
-)
+from energy_trading.clients.certificates import EMISSION_READING_TYPES, GENERATION_READING_TYPES, sign_reading
 from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.models.certificates import WH_PER_MWH
 
 EPOCH = 1_704_067_200  # metering periods count from 2024-01-01, in the past
 HOUR = 3600

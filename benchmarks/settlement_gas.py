@@ -29,8 +29,8 @@ from web3 import Web3
 from energy_trading import connect, deploy
 from energy_trading.chain.deploy import deploy_contract
 from energy_trading.chain.devnode import anvil_node
-from energy_trading.clients.grid import to_price, to_wad
 from energy_trading.clients.registry import Role, Source, zone_id
+from energy_trading.models.units import to_price, to_wad
 
 
 def anvil():

@@ -30,6 +30,7 @@ __all__ = [
     "METRO",
     "MICROGRID",
     "NETWORK_PROFILES",
+    "PROFILE_COSTS",
     "PROTOCOLS",
     "RAFT_PAPER",
     "RAFT_PAPER_COSTS",
@@ -128,9 +129,9 @@ class NetworkConfig:
 
 #: Switched 1 Gbit/s LAN as in seed 000 §IV-A (20 hosts, no Internet access).
 LAN = NetworkConfig()
-#: Ongaro & Ousterhout 2014 §9.3 ran five servers on a LAN with a broadcast time of
-#: about 15 ms; by their §5.6 the broadcast time includes persisting to stable storage,
-#: so the network is a LAN and `RAFT_PAPER_COSTS` adds the fsync (see below).
+#: Ongaro & Ousterhout 2014 §9.3 ran five servers on a LAN; by their §5.6 the broadcast
+#: time includes persisting to stable storage, so the network is a LAN and
+#: `RAFT_PAPER_COSTS` adds the writes (see below).
 RAFT_PAPER = NetworkConfig(base_latency_ms=0.2, jitter="exponential", jitter_ms=0.1)
 #: Thirty trading nodes spread over a 100 km metropolitan fibre network (seed 001 §5.2);
 #: the base latency is set so that Raft with paper node 1 leading needs about 2.5 ms per
@@ -215,9 +216,17 @@ class CostConfig:
 
 #: Calibrated defaults (seed 000: 15 / 76 / 12 ms for 4 nodes, 1000 tx).
 COSTS = CostConfig()
-#: Raft paper §9.3 cluster: a RequestVote round trip of 2 x 0.3 ms on the wire plus a
-#: 14.4 ms write to stable storage at the receiver gives the quoted ~15 ms broadcast time.
-RAFT_PAPER_COSTS = CostConfig(persist_ms=14.4)
+#: Raft paper §9.3 cluster (LogCabin): one stable-storage write (term/vote metadata + fsync)
+#: takes 2.5 ms. Calibrated once for the whole of Fig 16, not per range (see
+#: `consensus_emulator.validation.raft_paper`): a candidate writes before its RequestVotes
+#: leave, so a peer whose timeout falls within ~2.8 ms (write + link) of the candidate's
+#: has become a candidate itself and the vote splits. The paper's median of 287 ms at
+#: 150-155 ms (a split in about half of the first rounds) bounds that window to a few ms;
+#: the same model with a 14.4 ms write (the prose's "broadcast time of roughly 15 ms" read
+#: as one write) splits every first round and gives a median of about 900 ms there.
+RAFT_PAPER_COSTS = CostConfig(persist_ms=2.5)
+#: Costs that go with a network profile when `run --network NAME` selects it.
+PROFILE_COSTS: dict[str, CostConfig] = {"raft-paper": RAFT_PAPER_COSTS}
 
 
 @dataclass(frozen=True)
@@ -355,6 +364,30 @@ class RaftParams:
     exceeded). initial_leader: start with this node as leader (term 1) instead of
     electing one (seed 001 §5.2.2 fixes the leader per scenario). elect_every_round:
     hold a fresh election before each round (the baseline of seed 001 Tables 3-4).
+
+    How real implementations time and run elections (see `protocols/raft.py`):
+
+    timeout_granularity_ms: timeouts are drawn uniformly from the multiples of this step
+        in [min, max], both ends included. LogCabin, the Raft paper's implementation, draws
+        whole milliseconds (`randomRange(ms, ms)` into a `uint64_t`), so "150-151" is
+        150 or 151 ms; 0 draws from the continuum.
+    tick_ms: a logical clock (etcd/raft): timers count ticks of this length, each node's
+        ticker has its own phase, and a timeout fires on the tick that reaches it. None =
+        timers fire at their exact time (LogCabin uses the wall clock).
+    persist_vote_before_request: the candidate writes its term and self-vote to stable
+        storage before sending RequestVote (LogCabin's startNewElection, etcd's rule that
+        a non-leader persists a Ready before sending its messages, hashicorp/raft's
+        setCurrentTerm). False: the write runs while the RequestVotes are in flight and
+        the candidate takes office only once it is durable.
+    reset_timer_on_new_term: any message of a higher term resets the election timer
+        (etcd's becomeFollower). False: only granting a vote or hearing the leader does
+        (Raft paper Fig 2, LogCabin).
+    vote_writes: stable-storage writes a server makes, one after the other, before it
+        answers a RequestVote of a new term that it grants: LogCabin 2 (stepDown writes
+        the new term, then the vote is written), etcd 1 (one HardState per Ready).
+    check_quorum: a follower that heard from its leader less than `timeout_min_ms` ago
+        ignores RequestVotes (etcd's CheckQuorum lease, on in etcd servers), without
+        adopting their term.
     """
 
     timeout_min_ms: float = 150.0
@@ -363,6 +396,12 @@ class RaftParams:
     threshold: float = 0.5
     initial_leader: int | None = None
     elect_every_round: bool = False
+    timeout_granularity_ms: float = 1.0
+    tick_ms: float | None = None
+    persist_vote_before_request: bool = True
+    reset_timer_on_new_term: bool = False
+    vote_writes: int = 2
+    check_quorum: bool = False
 
     def validate(self, n_nodes: int) -> None:
         if self.timeout_min_ms <= 0 or self.timeout_max_ms < self.timeout_min_ms:
@@ -372,6 +411,12 @@ class RaftParams:
             )
         if self.heartbeat_ms is not None and self.heartbeat_ms <= 0:
             raise ConfigError("heartbeat_ms must be > 0")
+        if self.timeout_granularity_ms < 0 or not math.isfinite(self.timeout_granularity_ms):
+            raise ConfigError(f"timeout_granularity_ms must be >= 0, got {self.timeout_granularity_ms}")
+        if self.vote_writes not in (1, 2):
+            raise ConfigError(f"vote_writes must be 1 or 2, got {self.vote_writes}")
+        if self.tick_ms is not None and not (self.tick_ms > 0 and math.isfinite(self.tick_ms)):
+            raise ConfigError(f"tick_ms must be > 0 (or None for a continuous clock), got {self.tick_ms}")
         _check_threshold(self.threshold)
         _check_leader(self.initial_leader, n_nodes)
 

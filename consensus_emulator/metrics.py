@@ -77,6 +77,7 @@ class ElectionRecord:
     t_end: float
     winner: int
     cause: str = ""
+    from_crash: bool = False  # t_start is the crash of the previous leader (a failover)
 
     @property
     def duration_ms(self) -> float:
@@ -84,7 +85,7 @@ class ElectionRecord:
 
 
 def summarise_times(values: list[float] | np.ndarray) -> dict[str, float]:
-    """Mean, median, 5th/95th percentile, min and max of a list of times (ms)."""
+    """Mean, median, 5th/90th/95th/99th percentile, min and max of a list of times (ms)."""
     arr = np.asarray(values, dtype=float)
     if arr.size == 0:
         return {"count": 0}
@@ -93,7 +94,9 @@ def summarise_times(values: list[float] | np.ndarray) -> dict[str, float]:
         "mean": float(arr.mean()),
         "median": float(np.median(arr)),
         "p05": float(np.percentile(arr, 5)),
+        "p90": float(np.percentile(arr, 90)),
         "p95": float(np.percentile(arr, 95)),
+        "p99": float(np.percentile(arr, 99)),
         "min": float(arr.min()),
         "max": float(arr.max()),
     }
@@ -163,6 +166,7 @@ class RunResult:
             "leader_counts": {str(k): v for k, v in self.leader_counts().items()},
             "elections": len(self.elections),
             "election_time_ms": summarise_times([e.duration_ms for e in self.elections]),
+            "failover_time_ms": summarise_times([e.duration_ms for e in self.elections if e.from_crash]),
             "sim_time_ms": self.sim_time_ms,
             **self.extra,
         }

@@ -7,13 +7,64 @@ over py-evm) or to any JSON-RPC node, and drives them from Python.
 Typical use::
 
     from energy_trading import connect, deploy
+    from energy_trading.clients import RegistryClient
     chain = connect()                 # in-process EVM; connect("http://127.0.0.1:8545") for anvil
     d = deploy(chain)
     d.registry.functions.participantCount().call()
+
+Layers (docs/architecture.md): `models` (the papers' pure arithmetic), `chain` (compile, connect, deploy,
+revert decoding, local node), `clients` (one typed client per contract family), `scenarios` (scenario
+files: schema, runner, sections), `demo`, `cli`. The names below are re-exported lazily (PEP 562), so
+importing `energy_trading.models` loads no chain library.
 """
 
-from energy_trading.chain.connection import Chain, connect
-from energy_trading.chain.deploy import Deployment, deploy
-from energy_trading.chain.errors import ChainRevert
+from __future__ import annotations
 
-__all__ = ["Chain", "ChainRevert", "Deployment", "connect", "deploy"]
+import importlib
+from typing import Any
+
+__all__ = [
+    "Chain",
+    "ChainRevert",
+    "Deployment",
+    "GridParams",
+    "MarketParams",
+    "chain",
+    "clients",
+    "connect",
+    "deploy",
+    "load_scenario",
+    "models",
+    "run_scenario",
+    "scenarios",
+]
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    "Chain": "energy_trading.chain.connection",
+    "connect": "energy_trading.chain.connection",
+    "ChainRevert": "energy_trading.chain.errors",
+    "Deployment": "energy_trading.chain.deploy",
+    "GridParams": "energy_trading.chain.deploy",
+    "MarketParams": "energy_trading.chain.deploy",
+    "deploy": "energy_trading.chain.deploy",
+    "load_scenario": "energy_trading.scenarios.schema.loader",
+    "run_scenario": "energy_trading.scenarios.runner",
+}
+_SUBPACKAGES = {"chain", "clients", "cli", "demo", "models", "scenarios"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name or a subpackage on first use."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBPACKAGES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -24,9 +24,8 @@ from brownie import (
     network,
 )
 
-from energy_trading.chain.deploy import MarketParams
-from energy_trading.clients.grid import GridParams, to_price, to_wad
-from energy_trading.clients.incentives import INCENTIVE_URI, IncentiveParams
+from energy_trading.chain.deploy import INCENTIVE_URI, GridParams, IncentiveParams, MarketParams
+from energy_trading.models.units import to_price, to_wad
 from energy_trading.models.weights import WeightParams, decay_factor_wad
 
 CERTIFICATE_URI = "https://energy-trading.example/certificates/{id}.json"

@@ -36,6 +36,7 @@ no progress for `stall_ms` stops (e.g. too many crashed nodes to form any quorum
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -84,10 +85,27 @@ class RaftNode(Node):
         self.ack_order: list[int] = []
         self.commit_event = None
         self.inflight = None
+        # election bookkeeping: when the candidate's own vote is on stable storage
+        self.vote_durable_at = 0.0
+        self.disk_free_at = 0.0
+        self.last_leader_contact = -math.inf
+        self.last_write_at = -1.0
+        self.term_durable_at = 0.0
+        self.office_term = -1
+        self.tick_phase = float(cluster.sim.rng.uniform(0.0, cluster.tick_ms)) if cluster.tick_ms else 0.0
 
     # ------------------------------------------------------------ timers
     def arm_election_timer(self) -> None:
-        self.set_timer("election", self.cluster.timeout_for(self.id))
+        """(Re)start the election timer: a fresh timeout, counted in ticks on a logical clock."""
+        timeout = self.cluster.timeout_for(self.id)
+        tick = self.cluster.tick_ms
+        if tick:
+            # etcd/raft: electionElapsed restarts at 0 and grows by one on every tick of this
+            # node's ticker; the timer fires on the tick where it reaches the timeout.
+            now = self.env.now
+            next_tick = self.tick_phase + math.floor((now - self.tick_phase) / tick + 1.0) * tick
+            timeout = next_tick - now + (max(1, round(timeout / tick)) - 1) * tick
+        self.set_timer("election", timeout)
 
     def handle(self, msg):
         if isinstance(msg, Timer):
@@ -95,10 +113,17 @@ class RaftNode(Node):
                 return self.start_election()
             if msg.name == "heartbeat" and self.state == LEADER:
                 return self.send_heartbeats()
+            if msg.name == "take_office" and self.state == CANDIDATE and self.term == self.office_term:
+                self.become_leader()
             return None
         term = msg.payload[0]
+        if msg.kind == "request_vote" and self.in_lease():
+            return None  # etcd CheckQuorum: a live leader was heard recently; ignore, keep the term
         if term > self.term:
             self.step_down(term)
+            self.term_durable_at = self.persist()
+            if self.cluster.reset_timer_on_new_term:
+                self.arm_election_timer()
         kind = msg.kind
         if kind == "request_vote":
             return self.on_request_vote(msg)
@@ -110,6 +135,16 @@ class RaftNode(Node):
         if kind == "ack":
             self.on_ack(msg)
         return None
+
+    def in_lease(self) -> bool:
+        """CheckQuorum lease: heard from a leader within the minimum election timeout."""
+        cluster = self.cluster
+        return (
+            cluster.check_quorum
+            and self.state == FOLLOWER
+            and self.leader_id is not None
+            and self.env.now - self.last_leader_contact < cluster.params.timeout_min_ms
+        )
 
     def receive_cost(self, msg: Message) -> float:
         c = self.costs
@@ -123,17 +158,40 @@ class RaftNode(Node):
                 + c.store_cost(msg.size)
                 + c.persist_ms
             )
-        if msg.kind == "request_vote":
-            return c.recv_ms + (c.persist_ms if self._vote_changes_state(msg) else 0.0)
         return c.recv_ms
 
-    def _vote_changes_state(self, msg: Message) -> bool:
-        """A RequestVote that raises the term or earns the vote must hit stable storage first."""
-        term, cand, llt, lli = msg.payload
-        if term > self.term:
-            return True
-        up_to_date = (llt, lli) >= (self.last_log_term, self.last_log_index)
-        return term == self.term and self.voted_for in (None, cand) and up_to_date
+    def persist(self) -> float:
+        """Queue a write of (term, vote) to this node's disk; return when it is durable (ms).
+
+        The disk is a FIFO device beside the CPU: the Raft state changes in memory at once
+        (timers keep running, later messages are handled), and whatever must follow the
+        write - the vote reply, the candidate taking office - waits for its completion.
+        """
+        cluster = self.cluster
+        coalesce = cluster.vote_writes == 1
+        if coalesce and self.last_write_at == self.env.now and self.disk_free_at >= self.env.now:
+            return self.disk_free_at  # one write carries every change made at this instant
+        free = cluster.disk_free_at if cluster.shared_disk else self.disk_free_at
+        done = max(self.env.now, free) + self.costs.persist_ms
+        self.disk_free_at = done
+        if cluster.shared_disk:
+            cluster.disk_free_at = done
+        self.last_write_at = self.env.now
+        return done
+
+    def send_when_durable(self, durable_at: float, dst: int, kind: str, payload: tuple) -> None:
+        """Send a reply once the write it depends on is on stable storage."""
+        wait = durable_at - self.env.now
+        if wait <= 0:
+            self.env.process(self.send(dst, kind, self.costs.vote_bytes, payload))
+            return
+
+        def later():
+            yield self.env.timeout(wait)
+            if not self.crashed:
+                yield from self.send(dst, kind, self.costs.vote_bytes, payload)
+
+        self.env.process(later())
 
     # ------------------------------------------------------------ elections
     def step_down(self, term: int) -> None:
@@ -141,31 +199,48 @@ class RaftNode(Node):
         self.term = term
         self.state = FOLLOWER
         self.voted_for = None
+        self.leader_id = None
         self.cancel_timer("heartbeat")
         if was_leader:
             self.arm_election_timer()
 
     def start_election(self):
+        """Timeout: new term, vote for self, persist that vote, ask every peer for theirs."""
         self.state = CANDIDATE
         self.term += 1
         self.voted_for = self.id
         self.votes = {self.id}
         self.arm_election_timer()
+        return self._request_votes(self.term)
+
+    def _request_votes(self, term: int):
+        self.vote_durable_at = self.persist()
+        if self.cluster.persist_vote_before_request:
+            # etcd: a non-leader's Ready (HardState term + vote) is fsynced before its messages go out
+            yield self.env.timeout(self.vote_durable_at - self.env.now)
+            if self.crashed or self.state != CANDIDATE or self.term != term:
+                return
+        # otherwise the write runs on the disk while the RequestVotes are in flight and the
+        # candidate takes office only once its own vote is durable (see `win`)
         if self.cluster.quorum(self.votes):
-            self.become_leader()
-            return None
-        # the candidate persists its own vote while the RequestVotes are in flight
+            self.win()
+            return
         payload = (self.term, self.id, self.last_log_term, self.last_log_index)
-        return self.multicast(self.cluster.peers(self.id), "request_vote", self.costs.vote_bytes, payload)
+        yield from self.multicast(self.cluster.peers(self.id), "request_vote", self.costs.vote_bytes, payload)
 
     def on_request_vote(self, msg: Message):
         term, cand, llt, lli = msg.payload
         up_to_date = (llt, lli) >= (self.last_log_term, self.last_log_index)
         grant = term == self.term and self.voted_for in (None, cand) and up_to_date and not self.malicious
+        durable = self.term_durable_at
         if grant:
+            if self.voted_for is None:
+                durable = self.persist()  # etcd: joins the new-term write; LogCabin: a second write
             self.voted_for = cand
             self.arm_election_timer()
-        return self.send(msg.src, "vote", self.costs.vote_bytes, (self.term, grant))
+        # a vote (or a refusal that carries a new term) leaves only once it is on stable storage
+        self.send_when_durable(durable, msg.src, "vote", (self.term, grant))
+        return None
 
     def on_vote(self, msg: Message) -> None:
         term, granted = msg.payload
@@ -173,6 +248,15 @@ class RaftNode(Node):
             return
         self.votes.add(msg.src)
         if self.cluster.quorum(self.votes):
+            self.win()
+
+    def win(self) -> None:
+        """A quorum voted: take office once the candidate's own vote is on stable storage."""
+        wait = self.vote_durable_at - self.env.now
+        if wait > 0:
+            self.office_term = self.term
+            self.set_timer("take_office", wait)
+        else:
             self.become_leader()
 
     def become_leader(self) -> None:
@@ -200,6 +284,7 @@ class RaftNode(Node):
             self.state = FOLLOWER
             self.cancel_timer("heartbeat")
         self.leader_id = msg.src
+        self.last_leader_contact = self.env.now
         self.arm_election_timer()
         if msg.kind == "heartbeat":
             return None
@@ -219,6 +304,30 @@ class RaftNode(Node):
             and self.cluster.quorum(self.acks)
         ):
             self.commit_event.succeed(list(self.ack_order))
+
+    def replicate_entry(self, followers: list[int], size: float, payload: tuple):
+        """AppendEntries of one entry to every follower, as real Raft leaders send it.
+
+        The entry is serialised once and handed to one connection per follower (LogCabin
+        runs a thread per peer, etcd a stream per peer), so the leader's CPU pays the
+        marshalling once plus a send call per follower, not a full serialisation each;
+        the transfers then proceed in parallel on the followers' links. (Serialising
+        the whole block once per follower made a 1000-tx block cost ~1 ms x (n-1) of
+        leader CPU: at 256 nodes the last followers heard from the leader after their
+        election timeout and every term ended in a new election.)
+        """
+        if self.crashed:
+            return
+        c = self.costs
+        with self.cpu.request() as req:
+            yield req
+            t = self.env.now + c.marshal_ms_per_kb * size / 1000.0
+            for dst in followers:
+                if dst == self.id:
+                    continue
+                t += c.send_ms
+                self.net.send(self.id, dst, "append", size, payload, ready_at=t, reliable=self.reliable)
+            yield self.env.timeout(t - self.env.now)
 
     def lead(self):
         """Replicate blocks while leader (one block per round)."""
@@ -243,7 +352,7 @@ class RaftNode(Node):
             if cluster.quorum(self.acks):
                 self.commit_event.succeed([])
             order = cluster.send_order(self.id)
-            yield from self.multicast(order, "append", size, (self.term, self.repl_index, batch.count))
+            yield from self.replicate_entry(order, size, (self.term, self.repl_index, batch.count))
             if not self.commit_event.triggered:
                 yield self.commit_event | env.timeout(cluster.commit_timeout_ms)
             if self.crashed:
@@ -276,7 +385,12 @@ class RaftCluster:
     """
 
     def __init__(
-        self, cfg: SimConfig, *, replicate: bool = True, log_lengths: list[int] | None = None
+        self,
+        cfg: SimConfig,
+        *,
+        replicate: bool = True,
+        log_lengths: list[int] | None = None,
+        shared_disk: bool = False,
     ) -> None:
         self.weighted = cfg.protocol == "weighted-raft"
         self.params: RaftParams | WeightedRaftParams = cfg.params
@@ -284,8 +398,17 @@ class RaftCluster:
         self.env = self.sim.env
         self.n = cfg.n_nodes
         self.replicate = replicate
+        self.shared_disk = shared_disk  # one disk for all servers (a test cluster on one machine)
+        self.disk_free_at = 0.0
         p = self.params
         self.heartbeat_ms = p.heartbeat if isinstance(p, RaftParams) else p.heartbeat_ms
+        raft_rules = p if isinstance(p, RaftParams) else RaftParams()
+        self.tick_ms = raft_rules.tick_ms
+        self.granularity_ms = raft_rules.timeout_granularity_ms
+        self.persist_vote_before_request = raft_rules.persist_vote_before_request
+        self.reset_timer_on_new_term = raft_rules.reset_timer_on_new_term
+        self.vote_writes = raft_rules.vote_writes
+        self.check_quorum = raft_rules.check_quorum
         self.elect_every_round = p.elect_every_round
         longest_timeout = (
             p.timeout_max_ms if isinstance(p, RaftParams) else p.base_timeout_ms + p.step_ms * self.n
@@ -317,11 +440,18 @@ class RaftCluster:
 
     # ------------------------------------------------------------ rules
     def timeout_for(self, node: int) -> float:
-        """Election timeout (ms): U[min, max] for Raft, 100 + 5 * rank for seed 001 eq 7."""
+        """Election timeout (ms): U[min, max] for Raft, 100 + 5 * rank for seed 001 eq 7.
+
+        Raft draws from the multiples of `timeout_granularity_ms` in [min, max] (whole
+        milliseconds in LogCabin); granularity 0 draws from the continuum.
+        """
         p = self.params
         if self.weighted:
             return p.base_timeout_ms + p.step_ms * float(self.ranks[node])
-        return float(self.sim.rng.uniform(p.timeout_min_ms, p.timeout_max_ms))
+        lo, hi, step = p.timeout_min_ms, p.timeout_max_ms, self.granularity_ms
+        if step > 0:
+            return lo + step * float(self.sim.rng.integers(0, math.floor((hi - lo) / step + 1e-9) + 1))
+        return float(self.sim.rng.uniform(lo, hi))
 
     def quorum(self, agreeing: set[int]) -> bool:
         """Election / commit quorum: count majority (Raft) or weight majority (seed 001)."""
@@ -400,12 +530,14 @@ class RaftCluster:
     def leader_elected(self, node: RaftNode) -> None:
         old = self.leader
         start = self.election_started
-        if old is not None and old != node.id and self.nodes[old].crashed_at is not None:
+        crash = old is not None and old != node.id and self.nodes[old].crashed_at is not None
+        if crash:
             start = self.nodes[old].crashed_at
             if self.nodes[old].inflight is not None:
                 self.sim.pool.requeue(self.nodes[old].inflight)
                 self.nodes[old].inflight = None
-        self.sim.elections.append(ElectionRecord(start, self.env.now, node.id, f"term {node.term}"))
+        cause = f"crash of node {old}, term {node.term}" if crash else f"term {node.term}"
+        self.sim.elections.append(ElectionRecord(start, self.env.now, node.id, cause, from_crash=crash))
         self.leader = node.id
         watchers, self.leader_watchers = self.leader_watchers, []
         for event in watchers:
@@ -442,15 +574,23 @@ def leader_failover_trial(
     costs: CostConfig = RAFT_PAPER_COSTS,
     n: int = 5,
     cap_ms: float = 10_000.0,
+    params: RaftParams | None = None,
+    distinct_logs: bool = True,
+    shared_disk: bool = False,
 ) -> float:
-    """Time (ms) to detect a crashed leader and elect a new one (Raft paper §9.3, Fig 16).
+    """Time (ms) from the crash of a leader to the election of the next (Raft paper §9.3, Fig 16).
 
-    Setup of the Raft paper: five servers, broadcast time about 15 ms, heartbeats every
-    half minimum election timeout, servers with different log lengths (so some
-    candidates cannot win), the leader crashed uniformly at random within its heartbeat
-    interval. Returns `inf` when no leader emerged within `cap_ms`.
+    Setup of the Raft paper: five servers, heartbeats every half minimum election timeout
+    (one synchronized broadcast to all followers), servers with different log lengths (so
+    some candidates cannot win), the leader crashed uniformly at random within its
+    heartbeat interval. `params` replaces the Raft rules (e.g. etcd's, see
+    `consensus_emulator.validation.etcd`; its timeouts and initial leader are set here);
+    `distinct_logs=False` gives every server the same log (an idle etcd cluster);
+    `shared_disk=True` queues every server's writes on one disk (a cluster on one machine).
+    Returns `inf` when no leader emerged within `cap_ms`.
     """
-    params = RaftParams(timeout_min_ms=timeout_min_ms, timeout_max_ms=timeout_max_ms, initial_leader=0)
+    base = params if params is not None else RaftParams()
+    params = replace(base, timeout_min_ms=timeout_min_ms, timeout_max_ms=timeout_max_ms, initial_leader=0)
     cfg = SimConfig(
         protocol="raft",
         n_nodes=n,
@@ -462,7 +602,9 @@ def leader_failover_trial(
     )
     rng = np.random.default_rng([seed, 1])
     lengths = [n + 5, *(n + 4 - rng.permutation(n - 1))]  # leader longest, the rest all different
-    cluster = RaftCluster(cfg, replicate=False, log_lengths=lengths)
+    if not distinct_logs:
+        lengths = [n + 5] * n
+    cluster = RaftCluster(cfg, replicate=False, log_lengths=lengths, shared_disk=shared_disk)
     env = cluster.env
     hb = params.heartbeat
     crash_at = 3 * hb + float(rng.uniform(0, hb))

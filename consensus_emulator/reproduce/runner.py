@@ -1,10 +1,10 @@
-"""Run reproduce items (serially or in worker processes) and write their outputs."""
+"""Run reproduce items (serially or on Dask workers via `sweep.executor.map_tasks`), write their outputs."""
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from consensus_emulator.reproduce.output import Summary, write_output, write_summary
@@ -27,26 +27,20 @@ def run_items(
     names: list[str], seed: int, out_dir: Path, workers: int, progress: bool = True
 ) -> dict[str, list[Summary]]:
     """Run the items `names` on `workers` processes (1 = in this process): the ONE place that
-    decides how items execute, so another executor (e.g. Dask) can replace it."""
-    from tqdm import tqdm
+    decides how items execute. It goes through the emulator's one executor,
+    `consensus_emulator.sweep.executor.map_tasks` (a Dask LocalCluster of `workers` processes,
+    or serially in this process for ``workers <= 1``); outputs do not depend on it."""
+    from consensus_emulator.sweep.executor import map_tasks
 
     order = sorted(names, key=lambda k: -ITEMS[k].cost)
-    results: dict[str, list[Summary]] = {}
-    bar = tqdm(total=len(order), desc="reproduce", unit="item", disable=not progress)
-    if workers <= 1:
-        for name in order:
-            bar.set_postfix_str(name)
-            results[name] = run_item(name, seed, str(out_dir), progress)
-            bar.update(1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_item, name, seed, str(out_dir), progress): name for name in order}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                bar.set_postfix_str(futures[fut])
-                bar.update(1)
-    bar.close()
-    return results
+    done = map_tasks(
+        partial(run_item, seed=seed, out_dir=str(out_dir), progress=progress),
+        order,
+        workers=0 if workers <= 1 else workers,
+        progress=progress,
+        desc="reproduce",
+    )
+    return dict(zip(order, done, strict=True))
 
 
 def reproduce(

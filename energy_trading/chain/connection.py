@@ -26,9 +26,12 @@ from web3.types import TxReceipt
 
 from energy_trading.chain.errors import ChainRevert, RevertDecoder
 
-__all__ = ["DEFAULT_FUNDING_WEI", "Chain", "TxRecord", "connect", "signed_size"]
+__all__ = ["DEFAULT_FUNDING_WEI", "IN_PROCESS_GAS_LIMIT", "Chain", "TxRecord", "connect", "signed_size"]
 
 DEFAULT_FUNDING_WEI = Web3.to_wei(100, "ether")
+IN_PROCESS_GAS_LIMIT = 15_000_000
+"""Gas limit sent with every transaction on the in-process EVM, where py-evm's binary-search gas estimate
+would run each transaction a dozen times (receipts' gasUsed is unaffected); nodes keep estimating."""
 _SIGNER_LAYER = "energy_trading_signer"
 
 

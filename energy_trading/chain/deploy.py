@@ -2,23 +2,43 @@
 
 `deploy(chain)` returns a `Deployment`: typed handles (web3 `Contract` objects) to
 each deployed contract plus the addresses of the operator (admin) and the auditor.
+One deployer per contract family: `_deploy_market` (token, reputation, order book, matching market,
+honest-supplier policy), `deploy_grid` / `deploy_grid_policy` (seed 001 §4 ledgers and policy) and
+`deploy_certificates` (certificates, exchange, carbon ledger). The clients in `energy_trading.clients`
+drive a `Deployment`; this module imports none of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from web3.contract import Contract
 
 from energy_trading.chain.compiler import Artifact, compile_contracts
-from energy_trading.chain.connection import Chain
+from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT, Chain
 from energy_trading.chain.errors import RevertDecoder
-from energy_trading.clients.certificates import deploy_certificates
-from energy_trading.clients.grid import GridParams, deploy_grid
-from energy_trading.clients.incentives import IncentiveParams, deploy_incentives
+from energy_trading.models.grid_settlement import GridPrices
+from energy_trading.models.incentives import DAY, UNIT, Band, Tariff
+from energy_trading.models.units import to_price, to_wad
+from energy_trading.models.weights import WeightParams, decay_factor_wad
 
-__all__ = ["Deployment", "MarketParams", "deploy", "deploy_contract"]
+__all__ = [
+    "CERTIFICATE_URI",
+    "INCENTIVE_URI",
+    "Deployment",
+    "GridParams",
+    "IncentiveParams",
+    "MarketParams",
+    "default_tariff",
+    "deploy",
+    "deploy_certificates",
+    "deploy_contract",
+    "deploy_grid",
+    "deploy_grid_policy",
+    "deploy_incentives",
+]
 
 WAD = 10**18
 
@@ -42,6 +62,23 @@ class MarketParams:
     tau_wh: int = 200
     faucet_amount: int = 1_000 * WAD
     faucet_cooldown_s: int = 3_600
+
+
+@dataclass(frozen=True)
+class GridParams:
+    """Parameters of grid-balanced settlement (market parameters, fixed at deployment).
+
+    Attributes:
+        prices: S, B, G in tokens per kWh (seed 001 §5.1: 0.4, 0.75, 0.04).
+        max_reading_factor: the largest accepted buyer reading, as a multiple of the contract.
+        initial_credit_weight: W_a of a node enrolled by its first settlement (§5.2: 0).
+        weights: the node-weight factors and the decay (delta, l) shared by W_a and W_g.
+    """
+
+    prices: GridPrices = field(default_factory=lambda: GridPrices.of("0.4", "0.75", "0.04"))
+    max_reading_factor: int = 10
+    initial_credit_weight: Fraction = Fraction(0)
+    weights: WeightParams = field(default_factory=WeightParams)
 
 
 @dataclass
@@ -153,7 +190,7 @@ def _deploy_market(
     the order book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market
     holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book."""
     # in-process: a fixed gas limit instead of py-evm's slow binary-search estimate of large constructors
-    gas = 15_000_000 if chain.in_process else None
+    gas = IN_PROCESS_GAS_LIMIT if chain.in_process else None
 
     def deploy_contract(chain: Chain, artifact: Artifact, sender: str, *args: Any) -> Contract:
         factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
@@ -212,3 +249,213 @@ def _deploy_market(
         "matching": matching,
         "honest_policy": honest,
     }
+
+
+def deploy_grid(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    registry: Contract,
+    token: Contract,
+    order_book: Contract | None,
+    params: GridParams | None = None,
+) -> dict[str, Contract]:
+    """Deploy CreditWeights, PenaltyPool, NodeWeights, GridAccount and a GridBalancedSettlement.
+
+    The operator administers all of them, is the first relayer of NodeWeights and the grid operator of
+    GridAccount. The policy gets SETTLEMENT_ROLE on the ledgers and POLICY_ROLE on the grid account; the order
+    book (when given) gets MARKET_ROLE on the policy and allows it for new periods.
+    Returns the handles by the `Deployment` field names.
+    """
+    p = params or GridParams()
+    w = p.weights
+    credit = deploy_contract(
+        chain,
+        artifacts["CreditWeights"],
+        operator,
+        operator,
+        registry.address,
+        decay_factor_wad(w.delta),
+        w.decay_every,
+        to_wad(p.initial_credit_weight),
+    )
+    pool = deploy_contract(chain, artifacts["PenaltyPool"], operator, operator, token.address, credit.address)
+    node_weights = deploy_contract(
+        chain,
+        artifacts["NodeWeights"],
+        operator,
+        operator,
+        operator,
+        credit.address,
+        registry.address,
+        w.as_wad(),
+    )
+    grid_account = deploy_contract(
+        chain, artifacts["GridAccount"], operator, operator, operator, token.address
+    )
+    contracts = {
+        "credit_weights": credit,
+        "penalty_pool": pool,
+        "node_weights": node_weights,
+        "grid_account": grid_account,
+    }
+    contracts["grid_policy"] = deploy_grid_policy(
+        chain, artifacts, operator, contracts, order_book, p.prices, p.max_reading_factor
+    )
+    return contracts
+
+
+def deploy_grid_policy(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    ledgers: dict[str, Contract],
+    order_book: Contract | None,
+    prices: GridPrices,
+    max_reading_factor: int = 10,
+) -> Contract:
+    """Deploy one more GridBalancedSettlement (e.g. other grid prices) over the same ledgers and wire it."""
+    policy = deploy_contract(
+        chain,
+        artifacts["GridBalancedSettlement"],
+        operator,
+        operator,
+        to_price(prices.feed_in),
+        to_price(prices.grid),
+        to_price(prices.fee),
+        max_reading_factor,
+        ledgers["credit_weights"].address,
+        ledgers["penalty_pool"].address,
+        ledgers["node_weights"].address,
+        ledgers["grid_account"].address,
+    )
+    grants = [
+        (ledgers["credit_weights"], "SETTLEMENT_ROLE"),
+        (ledgers["penalty_pool"], "SETTLEMENT_ROLE"),
+        (ledgers["node_weights"], "SETTLEMENT_ROLE"),
+        (ledgers["grid_account"], "POLICY_ROLE"),
+    ]
+    for contract, role in grants:
+        role_id = getattr(contract.functions, role)().call()
+        chain.transact(contract.functions.grantRole(role_id, policy.address), operator)
+    if order_book is not None:
+        market_role = policy.functions.MARKET_ROLE().call()
+        chain.transact(policy.functions.grantRole(market_role, order_book.address), operator)
+        chain.transact(order_book.functions.setPolicyAllowed(policy.address, True), operator)
+    return policy
+
+
+CERTIFICATE_URI = "https://energy-trading.example/certificates/{id}.json"
+"""ERC-1155 metadata URI template of the green certificates (clients substitute `{id}`)."""
+
+
+def deploy_certificates(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    regulator: str,
+    registry: Contract,
+    token: Contract,
+    node_weights: Contract | None = None,
+) -> dict[str, Contract]:
+    """Deploy GreenCertificates, CertificateExchange and CarbonLedger and wire them.
+
+    The operator administers the carbon ledger and `regulator` (the registry's auditor in the standard
+    deployment) holds its REGULATOR_ROLE. When `node_weights` is given, the operator sets the certificate
+    contract as its eq 20 source and the carbon ledger as its eq 21-22 source. Returns the handles by the
+    `Deployment` field names.
+    """
+
+    certificates = deploy_contract(
+        chain, artifacts["GreenCertificates"], operator, registry.address, CERTIFICATE_URI
+    )
+    exchange = deploy_contract(
+        chain,
+        artifacts["CertificateExchange"],
+        operator,
+        certificates.address,
+        token.address,
+        registry.address,
+    )
+    ledger = deploy_contract(
+        chain, artifacts["CarbonLedger"], operator, operator, regulator, registry.address, token.address
+    )
+    if node_weights is not None:
+        chain.transact(node_weights.functions.setGreenSource(certificates.address), operator)
+        chain.transact(node_weights.functions.setCarbonSource(ledger.address), operator)
+    return {"green_certificates": certificates, "certificate_exchange": exchange, "carbon_ledger": ledger}
+
+
+# ------------------------------------------------------------------ incentive currency (seed 004 §3.4)
+
+INCENTIVE_URI = "https://energy-trading.example/incentives/{id}.json"
+
+
+def default_tariff() -> Tariff:
+    """A three-band time-of-use tariff: evening peak 17-21 h UTC (2 units/kWh, 30 days of life), daytime
+    shoulder 7-17 h (1 unit/kWh, 14 days), night off-peak (0.5 unit/kWh, 3 days)."""
+    return Tariff.from_hours(
+        [Band(UNIT // 2, 3 * DAY), Band(UNIT, 14 * DAY), Band(2 * UNIT, 30 * DAY)],
+        {1: [*range(0, 7), *range(21, 24)], 2: range(7, 17), 3: range(17, 21)},
+    )
+
+
+@dataclass(frozen=True)
+class IncentiveParams:
+    """Deployment parameters of the incentive currency.
+
+    Attributes:
+        vintage_seconds: length of an issuance time bucket (s): one vintage per bucket and band.
+        block_reward: incentive base units per block to its creator.
+        block_reward_life_s: operating life of block-reward lots (s).
+        fee_rate: EnergyToken base units per `UNIT` when lots are spent towards a handling fee (WAD).
+        redeem_rate: EnergyToken base units per `UNIT` when lots are redeemed (WAD; 0 disables redemption).
+        reserve: EnergyToken base units the operator issues to itself and funds the reserve with.
+        tariff: the first tariff (None: publish none at deployment).
+    """
+
+    vintage_seconds: int = DAY
+    block_reward: int = 5 * UNIT
+    block_reward_life_s: int = 7 * DAY
+    fee_rate: int = WAD // 1_000
+    redeem_rate: int = WAD // 2_000
+    reserve: int = 100 * WAD
+    tariff: Tariff | None = field(default_factory=default_tariff)
+
+
+def deploy_incentives(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    order_book: Contract,
+    token: Contract,
+    params: IncentiveParams | None = None,
+) -> dict[str, Contract]:
+    """Deploy `IncentiveCurrency` over `order_book` and `token`; the operator (EnergyToken treasurer) issues
+    and funds the reserve and publishes the first tariff. Returns `{"incentives": contract}`."""
+    p = params or IncentiveParams()
+    art = artifacts["IncentiveCurrency"]
+    factory = chain.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    receipt = chain.transact(
+        factory.constructor(
+            operator,
+            operator,
+            order_book.address,
+            token.address,
+            p.vintage_seconds,
+            p.block_reward,
+            p.block_reward_life_s,
+            (p.fee_rate, p.redeem_rate),
+            INCENTIVE_URI,
+        ),
+        operator,
+    )
+    incentives = chain.w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)
+    if p.reserve:
+        t = token.functions.tokensPerCurrency().call()
+        chain.transact(token.functions.issue(operator, -(-p.reserve * WAD // t)), operator)
+        chain.transact(token.functions.approve(incentives.address, p.reserve), operator)
+        chain.transact(incentives.functions.fundReserve(p.reserve), operator)
+    if p.tariff is not None:
+        chain.transact(incentives.functions.setTariff(*p.tariff.as_args()), operator)
+    return {"incentives": incentives}

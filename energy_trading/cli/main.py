@@ -101,7 +101,7 @@ def _match(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from energy_trading.scenarios.runner import load_scenario, run_scenario, summary, write_results
+    from energy_trading.scenarios import load_scenario, run_scenario, summary, write_results
 
     scenario = load_scenario(args.scenario)
     results = run_scenario(
@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         elif args.command == "demo":
-            from energy_trading.demo.story import run_demo
+            from energy_trading.demo import run_demo
 
             run_demo(chain, d, sys.stdout)
         elif args.command == "console":

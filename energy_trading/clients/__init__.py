@@ -1,1 +1,23 @@
-"""One typed Python client per contract family (registry, market, grid settlement, certificates)."""
+"""One typed Python client per contract family; each drives a `Deployment` (energy_trading.chain.deploy).
+
+- `registry`: `RegistryClient` (ParticipantRegistry: apply, review, suspend, exit).
+- `market`: `MarketClient` (EnergyToken, OrderBook, MatchingMarket, honest-supplier policy).
+- `grid`: `GridClient` (CreditWeights, PenaltyPool, NodeWeights, GridAccount, grid-balanced policy).
+- `certificates`: `CertificatesClient`, `CarbonClient` (GreenCertificates, CertificateExchange, CarbonLedger).
+- `incentives`: `IncentivesClient` (IncentiveCurrency: seed 004 §3.4 incentive lots, block creator reward).
+"""
+
+from energy_trading.clients.certificates import CarbonClient, CertificatesClient
+from energy_trading.clients.grid import GridClient
+from energy_trading.clients.incentives import IncentivesClient
+from energy_trading.clients.market import MarketClient
+from energy_trading.clients.registry import RegistryClient
+
+__all__ = [
+    "CarbonClient",
+    "CertificatesClient",
+    "GridClient",
+    "IncentivesClient",
+    "MarketClient",
+    "RegistryClient",
+]

@@ -1,17 +1,15 @@
-"""Chain adapter for grid-balanced settlement and node weights (seed 001 §4).
+"""Chain client of grid-balanced settlement and node weights (seed 001 §4).
 
-`deploy_grid` deploys the credit-weight ledger, penalty pool, node weights, grid account and a
-grid-balanced policy and wires their roles; `deploy_grid_policy` adds another policy (other grid
-prices) over the same ledgers. `GridClient` reads and drives them: enrolment, the penalty pool's
-release / claim / withdraw, per-order breakdowns from `GridSettled` events, node weights for the
-consensus emulator. Units at this boundary: kWh and tokens as `Fraction`s, weights on the 0..100
-scale; on chain: Wh, token base units (1e18 per token), WAD weights (contracts/lib/Units.sol).
+`GridClient` reads and drives the contracts `energy_trading.chain.deploy.deploy_grid` deploys: enrolment,
+the penalty pool's release / claim / withdraw, per-order breakdowns from `GridSettled` events, node weights
+for the consensus emulator. Units at this boundary: kWh and tokens as `Fraction`s, weights on the 0..100
+scale; on chain: Wh, token base units (1e18 per token), WAD weights (`energy_trading.models.units`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -19,192 +17,12 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from energy_trading.chain.compiler import Artifact
-from energy_trading.chain.connection import Chain
+from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT, Chain
 from energy_trading.chain.errors import ChainRevert
-from energy_trading.models.grid_settlement import GridPrices, Number, q
-from energy_trading.models.weights import WAD, WeightParams, decay_factor_wad
+from energy_trading.models.grid_settlement import Number
+from energy_trading.models.units import from_tokens, from_wad, to_wad
 
-__all__ = [
-    "IN_PROCESS_GAS_LIMIT",
-    "TOKEN",
-    "Breakdown",
-    "GridClient",
-    "GridParams",
-    "deploy_grid",
-    "deploy_grid_policy",
-    "from_tokens",
-    "from_wad",
-    "from_wh",
-    "to_price",
-    "to_tokens",
-    "to_wad",
-    "to_wh",
-]
-
-#: Token base units per token (18 decimals).
-TOKEN = 10**18
-#: Gas limit sent on the in-process EVM instead of an estimate (py-evm's estimate re-executes a call many
-#: times); the same value as `energy_trading.clients.market.IN_PROCESS_GAS_LIMIT`, which imports `deploy`
-#: (and so this module) and cannot be imported here.
-IN_PROCESS_GAS_LIMIT = 15_000_000
-
-
-def _exact(x: Fraction, scale: int, what: str) -> int:
-    scaled = x * scale
-    if scaled.denominator != 1:
-        raise ValueError(f"{what} {float(x)} has more decimals than the chain can hold (1/{scale})")
-    return int(scaled)
-
-
-def to_wh(kwh: Number) -> int:
-    """kWh -> integer Wh (refuses values finer than 1 Wh)."""
-    return _exact(q(kwh), 1_000, "energy")
-
-
-def from_wh(wh: int) -> Fraction:
-    """Wh -> kWh."""
-    return Fraction(wh, 1_000)
-
-
-def to_price(tokens_per_kwh: Number) -> int:
-    """tokens per kWh -> token base units per kWh (Units.sol's price unit)."""
-    return _exact(q(tokens_per_kwh), TOKEN, "price")
-
-
-def to_tokens(tokens: Number) -> int:
-    """tokens -> base units."""
-    return _exact(q(tokens), TOKEN, "amount")
-
-
-def from_tokens(base_units: int) -> Fraction:
-    """base units -> tokens."""
-    return Fraction(base_units, TOKEN)
-
-
-def to_wad(points: Number) -> int:
-    """A weight on the 0..100 scale -> WAD."""
-    return _exact(q(points), WAD, "weight")
-
-
-def from_wad(wad: int) -> Fraction:
-    """WAD -> a weight on the 0..100 scale."""
-    return Fraction(wad, WAD)
-
-
-@dataclass(frozen=True)
-class GridParams:
-    """Parameters of grid-balanced settlement (market parameters, fixed at deployment).
-
-    Attributes:
-        prices: S, B, G in tokens per kWh (seed 001 §5.1: 0.4, 0.75, 0.04).
-        max_reading_factor: the largest accepted buyer reading, as a multiple of the contract.
-        initial_credit_weight: W_a of a node enrolled by its first settlement (§5.2: 0).
-        weights: the node-weight factors and the decay (delta, l) shared by W_a and W_g.
-    """
-
-    prices: GridPrices = field(default_factory=lambda: GridPrices.of("0.4", "0.75", "0.04"))
-    max_reading_factor: int = 10
-    initial_credit_weight: Fraction = Fraction(0)
-    weights: WeightParams = field(default_factory=WeightParams)
-
-
-def _deploy(chain: Chain, artifact: Artifact, sender: str, *args: Any) -> Contract:
-    factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    receipt = chain.transact(factory.constructor(*args), sender)
-    return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
-
-
-def deploy_grid(
-    chain: Chain,
-    artifacts: dict[str, Artifact],
-    operator: str,
-    registry: Contract,
-    token: Contract,
-    order_book: Contract | None,
-    params: GridParams | None = None,
-) -> dict[str, Contract]:
-    """Deploy CreditWeights, PenaltyPool, NodeWeights, GridAccount and a GridBalancedSettlement.
-
-    The operator administers all of them, is the first relayer of NodeWeights and the grid operator of
-    GridAccount. The policy gets SETTLEMENT_ROLE on the ledgers and POLICY_ROLE on the grid account; the order
-    book (when given) gets MARKET_ROLE on the policy and allows it for new periods.
-    Returns the handles by the `Deployment` field names.
-    """
-    p = params or GridParams()
-    w = p.weights
-    credit = _deploy(
-        chain,
-        artifacts["CreditWeights"],
-        operator,
-        operator,
-        registry.address,
-        decay_factor_wad(w.delta),
-        w.decay_every,
-        to_wad(p.initial_credit_weight),
-    )
-    pool = _deploy(chain, artifacts["PenaltyPool"], operator, operator, token.address, credit.address)
-    node_weights = _deploy(
-        chain,
-        artifacts["NodeWeights"],
-        operator,
-        operator,
-        operator,
-        credit.address,
-        registry.address,
-        w.as_wad(),
-    )
-    grid_account = _deploy(chain, artifacts["GridAccount"], operator, operator, operator, token.address)
-    contracts = {
-        "credit_weights": credit,
-        "penalty_pool": pool,
-        "node_weights": node_weights,
-        "grid_account": grid_account,
-    }
-    contracts["grid_policy"] = deploy_grid_policy(
-        chain, artifacts, operator, contracts, order_book, p.prices, p.max_reading_factor
-    )
-    return contracts
-
-
-def deploy_grid_policy(
-    chain: Chain,
-    artifacts: dict[str, Artifact],
-    operator: str,
-    ledgers: dict[str, Contract],
-    order_book: Contract | None,
-    prices: GridPrices,
-    max_reading_factor: int = 10,
-) -> Contract:
-    """Deploy one more GridBalancedSettlement (e.g. other grid prices) over the same ledgers and wire it."""
-    policy = _deploy(
-        chain,
-        artifacts["GridBalancedSettlement"],
-        operator,
-        operator,
-        to_price(prices.feed_in),
-        to_price(prices.grid),
-        to_price(prices.fee),
-        max_reading_factor,
-        ledgers["credit_weights"].address,
-        ledgers["penalty_pool"].address,
-        ledgers["node_weights"].address,
-        ledgers["grid_account"].address,
-    )
-    grants = [
-        (ledgers["credit_weights"], "SETTLEMENT_ROLE"),
-        (ledgers["penalty_pool"], "SETTLEMENT_ROLE"),
-        (ledgers["node_weights"], "SETTLEMENT_ROLE"),
-        (ledgers["grid_account"], "POLICY_ROLE"),
-    ]
-    for contract, role in grants:
-        role_id = getattr(contract.functions, role)().call()
-        chain.transact(contract.functions.grantRole(role_id, policy.address), operator)
-    if order_book is not None:
-        market_role = policy.functions.MARKET_ROLE().call()
-        chain.transact(policy.functions.grantRole(market_role, order_book.address), operator)
-        chain.transact(order_book.functions.setPolicyAllowed(policy.address, True), operator)
-    return policy
+__all__ = ["Breakdown", "GridClient"]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_canonical_address
@@ -21,10 +21,10 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from energy_trading.models.incentives import DAY, UNIT, WAD, Band, Tariff
+from energy_trading.chain.deploy import INCENTIVE_URI, IncentiveParams, default_tariff, deploy_incentives
+from energy_trading.models.incentives import Tariff
 
 if TYPE_CHECKING:
-    from energy_trading.chain.compiler import Artifact
     from energy_trading.chain.connection import Chain
     from energy_trading.chain.deploy import Deployment
 
@@ -38,78 +38,7 @@ __all__ = [
     "deploy_incentives",
 ]
 
-INCENTIVE_URI = "https://energy-trading.example/incentives/{id}.json"
 IN_PROCESS_GAS_LIMIT = 3_000_000
-
-
-def default_tariff() -> Tariff:
-    """A three-band time-of-use tariff: evening peak 17-21 h UTC (2 units/kWh, 30 days of life), daytime
-    shoulder 7-17 h (1 unit/kWh, 14 days), night off-peak (0.5 unit/kWh, 3 days)."""
-    return Tariff.from_hours(
-        [Band(UNIT // 2, 3 * DAY), Band(UNIT, 14 * DAY), Band(2 * UNIT, 30 * DAY)],
-        {1: [*range(0, 7), *range(21, 24)], 2: range(7, 17), 3: range(17, 21)},
-    )
-
-
-@dataclass(frozen=True)
-class IncentiveParams:
-    """Deployment parameters of the incentive currency.
-
-    Attributes:
-        vintage_seconds: length of an issuance time bucket (s): one vintage per bucket and band.
-        block_reward: incentive base units per block to its creator.
-        block_reward_life_s: operating life of block-reward lots (s).
-        fee_rate: EnergyToken base units per `UNIT` when lots are spent towards a handling fee (WAD).
-        redeem_rate: EnergyToken base units per `UNIT` when lots are redeemed (WAD; 0 disables redemption).
-        reserve: EnergyToken base units the operator issues to itself and funds the reserve with.
-        tariff: the first tariff (None: publish none at deployment).
-    """
-
-    vintage_seconds: int = DAY
-    block_reward: int = 5 * UNIT
-    block_reward_life_s: int = 7 * DAY
-    fee_rate: int = WAD // 1_000
-    redeem_rate: int = WAD // 2_000
-    reserve: int = 100 * WAD
-    tariff: Tariff | None = field(default_factory=default_tariff)
-
-
-def deploy_incentives(
-    chain: Chain,
-    artifacts: dict[str, Artifact],
-    operator: str,
-    order_book: Contract,
-    token: Contract,
-    params: IncentiveParams | None = None,
-) -> dict[str, Contract]:
-    """Deploy `IncentiveCurrency` over `order_book` and `token`; the operator (EnergyToken treasurer) issues
-    and funds the reserve and publishes the first tariff. Returns `{"incentives": contract}`."""
-    p = params or IncentiveParams()
-    art = artifacts["IncentiveCurrency"]
-    factory = chain.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    receipt = chain.transact(
-        factory.constructor(
-            operator,
-            operator,
-            order_book.address,
-            token.address,
-            p.vintage_seconds,
-            p.block_reward,
-            p.block_reward_life_s,
-            (p.fee_rate, p.redeem_rate),
-            INCENTIVE_URI,
-        ),
-        operator,
-    )
-    incentives = chain.w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)
-    if p.reserve:
-        t = token.functions.tokensPerCurrency().call()
-        chain.transact(token.functions.issue(operator, -(-p.reserve * WAD // t)), operator)
-        chain.transact(token.functions.approve(incentives.address, p.reserve), operator)
-        chain.transact(incentives.functions.fundReserve(p.reserve), operator)
-    if p.tariff is not None:
-        chain.transact(incentives.functions.setTariff(*p.tariff.as_args()), operator)
-    return {"incentives": incentives}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from eth_account.messages import encode_typed_data
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
 from energy_trading.chain.deploy import Deployment
 from energy_trading.models.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
 
@@ -39,8 +40,6 @@ __all__ = [
 
 WAD = 10**18
 CHUNK_SIZE = 16
-#: Gas limit of market transactions on the in-process EVM (its blocks allow 60M).
-IN_PROCESS_GAS_LIMIT = 15_000_000
 
 
 def kwh(value: float | str) -> int:

@@ -31,6 +31,7 @@ from typing import Any, TextIO
 from energy_trading.chain.errors import ChainRevert
 from energy_trading.clients.incentives import IncentivesClient, default_tariff
 from energy_trading.models.incentives import DAY, HOUR, UNIT, WAD, Band, IncentiveError, Tariff
+from energy_trading.scenarios.context import ScenarioExtension
 
 __all__ = [
     "IncentiveSpec",
@@ -325,7 +326,7 @@ def incentives_walkthrough(d: Any, out: TextIO, plot_path: str | Path | None = N
     the figures read back from the chain (for tests) and writes the holdings plot to `plot_path`."""
     from energy_trading.clients.market import MarketClient, Side, tokens
     from energy_trading.clients.registry import RegistryClient, Role, Source
-    from energy_trading.demo.story import expect_refusal
+    from energy_trading.demo.expect import expect_refusal
 
     chain, inc, mk, reg = d.chain, IncentivesClient(d), MarketClient(d), RegistryClient(d)
     print("Time-stamped incentive currency and the block creator's reward (seed 004 §3.4, SPEC §8)", file=out)
@@ -431,3 +432,29 @@ def incentives_walkthrough(d: Any, out: TextIO, plot_path: str | Path | None = N
         "totals": totals,
         "samples": samples,
     }
+
+
+# ------------------------------------------------------------------ runner wiring
+
+
+def applies(raw: Mapping[str, Any]) -> bool:
+    """Whether a scenario has an `incentives:` section."""
+    return "incentives" in raw
+
+
+def step_open(ctx: Any, period: Any) -> None:
+    """The market's "open" step, preceded (with an `incentives:` section) by `before_open`."""
+    from energy_trading.scenarios import market
+
+    if applies(ctx.scenario.raw):
+        before_open(ctx, period)
+    market.step_open(ctx, period)
+
+
+def step_incentives(ctx: Any, period: Any) -> None:
+    """After settlement: `after_settle` when the scenario has an `incentives:` section."""
+    if applies(ctx.scenario.raw):
+        after_settle(ctx, period)
+
+
+SECTION = ScenarioExtension("incentives", applies, run_section, plot=plot_section, summary=incentives_summary)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from test_certificates import participant, period, signed
 
-from energy_trading.clients.certificates import WH_PER_MWH, CertificateBook, CertificateError
+from energy_trading.models.certificates import WH_PER_MWH, CertificateBook, CertificateError
 
 # Fixtures shared with test_certificates (pytest finds fixtures by module attribute).
 certs, exchange, token = shared.certs, shared.exchange, shared.token

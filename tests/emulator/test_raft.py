@@ -179,3 +179,121 @@ def test_failover_takes_at_least_half_the_minimum_timeout():
     # the leader dies within its heartbeat interval (half the minimum timeout)
     times = [leader_failover_trial(100, 200, seed=s) for s in range(20)]
     assert min(times) >= 50.0
+
+
+def test_timeouts_are_whole_milliseconds_both_ends_included():
+    # LogCabin draws the timeout as an integer number of ms: "150-151" is 150 or 151 ms
+    cluster = RaftCluster(raft(n=5, timeout_min_ms=150.0, timeout_max_ms=151.0))
+    draws = {cluster.timeout_for(0) for _ in range(200)}
+    assert draws == {150.0, 151.0}
+
+
+def test_continuous_timeouts_when_granularity_is_zero():
+    cluster = RaftCluster(raft(n=5, timeout_min_ms=150.0, timeout_max_ms=151.0, timeout_granularity_ms=0.0))
+    draws = [cluster.timeout_for(0) for _ in range(50)]
+    assert len(set(draws)) == 50 and all(150.0 <= d <= 151.0 for d in draws)
+
+
+def _request_vote_departures(persist_before: bool) -> list[float]:
+    from consensus_emulator.config import CostConfig
+
+    cfg = raft(n=3, timeout_min_ms=100.0, timeout_max_ms=100.0, persist_vote_before_request=persist_before)
+    cfg = cfg.with_(costs=CostConfig(persist_ms=4.0), faults=FaultConfig(crashed=(1, 2)))
+    cluster = RaftCluster(cfg, replicate=False)
+    sent = []
+    original = cluster.sim.net.send
+
+    def spy(src, dst, kind, size, payload=None, **kw):
+        if kind == "request_vote":
+            sent.append(kw["ready_at"])
+        return original(src, dst, kind, size, payload, **kw)
+
+    cluster.sim.net.send = spy
+    cluster.env.run(until=110.0)
+    return sent
+
+
+def test_candidate_writes_its_vote_before_the_request_votes_leave():
+    # node 0 times out at 100 ms (1 and 2 are down but still addressed)
+    assert min(_request_vote_departures(True)) >= 104.0
+    assert max(_request_vote_departures(False)) < 101.0
+    assert len(_request_vote_departures(True)) == 2
+
+
+def test_a_vote_reply_waits_for_the_voters_writes():
+    from consensus_emulator.config import CostConfig
+
+    def vote_arrival(writes):
+        cfg = raft(n=2, timeout_min_ms=50.0, timeout_max_ms=50.0, threshold=0.5, vote_writes=writes)
+        cfg = cfg.with_(costs=CostConfig(persist_ms=5.0), network=LAN)
+        cluster = RaftCluster(cfg, replicate=False)
+        cluster.nodes[1].crashed = False
+        cluster.nodes[1].set_timer("election", 10_000.0)  # node 1 never campaigns
+        cluster.nodes[1].arm_election_timer = lambda: cluster.nodes[1].set_timer("election", 10_000.0)
+        cluster.env.run(until=500.0)
+        return cluster.sim.elections[0].t_end
+
+    # LogCabin writes the new term, then the vote (two writes); etcd writes both at once
+    assert vote_arrival(2) - vote_arrival(1) == pytest.approx(5.0, abs=0.5)
+
+
+def test_check_quorum_lease_ignores_votes_while_the_leader_is_heard():
+    params = dict(check_quorum=True, initial_leader=0, timeout_min_ms=150.0, timeout_max_ms=300.0)
+    cluster = RaftCluster(raft(n=3, **params), replicate=False)
+    cluster.env.run(until=100.0)
+    follower = cluster.nodes[1]
+    assert follower.in_lease()
+    follower.leader_id = None
+    assert not follower.in_lease()
+
+
+@pytest.mark.parametrize("protocol", ["raft", "weighted-raft"])
+def test_256_nodes_elect_a_leader_and_commit_every_block(protocol):
+    from consensus_emulator.config import default_config
+
+    result = run(default_config(protocol, n_nodes=256, rounds=3))
+    assert len(result.elections) >= 1
+    assert sum(r.committed for r in result.rounds) == 3
+
+
+def test_weighted_raft_at_1024_nodes_elects_and_commits():
+    from consensus_emulator.config import default_config
+
+    result = run(default_config("weighted-raft", n_nodes=1024, rounds=2))
+    assert sum(r.committed for r in result.rounds) == 2
+
+
+@pytest.mark.slow
+def test_raft_at_1024_nodes_elects_and_commits():
+    # about a minute: every candidate's RequestVote goes to 1023 peers
+    from consensus_emulator.config import default_config
+
+    result = run(default_config("raft", n_nodes=1024, rounds=2))
+    assert sum(r.committed for r in result.rounds) == 2
+
+
+def test_a_crash_starts_the_measured_election_and_p99_is_reported():
+    from consensus_emulator.config import RAFT_PAPER, RAFT_PAPER_COSTS
+
+    cfg = raft(n=5, rounds=400, block=50, network=RAFT_PAPER, faults=FaultConfig(crash_leader_at_ms=(500.0,)))
+    result = run(cfg.with_(costs=RAFT_PAPER_COSTS))
+    failover = [e for e in result.elections if e.from_crash]
+    assert len(failover) == 1 and failover[0].t_start == pytest.approx(500.0)
+    summary = result.summary()["failover_time_ms"]
+    assert summary["count"] == 1 and "p99" in summary
+
+
+def test_weighted_timeouts_5_ms_apart_elect_the_heaviest_with_stable_storage_writes():
+    # seed 001 eq 7: 100 + 5 * rank ms; with the Raft paper's 2.5 ms vote write the split-vote
+    # window (write + link, ~2.8 ms) is shorter than the 5 ms step, so rank 1 wins every election
+    from consensus_emulator.config import RAFT_PAPER, RAFT_PAPER_COSTS
+
+    cfg = weighted(
+        n=7,
+        rounds=10,
+        network=RAFT_PAPER,
+        weights=(5.0, 9.0, 30.0, 8.0, 7.0, 6.0, 4.0),
+        elect_every_round=True,
+    )
+    result = run(cfg.with_(costs=RAFT_PAPER_COSTS))
+    assert [e.winner for e in result.elections] == [2] * 10

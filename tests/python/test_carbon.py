@@ -8,14 +8,9 @@ from hypothesis import strategies as st
 
 from energy_trading import connect, deploy
 from energy_trading.chain.errors import ChainRevert
-from energy_trading.clients.certificates import (
-    CarbonClient,
-    CarbonPosition,
-    CertificateError,
-    Compliance,
-    carbon_weights,
-)
+from energy_trading.clients.certificates import CarbonClient, Compliance
 from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.models.certificates import CarbonPosition, CertificateError, carbon_weights
 
 WAD = 10**18
 

@@ -8,16 +8,16 @@ from hypothesis import strategies as st
 
 from energy_trading import connect, deploy
 from energy_trading.chain.errors import ChainRevert
-from energy_trading.clients.certificates import (
+from energy_trading.clients.certificates import CertificatesClient
+from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.models.certificates import (
     WH_PER_MWH,
     CertificateBook,
     CertificateError,
-    CertificatesClient,
     GeneratorMeter,
     certificates_due,
     green_weights,
 )
-from energy_trading.clients.registry import RegistryClient, Role, Source
 
 EPOCH = 1_704_067_200  # 2024-01-01 00:00 UTC
 HOUR = 3600

@@ -2,7 +2,7 @@
 
 import io
 
-from energy_trading.scenarios.certificates import certificates_walkthrough
+from energy_trading.demo.certificates import certificates_walkthrough
 
 
 def test_walkthrough_issues_sells_claims_and_settles_carbon(deployment):

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from energy_trading.clients.certificates import CarbonPosition, CertificateBook, green_weights
-from energy_trading.scenarios.certificates import (
+from energy_trading.models.certificates import CarbonPosition, CertificateBook, green_weights
+from energy_trading.scenarios import parse_scenario, run_scenario, write_results
+from energy_trading.scenarios.schema.certificates import (
     CertificateScenarioError,
     parse_certificate_scenario,
 )
-from energy_trading.scenarios.runner import parse_scenario, run_scenario, write_results
 
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios" / "seed001_fig9_certificates.yaml"
 

@@ -3,7 +3,8 @@
 import io
 
 from energy_trading.clients.registry import RegistryClient, Status
-from energy_trading.demo.story import registration_walkthrough
+from energy_trading.demo.consensus import _print_replay
+from energy_trading.demo.registration import registration_walkthrough
 
 
 def test_walkthrough_approves_two_rejects_one_and_refuses_the_rest(deployment):
@@ -15,3 +16,11 @@ def test_walkthrough_approves_two_rejects_one_and_refuses_the_rest(deployment):
     assert "refused  a participant approving an application: AccessControlUnauthorizedAccount" in text
     assert "refused  a suspended participant adding a meter: ParticipantNotActive" in text
     assert "-> EXITED" in text
+
+
+def test_consensus_section_says_when_the_replay_committed_nothing():
+    # a slow run spreads the wall-clock send times beyond the emulated blocks: no latency to print
+    out = io.StringIO()
+    replay = {"transactions_replayed": 156, "tx_committed": 0, "blocks_committed": 0, "tx_latency_ms": None}
+    _print_replay(replay | {"phases_ms": {"prepare": None, "consensus": None, "formal": None}}, out)
+    assert "156 signed transactions at their send times: none committed in 0 blocks" in out.getvalue()

@@ -13,15 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from energy_trading import connect, deploy
-from energy_trading.clients.grid import (
-    GridClient,
-    GridParams,
-    from_tokens,
-    from_wad,
-    to_price,
-)
+from energy_trading.chain.deploy import GridParams
+from energy_trading.clients.grid import GridClient
 from energy_trading.clients.registry import RegistryClient, Role, Source
 from energy_trading.models.grid_settlement import Delivery, settle_round
+from energy_trading.models.units import from_tokens, from_wad, to_price
 from energy_trading.models.weights import WeightParams
 
 GENERATORS, CONSUMERS = 4, 4

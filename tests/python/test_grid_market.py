@@ -13,10 +13,13 @@ import pytest
 
 from energy_trading import ChainRevert, connect, deploy
 from energy_trading.chain.deploy import MarketParams
-from energy_trading.clients.grid import GridClient, to_price
+from energy_trading.clients.grid import GridClient
 from energy_trading.clients.market import MarketClient, Side
 from energy_trading.clients.registry import RegistryClient, Role, Source
-from energy_trading.scenarios.grid import grid_walkthrough, parse_grid_scenario, run_grid_scenario
+from energy_trading.demo.grid import grid_walkthrough
+from energy_trading.models.units import to_price
+from energy_trading.scenarios.grid import run_grid_scenario
+from energy_trading.scenarios.schema.grid import parse_grid_scenario
 
 
 class World:

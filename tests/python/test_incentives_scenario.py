@@ -12,7 +12,8 @@ from energy_trading.scenarios.incentives import (
     incentives_walkthrough,
     parse_incentives,
 )
-from energy_trading.scenarios.runner import parse_scenario, run_scenario, summary, write_results
+from energy_trading.scenarios.runner import run_scenario, summary, write_results
+from energy_trading.scenarios.schema.loader import parse_scenario
 
 
 def test_section_defaults_and_field_errors():

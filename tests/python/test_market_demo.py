@@ -3,7 +3,8 @@
 import io
 
 from energy_trading.clients.market import MarketClient, OrderStatus
-from energy_trading.demo.story import market_day_walkthrough, registration_walkthrough
+from energy_trading.demo.market import market_day_walkthrough
+from energy_trading.demo.registration import registration_walkthrough
 
 
 def test_market_day_runs_end_to_end_and_conserves_tokens(deployment):

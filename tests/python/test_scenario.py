@@ -9,7 +9,7 @@ import pytest
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.cli.main import main
 from energy_trading.clients.market import honest_supplier_split
-from energy_trading.scenarios.runner import (
+from energy_trading.scenarios import (
     EXTENSIONS,
     PERIOD_STEPS,
     ScenarioError,

@@ -14,7 +14,9 @@ import yaml
 from energy_trading import connect, deploy
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.models.grid_settlement import credit_series
-from energy_trading.scenarios.grid import parse_grid_scenario, plot_credit_weights, run_grid_scenario
+from energy_trading.scenarios.grid import run_grid_scenario
+from energy_trading.scenarios.plots import plot_credit_weights
+from energy_trading.scenarios.schema.grid import parse_grid_scenario
 
 SCENARIO = REPO_ROOT / "scenarios" / "seed001_fig8.yaml"
 

@@ -1,0 +1,279 @@
+"""The demo's market day on the honest-supplier policy (SPEC §2-3, seed 003 §3 and §5).
+
+`market_day_walkthrough` runs one trading period step by step, one short function per step; `MarketDay`
+carries what the steps share (clients, participants, the period and its orders).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from energy_trading.chain.deploy import Deployment
+from energy_trading.clients.market import MarketClient, OrderStatus, Period, Settlement, Side, kwh, tokens
+from energy_trading.clients.registry import Participant, RegistryClient, Role, Source, zone_id
+from energy_trading.demo.expect import expect_refusal
+
+__all__ = ["MarketDay", "market_day_walkthrough"]
+
+
+@dataclass
+class MarketDay:
+    """The state the market day's steps share."""
+
+    d: Deployment
+    out: TextIO
+    reg: RegistryClient
+    mk: MarketClient
+    solar: str
+    household: str
+    wind: Participant
+    bakery: Participant
+    school: Participant
+    period: Period
+    held_before: int
+    offers: dict[str, int] = field(default_factory=dict)
+    bilateral: int = 0
+    overpriced: int = 0
+    matched: list[int] = field(default_factory=list)
+    settlements: dict[int, Settlement] = field(default_factory=dict)
+
+    @property
+    def buyers(self) -> list[str]:
+        """The three consumers' addresses."""
+        return [self.household, self.bakery.address, self.school.address]
+
+    @property
+    def effective(self) -> list[int]:
+        """The orders that take effect: the matched ones and the accepted bilateral contract."""
+        return [*self.matched, self.bilateral]
+
+    def label(self, address: str) -> str:
+        """The label an account was created with."""
+        return self.d.chain.label_of(address)
+
+
+def market_day_walkthrough(d: Deployment, out: TextIO, approved: dict[str, str]) -> dict[str, object]:
+    """A whole market day on the honest-supplier policy (SPEC §2-3, seed 003 §3 and §5).
+
+    Providers publish, consumers request, the HiGHS solver matches and the assignment is verified on
+    chain; a bilateral contract runs beside it; the auditor approves and rejects; buyers escrow; meters
+    report (relayed with EIP-712 signatures); settlement pays rewards and penalties; everyone withdraws.
+    `approved` are the registration walkthrough's participants (solar-farm, household). Returns the
+    settlements and the token accounting for tests.
+    """
+    day = _open_day(d, out, approved)
+    _publish(day)
+    _match(day)
+    _audit_and_sign(day)
+    _deliver(day)
+    _settle(day)
+    ok = _withdraw_and_check(day)
+    return {
+        "settlements": day.settlements,
+        "conservation_ok": ok,
+        "rejected": day.overpriced,
+        "matched": day.matched,
+    }
+
+
+def _open_day(d: Deployment, out: TextIO, approved: dict[str, str]) -> MarketDay:
+    """Register the wind farm and two consumers, fund the consumers, set a crossing fee, open a period."""
+    reg, mk = RegistryClient(d), MarketClient(d)
+    print("Market day: matching, audit, escrow, metering, honest-supplier settlement (SPEC §2-3)", file=out)
+    wind = reg.register("wind-farm", Role.GENERATOR, Source.WIND, zone="south")
+    bakery = reg.register("bakery", Role.CONSUMER, zone="north")
+    school = reg.register("school", Role.CONSUMER, zone="south")
+    for p in (wind, bakery, school):
+        reg.approve(p.address)
+    solar, household = approved["solar-farm"], approved["household"]
+    buyers = [household, bakery.address, school.address]
+    for b in buyers:
+        mk.fund(b, tokens(50))
+        mk.allow(b, tokens(50))
+    held_before = sum(mk.balance(a) for a in [*buyers, solar, wind.address, d.operator])
+    mk.set_crossing_fee(zone_id("north"), zone_id("south"), tokens("0.03"))
+    period = mk.open_period()
+    print(
+        f"  operator opened period {period.id} (honest-supplier policy); treasurer issued 50 tokens to "
+        "each consumer; grid-crossing fee north<->south 0.03/kWh",
+        file=out,
+    )
+    return MarketDay(d, out, reg, mk, solar, household, wind, bakery, school, period, held_before)
+
+
+def _publish(day: MarketDay) -> None:
+    """Offers, requests, and two bilateral contracts (one overpriced, for the auditor to reject)."""
+    d, mk, out, period = day.d, day.mk, day.out, day.period
+    solar, wind, household, school = day.solar, day.wind, day.household, day.school
+    day.offers = {
+        solar: mk.publish_offer(solar, period.id, tokens("0.52"), kwh(30)),
+        wind.address: mk.publish_offer(wind.address, period.id, tokens("0.48"), kwh(20)),
+    }
+    for who, offer in day.offers.items():
+        o = d.matching.functions.offer(offer).call()
+        print(
+            f"  offer    {day.label(who):12s} {o[2] / 1e18:.2f}/kWh  {o[3] / 1000:5.1f} kWh  "
+            f"RC {o[4] / 1e18:.3f}",
+            file=out,
+        )
+    wants = [(household, 8, "0.4"), (day.bakery.address, 15, "0.5"), (school.address, 20, "0")]
+    for who, energy, bonus in wants:
+        mk.publish_request(who, period.id, kwh(energy), tokens(bonus))
+        print(f"  request  {day.label(who):12s} {energy:5.1f} kWh  bonus {bonus}", file=out)
+    day.bilateral = mk.propose(wind.address, period.id, household, kwh(4), tokens("0.45"))
+    mk.accept(household, day.bilateral, tokens("0.2"))
+    day.overpriced = mk.propose(solar, period.id, school.address, kwh(10), tokens("2.5"))
+    mk.accept(school.address, day.overpriced)
+    print(
+        "  bilateral wind-farm -> household 4 kWh at 0.45 (bonus 0.2) and solar-farm -> school "
+        "10 kWh at 2.50, both accepted",
+        file=out,
+    )
+
+
+def _match(day: MarketDay) -> None:
+    """Solve off chain, have an over-capacity assignment refused, verify the optimum on chain, materialise."""
+    d, mk, out, period = day.d, day.mk, day.out, day.period
+    mk.advance_to(period, "matching")
+    result = mk.solve(period.id)
+    pairs = mk.pairs_of(result)
+    print(
+        f"  solver (HiGHS MILP): objective {result.objective:.6f}, served {result.served_wh / 1000:.1f} kWh, "
+        f"unserved {result.unserved or 'none'}, optimal={result.optimal}",
+        file=out,
+    )
+    wind_offer = day.offers[day.wind.address]
+    capacity = d.matching.functions.offer(wind_offer).call()[3]
+    too_much = sorted((r, wind_offer) for r, _ in pairs)
+    expect_refusal(
+        lambda: mk.submit(day.bakery.address, period.id, too_much),
+        out,
+        f"an assignment over wind-farm's {capacity / 1000:.0f} kWh",
+    )
+    receipt = mk.submit(day.bakery.address, period.id, pairs)
+    best = mk.best(period.id)
+    print(
+        f"  verified on chain (submitted by bakery, {receipt['gasUsed']:,} gas): objective "
+        f"{best['objective_wad'] / 1e18:.6f}, {best['served_wh'] / 1000:.1f} kWh -> equals the solver's: "
+        f"{best['objective_wad'] == result.objective_wad}",
+        file=out,
+    )
+    mk.advance_to(period, "signing")
+    day.matched = mk.materialize(day.school.address, period.id, pairs)
+    print(
+        f"  materialised matched orders {day.matched}; bilateral orders {[day.bilateral, day.overpriced]}",
+        file=out,
+    )
+
+
+def _audit_and_sign(day: MarketDay) -> None:
+    """The auditor approves or rejects (never edits); the buyers sign into escrow."""
+    d, mk, out = day.d, day.mk, day.out
+    expect_refusal(
+        lambda: d.chain.transact(d.order_book.functions.approveOrder(day.bilateral), day.solar),
+        out,
+        "a seller approving its own order",
+    )
+    for oid in day.effective:
+        mk.approve(oid)
+    mk.reject(day.overpriced, "price-out-of-band")
+    print(
+        f"  auditor approved {day.effective}, rejected {day.overpriced} (the auditor can reject, never edit)",
+        file=out,
+    )
+    for oid in day.effective:
+        o = mk.order(oid)
+        mk.sign(o.buyer, oid)
+    print(
+        f"  buyers signed: escrow now {mk.totals()['escrowed'] / 1e18:.4f} tokens "
+        "(deposits R*r*t + bonus + handling fee)",
+        file=out,
+    )
+
+
+def _deliver(day: MarketDay) -> None:
+    """Meters report: the solar farm delivers everything, the wind farm 80% of what it sold."""
+    d, mk, out, reg = day.d, day.mk, day.out, day.reg
+    for oid in day.effective:
+        o = mk.order(oid)
+        share = 1.0 if o.seller == day.solar else 0.8
+        rho = int(o.energy_wh * share)
+        gamma = rho if o.seller == day.solar else rho - 100
+        seller_meter = reg.contract.functions.metersOf(o.seller).call()[0]
+        buyer_meter = reg.contract.functions.metersOf(o.buyer).call()[0]
+        mk.submit_reading(oid, Side.SELLER, rho, seller_meter, relayer=d.operator)
+        mk.submit_reading(oid, Side.BUYER, gamma, buyer_meter, relayer=d.operator)
+    print(
+        "  meters reported rho and gamma; every reading relayed by the operator with the meter's "
+        "EIP-712 signature",
+        file=out,
+    )
+    first = mk.order(day.matched[0])
+    foreign = reg.contract.functions.metersOf(day.school.address).call()[0]
+    if first.buyer == day.school.address:
+        foreign = reg.contract.functions.metersOf(day.bakery.address).call()[0]
+    expect_refusal(
+        lambda: mk.submit_reading(day.matched[0], Side.BUYER, first.energy_wh, foreign, relayer=d.operator),
+        out,
+        "a reading from another participant's meter",
+    )
+
+
+def _settle(day: MarketDay) -> None:
+    """Settle every effective order (a second settlement is refused) and print the payout table."""
+    d, mk, out = day.d, day.mk, day.out
+    mk.advance_to(day.period, "settlement")
+    day.settlements = {oid: mk.settle(d.operator, oid) for oid in day.effective}
+    expect_refusal(lambda: mk.settle(d.operator, day.bilateral), out, "settling an order twice")
+    print(
+        f"  {'order':>5} {'seller':10s} {'buyer':10s} {'kWh':>5} {'price':>5} {'escrow':>7} {'rho':>5} "
+        f"{'gamma':>5} {'seller':>7} {'refund':>7} {'reward':>6} {'penalty':>7} {'fee':>5}",
+        file=out,
+    )
+    for oid, s in day.settlements.items():
+        o = mk.order(oid)
+        escrow = o.buyer_deposit + o.seller_deposit + o.fee
+        print(
+            f"  {oid:>5} {day.label(o.seller):10s} {day.label(o.buyer):10s} {o.energy_wh / 1000:>5.1f} "
+            f"{o.price_per_kwh / 1e18:>5.2f} {escrow / 1e18:>7.3f} {s.delivered_wh / 1000:>5.1f} "
+            f"{s.received_wh / 1000:>5.1f} {s.to_seller / 1e18:>7.3f} {s.to_buyer / 1e18:>7.3f} "
+            f"{s.reward / 1e18:>6.3f} {s.seller_penalty / 1e18:>7.3f} {s.fee / 1e18:>5.2f}",
+            file=out,
+        )
+    rejected = mk.order(day.overpriced).status is OrderStatus.REJECTED
+    print(f"  order {day.overpriced} (rejected: {rejected}) never took effect and escrowed nothing", file=out)
+
+
+def _withdraw_and_check(day: MarketDay) -> bool:
+    """Everyone pulls what they are owed; check token conservation; fold the providers' reputation."""
+    d, mk, out = day.d, day.mk, day.out
+    escrow_in = paid = refunded = fees = 0
+    for oid, s in day.settlements.items():
+        o = mk.order(oid)
+        escrow_in += o.buyer_deposit + o.seller_deposit + o.fee
+        paid, refunded, fees = paid + s.to_seller, refunded + s.to_buyer, fees + s.fee
+    accounts = [*day.buyers, day.solar, day.wind.address, d.operator]
+    for who in [day.solar, day.wind.address, *day.buyers, d.operator]:
+        if mk.withdrawable(who):
+            mk.withdraw(who)
+    held_after = sum(mk.balance(a) for a in accounts)
+    ok = (
+        escrow_in == paid + refunded + fees
+        and held_after == day.held_before
+        and mk.balance(d.order_book.address) == 0
+    )
+    print(
+        f"  conservation: escrow in {escrow_in / 1e18:.4f} = paid {paid / 1e18:.4f} + refunded "
+        f"{refunded / 1e18:.4f} + fees {fees / 1e18:.4f}; all pulled, order book holds "
+        f"{mk.balance(d.order_book.address) / 1e18:.4f}; participants' tokens unchanged in total -> "
+        f"{'OK' if ok else 'VIOLATED'}",
+        file=out,
+    )
+    for who in (day.solar, day.wind.address):
+        print(
+            f"  reputation of {day.label(who)} after folding the period: "
+            f"RC = {mk.fold(who, d.operator) / 1e18:.3f}",
+            file=out,
+        )
+    return ok

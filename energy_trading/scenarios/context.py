@@ -1,0 +1,116 @@
+"""What the runner hands to every period step and section: `RunContext`, `PeriodRun`, `ScenarioExtension`.
+
+Kept apart from `runner` so the section modules (market, grid, certificates) can name these types without
+importing the runner, which imports them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from energy_trading.chain.connection import Chain
+from energy_trading.chain.deploy import Deployment
+from energy_trading.clients.market import MarketClient, Period, Settlement
+from energy_trading.clients.registry import Participant, RegistryClient
+from energy_trading.models.matching import MatchResult
+from energy_trading.scenarios.schema.loader import Scenario
+from energy_trading.scenarios.schema.market import PeriodSpec
+
+__all__ = ["WAD", "PeriodRun", "RunContext", "ScenarioExtension", "Step", "to_tokens"]
+
+WAD = 10**18
+
+
+@dataclass
+class PeriodRun:
+    """One period while it runs: the spec, the on-chain period and what happened to each order."""
+
+    index: int
+    spec: PeriodSpec
+    period: Period | None = None
+    request_ids: list[int] = field(default_factory=list)
+    offer_ids: dict[str, int] = field(default_factory=dict)
+    contract_orders: list[int] = field(default_factory=list)
+    matched_orders: list[int] = field(default_factory=list)
+    match: MatchResult | None = None
+    readings: dict[int, tuple[int, int]] = field(default_factory=dict)
+    settlements: dict[int, Settlement] = field(default_factory=dict)
+    balances_before: dict[str, dict[str, float]] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def orders(self) -> list[int]:
+        """Every order of the period, bilateral first."""
+        return self.contract_orders + self.matched_orders
+
+
+@dataclass
+class RunContext:
+    """Everything a period step or an extension needs."""
+
+    chain: Chain
+    d: Deployment
+    scenario: Scenario
+    market: MarketClient
+    registry: RegistryClient
+    rng: random.Random
+    accounts: dict[str, Participant] = field(default_factory=dict)
+    ids_by_address: dict[str, str] = field(default_factory=dict)
+    periods: list[PeriodRun] = field(default_factory=list)
+    reputation: dict[str, list[float]] = field(default_factory=dict)
+
+    def address(self, pid: str) -> str:
+        """The account address of scenario participant `pid`."""
+        return self.accounts[pid].address
+
+    def price(self, currency_per_kwh: Decimal) -> int:
+        """Currency per kWh -> token base units per kWh at the market's rate t."""
+        return int(currency_per_kwh * self.scenario.market.tokens_per_currency * WAD)
+
+    def tokens(self, amount: Decimal) -> int:
+        """Whole tokens -> base units."""
+        return int(amount * WAD)
+
+    @property
+    def relayer(self) -> str:
+        """Who relays meter readings and settles (meters need no gas): the operator."""
+        return self.d.operator
+
+    @property
+    def solver(self) -> str:
+        """Who submits the solver's assignment: any approved participant will do; the first one."""
+        return self.address(self.scenario.participants[0].id)
+
+
+Step = Callable[[RunContext, PeriodRun], None]
+
+
+@dataclass(frozen=True)
+class ScenarioExtension:
+    """A scenario feature run by another module (grid-balanced settlement, certificates, carbon).
+
+    Attributes:
+        name: the results key its output goes under.
+        applies: whether a loaded scenario uses it.
+        run: ``run(ctx, raw)`` -> results section (JSON-ready).
+        replaces_market: run it instead of the honest-supplier period loop.
+        plot: ``plot(section, out_dir)`` -> written PNG paths.
+        summary: ``summary(section)`` -> text `energy-trading run` prints for people (default: a pointer).
+    """
+
+    name: str
+    applies: Callable[[Mapping[str, Any]], bool]
+    run: Callable[[RunContext, Mapping[str, Any]], dict[str, Any]]
+    replaces_market: bool = False
+    plot: Callable[[Mapping[str, Any], Path], list[Path]] | None = None
+    summary: Callable[[Mapping[str, Any]], str] | None = None
+
+
+def to_tokens(base_units: int) -> float:
+    """Token base units -> whole tokens (as reported in results.json)."""
+    return base_units / WAD
