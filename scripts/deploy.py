@@ -13,6 +13,7 @@ from brownie import (
     GridAccount,
     GridBalancedSettlement,
     HonestSupplierSettlement,
+    IncentiveCurrency,
     MatchingMarket,
     NodeWeights,
     OrderBook,
@@ -23,7 +24,7 @@ from brownie import (
     network,
 )
 
-from energy_trading.chain.deploy import GridParams, MarketParams
+from energy_trading.chain.deploy import INCENTIVE_URI, GridParams, IncentiveParams, MarketParams
 from energy_trading.models.units import to_price, to_wad
 from energy_trading.models.weights import WeightParams, decay_factor_wad
 
@@ -43,7 +44,36 @@ def main():
     deployed.update(grid(operator, registry, deployed["token"], deployed.get("order_book")))
     deployed["node_weights"].setGreenSource(deployed["green_certificates"], {"from": operator})
     deployed["node_weights"].setCarbonSource(deployed["carbon_ledger"], {"from": operator})
+    deployed.update(incentives(operator, deployed["order_book"], deployed["token"]))
     return deployed
+
+
+def incentives(operator, order_book, token, params=None):
+    """Seed 004 §3.4's incentive currency over the order book at `IncentiveParams()`, as energy_trading.deploy
+    does: the operator (EnergyToken treasurer) issues and funds the EnergyToken reserve and publishes the
+    default three-band tariff."""
+    p = params or IncentiveParams()
+    tx = {"from": operator}
+    inc = IncentiveCurrency.deploy(
+        operator,
+        operator,
+        order_book,
+        token,
+        p.vintage_seconds,
+        p.block_reward,
+        p.block_reward_life_s,
+        (p.fee_rate, p.redeem_rate),
+        INCENTIVE_URI,
+        tx,
+    )
+    if p.reserve:
+        token.issue(operator, -(-p.reserve * 10**18 // token.tokensPerCurrency()), tx)
+        token.approve(inc, p.reserve, tx)
+        inc.fundReserve(p.reserve, tx)
+    if p.tariff is not None:
+        inc.setTariff(*p.tariff.as_args(), tx)
+    print(f"{'incentives':20s} {inc.address}")
+    return {"incentives": inc}
 
 
 def market(operator, registry, params=None):

@@ -20,19 +20,24 @@ from energy_trading.chain.compiler import Artifact, compile_contracts
 from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT, Chain
 from energy_trading.chain.errors import RevertDecoder
 from energy_trading.models.grid_settlement import GridPrices
+from energy_trading.models.incentives import DAY, UNIT, Band, Tariff
 from energy_trading.models.units import to_price, to_wad
 from energy_trading.models.weights import WeightParams, decay_factor_wad
 
 __all__ = [
     "CERTIFICATE_URI",
+    "INCENTIVE_URI",
     "Deployment",
     "GridParams",
+    "IncentiveParams",
     "MarketParams",
+    "default_tariff",
     "deploy",
     "deploy_certificates",
     "deploy_contract",
     "deploy_grid",
     "deploy_grid_policy",
+    "deploy_incentives",
 ]
 
 WAD = 10**18
@@ -99,6 +104,8 @@ class Deployment:
         certificate_exchange: `CertificateExchange`, certificate sales for EnergyToken (atomic swap).
         carbon_ledger: `CarbonLedger`, quotas, allowance trades, emissions, settlement (eq 21-22);
             the auditor holds its REGULATOR_ROLE.
+        incentives: `IncentiveCurrency`, seed 004 §3.4's time-stamped incentive lots and block creator reward
+            (reads the order book's settled orders; the operator funds its EnergyToken reserve).
         market_params: the market parameters the contracts were deployed with.
         artifacts: every compiled artifact by contract name (ABIs for ad-hoc use).
     """
@@ -120,6 +127,7 @@ class Deployment:
     green_certificates: Contract
     certificate_exchange: Contract
     carbon_ledger: Contract
+    incentives: Contract
     market_params: MarketParams
     artifacts: dict[str, Artifact] = field(repr=False, default_factory=dict)
 
@@ -144,6 +152,7 @@ def deploy(
     artifacts: dict[str, Artifact] | None = None,
     market: MarketParams | None = None,
     grid: GridParams | None = None,
+    incentives: IncentiveParams | None = None,
 ) -> Deployment:
     """Compile (cached) and deploy the dApp's contracts to `chain`; grant every role.
 
@@ -159,6 +168,7 @@ def deploy(
     m = _deploy_market(chain, artifacts, operator, registry, market)
     g = deploy_grid(chain, artifacts, operator, registry, m["token"], m["order_book"], grid)
     c = deploy_certificates(chain, artifacts, operator, auditor, registry, m["token"], g["node_weights"])
+    i = deploy_incentives(chain, artifacts, operator, m["order_book"], m["token"], incentives)
     return Deployment(
         chain=chain,
         operator=operator,
@@ -167,6 +177,7 @@ def deploy(
         **m,
         **g,
         **c,
+        **i,
         market_params=market,
         artifacts=artifacts,
     )
@@ -373,3 +384,78 @@ def deploy_certificates(
         chain.transact(node_weights.functions.setGreenSource(certificates.address), operator)
         chain.transact(node_weights.functions.setCarbonSource(ledger.address), operator)
     return {"green_certificates": certificates, "certificate_exchange": exchange, "carbon_ledger": ledger}
+
+
+# ------------------------------------------------------------------ incentive currency (seed 004 §3.4)
+
+INCENTIVE_URI = "https://energy-trading.example/incentives/{id}.json"
+
+
+def default_tariff() -> Tariff:
+    """A three-band time-of-use tariff: evening peak 17-21 h UTC (2 units/kWh, 30 days of life), daytime
+    shoulder 7-17 h (1 unit/kWh, 14 days), night off-peak (0.5 unit/kWh, 3 days)."""
+    return Tariff.from_hours(
+        [Band(UNIT // 2, 3 * DAY), Band(UNIT, 14 * DAY), Band(2 * UNIT, 30 * DAY)],
+        {1: [*range(0, 7), *range(21, 24)], 2: range(7, 17), 3: range(17, 21)},
+    )
+
+
+@dataclass(frozen=True)
+class IncentiveParams:
+    """Deployment parameters of the incentive currency.
+
+    Attributes:
+        vintage_seconds: length of an issuance time bucket (s): one vintage per bucket and band.
+        block_reward: incentive base units per block to its creator.
+        block_reward_life_s: operating life of block-reward lots (s).
+        fee_rate: EnergyToken base units per `UNIT` when lots are spent towards a handling fee (WAD).
+        redeem_rate: EnergyToken base units per `UNIT` when lots are redeemed (WAD; 0 disables redemption).
+        reserve: EnergyToken base units the operator issues to itself and funds the reserve with.
+        tariff: the first tariff (None: publish none at deployment).
+    """
+
+    vintage_seconds: int = DAY
+    block_reward: int = 5 * UNIT
+    block_reward_life_s: int = 7 * DAY
+    fee_rate: int = WAD // 1_000
+    redeem_rate: int = WAD // 2_000
+    reserve: int = 100 * WAD
+    tariff: Tariff | None = field(default_factory=default_tariff)
+
+
+def deploy_incentives(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    order_book: Contract,
+    token: Contract,
+    params: IncentiveParams | None = None,
+) -> dict[str, Contract]:
+    """Deploy `IncentiveCurrency` over `order_book` and `token`; the operator (EnergyToken treasurer) issues
+    and funds the reserve and publishes the first tariff. Returns `{"incentives": contract}`."""
+    p = params or IncentiveParams()
+    art = artifacts["IncentiveCurrency"]
+    factory = chain.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    receipt = chain.transact(
+        factory.constructor(
+            operator,
+            operator,
+            order_book.address,
+            token.address,
+            p.vintage_seconds,
+            p.block_reward,
+            p.block_reward_life_s,
+            (p.fee_rate, p.redeem_rate),
+            INCENTIVE_URI,
+        ),
+        operator,
+    )
+    incentives = chain.w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)
+    if p.reserve:
+        t = token.functions.tokensPerCurrency().call()
+        chain.transact(token.functions.issue(operator, -(-p.reserve * WAD // t)), operator)
+        chain.transact(token.functions.approve(incentives.address, p.reserve), operator)
+        chain.transact(incentives.functions.fundReserve(p.reserve), operator)
+    if p.tariff is not None:
+        chain.transact(incentives.functions.setTariff(*p.tariff.as_args()), operator)
+    return {"incentives": incentives}

@@ -8,6 +8,7 @@ from typing import Any
 from energy_trading.chain.deploy import Deployment
 from energy_trading.clients.certificates import CarbonClient, CertificatesClient
 from energy_trading.clients.grid import GridClient
+from energy_trading.clients.incentives import IncentivesClient
 from energy_trading.clients.market import MarketClient, Side, kwh, tokens
 from energy_trading.clients.registry import RegistryClient, Role, Source, Status
 
@@ -19,7 +20,8 @@ Names: w3, chain, d (Deployment), {contracts}, operator, auditor,
        reg (RegistryClient), Role, Source, Status,
        grid (GridClient: credit weights, penalty shares, node weights),
        certs (CertificatesClient: readings, sales, claims), carbon (CarbonClient: quotas, emissions),
-       market (MarketClient: periods, offers, requests, matching, orders), Side, kwh(), tokens().
+       market (MarketClient: periods, offers, requests, matching, orders), Side, kwh(), tokens(),
+       incentives (IncentivesClient: time-stamped incentive lots, block creator reward).
 Example: reg.register("eve", Role.CONSUMER); reg.approve(accounts["alice"])
          grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads
          certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})
@@ -46,6 +48,7 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "certs": CertificatesClient(d),
         "carbon": CarbonClient(d),
         "market": MarketClient(d),
+        "incentives": IncentivesClient(d),
         "Side": Side,
         "kwh": kwh,
         "tokens": tokens,

@@ -4,11 +4,20 @@
 - `market`: `MarketClient` (EnergyToken, OrderBook, MatchingMarket, honest-supplier policy).
 - `grid`: `GridClient` (CreditWeights, PenaltyPool, NodeWeights, GridAccount, grid-balanced policy).
 - `certificates`: `CertificatesClient`, `CarbonClient` (GreenCertificates, CertificateExchange, CarbonLedger).
+- `incentives`: `IncentivesClient` (IncentiveCurrency: seed 004 §3.4 incentive lots, block creator reward).
 """
 
 from energy_trading.clients.certificates import CarbonClient, CertificatesClient
 from energy_trading.clients.grid import GridClient
+from energy_trading.clients.incentives import IncentivesClient
 from energy_trading.clients.market import MarketClient
 from energy_trading.clients.registry import RegistryClient
 
-__all__ = ["CarbonClient", "CertificatesClient", "GridClient", "MarketClient", "RegistryClient"]
+__all__ = [
+    "CarbonClient",
+    "CertificatesClient",
+    "GridClient",
+    "IncentivesClient",
+    "MarketClient",
+    "RegistryClient",
+]

@@ -14,13 +14,18 @@ from energy_trading.chain.deploy import Deployment
 from energy_trading.demo.certificates import certificates_walkthrough
 from energy_trading.demo.consensus import consensus_walkthrough
 from energy_trading.demo.grid import grid_walkthrough
+from energy_trading.demo.incentives import incentives_section
 from energy_trading.demo.market import market_day_walkthrough
 from energy_trading.demo.registration import registration_walkthrough
 
 __all__ = ["SECTIONS", "run_demo"]
 
 #: Sections after registration and the market day, in the order the demo tells them.
-SECTIONS: list[Callable[[Deployment, TextIO], object]] = [certificates_walkthrough, grid_walkthrough]
+SECTIONS: list[Callable[[Deployment, TextIO], object]] = [
+    certificates_walkthrough,
+    grid_walkthrough,
+    incentives_section,
+]
 
 
 def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:

@@ -30,7 +30,7 @@ from energy_trading.chain.connection import Chain, connect
 from energy_trading.chain.deploy import deploy
 from energy_trading.clients.market import MarketClient
 from energy_trading.clients.registry import RegistryClient
-from energy_trading.scenarios import certificates, grid, market
+from energy_trading.scenarios import certificates, grid, incentives, market
 from energy_trading.scenarios.context import PeriodRun, RunContext, ScenarioExtension, Step, to_tokens
 from energy_trading.scenarios.schema.loader import Scenario
 
@@ -46,7 +46,10 @@ __all__ = [
 
 #: The steps applied to every period, in order. Other settlement engineers insert or replace steps here.
 PERIOD_STEPS: list[tuple[str, Step]] = [
-    ("open", market.step_open),
+    (
+        "open",
+        incentives.step_open,
+    ),  # market.step_open; with `incentives:` the clock goes to the delivery hour
     ("publish", market.step_publish),
     ("contracts", market.step_contracts),
     ("match", market.step_match),
@@ -56,13 +59,15 @@ PERIOD_STEPS: list[tuple[str, Step]] = [
     ("settle", market.step_settle),
     # certificates from the market's meter readings (`certificates.from_market`): a round per settled period
     ("certificates", certificates.certify_market_period),
+    # seed 004 §3.4 incentive lots for the settled orders, fee spends, block rewards (`incentives:`)
+    ("incentives", incentives.step_incentives),
     ("reputation", market.step_reputation),
     ("withdraw", market.step_withdraw),
     ("report", market.step_report),
 ]
 
 #: The scenario sections beside the market loop, in the order they run; see `ScenarioExtension`.
-EXTENSIONS: list[ScenarioExtension] = [grid.SECTION, certificates.SECTION]
+EXTENSIONS: list[ScenarioExtension] = [grid.SECTION, certificates.SECTION, incentives.SECTION]
 
 
 def add_period_step(name: str, step: Step, after: str | None = None, replace: bool = False) -> None:

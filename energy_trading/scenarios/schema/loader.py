@@ -79,7 +79,17 @@ def parse_scenario(data: Any, name: str = "scenario") -> Scenario:
     A period entry may carry `repeat: N` to stand for N identical periods.
     """
     data = as_mapping(data, "the scenario")
-    known = {"name", "description", "seed", "market", "participants", "periods", "certificates", "carbon"}
+    known = {
+        "name",
+        "description",
+        "seed",
+        "market",
+        "participants",
+        "periods",
+        "certificates",
+        "carbon",
+        "incentives",
+    }
     extra = {k for k in data if k not in known and not str(k).startswith("x_") and k != "paper_tables"}
     if extra:
         raise ScenarioError(f"unknown top-level keys {sorted(extra)}: expected {sorted(known)}")
