@@ -4,6 +4,7 @@ traceback and no warning."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -65,3 +66,32 @@ def test_console_runs_every_banner_example():
     assert "Error" not in transcript and "reverted" not in transcript, transcript
     assert "<Status.APPROVED: 2>" in outputs[0]
     assert child.exitstatus == 0
+
+
+def test_rpc_reads_trigger_no_request_cache_validation(anvil_url, artifacts, caplog):
+    """Scenario runs over --rpc turn web3's request cache on (eth_chainId once per run). Its validation of
+    cached block/transaction lookups asks the node for more blocks and, on anvil after a clock jump, logged
+    "exception while caching the request" tracebacks (29 on the certificates scenario): only eth_chainId is
+    cached, so a transaction lookup is one request and nothing is logged."""
+    from energy_trading import connect, deploy
+
+    chain = connect(anvil_url, seed="test-entry-points-cache")
+    chain.w3.provider.cache_allowed_requests = True  # what the scenario runner sets for RPC runs
+    deploy(chain, artifacts)
+    chain.advance_time(3_600)
+    block_hash = chain.w3.eth.get_block("latest")["hash"]
+    sent: list[str] = []
+    original = chain.w3.provider.make_request
+
+    def recording(method, params):
+        sent.append(method)
+        return original(method, params)
+
+    chain.w3.provider.make_request = recording
+    with caplog.at_level(logging.DEBUG, logger="web3"):
+        chain.w3.eth.get_block(block_hash)
+        chain.w3.eth.get_transaction(chain.w3.eth.get_block(1)["transactions"][0])
+        chain.new_account("after the clock jump")
+    assert sent.count("eth_getBlockByNumber") == 0, sent
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not errors, [r.getMessage() for r in errors]
