@@ -82,13 +82,14 @@ def test_rpc_reads_trigger_no_request_cache_validation(anvil_url, artifacts, cap
     block_hash = chain.w3.eth.get_block("latest")["hash"]
     tx_hash = chain.w3.eth.get_block(1)["transactions"][0]
     sent: list[str] = []
-    original = chain.w3.provider.make_request
+    provider = chain.w3.provider
+    original = provider._make_request  # what goes on the wire, below web3's request cache
 
-    def recording(method, params):
+    def recording(method, request_data):
         sent.append(method)
-        return original(method, params)
+        return original(method, request_data)
 
-    chain.w3.provider.make_request = recording
+    provider._make_request = recording
     with caplog.at_level(logging.DEBUG, logger="web3"):
         chain.w3.eth.get_block(block_hash)
         chain.w3.eth.get_transaction(tx_hash)
