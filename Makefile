@@ -20,7 +20,7 @@ lint:
 	ruff format --check .
 
 test-contracts:
-	brownie test tests/contracts
+	brownie test
 
 test-python:
 	pytest -p no:pytest-brownie tests/python

@@ -43,3 +43,16 @@ if [ "$(readlink "$target" 2>/dev/null)" != "$ROOT/tools/solc.js" ]; then
   ln -sfn "$ROOT/tools/solc.js" "$target"
   echo "setup: linked $target -> tools/solc.js"
 fi
+
+# brownie 1.22.2 is installed compiled (mypyc). Its guard "is rpc.snapshot called by brownie's chain?" reads
+# the caller's Python frame, which compiled callers do not have, so every brownie command warned
+# "FutureWarning: rpc.snapshot should not be called directly, use chain.snapshot instead" about brownie's
+# own internal calls (on connect, and after each transaction). This .pth file ignores exactly that message
+# of that category, in this environment's interpreters only; every other warning still shows.
+for site in .venv/lib/python3.*/site-packages; do
+  pth="$site/brownie_compiled_rpc_guard.pth"
+  line='import warnings; warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly, use chain\.\w+ instead", category=FutureWarning)'
+  if [ "$(cat "$pth" 2>/dev/null)" != "$line" ]; then
+    printf '%s\n' "$line" > "$pth"
+  fi
+done

@@ -96,3 +96,30 @@ def test_rpc_reads_trigger_no_request_cache_validation(anvil_url, artifacts, cap
     assert sent == ["eth_getBlockByHash", "eth_getTransactionByHash"]
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not errors, [r.getMessage() for r in errors]
+
+
+def test_plain_brownie_test_collects_only_the_contract_suite():
+    """`brownie test` with no path (what a brownie user types) collects tests/contracts and nothing else;
+    `make test` runs it in full (test-contracts)."""
+    out = run("brownie", "test", "--collect-only", "-q", timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    collected = [line for line in out.stdout.splitlines() if "::" in line]
+    assert len(collected) > 100
+    assert all(line.startswith("tests/contracts/") for line in collected), collected[:5]
+    assert_quiet(out.stdout + out.stderr)
+
+
+def test_brownie_run_deploy_script_ends_cleanly():
+    out = run("brownie", "run", "scripts/deploy.py", "--network", "development", timeout=300)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert "operator  0x" in text and "auditor   0x" in text
+    for name in (
+        "ParticipantRegistry",
+        "node_weights",
+        "carbon_ledger",
+        "NodeWeights.setCarbonSource confirmed",
+    ):
+        assert name in text
+    assert_quiet(text)
+    assert "RemoteDisconnected" not in text and "Exception in thread" not in text
