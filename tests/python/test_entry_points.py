@@ -117,7 +117,7 @@ def test_brownie_run_deploy_script_ends_cleanly():
     for name in (
         "ParticipantRegistry",
         "node_weights",
-        "carbon_ledger",
+        "CarbonLedger",
         "NodeWeights.setCarbonSource confirmed",
     ):
         assert name in text
