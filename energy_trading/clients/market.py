@@ -21,6 +21,7 @@ from web3.types import TxReceipt
 
 from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
 from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.errors import register_enum
 from energy_trading.models.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
 
 __all__ = [
@@ -77,6 +78,10 @@ class Side(IntEnum):
 
     SELLER = 0
     BUYER = 1
+
+
+for _enum in (OrderStatus, Origin, Side):
+    register_enum(f"IEnergyMarket.{_enum.__name__}", _enum)
 
 
 @dataclass(frozen=True)

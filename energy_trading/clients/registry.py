@@ -13,6 +13,7 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.errors import register_enum
 
 __all__ = [
     "ROLE_NAMES",
@@ -66,6 +67,9 @@ ROLE_NAMES: dict[str, Role] = {
 
 SOURCE_NAMES: dict[str, Source] = {s.name.lower(): s for s in Source if s is not Source.NONE}
 """Energy-source names as scenario files spell them (solar, wind, biomass, hydro, fossil)."""
+
+for _enum in (Role, Status, Source):
+    register_enum(f"IParticipantRegistry.{_enum.__name__}", _enum)
 
 
 def zone_id(zone: str) -> bytes:
