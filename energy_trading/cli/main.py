@@ -1,9 +1,10 @@
-"""`energy-trading` command line: demo, console, deploy, compile, run (scenarios), match (solver)."""
+"""`energy-trading` command line: demo, console, deploy, compile, run (scenarios), match (solver), schema."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -73,13 +74,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--brute-force", action="store_true", help="enumerate every assignment instead (at most 9 requests)"
     )
+
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of an input format (for editors and validators)",
+        description="Print the JSON Schema of `energy-trading match` instances.",
+    )
+    p.add_argument("kind", nargs="?", default="matching", choices=["matching"], help="which input format")
     return parser
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from energy_trading.models.matching_schema import MatchingFile
+
+    print(json.dumps(MatchingFile.model_json_schema(), indent=2))
+    return 0
 
 
 def _match(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from energy_trading.models.matching import brute_force, instance_from_json, result_to_json, solve
+    from energy_trading.models.matching import brute_force, result_to_json, solve
+    from energy_trading.models.matching_schema import parse_instance
 
     if args.instance == "-":
         text = sys.stdin.read()
@@ -92,7 +108,7 @@ def _match(args: argparse.Namespace) -> int:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{args.instance}: not valid JSON ({exc})") from None
-    instance = instance_from_json(data)
+    instance = parse_instance(data, f"{args.instance if args.instance != '-' else 'standard input'}")
     result = brute_force(instance) if args.brute_force else solve(instance, args.time_limit)
     print(json.dumps(result_to_json(result), indent=2))
     return 0
@@ -124,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _match(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "schema":
+            return _schema(args)
         if args.command == "compile":
             for name, artifact in sorted(compile_contracts(use_cache=False).items()):
                 print(f"{name:32s} {artifact.source}  {len(artifact.bytecode) // 2 - 1} bytes")
@@ -150,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from energy_trading.cli.console import open_console
 
             open_console(d, args.rpc or "in-process EVM")
+        return 0
+    except BrokenPipeError:
+        # the reader went away (`energy-trading schema | head`): stop quietly, as the Python docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (ChainRevert, CompileError, ToolchainError, ConnectionError, ValueError) as exc:
         print(f"energy-trading: error: {exc}", file=sys.stderr)

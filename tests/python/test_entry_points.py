@@ -4,6 +4,7 @@ traceback and no warning."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.cli.console import EXAMPLES
@@ -123,3 +125,64 @@ def test_brownie_run_deploy_script_ends_cleanly():
         assert name in text
     assert_quiet(text)
     assert "RemoteDisconnected" not in text and "Exception in thread" not in text
+
+
+GOOD_INSTANCE = {
+    "requests": [{"id": "r1", "energy_kwh": 5}, {"id": "r2", "energy_kwh": 3}],
+    "providers": [
+        {"id": "sun", "price": 0.4, "capacity_kwh": 6, "reputation": 0.9},
+        {"id": "wind", "price": 0.3, "capacity_kwh": 4, "reputation": 0.5},
+    ],
+}
+
+
+def test_match_prints_the_assignment(tmp_path):
+    path = tmp_path / "instance.json"
+    path.write_text(json.dumps(GOOD_INSTANCE))
+    out = run("energy-trading", "match", str(path))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result["assignment"]) == {"r1", "r2"} and result["optimal"] is True
+    assert_quiet(out.stdout + out.stderr)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d["requests"][0].update(energy_kwh="five"),
+            "requests[0] (id 'r1').energy_kwh: Input should be a valid decimal (got 'five')",
+        ),
+        (
+            lambda d: d["requests"][1].update(id="r1"),
+            "requests[1].id 'r1' repeats requests[0].id: ids must be unique",
+        ),
+        (
+            lambda d: d["providers"][1].update(capacity_kwh=-5),
+            "providers[1] (id 'wind').capacity_kwh: Input should be greater than or equal to 0 (got -5)",
+        ),
+        (
+            lambda d: d["providers"][0].update(reputaton=0.5),
+            "providers[0] (id 'sun').reputaton: unknown key 'reputaton'; did you mean 'reputation'?",
+        ),
+        (lambda d: d.update(requets=[]), "requets: unknown key 'requets'; did you mean 'requests'?"),
+    ],
+)
+def test_match_refuses_bad_input_naming_the_field(change, expected):
+    data = json.loads(json.dumps(GOOD_INSTANCE))
+    change(data)
+    out = run("energy-trading", "match", "-", input=json.dumps(data))
+    assert out.returncode == 2
+    assert expected in out.stderr, out.stderr
+    assert out.stdout == ""
+    assert_quiet(out.stderr)
+
+
+def test_schema_prints_the_matching_json_schema():
+    out = run("energy-trading", "schema", "matching")
+    assert out.returncode == 0, out.stderr
+    schema = json.loads(out.stdout)
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"requests", "providers"}
+    reputation = schema["$defs"]["ProviderSpec"]["properties"]["reputation"]
+    assert {"type": "number", "minimum": 0, "maximum": 1} in reputation["anyOf"]
