@@ -114,18 +114,35 @@ def _match(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writable_dir(path: str) -> str:
+    """Create the output directory now, before anything is deployed, so a bad `--out` costs no run."""
+    from pathlib import Path
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: is an existing file, not a directory; give a directory path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise ValueError(f"--out {out}: the directory is not writable")
+    return str(out)
+
+
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from energy_trading.scenarios import load_scenario, run_scenario, summary, write_results
 
     scenario = load_scenario(args.scenario)
+    out_dir = _writable_dir(args.out or f"results/{scenario.name}")
     results = run_scenario(
         scenario,
         args.rpc,
         progress=lambda items, what: tqdm(items, desc=what, unit="period", file=sys.stderr),
     )
-    paths = write_results(scenario, results, args.out or f"results/{scenario.name}")
+    paths = write_results(scenario, results, out_dir)
     print(summary(results))
     for path in paths:
         print(f"wrote {path}")

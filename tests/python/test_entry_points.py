@@ -186,3 +186,43 @@ def test_schema_prints_the_matching_json_schema():
     assert set(schema["required"]) == {"requests", "providers"}
     reputation = schema["$defs"]["ProviderSpec"]["properties"]["reputation"]
     assert {"type": "number", "minimum": 0, "maximum": 1} in reputation["anyOf"]
+
+
+TINY_SCENARIO = {
+    "name": "tiny",
+    "participants": [
+        {"id": "g", "role": "generator", "source": "solar"},
+        {"id": "c", "role": "consumer"},
+    ],
+    "periods": [
+        {
+            "offers": [{"provider": "g", "price": 0.5, "capacity_kwh": 10}],
+            "requests": [{"consumer": "c", "energy_kwh": 4}],
+        },
+        {"contracts": [{"seller": "g", "buyer": "c", "price": 0.5, "energy_kwh": 2, "bonus": 0.1}]},
+    ],
+}
+
+
+def test_run_with_an_existing_file_as_out_stops_before_deploying(tmp_path):
+    scenario = tmp_path / "tiny.json"
+    scenario.write_text(json.dumps(TINY_SCENARIO))
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    out = run("energy-trading", "run", str(scenario), "--out", str(taken))
+    assert out.returncode == 2
+    assert f"--out {taken}: is an existing file, not a directory" in out.stderr
+    assert "period" not in out.stderr and out.stdout == ""  # nothing ran: no progress bar, no summary
+    assert taken.read_text() == "not a directory"
+
+
+def test_run_a_small_scenario_as_a_user_does(tmp_path):
+    scenario = tmp_path / "tiny.json"
+    scenario.write_text(json.dumps(TINY_SCENARIO))
+    out = run("energy-trading", "run", str(scenario), "--out", str(tmp_path / "out"))
+    assert out.returncode == 0, out.stderr
+    assert "scenario tiny" in out.stdout and "conservation:" in out.stdout and "OK" in out.stdout
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [o["status"] for p in results["periods"] for o in p["orders"]] == ["settled", "settled"]
+    assert f"wrote {tmp_path / 'out' / 'results.json'}" in out.stdout
+    assert_quiet(out.stdout + out.stderr)
