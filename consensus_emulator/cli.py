@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "run",
         help="run one configuration and print its metrics (a table; --json for machines)",
-        description="Run one protocol configuration and print its metrics as a table, or as JSON with --json.",
+        description="Run one protocol configuration; print its metrics as a table, or as JSON with --json.",
     )
     r.add_argument("protocol", help=f"one of: {', '.join(PROTOCOLS)}")
     g = r.add_argument_group("run")
@@ -95,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--tx", type=int, help="transactions per block, theta (default 1000; sbet 20)")
     g.add_argument("--max-time-ms", type=float, default=600_000.0, help="stop after this simulated time")
     g.add_argument("--json", action="store_true", help="print the configuration and metrics as JSON")
-    g.add_argument("--rounds-detail", action="store_true", help="include every round's record (implies --json)")
+    g.add_argument(
+        "--rounds-detail", action="store_true", help="include every round's record (implies --json)"
+    )
     w = r.add_argument_group("workload")
     w.add_argument(
         "--arrival",
@@ -435,7 +437,8 @@ def format_run(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     workload = config.get("workload", {})
     faults = config.get("faults", {})
     lines = [
-        f"{config['protocol']} on {config['n_nodes']} nodes, {config['rounds']} rounds, seed {config['seed']} "
+        f"{config['protocol']} on {config['n_nodes']} nodes, {config['rounds']} rounds, "
+        f"seed {config['seed']} "
         f"({workload.get('arrival', '?')} workload, {workload.get('block_tx', '?')} tx per block; "
         f"{faults.get('n_crashed', 0)} crashed, {faults.get('n_malicious', 0)} malicious)",
     ]

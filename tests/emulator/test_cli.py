@@ -75,7 +75,15 @@ def test_weights_file_sets_the_node_count_and_the_leader(capsys, tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"node_weights": {"p1": 5.0, "p2": 60.0, "p3": 20.0}}))
     code, out, _ = run_cli(
-        capsys, "run", "weighted-raft", "--weights-from", str(path), "--rounds", "3", "--elect-every-round", "--json"
+        capsys,
+        "run",
+        "weighted-raft",
+        "--weights-from",
+        str(path),
+        "--rounds",
+        "3",
+        "--elect-every-round",
+        "--json",
     )
     metrics = json.loads(out)["metrics"]
     assert code == 0
@@ -95,7 +103,9 @@ def test_replay_feeds_the_crsm_pool(capsys, tmp_path):
     path.write_text(
         json.dumps({"transactions": [{"time_s": 0.001 * k, "size_bytes": 300} for k in range(45)]})
     )
-    code, out, _ = run_cli(capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "5", "--json")
+    code, out, _ = run_cli(
+        capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "5", "--json"
+    )
     assert code == 0
     assert json.loads(out)["metrics"]["tx_committed"] == 45
 
