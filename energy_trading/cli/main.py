@@ -8,9 +8,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from energy_trading.chain.compiler import CompileError, compile_contracts
+from energy_trading.chain.compiler import CompileError
 from energy_trading.chain.connection import connect
-from energy_trading.chain.deploy import deploy
+from energy_trading.chain.deploy import DEPLOY_STAGES, deploy
 from energy_trading.chain.errors import ChainRevert
 from energy_trading.chain.project import ToolchainError
 
@@ -44,7 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deploy", help="deploy every contract and print their addresses as JSON")
     _add_rpc(p)
 
-    sub.add_parser("compile", help="compile contracts/ and interfaces/ and list the artifacts")
+    p = sub.add_parser(
+        "compile",
+        help="compile contracts/ and interfaces/ and list the artifacts",
+        description="Compile contracts/ and interfaces/ with solcjs (settings of brownie-config.yaml) and "
+        "list the artifacts. The output is cached by a hash of every source and setting, so this is instant "
+        "when nothing changed; --force recompiles anyway (about a minute).",
+    )
+    p.add_argument("--force", action="store_true", help="recompile even when the cache is current")
 
     p = sub.add_parser(
         "run",
@@ -137,6 +144,9 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     out_dir = _writable_dir(args.out or f"results/{scenario.name}")
+    from energy_trading.cli.progress import compile_with_progress
+
+    compile_with_progress()  # warm the compile cache the run's deployment reads, with a bar when solc runs
     results = run_scenario(
         scenario,
         args.rpc,
@@ -159,12 +169,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "schema":
             return _schema(args)
+        from energy_trading.cli.progress import compile_with_progress, deploy_progress
+
         if args.command == "compile":
-            for name, artifact in sorted(compile_contracts(use_cache=False).items()):
+            artifacts = compile_with_progress(use_cache=not args.force)
+            for name, artifact in sorted(artifacts.items()):
                 print(f"{name:32s} {artifact.source}  {len(artifact.bytecode) // 2 - 1} bytes")
+            print(f"{len(artifacts)} artifacts (cached under build/energy_trading/)")
             return 0
         chain = connect(args.rpc)
-        d = deploy(chain)
+        artifacts = compile_with_progress()
+        with deploy_progress(len(DEPLOY_STAGES)) as step:
+            d = deploy(chain, artifacts, progress=step)
         if args.command == "deploy":
             print(
                 json.dumps(

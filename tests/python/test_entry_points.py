@@ -226,3 +226,35 @@ def test_run_a_small_scenario_as_a_user_does(tmp_path):
     assert [o["status"] for p in results["periods"] for o in p["orders"]] == ["settled", "settled"]
     assert f"wrote {tmp_path / 'out' / 'results.json'}" in out.stdout
     assert_quiet(out.stdout + out.stderr)
+
+
+def test_compile_lists_the_artifacts():
+    out = run("energy-trading", "compile")
+    assert out.returncode == 0, out.stderr
+    names = [line.split()[0] for line in out.stdout.splitlines()[:-1]]
+    assert {"ParticipantRegistry", "OrderBook", "MatchingMarket", "CarbonLedger"} <= set(names)
+    assert out.stdout.splitlines()[-1].endswith("artifacts (cached under build/energy_trading/)")
+    assert_quiet(out.stdout + out.stderr)
+
+
+def test_a_real_compile_shows_an_elapsed_time_bar(monkeypatch, capsys):
+    """When solc runs (a minute for the whole tree), a bar names the step and counts the seconds."""
+    import time
+
+    from energy_trading.cli import progress
+
+    monkeypatch.setattr(progress, "is_cached", lambda: False)
+    monkeypatch.setattr(progress, "compile_contracts", lambda use_cache=True: time.sleep(1.2) or {"A": 1})
+    assert progress.compile_with_progress() == {"A": 1}
+    err = capsys.readouterr().err
+    assert "Solidity sources with solcjs 0.8.37: 00:01" in err
+
+
+def test_deploy_prints_addresses_after_a_stage_bar():
+    out = run("energy-trading", "deploy")
+    assert out.returncode == 0, out.stderr
+    deployed = json.loads(out.stdout)
+    assert set(deployed) == {"chain_id", "operator", "auditor", "contracts"}
+    assert len(deployed["contracts"]) == 14
+    assert "deploying: 100%" in out.stderr and "4/4" in out.stderr
+    assert_quiet(out.stdout + out.stderr)
