@@ -574,6 +574,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return cmd_sweep(args)
         return _cmd_calibrate(args)
+    except BrokenPipeError:
+        # the reader went away (`consensus-emulator run crsm | head`): stop quietly, as the Python docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ConfigError as exc:
         print(f"consensus-emulator: error: {exc}", file=sys.stderr)
         return 2

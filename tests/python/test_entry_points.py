@@ -258,3 +258,26 @@ def test_deploy_prints_addresses_after_a_stage_bar():
     assert len(deployed["contracts"]) == 14
     assert "deploying: 100%" in out.stderr and "4/4" in out.stderr
     assert_quiet(out.stdout + out.stderr)
+
+
+def test_consensus_emulator_run_prints_a_table_and_json_on_request():
+    table = run("consensus-emulator", "run", "crsm", "--nodes", "4", "--tx", "1000")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith("crsm on 4 nodes, 20 rounds, seed 0")
+    assert "prepare: 15" in table.stdout and "consensus: 76" in table.stdout
+    machine = run("consensus-emulator", "run", "crsm", "--nodes", "4", "--tx", "1000", "--json")
+    assert json.loads(machine.stdout)["metrics"]["blocks_committed"] == 20
+    assert_quiet(table.stdout + table.stderr + machine.stdout + machine.stderr)
+
+
+def test_consensus_emulator_reproduce_one_item_and_calibrate(tmp_path):
+    out = run("consensus-emulator", "reproduce", "crsm-calibration", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "[CALIBRATED] crsm_calibration" in out.stdout and "paper:    15 ms prepare" in out.stdout
+    assert (tmp_path / "summary.json").exists() and list(tmp_path.glob("*.csv"))
+    assert "reproduce: 100%" in out.stderr
+    assert_quiet(out.stdout + out.stderr)
+    cal = run("consensus-emulator", "calibrate")
+    assert cal.returncode == 0, cal.stderr
+    assert set(json.loads(cal.stdout)["costs"]) == {"tx_pack_ms", "tx_verify_ms", "store_ms_per_kb"}
+    assert_quiet(cal.stdout + cal.stderr)
