@@ -6,41 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pexpect
 import pytest
+from user_commands import BIN, GOOD_INSTANCE, TINY_SCENARIO, assert_quiet, run, user_env
 
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.cli.console import EXAMPLES
-
-BIN = Path(sys.executable).parent
-NOISE = ("Traceback", "Warning", "WARNING")
-
-
-def user_env() -> dict[str, str]:
-    """The environment of a user who followed the README: .venv/bin and node_modules/.bin on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}{os.pathsep}{REPO_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env['PATH']}"
-    env.pop("PYTHONWARNINGS", None)
-    env["MPLBACKEND"] = "Agg"
-    return env
-
-
-def run(*argv: str, timeout: float = 300, input: str | None = None, cwd: Path = REPO_ROOT):
-    """Run a command as a user types it; returns the completed process (text)."""
-    return subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=timeout, input=input, cwd=cwd, env=user_env()
-    )
-
-
-def assert_quiet(text: str) -> None:
-    """No traceback and no warning in what a command printed."""
-    for word in NOISE:
-        assert word not in text, f"{word!r} in output:\n{text}"
 
 
 def test_console_runs_every_banner_example():
@@ -127,15 +99,6 @@ def test_brownie_run_deploy_script_ends_cleanly():
     assert "RemoteDisconnected" not in text and "Exception in thread" not in text
 
 
-GOOD_INSTANCE = {
-    "requests": [{"id": "r1", "energy_kwh": 5}, {"id": "r2", "energy_kwh": 3}],
-    "providers": [
-        {"id": "sun", "price": 0.4, "capacity_kwh": 6, "reputation": 0.9},
-        {"id": "wind", "price": 0.3, "capacity_kwh": 4, "reputation": 0.5},
-    ],
-}
-
-
 def test_match_prints_the_assignment(tmp_path):
     path = tmp_path / "instance.json"
     path.write_text(json.dumps(GOOD_INSTANCE))
@@ -186,22 +149,6 @@ def test_schema_prints_the_matching_json_schema():
     assert set(schema["required"]) == {"requests", "providers"}
     reputation = schema["$defs"]["ProviderSpec"]["properties"]["reputation"]
     assert {"type": "number", "minimum": 0, "maximum": 1} in reputation["anyOf"]
-
-
-TINY_SCENARIO = {
-    "name": "tiny",
-    "participants": [
-        {"id": "g", "role": "generator", "source": "solar"},
-        {"id": "c", "role": "consumer"},
-    ],
-    "periods": [
-        {
-            "offers": [{"provider": "g", "price": 0.5, "capacity_kwh": 10}],
-            "requests": [{"consumer": "c", "energy_kwh": 4}],
-        },
-        {"contracts": [{"seller": "g", "buyer": "c", "price": 0.5, "energy_kwh": 2, "bonus": 0.1}]},
-    ],
-}
 
 
 def test_run_with_an_existing_file_as_out_stops_before_deploying(tmp_path):
@@ -281,3 +228,20 @@ def test_consensus_emulator_reproduce_one_item_and_calibrate(tmp_path):
     assert cal.returncode == 0, cal.stderr
     assert set(json.loads(cal.stdout)["costs"]) == {"tx_pack_ms", "tx_verify_ms", "store_ms_per_kb"}
     assert_quiet(cal.stdout + cal.stderr)
+
+
+def test_demo_as_a_user_runs_it():
+    """`energy-trading demo` (what `make demo` runs): every section, a stage bar, no traceback or warning."""
+    out = run("energy-trading", "demo", timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    for heading in (
+        "Deployed to in-process EVM",
+        "Registration and qualification review",
+        "Market day: matching, audit, escrow, metering, honest-supplier settlement",
+        "Green certificates and carbon allowances",
+        "Grid-balanced settlement with credit weights",
+        "Consensus emulator fed by this chain",
+    ):
+        assert heading in out.stdout
+    assert "deploying: 100%" in out.stderr
+    assert_quiet(out.stdout + out.stderr)
