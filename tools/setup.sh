@@ -21,7 +21,16 @@ py_stamp=$(stamp requirements.lock pyproject.toml)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$py_stamp" ]; then
   echo "setup: installing the Python environment (.venv) from requirements.lock ..."
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock 2> >(grep -v "is ignored" >&2)
+  # pip 23 shows no progress while installing; count its "Collecting" lines instead (about a minute)
+  total=$(grep -c '==' requirements.lock)
+  .venv/bin/pip install --disable-pip-version-check --progress-bar off -r requirements.lock \
+    2> >(grep -v "is ignored" >&2) |
+    awk -v total="$total" '
+      /^Collecting / { if (n < total) n++; printf "\rsetup: pip %3d/%d %-40s", n, total, $2; fflush() }
+      /^Requirement already satisfied: / { if (n < total) n++; printf "\rsetup: pip %3d/%d %-40s", n, total, $4; fflush() }
+      /^Installing collected packages/ { printf "\rsetup: pip installing %d packages ...%-30s", total, ""; fflush() }
+      END { print "" }'
+
   .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
   echo "$py_stamp" > .venv/.setup-stamp
 fi
