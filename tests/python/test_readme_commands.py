@@ -35,6 +35,13 @@ COVERED = {
     "consensus-emulator reproduce {all|NAME} --out DIR": "test_consensus_emulator_reproduce_one_item_...",
     "consensus-emulator calibrate": "test_consensus_emulator_reproduce_one_item_and_calibrate",
     "consensus-emulator run crsm --nodes 4 --tx 1000": "test_consensus_emulator_run_prints_a_table_...",
+    "dask scheduler --host 127.0.0.1 --port 8786": "a server (runs until stopped); tests/emulator's "
+    "sweep tests start a real scheduler and workers",
+    "dask worker tcp://127.0.0.1:8786 --nthreads 1 --nworkers 2": "a server, as above",
+    "consensus-emulator sweep sweeps/seed000_fig10_extended.yaml --out out/fig10 "
+    "--scheduler tcp://127.0.0.1:8786": "needs the scheduler above; tests/emulator sweeps on a real one",
+    "consensus-emulator sweep SWEEP.yaml --out DIR [--workers N] "
+    "[--scheduler tcp://HOST:PORT]": "the sweeps listed as slow",
 }
 
 #: Run here, in this order (later ones read what earlier ones wrote); a template maps to concrete words.
@@ -75,6 +82,10 @@ SLOW = {
     "python benchmarks/solver_bench.py": "benchmark with 60 s solver limits",
     "python benchmarks/solver_bench.py [--time-limit 60]": "benchmark with 60 s solver limits",
     "python benchmarks/emulator_bench.py": "benchmark up to 1024 nodes",
+    "python benchmarks/sweep_bench.py": "benchmark: sweeps serially and on dask",
+    "consensus-emulator sweep sweeps/seed000_fig10_extended.yaml --out out/fig10": "a sweep of many runs",
+    "consensus-emulator sweep sweeps/weighted_raft_skew.yaml --out out/weighted-raft --workers 2": "a sweep",
+    "consensus-emulator sweep sweeps/weighted_raft_skew.yaml --out out/weighted-raft --workers 0": "a sweep",
     "energy-trading demo": "minutes of transactions in process (the entry-point test runs it once)",
     "energy-trading run scenarios/market_day.yaml --out /tmp/day": "a market day, about a minute",
     "energy-trading run scenarios/seed003_reputation.yaml --out /tmp/s3": "100 trades, minutes",
