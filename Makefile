@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: setup demo test lint test-contracts test-python test-emulator bench
+.PHONY: setup demo test lint test-contracts test-python test-emulator test-slow bench
 
 setup:
 	@tools/setup.sh
@@ -20,13 +20,17 @@ lint:
 	ruff format --check .
 
 test-contracts:
-	brownie test tests/contracts
+	brownie test
 
 test-python:
 	pytest -p no:pytest-brownie tests/python
 
 test-emulator:
 	pytest -p no:pytest-brownie tests/emulator
+
+## The long-running documented commands (benchmarks, whole reproductions, etcd validation): tens of minutes.
+test-slow: setup
+	RUN_SLOW=1 pytest -p no:pytest-brownie -m slow tests/python/test_readme_commands.py
 
 bench: setup
 	for b in benchmarks/*.py; do python "$$b" || exit 1; done

@@ -1,7 +1,7 @@
 """Command line: ``consensus-emulator run|reproduce|validate|sweep|calibrate``.
 
-* ``run PROTOCOL [options]`` runs one configuration and prints its metrics as JSON
-  (sorted keys; same seed, same bytes).
+* ``run PROTOCOL [options]`` runs one configuration and prints its metrics as a table for people, or
+  with ``--json`` as JSON (sorted keys; same seed, same bytes).
 * ``reproduce {all|NAME} --out DIR`` writes a CSV and a PNG per paper figure/table
   with a progress bar and prints a summary against each paper's stated result.
 * ``validate etcd`` compares Raft failover on a real 5-member etcd cluster with the
@@ -74,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser(
         "run",
-        help="run one configuration and print JSON metrics",
-        description="Run one protocol configuration and print its metrics as JSON.",
+        help="run one configuration and print its metrics (a table; --json for machines)",
+        description="Run one protocol configuration; print its metrics as a table, or as JSON with --json.",
     )
     r.add_argument("protocol", help=f"one of: {', '.join(PROTOCOLS)}")
     g = r.add_argument_group("run")
@@ -94,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="seed of the run's random generator (default 0)")
     g.add_argument("--tx", type=int, help="transactions per block, theta (default 1000; sbet 20)")
     g.add_argument("--max-time-ms", type=float, default=600_000.0, help="stop after this simulated time")
-    g.add_argument("--rounds-detail", action="store_true", help="include every round's record in the JSON")
+    g.add_argument("--json", action="store_true", help="print the configuration and metrics as JSON")
+    g.add_argument(
+        "--rounds-detail", action="store_true", help="include every round's record (implies --json)"
+    )
     w = r.add_argument_group("workload")
     w.add_argument(
         "--arrival",
@@ -391,8 +394,72 @@ def _cmd_run(args: argparse.Namespace) -> int:
             }
             for r in result.rounds
         ]
-    print(json.dumps(_clean(out), indent=2, sort_keys=True))
+    if args.json or args.rounds_detail:
+        print(json.dumps(_clean(out), indent=2, sort_keys=True))
+    else:
+        print(format_run(cfg.to_dict(), _clean(out["metrics"])))
     return 0
+
+
+#: The metrics people read first, in order: key, label, unit.
+_HEADLINE = (
+    ("blocks_committed", "blocks committed", ""),
+    ("throughput_tps", "throughput", "tx/s"),
+    ("block_latency_ms", "block latency", "ms"),
+    ("tx_latency_ms", "transaction latency", "ms"),
+    ("messages_per_block", "messages per block", ""),
+    ("bytes_per_block", "bytes per block", "B"),
+    ("elections", "elections", ""),
+    ("sim_time_ms", "simulated time", "ms"),
+)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        if set(value) == {"count"} or not value:
+            return _number(value.get("count", 0)) + " measured"
+        return ", ".join(f"{k}: {_inline(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_inline(v) for v in value)
+    return _number(value)
+
+
+def format_run(config: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """One run as a table for people: what ran, the headline metrics, then every other metric."""
+    workload = config.get("workload", {})
+    faults = config.get("faults", {})
+    lines = [
+        f"{config['protocol']} on {config['n_nodes']} nodes, {config['rounds']} rounds, "
+        f"seed {config['seed']} "
+        f"({workload.get('arrival', '?')} workload, {workload.get('block_tx', '?')} tx per block; "
+        f"{faults.get('n_crashed', 0)} crashed, {faults.get('n_malicious', 0)} malicious)",
+    ]
+    rows: list[tuple[str, str]] = []
+    for key, label, unit in _HEADLINE:
+        if key in metrics:
+            text = _number(metrics[key])
+            if key == "blocks_committed" and "rounds_attempted" in metrics:
+                text += f" of {_number(metrics['rounds_attempted'])} rounds"
+            rows.append((label, f"{text} {unit}".rstrip()))
+    shown = {k for k, _, _ in _HEADLINE} | {"protocol", "rounds_attempted"}
+    labels = {"leader_counts": "leader counts (node: rounds led)", "phases_ms": "phases (ms)"}
+    rows += [
+        (labels.get(key, key.replace("_", " ")), _inline(v))
+        for key, v in sorted(metrics.items())
+        if key not in shown
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    lines.append("(all metrics and the full configuration as JSON: add --json)")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ reproduce
@@ -507,6 +574,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return cmd_sweep(args)
         return _cmd_calibrate(args)
+    except BrokenPipeError:
+        # the reader went away (`consensus-emulator run crsm | head`): stop quietly, as the Python docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ConfigError as exc:
         print(f"consensus-emulator: error: {exc}", file=sys.stderr)
         return 2

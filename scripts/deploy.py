@@ -4,6 +4,8 @@ accounts[0] is the consortium operator (admin of every contract), accounts[1] th
 The same contracts and roles as `energy_trading.chain.deploy` (the in-process/RPC path).
 """
 
+import threading
+
 from brownie import (
     CarbonLedger,
     CertificateExchange,
@@ -23,6 +25,9 @@ from brownie import (
     accounts,
     network,
 )
+from brownie.network.contract import ContractContainer
+from brownie.network.state import Chain
+from brownie.network.transaction import TransactionReceipt
 
 from energy_trading.chain.deploy import INCENTIVE_URI, GridParams, IncentiveParams, MarketParams
 from energy_trading.models.units import to_price, to_wad
@@ -45,6 +50,7 @@ def main():
     deployed["node_weights"].setGreenSource(deployed["green_certificates"], {"from": operator})
     deployed["node_weights"].setCarbonSource(deployed["carbon_ledger"], {"from": operator})
     deployed.update(incentives(operator, deployed["order_book"], deployed["token"]))
+    wait_for_brownie_bookkeeping()
     return deployed
 
 
@@ -74,6 +80,17 @@ def incentives(operator, order_book, token, params=None):
         inc.setTariff(*p.tariff.as_args(), tx)
     print(f"{'incentives':20s} {inc.address}")
     return {"incentives": inc}
+
+
+def wait_for_brownie_bookkeeping(timeout_s: float = 30.0) -> None:
+    """Wait for the threads brownie starts after each transaction (undo-buffer snapshot, contract
+    registration, confirmation) to finish. `brownie run` stops anvil as soon as `main` returns; a thread
+    still asking anvil for a snapshot then died with a ~100-line `RemoteDisconnected` traceback."""
+    owners = (Chain, TransactionReceipt, ContractContainer)
+    for thread in threading.enumerate():
+        # the thread's target is a bound method of one of brownie's objects (Thread keeps it in _target)
+        if isinstance(getattr(getattr(thread, "_target", None), "__self__", None), owners):
+            thread.join(timeout_s)
 
 
 def market(operator, registry, params=None):

@@ -21,7 +21,16 @@ py_stamp=$(stamp requirements.lock pyproject.toml)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$py_stamp" ]; then
   echo "setup: installing the Python environment (.venv) from requirements.lock ..."
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock 2> >(grep -v "is ignored" >&2)
+  # pip 23 shows no progress while installing; count its "Collecting" lines instead (about a minute)
+  total=$(grep -c '==' requirements.lock)
+  .venv/bin/pip install --disable-pip-version-check --progress-bar off -r requirements.lock \
+    2> >(grep -v "is ignored" >&2) |
+    awk -v total="$total" '
+      /^Collecting / { if (n < total) n++; printf "\rsetup: pip %3d/%d %-40s", n, total, $2; fflush() }
+      /^Requirement already satisfied: / { if (n < total) n++; printf "\rsetup: pip %3d/%d %-40s", n, total, $4; fflush() }
+      /^Installing collected packages/ { printf "\rsetup: pip installing %d packages ...%-30s", total, ""; fflush() }
+      END { print "" }'
+
   .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e . 2> >(grep -v "is ignored" >&2)
   echo "$py_stamp" > .venv/.setup-stamp
 fi
@@ -43,3 +52,16 @@ if [ "$(readlink "$target" 2>/dev/null)" != "$ROOT/tools/solc.js" ]; then
   ln -sfn "$ROOT/tools/solc.js" "$target"
   echo "setup: linked $target -> tools/solc.js"
 fi
+
+# brownie 1.22.2 is installed compiled (mypyc). Its guard "is rpc.snapshot called by brownie's chain?" reads
+# the caller's Python frame, which compiled callers do not have, so every brownie command warned
+# "FutureWarning: rpc.snapshot should not be called directly, use chain.snapshot instead" about brownie's
+# own internal calls (on connect, and after each transaction). This .pth file ignores exactly that message
+# of that category, in this environment's interpreters only; every other warning still shows.
+for site in .venv/lib/python3.*/site-packages; do
+  pth="$site/brownie_compiled_rpc_guard.pth"
+  line='import warnings; warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly, use chain\.\w+ instead", category=FutureWarning)'
+  if [ "$(cat "$pth" 2>/dev/null)" != "$line" ]; then
+    printf '%s\n' "$line" > "$pth"
+  fi
+done

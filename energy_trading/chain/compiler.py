@@ -17,7 +17,7 @@ import solcx
 
 from energy_trading.chain.project import REPO_ROOT, compiler_settings, solc_wrapper_path
 
-__all__ = ["Artifact", "CompileError", "compile_contracts"]
+__all__ = ["Artifact", "CompileError", "compile_contracts", "is_cached", "source_count"]
 
 SOURCE_DIRS = ("contracts", "interfaces")
 CACHE_DIR = REPO_ROOT / "build" / "energy_trading"
@@ -56,16 +56,29 @@ def _standard_input(sources: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _input_and_cache_file(root: Path) -> tuple[dict[str, Any], Path]:
+    input_json = _standard_input(_sources(root))
+    key = hashlib.sha256(json.dumps(input_json, sort_keys=True).encode()).hexdigest()[:16]
+    return input_json, CACHE_DIR / f"{key}.json"
+
+
+def source_count(root: Path = REPO_ROOT) -> int:
+    """How many .sol files a compile reads (contracts/ and interfaces/)."""
+    return len(_sources(root))
+
+
+def is_cached(root: Path = REPO_ROOT) -> bool:
+    """True when the current sources and settings were compiled before (the next compile is instant)."""
+    return _input_and_cache_file(root)[1].exists()
+
+
 def compile_contracts(root: Path = REPO_ROOT, use_cache: bool = True) -> dict[str, Artifact]:
     """Compile every .sol file under contracts/ and interfaces/.
 
     Returns a mapping from contract name to its artifact. Raises `CompileError`
     with solc's messages when the sources do not compile.
     """
-    sources = _sources(root)
-    input_json = _standard_input(sources)
-    key = hashlib.sha256(json.dumps(input_json, sort_keys=True).encode()).hexdigest()[:16]
-    cache_file = CACHE_DIR / f"{key}.json"
+    input_json, cache_file = _input_and_cache_file(root)
     if use_cache and cache_file.exists():
         output = json.loads(cache_file.read_text())
     else:

@@ -22,7 +22,7 @@ from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.middleware import SignAndSendRawMiddlewareBuilder
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from energy_trading.chain.errors import ChainRevert, RevertDecoder
 
@@ -231,7 +231,18 @@ def connect(rpc_url: str | None = None, seed: str = "energy-trading") -> Chain:
         w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
         in_process = True
     elif rpc_url.startswith(("http://", "https://")):
-        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+        # Cache eth_chainId only (asked before every signed transaction, never changes). web3's default
+        # cacheable set also holds block and transaction lookups, whose cache validation asks the node for
+        # finalized/safe blocks and logs a traceback ("exception while caching the request") on devnets
+        # such as anvil after a clock jump; a devnet's blocks are not worth caching anyway.
+        w3 = Web3(
+            Web3.HTTPProvider(
+                rpc_url,
+                request_kwargs={"timeout": 60},
+                cache_allowed_requests=True,
+                cacheable_requests={RPCEndpoint("eth_chainId")},
+            )
+        )
         in_process = False
     elif rpc_url.startswith(("ws://", "wss://")):
         from web3 import LegacyWebSocketProvider

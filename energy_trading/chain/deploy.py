@@ -10,6 +10,7 @@ drive a `Deployment`; this module imports none of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -26,6 +27,7 @@ from energy_trading.models.weights import WeightParams, decay_factor_wad
 
 __all__ = [
     "CERTIFICATE_URI",
+    "DEPLOY_STAGES",
     "INCENTIVE_URI",
     "Deployment",
     "GridParams",
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 WAD = 10**18
+#: The stages `deploy` reports to its `progress` callback, in order.
+DEPLOY_STAGES = ("registry", "market", "grid and weights", "certificates and carbon", "incentive currency")
 
 
 @dataclass(frozen=True)
@@ -153,21 +157,29 @@ def deploy(
     market: MarketParams | None = None,
     grid: GridParams | None = None,
     incentives: IncentiveParams | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Deployment:
     """Compile (cached) and deploy the dApp's contracts to `chain`; grant every role.
 
     The operator and auditor are accounts derived from the chain's seed, labelled
     "operator" and "auditor". `market` sets the market parameters (defaults: `MarketParams()`).
+    `progress(stage)` is called as each of the `DEPLOY_STAGES` stages begins (e.g. to drive a progress bar).
     """
+    step = progress or (lambda stage: None)
     artifacts = artifacts or compile_contracts()
+    step(DEPLOY_STAGES[0])
     chain.decoder = RevertDecoder(a.abi for a in artifacts.values())
     operator = chain.new_account("operator")
     auditor = chain.new_account("auditor")
     registry = deploy_contract(chain, artifacts["ParticipantRegistry"], operator, operator, auditor)
     market = market or MarketParams()
+    step(DEPLOY_STAGES[1])
     m = _deploy_market(chain, artifacts, operator, registry, market)
+    step(DEPLOY_STAGES[2])
     g = deploy_grid(chain, artifacts, operator, registry, m["token"], m["order_book"], grid)
+    step(DEPLOY_STAGES[3])
     c = deploy_certificates(chain, artifacts, operator, auditor, registry, m["token"], g["node_weights"])
+    step(DEPLOY_STAGES[4])
     i = deploy_incentives(chain, artifacts, operator, m["order_book"], m["token"], incentives)
     return Deployment(
         chain=chain,

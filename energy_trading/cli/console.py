@@ -12,42 +12,74 @@ from energy_trading.clients.incentives import IncentivesClient
 from energy_trading.clients.market import MarketClient, Side, kwh, tokens
 from energy_trading.clients.registry import RegistryClient, Role, Source, Status
 
-__all__ = ["console_namespace", "open_console"]
+__all__ = ["EXAMPLES", "PEOPLE", "banner", "console_namespace", "open_console"]
 
-BANNER = """energy-trading console ({where})
-Names: w3, chain, d (Deployment), {contracts}, operator, auditor,
-       accounts (dict label -> address: alice, bob, carol, dave are funded),
-       reg (RegistryClient), Role, Source, Status,
-       grid (GridClient: credit weights, penalty shares, node weights),
-       certs (CertificatesClient: readings, sales, claims), carbon (CarbonClient: quotas, emissions),
-       market (MarketClient: periods, offers, requests, matching, orders), Side, kwh(), tokens(),
-       incentives (IncentivesClient: time-stamped incentive lots, block creator reward).
-Example: reg.register("eve", Role.CONSUMER); reg.approve(accounts["alice"])
-         grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads
-         certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})
-         p = market.open_period(); market.publish_offer(accounts["alice"], p.id, tokens("0.5"), kwh(20))
-"""
+#: The console's ready-made participants: label -> (role, energy source, zone). Each is registered,
+#: approved by the auditor and funded with ether and `STARTING_TOKENS` EnergyTokens before the prompt.
+PEOPLE: dict[str, tuple[Role, Source, str]] = {
+    "alice": (Role.GENERATOR, Source.SOLAR, "north"),
+    "bob": (Role.CONSUMER, Source.NONE, "north"),
+    "carol": (Role.PROSUMER, Source.WIND, "south"),
+    "dave": (Role.CONSUMER, Source.NONE, "south"),
+}
+STARTING_TOKENS = "1000"
+
+#: The banner's examples; each line runs as written in a fresh console (tests/python/test_entry_points.py
+#: types every one of them into a real console through a pseudo-terminal).
+EXAMPLES: tuple[str, ...] = (
+    'eve = reg.register("eve", Role.CONSUMER); reg.approve(eve.address); reg.status(eve.address)',
+    "grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads",
+    'certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})',
+    'p = market.open_period(); market.publish_offer(accounts["alice"], p.id, tokens("0.5"), kwh(20))',
+    'market.publish_request(accounts["bob"], p.id, kwh(5)); market.balance(accounts["bob"])',
+)
+
+
+def banner(where: str, contracts: list[str]) -> str:
+    """The text printed above the console's first prompt."""
+    people = ", ".join(f"{label} ({role.name.lower()})" for label, (role, _, _) in PEOPLE.items())
+    lines = [
+        f"energy-trading console ({where})",
+        f"Names: w3, chain, d (Deployment), {', '.join(contracts)}, operator, auditor,",
+        f"       accounts (dict label -> address; registered, approved, {STARTING_TOKENS} tokens each:",
+        f"       {people}),",
+        "       reg (RegistryClient), Role, Source, Status,",
+        "       grid (GridClient: credit weights, penalty shares, node weights),",
+        "       certs (CertificatesClient: readings, sales, claims),",
+        "       carbon (CarbonClient: quotas, emissions),",
+        "       market (MarketClient: periods, offers, requests, matching, orders), Side, kwh(), tokens(),",
+        "       incentives (IncentivesClient: time-stamped incentive lots, block creator reward).",
+        "Examples:",
+        *(f"  {line}" for line in EXAMPLES),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def console_namespace(d: Deployment) -> dict[str, Any]:
-    """The names the console binds: contracts, role holders and four funded accounts."""
-    chain = d.chain
-    people = {label: chain.new_account(label) for label in ("alice", "bob", "carol", "dave")}
+    """The names the console binds: contracts, role holders, clients and four approved, funded accounts."""
+    reg = RegistryClient(d)
+    market = MarketClient(d)
+    people: dict[str, str] = {}
+    for label, (role, source, zone) in PEOPLE.items():
+        address = reg.register(label, role, source, zone=zone).address
+        reg.approve(address)
+        market.fund(address, tokens(STARTING_TOKENS))
+        people[label] = address
     ns: dict[str, Any] = {
-        "w3": chain.w3,
-        "chain": chain,
+        "w3": d.chain.w3,
+        "chain": d.chain,
         "d": d,
         "operator": d.operator,
         "auditor": d.auditor,
         "accounts": people,
-        "reg": RegistryClient(d),
+        "reg": reg,
         "Role": Role,
         "Source": Source,
         "Status": Status,
         "grid": GridClient.of(d),
         "certs": CertificatesClient(d),
         "carbon": CarbonClient(d),
-        "market": MarketClient(d),
+        "market": market,
         "incentives": IncentivesClient(d),
         "Side": Side,
         "kwh": kwh,
@@ -60,4 +92,4 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
 def open_console(d: Deployment, where: str) -> None:
     """Start the interactive console (blocks until the user exits)."""
     ns = console_namespace(d)
-    code.interact(banner=BANNER.format(where=where, contracts=", ".join(d.contracts())), local=ns, exitmsg="")
+    code.interact(banner=banner(where, list(d.contracts())), local=ns, exitmsg="")

@@ -1,15 +1,16 @@
-"""`energy-trading` command line: demo, console, deploy, compile, run (scenarios), match (solver)."""
+"""`energy-trading` command line: demo, console, deploy, compile, run (scenarios), match (solver), schema."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
-from energy_trading.chain.compiler import CompileError, compile_contracts
+from energy_trading.chain.compiler import CompileError
 from energy_trading.chain.connection import connect
-from energy_trading.chain.deploy import deploy
+from energy_trading.chain.deploy import DEPLOY_STAGES, deploy
 from energy_trading.chain.errors import ChainRevert
 from energy_trading.chain.project import ToolchainError
 
@@ -43,7 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deploy", help="deploy every contract and print their addresses as JSON")
     _add_rpc(p)
 
-    sub.add_parser("compile", help="compile contracts/ and interfaces/ and list the artifacts")
+    p = sub.add_parser(
+        "compile",
+        help="compile contracts/ and interfaces/ and list the artifacts",
+        description="Compile contracts/ and interfaces/ with solcjs (settings of brownie-config.yaml) and "
+        "list the artifacts. The output is cached by a hash of every source and setting, so this is instant "
+        "when nothing changed; --force recompiles anyway (about a minute).",
+    )
+    p.add_argument("--force", action="store_true", help="recompile even when the cache is current")
 
     p = sub.add_parser(
         "run",
@@ -78,13 +86,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--brute-force", action="store_true", help="enumerate every assignment instead (at most 9 requests)"
     )
+
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of an input format (for editors and validators)",
+        description="Print the JSON Schema of `energy-trading match` instances.",
+    )
+    p.add_argument("kind", nargs="?", default="matching", choices=["matching"], help="which input format")
     return parser
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from energy_trading.models.matching_schema import MatchingFile
+
+    print(json.dumps(MatchingFile.model_json_schema(), indent=2))
+    return 0
 
 
 def _match(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from energy_trading.models.matching import brute_force, instance_from_json, result_to_json
+    from energy_trading.models.matching import brute_force, result_to_json
+    from energy_trading.models.matching_schema import parse_instance
     from energy_trading.solvers import solve_portfolio
 
     if args.instance == "-":
@@ -98,10 +121,26 @@ def _match(args: argparse.Namespace) -> int:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{args.instance}: not valid JSON ({exc})") from None
-    instance = instance_from_json(data)
+    instance = parse_instance(data, f"{args.instance if args.instance != '-' else 'standard input'}")
     result = brute_force(instance) if args.brute_force else solve_portfolio(instance, args.time_limit)
     print(json.dumps(result_to_json(result), indent=2))
     return 0
+
+
+def _writable_dir(path: str) -> str:
+    """Create the output directory now, before anything is deployed, so a bad `--out` costs no run."""
+    from pathlib import Path
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: is an existing file, not a directory; give a directory path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise ValueError(f"--out {out}: the directory is not writable")
+    return str(out)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -110,12 +149,16 @@ def _run(args: argparse.Namespace) -> int:
     from energy_trading.scenarios import load_scenario, run_scenario, summary, write_results
 
     scenario = load_scenario(args.scenario)
+    out_dir = _writable_dir(args.out or f"results/{scenario.name}")
+    from energy_trading.cli.progress import compile_with_progress
+
+    compile_with_progress()  # warm the compile cache the run's deployment reads, with a bar when solc runs
     results = run_scenario(
         scenario,
         args.rpc,
         progress=lambda items, what: tqdm(items, desc=what, unit="period", file=sys.stderr),
     )
-    paths = write_results(scenario, results, args.out or f"results/{scenario.name}")
+    paths = write_results(scenario, results, out_dir)
     print(summary(results))
     for path in paths:
         print(f"wrote {path}")
@@ -130,12 +173,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _match(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "schema":
+            return _schema(args)
+        from energy_trading.cli.progress import compile_with_progress, deploy_progress
+
         if args.command == "compile":
-            for name, artifact in sorted(compile_contracts(use_cache=False).items()):
+            artifacts = compile_with_progress(use_cache=not args.force)
+            for name, artifact in sorted(artifacts.items()):
                 print(f"{name:32s} {artifact.source}  {len(artifact.bytecode) // 2 - 1} bytes")
+            print(f"{len(artifacts)} artifacts (cached under build/energy_trading/)")
             return 0
         chain = connect(args.rpc)
-        d = deploy(chain)
+        artifacts = compile_with_progress()
+        with deploy_progress(len(DEPLOY_STAGES)) as step:
+            d = deploy(chain, artifacts, progress=step)
         if args.command == "deploy":
             print(
                 json.dumps(
@@ -156,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from energy_trading.cli.console import open_console
 
             open_console(d, args.rpc or "in-process EVM")
+        return 0
+    except BrokenPipeError:
+        # the reader went away (`energy-trading schema | head`): stop quietly, as the Python docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (ChainRevert, CompileError, ToolchainError, ConnectionError, ValueError) as exc:
         print(f"energy-trading: error: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from web3.logs import DISCARD
 
 from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
 from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.errors import register_enum
 from energy_trading.models.certificates import (
     CarbonPosition,
     CertificateError,
@@ -34,6 +35,7 @@ __all__ = [
     "CarbonClient",
     "CertificatesClient",
     "Compliance",
+    "CycleState",
     "sign_reading",
 ]
 
@@ -44,6 +46,19 @@ class Compliance(IntEnum):
     NOT_SETTLED = 0
     COMPLIANT = 1
     NON_COMPLIANT = 2
+
+
+class CycleState(IntEnum):
+    """`ICarbonLedger.CycleState`."""
+
+    NONE = 0
+    OPEN = 1
+    CLOSED = 2
+    SETTLED = 3
+
+
+register_enum("ICarbonLedger.Compliance", Compliance)
+register_enum("ICarbonLedger.CycleState", CycleState)
 
 
 GENERATION_READING_TYPES: dict[str, Any] = {

@@ -19,6 +19,7 @@ from web3.types import TxReceipt
 
 from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT, Chain
 from energy_trading.chain.errors import ChainRevert
+from energy_trading.chain.txresult import TxResult
 from energy_trading.models.grid_settlement import Number
 from energy_trading.models.units import from_tokens, from_wad, to_wad
 
@@ -93,6 +94,9 @@ class GridClient:
     def _send(self, fn: Any, sender: str) -> TxReceipt:
         return self.chain.transact(fn, sender, gas=self.gas)
 
+    def _tx(self, fn: Any, sender: str) -> TxResult:
+        return TxResult.of(self._send(fn, sender), f"{fn.fn_name} from {self.chain.label_of(sender)}")
+
     @classmethod
     def of(cls, deployment: Any) -> GridClient:
         """The client of a `Deployment` that holds the grid contracts."""
@@ -101,9 +105,9 @@ class GridClient:
 
     # ------------------------------------------------------------------ credit weights
 
-    def enrol(self, node: str, weight: Number) -> TxReceipt:
+    def enrol(self, node: str, weight: Number) -> TxResult:
         """Operator: enrol an active participant with an initial credit weight (0..100)."""
-        return self._send(self.credit.functions.enrol(node, to_wad(weight)), self.operator)
+        return self._tx(self.credit.functions.enrol(node, to_wad(weight)), self.operator)
 
     def credit_weight(self, node: str) -> Fraction:
         """A node's credit weight now (0..100)."""
@@ -132,14 +136,14 @@ class GridClient:
         """A node's share of a round's penalties, tokens (0 until the round is distributed)."""
         return from_tokens(self.pool.functions.shareOf(node, round_).call())
 
-    def claim(self, node: str, sender: str | None = None, max_rounds: int = 1_000) -> TxReceipt:
+    def claim(self, node: str, sender: str | None = None, max_rounds: int = 1_000) -> TxResult:
         """Credit a node's shares of distributed rounds to its withdrawable balance (anyone may send)."""
-        return self._send(self.pool.functions.claim(node, max_rounds), sender or self.operator)
+        return self._tx(self.pool.functions.claim(node, max_rounds), sender or self.operator)
 
-    def withdraw_share(self, node: str, amount: int | None = None, to: str | None = None) -> TxReceipt:
+    def withdraw_share(self, node: str, amount: int | None = None, to: str | None = None) -> TxResult:
         """Node: withdraw `amount` base units (default: everything claimed) of its shares."""
         amount = self.pool.functions.withdrawable(node).call() if amount is None else amount
-        return self._send(self.pool.functions.withdraw(amount, to or node), node)
+        return self._tx(self.pool.functions.withdraw(amount, to or node), node)
 
     # ------------------------------------------------------------------ settlement records
 
@@ -153,8 +157,9 @@ class GridClient:
             if wanted is None or log["args"]["orderId"] in wanted
         }
 
-    def breakdowns_in(self, receipt: TxReceipt) -> list[Breakdown]:
+    def breakdowns_in(self, receipt: TxReceipt | TxResult) -> list[Breakdown]:
         """The `GridSettled` events of one transaction (e.g. the market's `settle`)."""
+        receipt = receipt.receipt if isinstance(receipt, TxResult) else receipt
         events = self.policy.events.GridSettled().process_receipt(receipt, errors=DISCARD)
         return [_breakdown(e["args"]) for e in events if e["address"] == self.policy.address]
 
@@ -187,13 +192,13 @@ class GridClient:
         if carbon is not None:
             self._send(self.nodes.functions.setCarbonSource(carbon.address), self.operator)
 
-    def record_consensus(self, repliers: list[str], sender: str | None = None) -> TxReceipt:
+    def record_consensus(self, repliers: list[str], sender: str | None = None) -> TxResult:
         """Relayer: one consensus round's valid repliers (eq 19)."""
-        return self._send(self.nodes.functions.recordConsensus(repliers), sender or self.operator)
+        return self._tx(self.nodes.functions.recordConsensus(repliers), sender or self.operator)
 
-    def report_line_fault(self, generator: str, sender: str | None = None) -> TxReceipt:
+    def report_line_fault(self, generator: str, sender: str | None = None) -> TxResult:
         """Relayer: a line fault on a generator's transmission (eq 23)."""
-        return self._send(self.nodes.functions.reportLineFault(generator), sender or self.operator)
+        return self._tx(self.nodes.functions.reportLineFault(generator), sender or self.operator)
 
     # ------------------------------------------------------------------ grid account
 

@@ -21,6 +21,8 @@ from web3.types import TxReceipt
 
 from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
 from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.errors import register_enum
+from energy_trading.chain.txresult import TxResult
 from energy_trading.models.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "Schedule",
     "Settlement",
     "Side",
+    "as_kwh",
+    "as_tokens",
     "honest_supplier_split",
     "kwh",
     "tokens",
@@ -50,6 +54,22 @@ def kwh(value: float | str) -> int:
 def tokens(value: float | str) -> int:
     """Whole tokens -> base units (18 decimals, rounded down), via the decimal text."""
     return int(Decimal(str(value)) * WAD)
+
+
+def as_kwh(wh: int) -> str:
+    """Wh as a kWh text, e.g. 12500 -> "12.5 kWh"."""
+    return f"{Decimal(wh) / 1000:f} kWh"
+
+
+def as_tokens(base_units: int) -> str:
+    """Token base units (18 decimals) as whole tokens, exact, e.g. 5 * 10**17 -> "0.5 tokens"."""
+    text = f"{Decimal(base_units) / WAD:f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{text} tokens"
+
+
+def _short(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}" if len(address) == 42 else address
 
 
 class OrderStatus(IntEnum):
@@ -77,6 +97,10 @@ class Side(IntEnum):
 
     SELLER = 0
     BUYER = 1
+
+
+for _enum in (OrderStatus, Origin, Side):
+    register_enum(f"IEnergyMarket.{_enum.__name__}", _enum)
 
 
 @dataclass(frozen=True)
@@ -124,6 +148,20 @@ class Order:
     delivered_wh: int
     received_wh: int
 
+    @property
+    def energy_kwh(self) -> Decimal:
+        """Contracted energy, kWh."""
+        return Decimal(self.energy_wh) / 1000
+
+    def __repr__(self) -> str:
+        return (
+            f"Order(#{self.id} {self.origin.name} {self.status.name}, period {self.period_id}: "
+            f"{_short(self.seller)} -> {_short(self.buyer)}, {as_kwh(self.energy_wh)} at "
+            f"{as_tokens(self.price_per_kwh)}/kWh, bonus {as_tokens(self.bonus)}, fee {as_tokens(self.fee)}, "
+            f"escrow buyer {as_tokens(self.buyer_deposit)} seller {as_tokens(self.seller_deposit)}, "
+            f"metered {as_kwh(self.delivered_wh)} sent / {as_kwh(self.received_wh)} received)"
+        )
+
 
 @dataclass(frozen=True)
 class Settlement:
@@ -141,6 +179,15 @@ class Settlement:
     buyer_penalty: int
     reward: int
     gas_used: int
+
+    def __repr__(self) -> str:
+        return (
+            f"Settlement(order #{self.order_id}: {as_kwh(self.delivered_wh)} sent, "
+            f"{as_kwh(self.received_wh)} received; seller {as_tokens(self.to_seller)}, buyer "
+            f"{as_tokens(self.to_buyer)}, grid {as_tokens(self.to_grid)}, pool {as_tokens(self.to_pool)}; "
+            f"penalties seller {as_tokens(self.seller_penalty)} buyer {as_tokens(self.buyer_penalty)}, "
+            f"reward {as_tokens(self.reward)}, fee {as_tokens(self.fee)}; {self.gas_used:,} gas)"
+        )
 
 
 def honest_supplier_split(
@@ -228,16 +275,19 @@ class MarketClient:
         self.last_receipt = self.chain.transact(fn, sender, gas=gas)
         return self.last_receipt
 
+    def _tx(self, fn: Any, sender: str) -> TxResult:
+        return TxResult.of(self._send(fn, sender), f"{fn.fn_name} from {self.chain.label_of(sender)}")
+
     def _event(self, receipt: TxReceipt, contract: Any, name: str) -> list[Any]:
         return list(getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD))
 
     # ------------------------------------------------------------------ tokens
 
-    def fund(self, account: str, amount: int) -> TxReceipt:
+    def fund(self, account: str, amount: int) -> TxResult:
         """Treasurer (the operator): issue `amount` token base units to `account` against off-chain cash."""
         t = self.token.functions.tokensPerCurrency().call()
         currency = -(-amount * WAD // t)  # round the cash up so at least `amount` tokens are minted
-        return self._send(self.token.functions.issue(account, currency), self.d.operator)
+        return self._tx(self.token.functions.issue(account, currency), self.d.operator)
 
     def balance(self, account: str) -> int:
         """EnergyToken balance (base units)."""
@@ -247,9 +297,9 @@ class MarketClient:
         """What `account` can pull from the order book."""
         return self.book.functions.withdrawable(account).call()
 
-    def allow(self, owner: str, amount: int) -> TxReceipt:
+    def allow(self, owner: str, amount: int) -> TxResult:
         """ERC-20 allowance for the order book to take `amount` from `owner` at signing."""
-        return self._send(self.token.functions.approve(self.book.address, amount), owner)
+        return self._tx(self.token.functions.approve(self.book.address, amount), owner)
 
     # ------------------------------------------------------------------ periods
 
@@ -298,11 +348,9 @@ class MarketClient:
         receipt = self._send(self.matching.functions.publishRequest(period_id, energy_wh, bonus), buyer)
         return self._event(receipt, self.matching, "RequestPublished")[0].args.requestId
 
-    def set_crossing_fee(self, zone_a: bytes, zone_b: bytes, fee_per_kwh: int) -> TxReceipt:
+    def set_crossing_fee(self, zone_a: bytes, zone_b: bytes, fee_per_kwh: int) -> TxResult:
         """Operator: the grid-crossing fee per kWh between two zones (eta of eq 3)."""
-        return self._send(
-            self.matching.functions.setCrossingFee(zone_a, zone_b, fee_per_kwh), self.d.operator
-        )
+        return self._tx(self.matching.functions.setCrossingFee(zone_a, zone_b, fee_per_kwh), self.d.operator)
 
     def book_of(self, period_id: int) -> tuple[list[int], list[int]]:
         """(offer ids, live request ids) published for a period, ascending (scans the ids on chain)."""
@@ -356,9 +404,9 @@ class MarketClient:
         """The verifier's (objective WAD, served Wh) of `pairs`, by eth_call (reverts like a submission)."""
         return self.chain.call(self.matching.functions.evaluate(period_id, [list(p) for p in pairs]))
 
-    def submit(self, submitter: str, period_id: int, pairs: Sequence[tuple[int, int]]) -> TxReceipt:
+    def submit(self, submitter: str, period_id: int, pairs: Sequence[tuple[int, int]]) -> TxResult:
         """Submit an assignment for verification during the matching window."""
-        return self._send(
+        return self._tx(
             self.matching.functions.submitAssignment(period_id, [list(p) for p in pairs]), submitter
         )
 
@@ -388,30 +436,30 @@ class MarketClient:
         )
         return self._event(receipt, self.book, "ContractProposed")[0].args.orderId
 
-    def accept(self, buyer: str, order_id: int, bonus: int = 0) -> TxReceipt:
+    def accept(self, buyer: str, order_id: int, bonus: int = 0) -> TxResult:
         """Buyer: accept a proposal with an optional honest-supplier bonus."""
-        return self._send(self.book.functions.acceptProposal(order_id, bonus), buyer)
+        return self._tx(self.book.functions.acceptProposal(order_id, bonus), buyer)
 
     # ------------------------------------------------------------------ audit, escrow, readings, settlement
 
-    def approve(self, order_id: int) -> TxReceipt:
+    def approve(self, order_id: int) -> TxResult:
         """Auditor: approve an agreed order."""
-        return self._send(self.book.functions.approveOrder(order_id), self.d.auditor)
+        return self._tx(self.book.functions.approveOrder(order_id), self.d.auditor)
 
-    def reject(self, order_id: int, reason: str) -> TxReceipt:
+    def reject(self, order_id: int, reason: str) -> TxResult:
         """Auditor: reject an agreed order with a short reason code."""
-        return self._send(
+        return self._tx(
             self.book.functions.rejectOrder(order_id, reason.encode()[:32].ljust(32, b"\0")), self.d.auditor
         )
 
-    def sign(self, party: str, order_id: int) -> TxReceipt:
+    def sign(self, party: str, order_id: int) -> TxResult:
         """Party: allow and escrow its deposit (buyer: deposit + handling fee)."""
         o = self.order(order_id)
         fee = self.book.functions.handlingFee().call()
         amount = o.buyer_deposit + fee if party == o.buyer else o.seller_deposit
         if amount:
             self.allow(party, amount)
-        return self._send(self.book.functions.sign(order_id), party)
+        return self._tx(self.book.functions.sign(order_id), party)
 
     def reading_signature(self, meter: str, order_id: int, side: Side, energy_wh: int) -> bytes:
         """The meter's EIP-712 signature over its next reading (uses the meter's current nonce)."""
@@ -424,15 +472,15 @@ class MarketClient:
 
     def submit_reading(
         self, order_id: int, side: Side, energy_wh: int, meter: str, relayer: str | None = None
-    ) -> TxReceipt:
+    ) -> TxResult:
         """Record a cumulative meter reading: relayed by `relayer` with the meter's signature, or (relayer
         None) sent by the meter itself, which then needs ether for gas."""
         if relayer is None:
-            return self._send(
+            return self._tx(
                 self.book.functions.submitReading(order_id, int(side), energy_wh, meter, b""), meter
             )
         signature = self.reading_signature(meter, order_id, side, energy_wh)
-        return self._send(
+        return self._tx(
             self.book.functions.submitReading(order_id, int(side), energy_wh, meter, signature), relayer
         )
 
@@ -456,9 +504,9 @@ class MarketClient:
             int(receipt["gasUsed"]),
         )
 
-    def expire(self, sender: str, order_id: int) -> TxReceipt:
+    def expire(self, sender: str, order_id: int) -> TxResult:
         """Cancel an order that never took effect (after the signing window), refunding deposits."""
-        return self._send(self.book.functions.expire(order_id), sender)
+        return self._tx(self.book.functions.expire(order_id), sender)
 
     def withdraw(self, account: str) -> int:
         """Pull `account`'s withdrawable balance; returns the amount."""

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from web3 import Web3
-from web3.types import TxReceipt
 
 from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.errors import register_enum
+from energy_trading.chain.txresult import TxResult
 
 __all__ = [
     "ROLE_NAMES",
@@ -67,6 +69,9 @@ ROLE_NAMES: dict[str, Role] = {
 SOURCE_NAMES: dict[str, Source] = {s.name.lower(): s for s in Source if s is not Source.NONE}
 """Energy-source names as scenario files spell them (solar, wind, biomass, hydro, fossil)."""
 
+for _enum in (Role, Status, Source):
+    register_enum(f"IParticipantRegistry.{_enum.__name__}", _enum)
+
 
 def zone_id(zone: str) -> bytes:
     """A zone name as the registry's bytes32 (UTF-8, right-padded; at most 32 bytes)."""
@@ -96,6 +101,10 @@ class RegistryClient:
         self.chain = deployment.chain
         self.contract = deployment.registry
 
+    def _tx(self, fn: Any, sender: str) -> TxResult:
+        receipt = self.chain.transact(fn, sender)
+        return TxResult.of(receipt, f"{fn.fn_name} from {self.chain.label_of(sender)}")
+
     def register(
         self,
         label: str,
@@ -123,29 +132,29 @@ class RegistryClient:
         )
         return Participant(label, address, role, source, zone, meter_addresses)
 
-    def approve(self, account: str) -> TxReceipt:
+    def approve(self, account: str) -> TxResult:
         """Auditor: approve a pending application."""
-        return self.chain.transact(self.contract.functions.approve(account), self.d.auditor)
+        return self._tx(self.contract.functions.approve(account), self.d.auditor)
 
-    def reject(self, account: str, reason: str) -> TxReceipt:
+    def reject(self, account: str, reason: str) -> TxResult:
         """Auditor: reject a pending application with a short reason code."""
-        return self.chain.transact(self.contract.functions.reject(account, zone_id(reason)), self.d.auditor)
+        return self._tx(self.contract.functions.reject(account, zone_id(reason)), self.d.auditor)
 
-    def suspend(self, account: str, reason: str) -> TxReceipt:
+    def suspend(self, account: str, reason: str) -> TxResult:
         """Auditor: suspend an approved participant."""
-        return self.chain.transact(self.contract.functions.suspend(account, zone_id(reason)), self.d.auditor)
+        return self._tx(self.contract.functions.suspend(account, zone_id(reason)), self.d.auditor)
 
-    def reinstate(self, account: str) -> TxReceipt:
+    def reinstate(self, account: str) -> TxResult:
         """Auditor: lift a suspension."""
-        return self.chain.transact(self.contract.functions.reinstate(account), self.d.auditor)
+        return self._tx(self.contract.functions.reinstate(account), self.d.auditor)
 
-    def request_exit(self, account: str) -> TxReceipt:
+    def request_exit(self, account: str) -> TxResult:
         """Participant: ask to leave."""
-        return self.chain.transact(self.contract.functions.requestExit(), account)
+        return self._tx(self.contract.functions.requestExit(), account)
 
-    def finalize_exit(self, account: str, by: str | None = None) -> TxReceipt:
+    def finalize_exit(self, account: str, by: str | None = None) -> TxResult:
         """Remove a leaving participant with no open obligations (by itself unless `by` is given)."""
-        return self.chain.transact(self.contract.functions.finalizeExit(account), by or account)
+        return self._tx(self.contract.functions.finalizeExit(account), by or account)
 
     def status(self, account: str) -> Status:
         """The participant's current status."""

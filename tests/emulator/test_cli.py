@@ -13,8 +13,19 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
-def test_run_crsm_prints_the_calibrated_phases(capsys):
+def test_run_prints_a_table_for_people_by_default(capsys):
     code, out, _ = run_cli(capsys, "run", "crsm", "--nodes", "4", "--tx", "1000")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("crsm on 4 nodes, 20 rounds, seed 0")
+    assert any(line.split() == ["blocks", "committed", "20", "of", "20", "rounds"] for line in lines)
+    assert any(line.startswith("  phases (ms)") and "prepare: 15" in line for line in lines)
+    assert "{" not in out and len(lines) < 40
+    assert "--json" in lines[-1]
+
+
+def test_run_crsm_prints_the_calibrated_phases(capsys):
+    code, out, _ = run_cli(capsys, "run", "crsm", "--nodes", "4", "--tx", "1000", "--json")
     assert code == 0
     phases = json.loads(out)["metrics"]["phases_ms"]
     assert phases["prepare"] == pytest.approx(15.0, abs=0.5)
@@ -26,7 +37,7 @@ def test_run_crsm_prints_the_calibrated_phases(capsys):
     "protocol", ["crsm", "raft", "weighted-raft", "pbft", "hotstuff", "sbet", "sharded", "hybrid", "spft"]
 )
 def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(capsys, protocol):
-    args = ["run", protocol, "--rounds", "3", "--tx", "20"]
+    args = ["run", protocol, "--rounds", "3", "--tx", "20", "--json"]
     _, first, _ = run_cli(capsys, *args, "--seed", "11")
     _, again, _ = run_cli(capsys, *args, "--seed", "11")
     _, other, _ = run_cli(capsys, *args, "--seed", "12")
@@ -64,7 +75,15 @@ def test_weights_file_sets_the_node_count_and_the_leader(capsys, tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"node_weights": {"p1": 5.0, "p2": 60.0, "p3": 20.0}}))
     code, out, _ = run_cli(
-        capsys, "run", "weighted-raft", "--weights-from", str(path), "--rounds", "3", "--elect-every-round"
+        capsys,
+        "run",
+        "weighted-raft",
+        "--weights-from",
+        str(path),
+        "--rounds",
+        "3",
+        "--elect-every-round",
+        "--json",
     )
     metrics = json.loads(out)["metrics"]
     assert code == 0
@@ -84,7 +103,9 @@ def test_replay_feeds_the_crsm_pool(capsys, tmp_path):
     path.write_text(
         json.dumps({"transactions": [{"time_s": 0.001 * k, "size_bytes": 300} for k in range(45)]})
     )
-    code, out, _ = run_cli(capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "5")
+    code, out, _ = run_cli(
+        capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "5", "--json"
+    )
     assert code == 0
     assert json.loads(out)["metrics"]["tx_committed"] == 45
 

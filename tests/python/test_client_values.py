@@ -1,0 +1,43 @@
+"""The Python API shows people's units: orders and settlements in kWh and tokens, transactions as a
+short result instead of a raw receipt."""
+
+import re
+
+from energy_trading.chain.txresult import TxResult
+from energy_trading.clients.market import MarketClient, Order, OrderStatus, Origin, Settlement, kwh, tokens
+from energy_trading.clients.registry import RegistryClient, Role, Source
+
+
+def test_order_repr_is_in_kwh_and_tokens():
+    order = Order(
+        3, "0x" + "a" * 40, 1, OrderStatus.ACTIVE, Origin.MATCHED, True, True, "0x" + "b" * 40, 2,
+        kwh("12.5"), tokens("0.5"), tokens("0.1"), tokens("0.01"), tokens("6.35"), 0, 0, 0,
+    )  # fmt: skip
+    text = repr(order)
+    assert "#3 MATCHED ACTIVE" in text
+    assert "12.5 kWh at 0.5 tokens/kWh" in text
+    assert "bonus 0.1 tokens" in text and "escrow buyer 6.35 tokens" in text
+    assert "12500" not in text and str(tokens("0.5")) not in text
+    assert order.energy_kwh == 12.5
+
+
+def test_settlement_repr_is_in_kwh_and_tokens():
+    s = Settlement(
+        3, kwh(10), kwh("9.8"), tokens("0.01"), tokens(5), tokens("0.1"), 0, 0, 0, 0, tokens("0.1"), 188_205
+    )
+    text = repr(s)
+    assert "10 kWh sent, 9.8 kWh received" in text and "seller 5 tokens" in text and "188,205 gas" in text
+
+
+def test_transaction_helpers_return_a_small_result(deployment):
+    reg = RegistryClient(deployment)
+    p = reg.register("solar", Role.GENERATOR, Source.SOLAR)
+    result = reg.approve(p.address)
+    assert isinstance(result, TxResult)
+    assert result.action == "approve from auditor" and result.gas_used > 21_000 and result.events >= 1
+    shape = r"TxResult\(approve from auditor: block \d+, [\d,]+ gas, \d+ events, tx 0x[0-9a-f]{8}…\)"
+    assert re.fullmatch(shape, repr(result))
+    assert len(repr(result)) < 120
+    market = MarketClient(deployment)
+    funded = market.fund(p.address, tokens(5))
+    assert funded.action == "issue from operator" and funded["status"] == 1

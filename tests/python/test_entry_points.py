@@ -1,0 +1,247 @@
+"""Every user entry point run as a user runs it: the installed commands in a subprocess (or a
+pseudo-terminal for the console), asserting on what they print and write, and that they print no
+traceback and no warning."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pexpect
+import pytest
+from user_commands import BIN, GOOD_INSTANCE, TINY_SCENARIO, assert_quiet, run, user_env
+
+from energy_trading.chain.project import REPO_ROOT
+from energy_trading.cli.console import EXAMPLES
+
+
+def test_console_runs_every_banner_example():
+    child = pexpect.spawn(
+        str(BIN / "energy-trading"), ["console"], cwd=str(REPO_ROOT), env=user_env(), encoding="utf-8",
+        timeout=180,
+    )  # fmt: skip
+    try:
+        child.expect(">>> ")
+        banner = child.before
+        assert "energy-trading console (in-process EVM)" in banner
+        for line in EXAMPLES:
+            assert line in banner
+        outputs = []
+        for line in EXAMPLES:
+            child.sendline(line)
+            child.expect(">>> ")
+            outputs.append(child.before)
+        child.sendline("exit()")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    transcript = "\n".join(outputs)
+    assert_quiet(banner + transcript)
+    assert "Error" not in transcript and "reverted" not in transcript, transcript
+    assert "<Status.APPROVED: 2>" in outputs[0]
+    assert child.exitstatus == 0
+
+
+def test_rpc_reads_trigger_no_request_cache_validation(anvil_url, artifacts, caplog):
+    """Scenario runs over --rpc turn web3's request cache on (eth_chainId once per run). Its validation of
+    cached block/transaction lookups asks the node for more blocks and, on anvil after a clock jump, logged
+    "exception while caching the request" tracebacks (29 on the certificates scenario): only eth_chainId is
+    cached, so a transaction lookup is one request and nothing is logged."""
+    from energy_trading import connect, deploy
+
+    chain = connect(anvil_url, seed="test-entry-points-cache")
+    chain.w3.provider.cache_allowed_requests = True  # what the scenario runner sets for RPC runs
+    deploy(chain, artifacts)
+    chain.advance_time(3_600)
+    block_hash = chain.w3.eth.get_block("latest")["hash"]
+    tx_hash = chain.w3.eth.get_block(1)["transactions"][0]
+    sent: list[str] = []
+    provider = chain.w3.provider
+    original = provider._make_request  # what goes on the wire, below web3's request cache
+
+    def recording(method, request_data):
+        sent.append(method)
+        return original(method, request_data)
+
+    provider._make_request = recording
+    with caplog.at_level(logging.DEBUG, logger="web3"):
+        chain.w3.eth.get_block(block_hash)
+        chain.w3.eth.get_transaction(tx_hash)
+    assert sent == ["eth_getBlockByHash", "eth_getTransactionByHash"]
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+def test_plain_brownie_test_collects_only_the_contract_suite():
+    """`brownie test` with no path (what a brownie user types) collects tests/contracts and nothing else;
+    `make test` runs it in full (test-contracts)."""
+    out = run("brownie", "test", "--collect-only", "-q", timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    collected = [line for line in out.stdout.splitlines() if "::" in line]
+    assert len(collected) > 100
+    assert all(line.startswith("tests/contracts/") for line in collected), collected[:5]
+    assert_quiet(out.stdout + out.stderr)
+
+
+def test_brownie_run_deploy_script_ends_cleanly():
+    out = run("brownie", "run", "scripts/deploy.py", "--network", "development", timeout=300)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert "operator  0x" in text and "auditor   0x" in text
+    for name in (
+        "ParticipantRegistry",
+        "node_weights",
+        "CarbonLedger",
+        "NodeWeights.setCarbonSource confirmed",
+    ):
+        assert name in text
+    assert_quiet(text)
+    assert "RemoteDisconnected" not in text and "Exception in thread" not in text
+
+
+def test_match_prints_the_assignment(tmp_path):
+    path = tmp_path / "instance.json"
+    path.write_text(json.dumps(GOOD_INSTANCE))
+    out = run("energy-trading", "match", str(path))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result["assignment"]) == {"r1", "r2"} and result["optimal"] is True
+    assert_quiet(out.stdout + out.stderr)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d["requests"][0].update(energy_kwh="five"),
+            "requests[0] (id 'r1').energy_kwh: Input should be a valid decimal (got 'five')",
+        ),
+        (
+            lambda d: d["requests"][1].update(id="r1"),
+            "requests[1].id 'r1' repeats requests[0].id: ids must be unique",
+        ),
+        (
+            lambda d: d["providers"][1].update(capacity_kwh=-5),
+            "providers[1] (id 'wind').capacity_kwh: Input should be greater than or equal to 0 (got -5)",
+        ),
+        (
+            lambda d: d["providers"][0].update(reputaton=0.5),
+            "providers[0] (id 'sun').reputaton: unknown key 'reputaton'; did you mean 'reputation'?",
+        ),
+        (lambda d: d.update(requets=[]), "requets: unknown key 'requets'; did you mean 'requests'?"),
+    ],
+)
+def test_match_refuses_bad_input_naming_the_field(change, expected):
+    data = json.loads(json.dumps(GOOD_INSTANCE))
+    change(data)
+    out = run("energy-trading", "match", "-", input=json.dumps(data))
+    assert out.returncode == 2
+    assert expected in out.stderr, out.stderr
+    assert out.stdout == ""
+    assert_quiet(out.stderr)
+
+
+def test_schema_prints_the_matching_json_schema():
+    out = run("energy-trading", "schema", "matching")
+    assert out.returncode == 0, out.stderr
+    schema = json.loads(out.stdout)
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"requests", "providers"}
+    reputation = schema["$defs"]["ProviderSpec"]["properties"]["reputation"]
+    assert {"type": "number", "minimum": 0, "maximum": 1} in reputation["anyOf"]
+
+
+def test_run_with_an_existing_file_as_out_stops_before_deploying(tmp_path):
+    scenario = tmp_path / "tiny.json"
+    scenario.write_text(json.dumps(TINY_SCENARIO))
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    out = run("energy-trading", "run", str(scenario), "--out", str(taken))
+    assert out.returncode == 2
+    assert f"--out {taken}: is an existing file, not a directory" in out.stderr
+    assert "period" not in out.stderr and out.stdout == ""  # nothing ran: no progress bar, no summary
+    assert taken.read_text() == "not a directory"
+
+
+def test_run_a_small_scenario_as_a_user_does(tmp_path):
+    scenario = tmp_path / "tiny.json"
+    scenario.write_text(json.dumps(TINY_SCENARIO))
+    out = run("energy-trading", "run", str(scenario), "--out", str(tmp_path / "out"))
+    assert out.returncode == 0, out.stderr
+    assert "scenario tiny" in out.stdout and "conservation:" in out.stdout and "OK" in out.stdout
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [o["status"] for p in results["periods"] for o in p["orders"]] == ["settled", "settled"]
+    assert f"wrote {tmp_path / 'out' / 'results.json'}" in out.stdout
+    assert_quiet(out.stdout + out.stderr)
+
+
+def test_compile_lists_the_artifacts():
+    out = run("energy-trading", "compile")
+    assert out.returncode == 0, out.stderr
+    names = [line.split()[0] for line in out.stdout.splitlines()[:-1]]
+    assert {"ParticipantRegistry", "OrderBook", "MatchingMarket", "CarbonLedger"} <= set(names)
+    assert out.stdout.splitlines()[-1].endswith("artifacts (cached under build/energy_trading/)")
+    assert_quiet(out.stdout + out.stderr)
+
+
+def test_a_real_compile_shows_an_elapsed_time_bar(monkeypatch, capsys):
+    """When solc runs (a minute for the whole tree), a bar names the step and counts the seconds."""
+    import time
+
+    from energy_trading.cli import progress
+
+    monkeypatch.setattr(progress, "is_cached", lambda: False)
+    monkeypatch.setattr(progress, "compile_contracts", lambda use_cache=True: time.sleep(1.2) or {"A": 1})
+    assert progress.compile_with_progress() == {"A": 1}
+    err = capsys.readouterr().err
+    assert "Solidity sources with solcjs 0.8.37: 00:01" in err
+
+
+def test_deploy_prints_addresses_after_a_stage_bar():
+    out = run("energy-trading", "deploy")
+    assert out.returncode == 0, out.stderr
+    deployed = json.loads(out.stdout)
+    assert set(deployed) == {"chain_id", "operator", "auditor", "contracts"}
+    assert len(deployed["contracts"]) == 14
+    assert "deploying: 100%" in out.stderr and "4/4" in out.stderr
+    assert_quiet(out.stdout + out.stderr)
+
+
+def test_consensus_emulator_run_prints_a_table_and_json_on_request():
+    table = run("consensus-emulator", "run", "crsm", "--nodes", "4", "--tx", "1000")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith("crsm on 4 nodes, 20 rounds, seed 0")
+    assert "prepare: 15" in table.stdout and "consensus: 76" in table.stdout
+    machine = run("consensus-emulator", "run", "crsm", "--nodes", "4", "--tx", "1000", "--json")
+    assert json.loads(machine.stdout)["metrics"]["blocks_committed"] == 20
+    assert_quiet(table.stdout + table.stderr + machine.stdout + machine.stderr)
+
+
+def test_consensus_emulator_reproduce_one_item_and_calibrate(tmp_path):
+    out = run("consensus-emulator", "reproduce", "crsm-calibration", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "[CALIBRATED] crsm_calibration" in out.stdout and "paper:    15 ms prepare" in out.stdout
+    assert (tmp_path / "summary.json").exists() and list(tmp_path.glob("*.csv"))
+    assert "reproduce: 100%" in out.stderr
+    assert_quiet(out.stdout + out.stderr)
+    cal = run("consensus-emulator", "calibrate")
+    assert cal.returncode == 0, cal.stderr
+    assert set(json.loads(cal.stdout)["costs"]) == {"tx_pack_ms", "tx_verify_ms", "store_ms_per_kb"}
+    assert_quiet(cal.stdout + cal.stderr)
+
+
+def test_demo_as_a_user_runs_it():
+    """`energy-trading demo` (what `make demo` runs): every section, a stage bar, no traceback or warning."""
+    out = run("energy-trading", "demo", timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    for heading in (
+        "Deployed to in-process EVM",
+        "Registration and qualification review",
+        "Market day: matching, audit, escrow, metering, honest-supplier settlement",
+        "Green certificates and carbon allowances",
+        "Grid-balanced settlement with credit weights",
+        "Consensus emulator fed by this chain",
+    ):
+        assert heading in out.stdout
+    assert "deploying: 100%" in out.stderr
+    assert_quiet(out.stdout + out.stderr)

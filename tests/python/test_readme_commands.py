@@ -1,0 +1,152 @@
+"""Every command README.md and docs/*.md tell a user to type, run as typed.
+
+Commands are read from the ```sh/```bash blocks and from the first column of the command tables. Each one
+must be classified below: run here (`FAST`, with the concrete arguments for a table's template such as
+`SCENARIO`), run by the entry-point tests with the same arguments (`COVERED`), or long-running (`SLOW`: run
+with `make test-slow`, i.e. RUN_SLOW=1 under the slow marker). A newly documented command that is in none
+of them fails `test_every_documented_command_is_classified`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from user_commands import GOOD_INSTANCE, TINY_SCENARIO, assert_quiet, run
+
+from energy_trading.chain.project import REPO_ROOT
+
+DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+PROGRAMS = ("energy-trading", "consensus-emulator", "brownie", "python", "pytest", "make", "export")
+
+#: Not run: what it does is checked elsewhere.
+COVERED = {
+    "export PATH=$PWD/.venv/bin:$PWD/node_modules/.bin:$PATH": "every test runs with exactly this PATH",
+    "make test": "is this suite (CI runs it)",
+    "brownie run scripts/deploy.py --network development": "test_brownie_run_deploy_script_ends_cleanly",
+    "energy-trading console [--rpc URL]": "test_console_runs_every_banner_example (pexpect)",
+    "energy-trading deploy [--rpc URL]": "test_deploy_prints_addresses_after_a_stage_bar",
+    "energy-trading compile [--force]": "test_compile_lists_the_artifacts",
+    "energy-trading schema [matching]": "test_schema_prints_the_matching_json_schema",
+    "energy-trading demo [--rpc URL]": "test_demo_as_a_user_runs_it",
+    "consensus-emulator reproduce {all|NAME} --out DIR": "test_consensus_emulator_reproduce_one_item_...",
+    "consensus-emulator calibrate": "test_consensus_emulator_reproduce_one_item_and_calibrate",
+    "consensus-emulator run crsm --nodes 4 --tx 1000": "test_consensus_emulator_run_prints_a_table_...",
+    "dask scheduler --host 127.0.0.1 --port 8786": "a server (runs until stopped); tests/emulator's "
+    "sweep tests start a real scheduler and workers",
+    "dask worker tcp://127.0.0.1:8786 --nthreads 1 --nworkers 2": "a server, as above",
+    "consensus-emulator sweep sweeps/seed000_fig10_extended.yaml --out out/fig10 "
+    "--scheduler tcp://127.0.0.1:8786": "needs the scheduler above; tests/emulator sweeps on a real one",
+    "consensus-emulator sweep SWEEP.yaml --out DIR [--workers N] "
+    "[--scheduler tcp://HOST:PORT]": "the sweeps listed as slow",
+}
+
+#: Run here, in this order (later ones read what earlier ones wrote); a template maps to concrete words.
+FAST: dict[str, str] = {
+    "energy-trading run scenarios/seed001_tables.yaml": "",
+    "brownie compile": "",
+    "energy-trading match INSTANCE.json": "energy-trading match {instance}",
+    "energy-trading match instance.json": "energy-trading match {instance}",
+    "energy-trading run SCENARIO [--rpc URL] [--out DIR]": "energy-trading run {tiny} --out {tmp}/tiny",
+    "consensus-emulator run PROTOCOL [...] [--json]": "consensus-emulator run pbft --nodes 7 --json",
+    "consensus-emulator run crsm --nodes 20 --domains 4 --crashed 3 --seed 7": "",
+    "consensus-emulator run pbft --nodes 16 --crash-leader-at 50": "",
+    "consensus-emulator run hybrid --nodes 20 --committee-fraction 0.5": "",
+    "consensus-emulator run spft --t-max-ms 1000": "",
+    "consensus-emulator run etps --rounds 2 --target-spacing-ms 60000": "",
+    "consensus-emulator run weighted-raft --weights-from results/seed001-tables-1-2/results.json "
+    "--elect-every-round": "",
+    "consensus-emulator run crsm --replay results/seed001-tables-1-2/results.json --tx 200": "",
+}
+
+#: Long-running (minutes, or needs a service): run only with RUN_SLOW=1 (`make test-slow`).
+SLOW = {
+    "make demo": "the demo through make: setup plus minutes of transactions",
+    "brownie test tests/contracts": "the whole contract suite (make test runs it as `brownie test`)",
+    "brownie console": "interactive brownie console on anvil",
+    "consensus-emulator validate etcd [--out DIR]": "starts a real 5-member etcd cluster, about 2 min",
+    "consensus-emulator validate etcd --out out/validate": "starts a real 5-member etcd cluster, about 2 min",
+    "consensus-emulator validate etcd --trials 30 --settings 25:150,25:300,50:500 --delay-ms 7.5": "etcd",
+    "consensus-emulator run raft --network raft-paper --crash-leader-at 500 --crash-leader-at 1500 "
+    "--rounds 400 --tx 50": "400 rounds of Raft with two leader crashes",
+    "consensus-emulator reproduce all --out out/reproduce": "every figure of five papers, many minutes",
+    "consensus-emulator reproduce seed001 --out out/seed001": "seed 001's tables, minutes",
+    "python tools/reproduce_table.py out/reproduce/summary.json --write": "needs reproduce all; edits docs",
+    "python benchmarks/settlement_gas.py": "registers 1,000 participants",
+    "python benchmarks/certificates_gas.py": "benchmark",
+    "python benchmarks/market_gas.py": "benchmark",
+    "python benchmarks/market_gas.py [--plot gas.png]": "benchmark",
+    "python benchmarks/solver_bench.py": "benchmark with 60 s solver limits",
+    "python benchmarks/solver_bench.py [--time-limit 60]": "benchmark with 60 s solver limits",
+    "python benchmarks/emulator_bench.py": "benchmark up to 1024 nodes",
+    "python benchmarks/sweep_bench.py": "benchmark: sweeps serially and on dask",
+    "consensus-emulator sweep sweeps/seed000_fig10_extended.yaml --out out/fig10": "a sweep of many runs",
+    "consensus-emulator sweep sweeps/weighted_raft_skew.yaml --out out/weighted-raft --workers 2": "a sweep",
+    "consensus-emulator sweep sweeps/weighted_raft_skew.yaml --out out/weighted-raft --workers 0": "a sweep",
+    "energy-trading demo": "minutes of transactions in process (the entry-point test runs it once)",
+    "energy-trading run scenarios/market_day.yaml --out /tmp/day": "a market day, about a minute",
+    "energy-trading run scenarios/seed003_reputation.yaml --out /tmp/s3": "100 trades, minutes",
+    "energy-trading run scenarios/seed001_fig8.yaml": "90 rounds, many minutes",
+    "energy-trading run scenarios/seed001_fig9_certificates.yaml --out /tmp/fig9": "200 rounds, many minutes",
+    "brownie test tests/contracts/test_certificates*.py tests/contracts/test_carbon.py": "part of make test",
+    "brownie test tests/contracts/test_grid_*.py tests/contracts/test_weights_*.py": "part of make test",
+    "pytest -p no:pytest-brownie tests/python/test_certificates*.py tests/python/test_carbon.py": "make test",
+    "pytest -p no:pytest-brownie tests/python/test_grid_*.py tests/python/test_weights*.py "
+    "tests/python/test_seed001*.py": "part of make test",
+}
+
+
+def documented_commands() -> list[tuple[str, str]]:
+    """(file, command) for every command line in a sh/bash block or a command table's first column."""
+    found = []
+    for doc in DOCS:
+        text = doc.read_text()
+        for block in re.findall(r"```(?:sh|bash|shell)\n(.*?)```", text, re.S):
+            for line in block.splitlines():
+                command = re.sub(r"\s+#.*$", "", line).strip()
+                if command and not command.startswith("#"):
+                    found.append((doc.name, command))
+        for cell in re.findall(r"^\| `([^`]+)` \|", text, re.M):
+            if cell.startswith(PROGRAMS):
+                found.append((doc.name, cell.replace("\\|", "|")))
+    return found
+
+
+def test_every_documented_command_is_classified():
+    unknown = [
+        f"{doc}: {cmd}" for doc, cmd in documented_commands() if cmd not in {**COVERED, **FAST, **SLOW}
+    ]
+    assert not unknown, "classify these documented commands in tests/python/test_readme_commands.py:\n" + (
+        "\n".join(unknown)
+    )
+    assert len(documented_commands()) > 40
+
+
+def _concrete(command: str, tmp: Path) -> list[str]:
+    instance = tmp / "instance.json"
+    instance.write_text(json.dumps(GOOD_INSTANCE))
+    tiny = tmp / "tiny.json"
+    tiny.write_text(json.dumps(TINY_SCENARIO))
+    text = (FAST.get(command) or command).format(instance=instance, tiny=tiny, tmp=tmp)
+    return shlex.split(text)
+
+
+def test_fast_documented_commands_run_cleanly(tmp_path):
+    """Each FAST command, in order, exits 0 and prints no traceback or warning."""
+    for command in FAST:
+        out = run(*_concrete(command, tmp_path), timeout=600)
+        assert out.returncode == 0, f"{command}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+        assert_quiet(out.stdout + out.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("RUN_SLOW"), reason="long-running: `make test-slow` (RUN_SLOW=1)")
+@pytest.mark.parametrize("command", sorted(c for c in SLOW if "[" not in c and c != "brownie console"))
+def test_slow_documented_commands_run_cleanly(command, tmp_path):
+    out = run(*shlex.split(command), timeout=3_600)
+    assert out.returncode == 0, f"{command}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+    assert_quiet(out.stdout + out.stderr)
