@@ -83,6 +83,8 @@ contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
             revert NotRenewableGenerator(generator, p.status, p.source);
         }
         _acceptPeriod(meter, periodStart, periodEnd);
+        // periods of one meter never overlap, so this is rated power x the time since its last reading
+        _requirePlausible(meter, energyWh, periodEnd - periodStart);
         return _accumulate(generator, meter, periodStart, periodEnd, energyWh);
     }
 

@@ -321,6 +321,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         }
         if (!registry.isActive(r.buyer)) revert PartyNotActive(index, r.buyer);
         if (!registry.isActive(o.seller)) revert PartyNotActive(index, o.seller);
+        // a prosumer's request paired with its own offer is a wash trade (and unsettleable under grid balance)
+        if (r.buyer == o.seller) revert SelfMatch(index, r.buyer);
         return (r.energyWh, _degree(requestId, r, offerId, o), o.capacityWh);
     }
 
