@@ -45,6 +45,8 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
     /// @notice EnergyToken, the currency allowances are sold for.
     IERC20 public immutable token;
 
+    // false positive: written through `Cycle storage c = _cycles[cycle]` in openCycle/closeCycle/_settle
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 cycle => Cycle) private _cycles;
     mapping(uint256 cycle => mapping(address node => Position)) private _positions;
     mapping(uint256 listingId => AllowanceListing) private _listings;

@@ -263,6 +263,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
     {
         uint256 n = pairs.length;
         if (n == 0) revert EmptyAssignment();
+        // false positive: a zeroed memory struct is the intended empty tally, filled pair by pair
+        // slither-disable-next-line uninitialized-local
         Tally memory t;
         t.offerIds = new uint256[](n);
         t.used = new uint256[](n);

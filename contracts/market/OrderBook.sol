@@ -251,7 +251,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
         if (!registry.isActive(msg.sender)) revert PartyNotActive(msg.sender);
-        uint256 amount;
+        uint256 amount = 0;
         if (msg.sender == o.buyer) {
             if (o.buyerSigned) revert AlreadySigned(orderId, msg.sender);
             o.buyerSigned = true;
