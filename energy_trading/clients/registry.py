@@ -15,13 +15,16 @@ from web3.types import TxReceipt
 from energy_trading.chain.deploy import Deployment
 
 __all__ = [
+    "DEFAULT_RATED_POWER_W",
     "ROLE_NAMES",
     "SOURCE_NAMES",
+    "MeterStatus",
     "Participant",
     "RegistryClient",
     "Role",
     "Source",
     "Status",
+    "device_hash",
     "zone_id",
 ]
 
@@ -76,6 +79,25 @@ def zone_id(zone: str) -> bytes:
     return raw.ljust(32, b"\0")
 
 
+DEFAULT_RATED_POWER_W = 100_000_000
+"""Rated power the clients declare for a meter device when none is given: 100 MW, ample for every shipped
+scenario; a meter can never report more than rated power x time (`ReadingImplausible`)."""
+
+
+class MeterStatus(IntEnum):
+    """`IParticipantRegistry.MeterStatus`: the auditor's review of a meter device."""
+
+    NONE = 0
+    PENDING = 1
+    APPROVED = 2
+    REJECTED = 3
+
+
+def device_hash(meter: str) -> bytes:
+    """The hash standing in for a meter device's off-chain attestation (type approval, calibration)."""
+    return Web3.keccak(text=f"device-attestation:{meter.lower()}")
+
+
 @dataclass(frozen=True)
 class Participant:
     """A registered account and the meter accounts bound to it."""
@@ -104,11 +126,13 @@ class RegistryClient:
         zone: str = "zone-1",
         meters: int = 1,
         attestation: str | None = None,
+        rated_power_w: int = DEFAULT_RATED_POWER_W,
     ) -> Participant:
         """Create the account `label` (and `meters` meter accounts) and submit its application.
 
         The attestation hash is the keccak of `attestation` (default: the label), standing in for
-        the off-chain identity document the auditor checks.
+        the off-chain identity document the auditor checks. Each meter is requested as a device of
+        `rated_power_w` watts; the auditor approves devices apart from the participant (`approve`).
         """
         address = self.chain.new_account(label)
         meter_addresses = tuple(
@@ -117,15 +141,42 @@ class RegistryClient:
         attestation_hash = Web3.keccak(text=attestation or f"attestation:{label}")
         self.chain.transact(
             self.contract.functions.register(
-                int(role), int(source), zone_id(zone), attestation_hash, list(meter_addresses)
+                int(role),
+                int(source),
+                zone_id(zone),
+                attestation_hash,
+                [(m, device_hash(m), rated_power_w) for m in meter_addresses],
             ),
             address,
         )
         return Participant(label, address, role, source, zone, meter_addresses)
 
-    def approve(self, account: str) -> TxReceipt:
-        """Auditor: approve a pending application."""
-        return self.chain.transact(self.contract.functions.approve(account), self.d.auditor)
+    def approve(self, account: str, meters: bool = True) -> TxReceipt:
+        """Auditor: approve a pending application and, with `meters`, every pending meter device of it."""
+        receipt = self.chain.transact(self.contract.functions.approve(account), self.d.auditor)
+        if meters:
+            for meter in self.contract.functions.metersOf(account).call():
+                if self.meter_status(meter) == MeterStatus.PENDING:
+                    self.approve_meter(meter)
+        return receipt
+
+    def add_meter(self, account: str, meter: str, rated_power_w: int = DEFAULT_RATED_POWER_W) -> TxReceipt:
+        """Approved participant `account`: request one more meter device (the auditor must approve it)."""
+        fn = self.contract.functions.addMeter(meter, device_hash(meter), rated_power_w)
+        return self.chain.transact(fn, account)
+
+    def approve_meter(self, meter: str) -> TxReceipt:
+        """Auditor: approve a requested meter device; its readings count from now on."""
+        return self.chain.transact(self.contract.functions.approveMeter(meter), self.d.auditor)
+
+    def reject_meter(self, meter: str, reason: str) -> TxReceipt:
+        """Auditor: reject a requested meter device."""
+        fn = self.contract.functions.rejectMeter(meter, zone_id(reason))
+        return self.chain.transact(fn, self.d.auditor)
+
+    def meter_status(self, meter: str) -> MeterStatus:
+        """The auditor's review state of a meter device."""
+        return MeterStatus(self.contract.functions.meterInfo(meter).call()[1])
 
     def reject(self, account: str, reason: str) -> TxReceipt:
         """Auditor: reject a pending application with a short reason code."""

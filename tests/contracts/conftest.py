@@ -60,7 +60,8 @@ def meter_request(meter, rated_w=RATED_W, device=DEVICE):
 
 def register(registry, who, role=GENERATOR, source=SOLAR, meters=None):
     meters = meters if meters is not None else [new_meter()]
-    return registry.register(role, source, ZONE_A, ATTESTATION, [meter_request(m) for m in meters], {"from": who})
+    requests = [meter_request(m) for m in meters]
+    return registry.register(role, source, ZONE_A, ATTESTATION, requests, {"from": who})
 
 
 def approve_meters(registry, auditor, who):

@@ -41,7 +41,7 @@ TAU = 200
 FAUCET = 1_000 * TOKEN
 COOLDOWN = 3_600
 PUBLISH, MATCHING, SIGNING, READINGS = 3_600, 1_800, 3_600, 86_400
-GRACE = 7 * 86_400  # settlementGrace: a policy refusal falls back to refunds this long after the readings window
+GRACE = 7 * 86_400  # settlementGrace: a policy refusal falls back to refunds this long after readingsEnd
 PROPOSED, AGREED, APPROVED_ORDER, ACTIVE, SETTLED, REJECTED, CANCELLED = range(1, 8)
 SELLER_SIDE, BUYER_SIDE = 0, 1
 ZONE_NORTH = Web3.to_bytes(text="north").ljust(32, b"\0")

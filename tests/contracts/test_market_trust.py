@@ -8,7 +8,15 @@ grid-balanced policy deployed here on the same token and registry.
 from types import SimpleNamespace
 
 import pytest
-from brownie import CreditWeights, GridAccount, GridBalancedSettlement, NodeWeights, PenaltyPool, accounts, chain
+from brownie import (
+    CreditWeights,
+    GridAccount,
+    GridBalancedSettlement,
+    NodeWeights,
+    PenaltyPool,
+    accounts,
+    chain,
+)
 from conftest import DEVICE, approve_meters, new_meter, plain, reverts_with
 from market_fixtures import (
     ACTIVE,
@@ -115,7 +123,7 @@ def test_a_late_grid_order_of_a_closed_round_falls_back_to_refunds_after_the_gra
     assert mkt.token.balanceOf(mkt.book) == mkt.book.totalEscrowed() + mkt.book.totalWithdrawable()
 
 
-# ---------------------------------------------------------------- finding 2: a reading above the bound locks the order
+# ------------------------------------------------ finding 2: a reading above the bound locks the order
 
 
 def test_readings_above_the_bound_settle_at_the_cap(mkt, people, auditor, grid):
@@ -260,7 +268,7 @@ def test_the_operator_writes_off_a_claim_publicly_and_strangers_cannot(mkt, feed
 
 def test_accepting_an_amendment_names_its_terms_so_a_swap_is_refused(mkt, people, auditor):
     """Before the fix: `acceptAmendment(orderId)` accepted whatever was pending when it landed."""
-    pid, period = open_period(mkt)
+    pid, _ = open_period(mkt)
     oid = mkt.book.proposeContract(pid, people.c1, R, PRICE, {"from": people.p1}).events["ContractProposed"][
         "orderId"
     ]

@@ -3,19 +3,19 @@
 from conftest import (
     APPROVED,
     ATTESTATION,
-    DEVICE,
-    METER_APPROVED,
-    METER_PENDING,
-    METER_REJECTED,
-    RATED_W,
     CONSUMER,
+    DEVICE,
     EXIT_REQUESTED,
     EXITED,
     FOSSIL,
     GENERATOR,
     HYDRO,
+    METER_APPROVED,
+    METER_PENDING,
+    METER_REJECTED,
     PENDING,
     PROSUMER,
+    RATED_W,
     REJECTED,
     SOLAR,
     SOURCE_NONE,
@@ -135,7 +135,8 @@ def test_auditor_has_no_way_to_edit_participant_data(registry, auditor, accounts
         f["name"] for f in registry.abi if f["type"] == "function" and f["stateMutability"] != "view"
     }
     writes_as_caller = {"register", "addMeter", "requestExit"}
-    status_or_roles = {"approve", "reject", "suspend", "reinstate", "finalizeExit", "approveMeter", "rejectMeter"}
+    status_or_roles = {"approve", "reject", "suspend", "reinstate", "finalizeExit"}
+    status_or_roles |= {"approveMeter", "rejectMeter"}  # device review, never device data
     hooks_and_roles = {"openObligation", "closeObligation", "grantRole", "revokeRole", "renounceRole"}
     assert state_changing == writes_as_caller | status_or_roles | hooks_and_roles
 
@@ -268,7 +269,7 @@ def test_participants_page_through_registration_order(registry, accounts):
     assert Web3.is_checksum_address(registry.participants(0, 1)[0])
 
 
-# ---------------------------------------------------------------- meters are devices the auditor approves (#10 finding 4)
+# ---------------------------------------- meters are devices the auditor approves (issue 10, finding 4)
 
 
 def test_a_meter_request_waits_for_the_auditor_and_records_the_device(registry, auditor, accounts):
@@ -276,14 +277,17 @@ def test_a_meter_request_waits_for_the_auditor_and_records_the_device(registry, 
     meter = new_meter()
     tx = registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
     assert tx.events["MeterRequested"]["ratedPowerW"] == 5_000
-    assert plain(registry.meterInfo(meter)) == (str(accounts[3]), METER_PENDING, 5_000, 0, str(Web3.to_hex(DEVICE)))
+    expected = (str(accounts[3]), METER_PENDING, 5_000, 0, str(Web3.to_hex(DEVICE)))
+    assert plain(registry.meterInfo(meter)) == expected
     tx = registry.approveMeter(meter, {"from": auditor})
     info = registry.meterInfo(meter)
     assert info[1] == METER_APPROVED and info[3] == tx.timestamp
     assert tx.events["MeterApproved"]["auditor"] == auditor
 
 
-def test_only_the_auditor_reviews_meters_and_a_refusal_changes_nothing(registry, auditor, admin, accounts, stranger):
+def test_only_the_auditor_reviews_meters_and_a_refusal_changes_nothing(
+    registry, auditor, admin, accounts, stranger
+):
     approved(registry, auditor, accounts[3])
     meter = new_meter()
     registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
