@@ -70,24 +70,22 @@ contract GridAccount is IGridAccount, AccessControl, ReentrancyGuard {
         if (owed + deferred == 0) revert NothingOwed(msg.sender);
         uint256 balance = token.balanceOf(address(this));
         uint256 senior = totalOwed;
-        if (balance >= senior) {
-            amount = owed;
-            // deferred remainders of earlier shortfalls: paid once the account covers every claim
-            if (deferred > 0 && balance >= senior + totalDeferred) {
-                amount += deferred;
-                feedInDeferred[msg.sender] = 0;
-                totalDeferred -= deferred;
-            }
-        } else {
-            // underfunded: the caller's pro-rata share; the rest of its claim becomes deferred, so
-            // balance / totalOwed is the same for every later claimant (no first-come advantage)
-            amount = Math.mulDiv(owed, balance, senior);
-            feedInDeferred[msg.sender] = deferred + owed - amount;
-            totalDeferred += owed - amount;
-        }
+        // deferred remainders of earlier shortfalls: paid once the account covers every claim
+        bool payDeferred = deferred > 0 && balance >= senior + totalDeferred;
+        // underfunded: the caller's pro-rata share; the rest of its claim becomes deferred, so
+        // balance / totalOwed is the same for every later claimant (no first-come advantage)
+        amount = balance >= senior ? owed : Math.mulDiv(owed, balance, senior);
+        if (payDeferred) amount += deferred;
         // false positive: refuses an empty payout; a donation only makes `amount` larger, never blocks it
         // slither-disable-next-line incorrect-equality
         if (amount == 0) revert NothingPayable(msg.sender, owed + deferred, balance, senior + totalDeferred);
+        if (payDeferred) {
+            feedInDeferred[msg.sender] = 0;
+            totalDeferred -= deferred;
+        } else if (amount < owed) {
+            feedInDeferred[msg.sender] = deferred + owed - amount;
+            totalDeferred += owed - amount;
+        }
         feedInOwed[msg.sender] = 0;
         totalOwed -= owed;
         emit FeedInWithdrawn(msg.sender, to, amount);

@@ -134,6 +134,7 @@ def test_settlement_events_report_the_terms_and_non_compliance(
 ):
     emit(ledger, coal, 1200)
     emit(ledger, sun, 0)  # a node that emitted nothing reports 0; no report at all is non-compliance
+    emit(ledger, home, 0)
     listing = ledger.listAllowances(cycle, 100, PRICE, {"from": sun[0]}).return_value
     fund(token, admin, ledger, coal[0], 100 * PRICE)
     ledger.buyAllowances(listing, 100, {"from": coal[0]})
