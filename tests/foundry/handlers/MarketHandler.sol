@@ -113,6 +113,34 @@ contract MarketHandler {
         book.proposeContract(periodId, buyer, _bound(energy, 1, 20_000), _bound(price, 1e15, 1e18));
     }
 
+    /// @notice A composite path, so that active orders (and hence readings, settlement, penalties, feed-in and
+    ///         the fallback) are common at depth 100: propose, accept, audit and sign both deposits in one call.
+    function openOrder(uint256 sellerSeed, uint256 buyerSeed, uint256 energy, uint256 price, uint256 bonus) external {
+        uint256 periods = book.periodCount();
+        if (periods == 0 || book.orderCount() >= MAX_ORDERS) return;
+        address seller = _actor(sellerSeed);
+        address buyer = _actor(buyerSeed);
+        vm.prank(seller);
+        uint256 id = book.proposeContract(periods, buyer, _bound(energy, 1, 20_000), _bound(price, 1e15, 1e18));
+        vm.prank(buyer);
+        book.acceptProposal(id, _bound(bonus, 0, 1e18));
+        book.approveOrder(id);
+        IEnergyMarket.Order memory o = book.order(id);
+        uint256 buyerAmount = uint256(o.buyerDeposit) + book.handlingFee();
+        _mint(buyer, buyerAmount);
+        _mint(seller, o.sellerDeposit);
+        vm.prank(buyer);
+        token.approve(address(book), buyerAmount);
+        vm.prank(seller);
+        token.approve(address(book), o.sellerDeposit);
+        vm.prank(buyer);
+        book.sign(id);
+        if (o.sellerDeposit > 0) {
+            vm.prank(seller);
+            book.sign(id);
+        }
+    }
+
     function acceptProposal(uint256 orderSeed, uint256 bonus) external {
         (uint256 id, IEnergyMarket.Order memory o) = _pick(orderSeed, _bit(IEnergyMarket.OrderStatus.Proposed));
         vm.prank(o.buyer);
@@ -181,7 +209,7 @@ contract MarketHandler {
 
     /// @notice Anyone settles; the penalty pool's intake is measured as a balance change.
     function settle(uint256 orderSeed) external {
-        (uint256 id,) = _pick(orderSeed, _bit(IEnergyMarket.OrderStatus.Active));
+        (uint256 id,) = _pickDue(orderSeed, _bit(IEnergyMarket.OrderStatus.Active));
         uint256 before = token.balanceOf(address(pool));
         book.settle(id);
         poolIn += token.balanceOf(address(pool)) - before;
@@ -189,7 +217,11 @@ contract MarketHandler {
     }
 
     function expire(uint256 orderSeed) external {
-        (uint256 id,) = _pick(orderSeed, _bit(IEnergyMarket.OrderStatus.Proposed) | _bit(IEnergyMarket.OrderStatus.Agreed) | _bit(IEnergyMarket.OrderStatus.Approved));
+        (uint256 id,) = _pickDue(
+            orderSeed,
+            _bit(IEnergyMarket.OrderStatus.Proposed) | _bit(IEnergyMarket.OrderStatus.Agreed)
+                | _bit(IEnergyMarket.OrderStatus.Approved)
+        );
         book.expire(id);
     }
 
@@ -306,8 +338,9 @@ contract MarketHandler {
 
     function reportEmissions(uint256 actorSeed, uint256 amount) external {
         uint256 i = actorSeed % ACTORS;
+        uint256 cycle = carbon.currentCycle(); // read before the prank: an external call would consume it
         vm.prank(meters[i]);
-        carbon.reportEmissions(actors[i], meters[i], carbon.currentCycle(), _bound(amount, 0, 1e6), "");
+        carbon.reportEmissions(actors[i], meters[i], cycle, _bound(amount, 0, 1e6), "");
     }
 
     function closeCycle() external {
@@ -336,6 +369,21 @@ contract MarketHandler {
             if (statuses & _bit(o.status) != 0) return (id, o);
         }
         return (0, o);
+    }
+
+    /// @dev Like `_pick`, preferring an order whose window for the action is over (Active: readingsEnd;
+    ///      otherwise signEnd), so settle and expire mostly succeed; falls back to any order in `statuses`.
+    function _pickDue(uint256 seed, uint256 statuses) private view returns (uint256, IEnergyMarket.Order memory) {
+        uint256 count = book.orderCount();
+        for (uint256 k = 0; k < count; k++) {
+            uint256 id = (seed + k) % count + 1;
+            IEnergyMarket.Order memory o = book.order(id);
+            if (statuses & _bit(o.status) == 0) continue;
+            IEnergyMarket.Period memory p = book.period(o.periodId);
+            uint256 due = o.status == IEnergyMarket.OrderStatus.Active ? p.readingsEnd : p.signEnd;
+            if (block.timestamp >= due) return (id, o);
+        }
+        return _pick(seed, statuses);
     }
 
     function _bit(IEnergyMarket.OrderStatus status) private pure returns (uint256) {
