@@ -693,9 +693,9 @@ def _carbon_round(
     if since_first % spec.report_every == 0 or r == spec.last_round:
         span = spec.report_every if since_first % spec.report_every == 0 else since_first % spec.report_every
         for n, kg in spec.emissions_kg_per_round.items():
-            if kg:
-                p = people[n]
-                carbon.report_emissions(p.address, p.meters[0], cycle, kg * span, relayer=d.operator)
+            # 0 kg is reported too: a node whose meter never reports settles as non-compliant (issue 10)
+            p = people[n]
+            carbon.report_emissions(p.address, p.meters[0], cycle, kg * span, relayer=d.operator)
     if r != spec.last_round:
         return None
     nodes = [people[n].address for n in spec.quotas]
@@ -856,6 +856,8 @@ def certificates_walkthrough(d: Any, out: Any) -> dict[str, Any]:
     cycle = carbon.open_cycle(quotas)
     carbon.report_emissions(coal.address, coal.meters[0], cycle, 3400)
     carbon.report_emissions(home.address, home.meters[0], cycle, 150)
+    # the solar farm's meter reports 0 kg: a missing report would settle as non-compliance (issue 10)
+    carbon.report_emissions(solar.address, solar.meters[0], cycle, 0)
     allowance_price = 5 * 10**16
     ask = carbon.list_allowances(solar.address, cycle, 300, allowance_price)
     chain.transact(d.token.functions.issue(coal.address, 300 * allowance_price), d.operator)
