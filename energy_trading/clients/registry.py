@@ -79,9 +79,11 @@ def zone_id(zone: str) -> bytes:
     return raw.ljust(32, b"\0")
 
 
-DEFAULT_RATED_POWER_W = 100_000_000
-"""Rated power the clients declare for a meter device when none is given: 100 MW, ample for every shipped
-scenario; a meter can never report more than rated power x time (`ReadingImplausible`)."""
+DEFAULT_RATED_POWER_W = 10_000_000_000
+"""Rated power the clients declare for a meter device when none is given: 10 GW. Deliberately permissive:
+the shipped scenarios compress a delivery period into a few seconds of chain time (readings follow signing
+at once), so a realistic rating would refuse them. A real device declares its own rating
+(`register(rated_power_w=...)`); a meter never reports more than rated power x time (`ReadingImplausible`)."""
 
 
 class MeterStatus(IntEnum):
