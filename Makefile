@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: setup demo test lint test-contracts test-python test-emulator test-slow bench
+.PHONY: setup demo test lint test-contracts test-forge slither test-python test-emulator test-slow bench
 
 setup:
 	@tools/setup.sh
@@ -12,8 +12,9 @@ setup:
 demo: setup
 	energy-trading demo
 
-## Every test: lint, the brownie contract suite on anvil, the Python package and emulator suites in-process.
-test: setup lint test-contracts test-python test-emulator
+## Every test: lint, slither, the brownie contract suite on anvil, the forge invariant suite, the Python package and
+## emulator suites in-process.
+test: setup lint slither test-contracts test-forge test-python test-emulator
 
 lint:
 	ruff check .
@@ -21,6 +22,15 @@ lint:
 
 test-contracts:
 	brownie test
+
+## Foundry invariant suite (tests/foundry): runs x depth from foundry.toml (2,000 x 100), one campaign.
+test-forge:
+	forge test --match-path 'tests/foundry/*' -vv
+
+## Slither from its own environment (.venv-slither, requirements-slither.lock); fails on any unsuppressed
+## High or Medium finding (see slither.config.json).
+slither:
+	FOUNDRY_PROFILE=slither .venv-slither/bin/slither contracts --config-file slither.config.json
 
 test-python:
 	pytest -p no:pytest-brownie tests/python

@@ -29,7 +29,7 @@ from web3 import Web3
 from energy_trading import connect, deploy
 from energy_trading.chain.deploy import deploy_contract
 from energy_trading.chain.devnode import anvil_node
-from energy_trading.clients.registry import Role, Source, zone_id
+from energy_trading.clients.registry import DEFAULT_RATED_POWER_W, Role, Source, device_hash, zone_id
 from energy_trading.models.units import to_price, to_wad
 
 
@@ -64,7 +64,11 @@ def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
             for fn, sender in (
                 (
                     d.registry.functions.register(
-                        int(role), int(source), zone_id("bench"), attestation, [meter]
+                        int(role),
+                        int(source),
+                        zone_id("bench"),
+                        attestation,
+                        [(meter, device_hash(meter), DEFAULT_RATED_POWER_W)],
                     ),
                     who,
                 ),

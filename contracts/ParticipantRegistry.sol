@@ -10,6 +10,8 @@ import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 ///  - Participant data (role, source, zone, attestation, meters) is written only by the participant itself.
 ///    The auditor moves `status` between the review states and nothing else; no role can edit data.
 ///  - A meter account is bound to at most one participant, forever (readings stay attributable).
+///  - A meter reports readings only once the auditor approved the device (attestation hash + rated power, both
+///    written by the participant and frozen at approval); `MeterAuthenticated` refuses every other meter.
 ///  - `openObligations` counts the market's open orders of the participant; `Exited` is reached only at 0.
 ///  - Status transitions: None/Rejected -> Pending -> Approved | Rejected; Approved <-> Suspended;
 ///    Pending/Approved/Suspended -> ExitRequested -> Exited.
@@ -21,7 +23,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     mapping(address account => Participant) private _participants;
     mapping(address account => address[]) private _meters;
-    mapping(address meter => address account) private _meterOwner;
+    mapping(address meter => Meter) private _meterInfo;
     address[] private _accounts;
 
     /// @param admin the account that grants roles (the consortium operator)
@@ -34,9 +36,13 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     // ------------------------------------------------------------------ participant actions
 
     /// @inheritdoc IParticipantRegistry
-    function register(uint8 role, uint8 source, bytes32 zone, bytes32 attestationHash, address[] calldata meters)
-        external
-    {
+    function register(
+        uint8 role,
+        uint8 source,
+        bytes32 zone,
+        bytes32 attestationHash,
+        MeterRequest[] calldata meters
+    ) external {
         if (role == uint8(Role.None) || role > uint8(Role.Prosumer)) revert UnknownRole(role);
         Role r = Role(role);
         bool producer = r != Role.Consumer;
@@ -59,15 +65,15 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         p.registeredAt = uint64(block.timestamp);
         emit ParticipantRegistered(msg.sender, r, Source(source), zone, attestationHash);
         for (uint256 i = 0; i < meters.length; i++) {
-            // A rejected applicant who applies again keeps the meters it already bound.
-            if (_meterOwner[meters[i]] != msg.sender) _bindMeter(msg.sender, meters[i]);
+            // A rejected applicant who applies again keeps the meters it already bound (and their review).
+            if (_meterInfo[meters[i].meter].owner != msg.sender) _requestMeter(msg.sender, meters[i]);
         }
     }
 
     /// @inheritdoc IParticipantRegistry
-    function addMeter(address meter) external {
+    function addMeter(address meter, bytes32 deviceHash, uint64 ratedPowerW) external {
         _requireActive(msg.sender);
-        _bindMeter(msg.sender, meter);
+        _requestMeter(msg.sender, MeterRequest(meter, deviceHash, ratedPowerW));
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -119,6 +125,21 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         emit ParticipantReinstated(account, msg.sender);
     }
 
+    /// @inheritdoc IParticipantRegistry
+    function approveMeter(address meter) external onlyRole(AUDITOR_ROLE) {
+        Meter storage m = _pendingMeter(meter);
+        m.status = MeterStatus.Approved;
+        m.approvedAt = uint64(block.timestamp);
+        emit MeterApproved(meter, m.owner, msg.sender);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function rejectMeter(address meter, bytes32 reason) external onlyRole(AUDITOR_ROLE) {
+        Meter storage m = _pendingMeter(meter);
+        m.status = MeterStatus.Rejected;
+        emit MeterRejected(meter, m.owner, msg.sender, reason);
+    }
+
     // ------------------------------------------------------------------ market hooks
 
     /// @inheritdoc IParticipantRegistry
@@ -145,6 +166,8 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     /// @inheritdoc IParticipantRegistry
     function isActive(address account) external view returns (bool) {
+        // false positive: an enum comparison, not a balance or timestamp that an attacker can nudge
+        // slither-disable-next-line incorrect-equality
         return _participants[account].status == Status.Approved;
     }
 
@@ -157,7 +180,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     /// @inheritdoc IParticipantRegistry
     function meterOwner(address meter) external view returns (address) {
-        return _meterOwner[meter];
+        return _meterInfo[meter].owner;
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function meterInfo(address meter) external view returns (Meter memory) {
+        return _meterInfo[meter];
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -183,13 +211,31 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     // ------------------------------------------------------------------ internals
 
-    function _bindMeter(address account, address meter) private {
+    /// @dev Bind (or, for the owner of a rejected meter, re-request) a device as Pending.
+    function _requestMeter(address account, MeterRequest memory r) private {
+        address meter = r.meter;
         if (meter == address(0)) revert ZeroMeterAddress();
-        address owner = _meterOwner[meter];
-        if (owner != address(0)) revert MeterAlreadyBound(meter, owner);
-        _meterOwner[meter] = account;
-        _meters[account].push(meter);
-        emit MeterBound(meter, account);
+        if (r.deviceHash == bytes32(0)) revert EmptyDeviceAttestation(meter);
+        if (r.ratedPowerW == 0) revert ZeroRatedPower(meter);
+        Meter storage m = _meterInfo[meter];
+        address owner = m.owner;
+        bool again = owner == account && m.status == MeterStatus.Rejected;
+        if (owner != address(0) && !again) revert MeterAlreadyBound(meter, owner);
+        if (!again) {
+            m.owner = account;
+            _meters[account].push(meter);
+            emit MeterBound(meter, account);
+        }
+        m.status = MeterStatus.Pending;
+        m.deviceHash = r.deviceHash;
+        m.ratedPowerW = r.ratedPowerW;
+        emit MeterRequested(meter, account, r.deviceHash, r.ratedPowerW);
+    }
+
+    function _pendingMeter(address meter) private view returns (Meter storage m) {
+        m = _meterInfo[meter];
+        if (m.status == MeterStatus.None) revert MeterNotRequested(meter);
+        if (m.status != MeterStatus.Pending) revert WrongMeterStatus(meter, m.status, MeterStatus.Pending);
     }
 
     function _transition(address account, Status from, Status to) private {

@@ -47,6 +47,7 @@ interface ICarbonLedger is ICarbonWeightSource {
         uint256 listed;
         uint256 emitted;
         int256 settlement;
+        bool reported; // at least one metered emission report (possibly 0 kg) arrived in the cycle
     }
 
     /// @notice A fixed-price offer of allowances of one cycle (three storage slots); `pricePerUnit` in EnergyToken
@@ -155,6 +156,8 @@ interface ICarbonLedger is ICarbonWeightSource {
 
     /// @notice Settle one enrolled node of a closed cycle (anyone may call): records
     ///         `A_ce = A_q + (bought - sold) - A_e` (seed 001 eq 22) and updates the cycle's range (eq 21).
+    ///         A node whose meter sent no emission report in the cycle is non-compliant, never "zero emissions":
+    ///         its A_ce is recorded as `-(A_q + bought - sold) - 1` (it is short of its whole allowance).
     /// @param node the node
     /// @param cycle a closed cycle
     /// @return settlement A_ce

@@ -13,12 +13,16 @@ import {ISettlementPolicy} from "./ISettlementPolicy.sol";
 ///         -> `Settled` (after the readings window; the policy split the escrow into withdrawable balances).
 ///         An order that is not `Active` when the period's signing window closes can be expired by anyone
 ///         (`Cancelled`, deposits refunded); a seller may withdraw an unaccepted proposal (`Cancelled`).
+///         An `Active` order its policy refuses to settle (e.g. a credit round already closed) is, once the
+///         period's settlement deadline (readings end + `settlementGrace`) passed, resolved by anyone through the
+///         fallback of `settle`: both deposits and the fee refunded, `Cancelled`, `SettlementFellBack` emitted.
 /// @dev Period phases, each a half-open interval of block timestamps:
 ///      publish [opensAt, publishEnd): offers, requests, bilateral proposals;
 ///      matching [publishEnd, matchEnd): assignment submissions; bilateral proposals still allowed;
 ///      signing [matchEnd, signEnd): matched orders materialised, audit, deposits;
 ///      delivery (from activation to readingsEnd): meter readings;
-///      settlement [readingsEnd, ...): anyone settles; a missing reading counts as 0 Wh.
+///      settlement [readingsEnd, ...): anyone settles; a missing reading counts as 0 Wh;
+///      fallback [readingsEnd + settlementGrace, ...): a policy refusal no longer blocks: `settle` refunds.
 ///      Amounts are EnergyToken base units, energies Wh, prices token base units per kWh (contracts/lib/Units.sol).
 interface IEnergyMarket {
     enum OrderStatus {
@@ -129,6 +133,7 @@ interface IEnergyMarket {
         uint256 fee,
         ISettlementPolicy.Outcome outcome
     );
+    event SettlementFellBack(uint256 indexed orderId, bytes reason, uint256 refundedToBuyer, uint256 refundedToSeller);
     event OrderExpired(uint256 indexed orderId, OrderStatus previous, uint256 refundedToBuyer, uint256 refundedToSeller);
     event Withdrawn(address indexed account, uint256 amount);
 
@@ -152,6 +157,9 @@ interface IEnergyMarket {
     error NoAmendment(uint256 orderId);
     error AmendmentOwnProposal(uint256 orderId, address proposer);
     error AmendmentAfterSigning(uint256 orderId);
+    error AmendmentMismatch(
+        uint256 orderId, uint256 expectedEnergyWh, uint256 expectedPricePerKwh, uint256 energyWh, uint256 pricePerKwh
+    );
     error ReadingDecreased(uint256 orderId, Side side, uint256 previous, uint256 reported);
     error NotExpirable(uint256 orderId, OrderStatus status, uint256 now_, uint256 signEnd);
     error ConservationViolated(uint256 orderId, uint256 deposits, uint256 paidOut);
@@ -224,8 +232,11 @@ interface IEnergyMarket {
     function proposeAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external;
 
     /// @notice The other party: accept the pending amendment; the order returns to `Agreed` for a new audit.
+    ///         The caller names the terms it accepts, so an amendment replaced just before cannot be slipped in.
     /// @param orderId the order
-    function acceptAmendment(uint256 orderId) external;
+    /// @param energyWh the amended energy the caller accepts (Wh); must equal the pending amendment's
+    /// @param pricePerKwh the amended price the caller accepts; must equal the pending amendment's
+    function acceptAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external;
 
     // ------------------------------------------------------------------ audit (weak centre)
 
@@ -258,8 +269,12 @@ interface IEnergyMarket {
         external;
 
     /// @notice Anyone, once the readings window closed: settle an active order through the period's policy.
+    ///         If the policy refuses (reverts with a reason) before the settlement deadline, so does this call;
+    ///         from the deadline (readings end + `settlementGrace`) on, a refusal triggers the fallback instead:
+    ///         deposits and fee refunded, the order `Cancelled`, both obligations closed. A revert without a
+    ///         reason (out of gas) is never taken as a refusal.
     /// @param orderId the order
-    /// @return outcome the split of the escrow
+    /// @return outcome the split of the escrow (the fallback reports the refunds as toBuyer / toSeller)
     function settle(uint256 orderId) external returns (ISettlementPolicy.Outcome memory outcome);
 
     /// @notice Anyone, once the signing window closed: cancel an order that never took effect, refunding deposits.
@@ -271,6 +286,11 @@ interface IEnergyMarket {
     function withdraw() external returns (uint256 amount);
 
     // ------------------------------------------------------------------ views
+
+    /// @notice Seconds after a period's readings window during which a policy refusal still blocks settlement;
+    ///         after it the fallback applies (the liveness bound of every order).
+    /// @return the grace period
+    function settlementGrace() external view returns (uint64);
 
     /// @notice A period's schedule and policy.
     /// @param periodId the period

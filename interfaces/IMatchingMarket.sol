@@ -68,6 +68,7 @@ interface IMatchingMarket {
     );
     event ChunkMaterialized(uint256 indexed periodId, uint256 indexed chunkIndex, uint256 firstOrderId, uint256 count);
 
+    error SelfMatch(uint256 index, address party);
     error UnknownPeriod(uint256 periodId);
     error OutsideWindow(uint256 periodId, uint256 now_, uint256 from, uint256 until);
     error NotApproved(address account);

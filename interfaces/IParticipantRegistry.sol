@@ -36,6 +36,32 @@ interface IParticipantRegistry {
         Fossil
     }
 
+    /// @notice Where a meter device stands in the auditor's review.
+    enum MeterStatus {
+        None,
+        Pending,
+        Approved,
+        Rejected
+    }
+
+    /// @notice A participant's request to bind a metering device: its account, the hash of the device's
+    ///         attestation (type approval, calibration certificate, serial number; kept off chain) and its rated
+    ///         power, which bounds every reading it may report (rated power x time).
+    struct MeterRequest {
+        address meter;
+        bytes32 deviceHash;
+        uint64 ratedPowerW;
+    }
+
+    /// @notice The on-chain record of one meter device.
+    struct Meter {
+        address owner;
+        MeterStatus status;
+        uint64 ratedPowerW;
+        uint64 approvedAt;
+        bytes32 deviceHash;
+    }
+
     /// @notice The on-chain record of one participant. The identity attestation itself stays off chain;
     ///         only its hash is kept (seed 004: the auditor proves identity but stores no personal data).
     struct Participant {
@@ -52,6 +78,9 @@ interface IParticipantRegistry {
         address indexed account, Role role, Source source, bytes32 indexed zone, bytes32 attestationHash
     );
     event MeterBound(address indexed meter, address indexed account);
+    event MeterRequested(address indexed meter, address indexed account, bytes32 deviceHash, uint64 ratedPowerW);
+    event MeterApproved(address indexed meter, address indexed account, address indexed auditor);
+    event MeterRejected(address indexed meter, address indexed account, address indexed auditor, bytes32 reason);
     event ParticipantApproved(address indexed account, address indexed auditor);
     event ParticipantRejected(address indexed account, address indexed auditor, bytes32 reason);
     event ParticipantSuspended(address indexed account, address indexed auditor, bytes32 reason);
@@ -75,19 +104,42 @@ interface IParticipantRegistry {
     error OpenObligations(address account, uint32 openObligations);
     error NoOpenObligation(address account);
     error NotParticipantOrAuditor(address caller, address account);
+    error EmptyDeviceAttestation(address meter);
+    error ZeroRatedPower(address meter);
+    error MeterNotRequested(address meter);
+    error WrongMeterStatus(address meter, MeterStatus actual, MeterStatus expected);
 
     /// @notice Apply to join the market; the application waits for the auditor's review.
     /// @param role 1 generator, 2 consumer, 3 prosumer (anything else reverts with `UnknownRole`)
     /// @param source primary energy source as a `Source` value; must be 0 for a consumer and non-zero otherwise
     /// @param zone the grid zone / location code the participant is connected in
     /// @param attestationHash hash of the off-chain identity attestation the auditor checks
-    /// @param meters the meter accounts that will report this participant's readings (at least one)
-    function register(uint8 role, uint8 source, bytes32 zone, bytes32 attestationHash, address[] calldata meters)
-        external;
+    /// @param meters the metering devices that will report this participant's readings (at least one); each is
+    ///        bound to the caller at once but reports nothing until the auditor approved it (`approveMeter`)
+    function register(
+        uint8 role,
+        uint8 source,
+        bytes32 zone,
+        bytes32 attestationHash,
+        MeterRequest[] calldata meters
+    ) external;
 
-    /// @notice Bind one more meter account to the caller; the caller must be approved.
-    /// @param meter the meter's account address
-    function addMeter(address meter) external;
+    /// @notice Approved participant: ask the auditor to approve one more metering device. The meter reports
+    ///         nothing before approval. A meter the auditor rejected may be requested again by its owner.
+    /// @param meter the meter's account address (not bound to anybody else)
+    /// @param deviceHash hash of the device's off-chain attestation (non-zero)
+    /// @param ratedPowerW the device's rated power in W (non-zero); readings above rated power x time are refused
+    function addMeter(address meter, bytes32 deviceHash, uint64 ratedPowerW) external;
+
+    /// @notice Auditor: approve a requested metering device after checking its attestation; its readings count
+    ///         from now on, bounded by its rated power.
+    /// @param meter the pending meter
+    function approveMeter(address meter) external;
+
+    /// @notice Auditor: refuse a requested metering device; it stays bound to its owner, who may request it again.
+    /// @param meter the pending meter
+    /// @param reason a short reason code, kept in the event only
+    function rejectMeter(address meter, bytes32 reason) external;
 
     /// @notice Auditor: accept a pending application.
     /// @param account the applicant
@@ -143,7 +195,12 @@ interface IParticipantRegistry {
     /// @return the owning participant
     function meterOwner(address meter) external view returns (address);
 
-    /// @notice The meter accounts bound to `account`.
+    /// @notice The record of a metering device (all zero when never requested).
+    /// @param meter the meter account
+    /// @return the record
+    function meterInfo(address meter) external view returns (Meter memory);
+
+    /// @notice The meter accounts bound to `account` (requested, approved or rejected).
     /// @param account the participant
     /// @return the meters
     function metersOf(address account) external view returns (address[] memory);

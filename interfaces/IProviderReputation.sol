@@ -7,6 +7,10 @@ pragma solidity ^0.8.24;
 ///         the provider's trades in it are settled, the period is folded into the comprehensive reputation:
 ///         `C_j(T) = mean(v)`, `RC_j(T) = alpha*C_j(T) + (1-alpha)*RC_j(T-1)`, `RC_j(0) = 0`, in WAD.
 ///         Periods in which the provider had no trade leave RC unchanged. Folding is permissionless.
+///         Folding never blocks on one period for good: once the period's settlement deadline (readings end + the
+///         market's grace period) has passed, the period is folded with the trades settled so far; a trade still
+///         open then (the order book resolves it by its fallback) is left out of C_j, and a settlement recorded
+///         after the fold changes nothing.
 interface IProviderReputation {
     /// @notice The trades of one provider in one period.
     struct PeriodRecord {
@@ -14,10 +18,13 @@ interface IProviderReputation {
         uint32 trades; // k_jT: settled trades
         uint64 signEnd; // after this no new trade of the period can take effect
         uint128 sumV; // sum of v over settled trades, WAD
+        uint64 deadline; // after this the period folds even with trades still open
+        bool folded; // the period was folded into RC; later settlements are ignored
     }
 
     event TradeOpened(address indexed provider, uint256 indexed periodId, uint256 open);
     event TradeRecorded(address indexed provider, uint256 indexed periodId, uint256 deliveredWh, uint256 agreedWh, uint256 vWad);
+    event LateTradeIgnored(address indexed provider, uint256 indexed periodId, uint256 deliveredWh, uint256 agreedWh);
     event ReputationFolded(
         address indexed provider, uint256 indexed periodId, uint256 trades, uint256 currentWad, uint256 reputationWad
     );
@@ -50,7 +57,8 @@ interface IProviderReputation {
     /// @param provider the seller
     /// @param periodId the period
     /// @param signEnd the period's signing deadline
-    function recordActivation(address provider, uint256 periodId, uint64 signEnd) external;
+    /// @param deadline when the period's orders can all be brought to a terminal state (readings end + grace)
+    function recordActivation(address provider, uint256 periodId, uint64 signEnd, uint64 deadline) external;
 
     /// @notice Recorder (the order book): a trade of `provider` in `periodId` was settled.
     /// @param provider the seller
@@ -60,7 +68,8 @@ interface IProviderReputation {
     function recordSettlement(address provider, uint256 periodId, uint256 deliveredWh, uint256 agreedWh) external;
 
     /// @notice Anyone: fold every finished period of `provider`, oldest first, into RC (eq 1-2). Stops at the
-    ///         oldest pending period that is not finished (signing still open or trades unsettled). The loop is
+    ///         oldest pending period that is not finished (signing still open, or trades unsettled and the
+    ///         period's deadline not reached). The loop is
     ///         bounded by the provider's own pending periods, never by the number of participants.
     /// @param provider the provider
     /// @return reputationWad RC_j after folding

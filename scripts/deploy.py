@@ -104,7 +104,9 @@ def market(operator, registry, params=None):
         operator, operator, p.tokens_per_currency_wad, p.faucet_amount, p.faucet_cooldown_s, tx
     )
     reputation = ProviderReputation.deploy(operator, p.alpha_wad, tx)
-    book = OrderBook.deploy(operator, operator, registry, token, reputation, operator, p.handling_fee, tx)
+    book = OrderBook.deploy(
+        operator, operator, registry, token, reputation, operator, p.handling_fee, p.settlement_grace_s, tx
+    )
     matching = MatchingMarket.deploy(operator, operator, book, registry, reputation, token, tx)
     honest = HonestSupplierSettlement.deploy(book, p.tau_wh, tx)
     registry.grantRole(registry.MARKET_ROLE(), book, tx)

@@ -35,10 +35,20 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$p
   echo "$py_stamp" > .venv/.setup-stamp
 fi
 
-# npm toolchain: solcjs, anvil, OpenZeppelin
+# Slither (static analysis) in its own environment: its pins (crytic-compile, web3 7.x, ...) are not the
+# project's (brownie 1.22 pins web3's dependencies), so it never shares .venv.
+slither_stamp=$(stamp requirements-slither.lock)
+if [ ! -x .venv-slither/bin/slither ] || [ "$(cat .venv-slither/.setup-stamp 2>/dev/null)" != "$slither_stamp" ]; then
+  echo "setup: installing slither (.venv-slither) from requirements-slither.lock ..."
+  [ -x .venv-slither/bin/python ] || "$PYTHON" -m venv .venv-slither
+  .venv-slither/bin/pip install --quiet --disable-pip-version-check -r requirements-slither.lock
+  echo "$slither_stamp" > .venv-slither/.setup-stamp
+fi
+
+# npm toolchain: solcjs, anvil, forge, OpenZeppelin
 npm_stamp=$(stamp package-lock.json)
 if [ ! -d node_modules ] || [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$npm_stamp" ]; then
-  echo "setup: installing solc (solcjs), anvil and OpenZeppelin from package-lock.json ..."
+  echo "setup: installing solc (solcjs), anvil, forge and OpenZeppelin from package-lock.json ..."
   npm ci --no-audit --no-fund --loglevel=error 2> >(grep -v "nodedir" >&2)
   echo "$npm_stamp" > node_modules/.setup-stamp
 fi

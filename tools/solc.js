@@ -9,6 +9,8 @@
 //   solc --standard-json [--allow-paths ..] [--base-path ..] [--include-path ..]
 //                                         -> JSON from stdin to stdout
 //   solc --combined-json abi,bin,... [prefix=path ...] FILE...
+//                                         -> objects for abi/hashes/userdoc/devdoc as native solc 0.8
+//   solc --help                           -> the --combined-json line (py-solc-x reads it)
 // Imports are read from disk: relative to the base path, the include paths and
 // the allowed paths, after the compiler has applied the input's remappings.
 "use strict";
@@ -108,7 +110,9 @@ function combinedJson(opts) {
       for (const w of wanted) {
         if (w === "ast") continue;
         const v = pick(c, COMBINED_TO_STANDARD[w]);
-        entry[w] = typeof v === "object" && w !== "abi" ? JSON.stringify(v) : v;
+        // native solc >= 0.8 prints abi, hashes, userdoc, devdoc and storage-layout as JSON objects and
+        // metadata as a string (crytic-compile / slither read them so); solcjs gives the same types
+        entry[w] = v;
       }
       contracts[`${file}:${name}`] = entry;
     }
@@ -122,7 +126,13 @@ function combinedJson(opts) {
 }
 
 function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help")) {
+    // py-solc-x reads the --combined-json line of native solc's help to learn the supported fields
+    process.stdout.write(`  --combined-json abi,ast,bin,bin-runtime,devdoc,hashes,metadata,srcmap,srcmap-runtime,storage-layout,userdoc\n`);
+    return;
+  }
+  const opts = parseArgs(argv);
   if (opts.version) {
     process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${solc.version()}\n`);
   } else if (opts.standardJson) {

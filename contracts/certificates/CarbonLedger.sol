@@ -21,7 +21,8 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    so settlement arithmetic fits int256 and `settle` cannot revert for an enrolled, unsettled node.
 ///  - Per node and cycle: `listed <= quota + bought - sold` at listing time (no double-selling of reserved units);
 ///    emissions only grow; the quota is written once; the settlement is written once, after the cycle closed,
-///    and equals `quota + bought - sold - emitted`.
+///    and equals `quota + bought - sold - emitted` for a node that reported, and `-(quota + bought - sold) - 1`
+///    (non-compliant) for a node whose meter never reported in the cycle: a missing report is not zero emissions.
 ///  - At most one cycle is Open. Closed -> Settled exactly when `settledNodes == nodes`; `lastSettledCycle` is
 ///    the highest Settled cycle. `minSettlement <= A_ce <= maxSettlement` for every settled node of a cycle,
 ///    maintained incrementally so no transaction loops over all nodes.
@@ -44,6 +45,8 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
     /// @notice EnergyToken, the currency allowances are sold for.
     IERC20 public immutable token;
 
+    // false positive: written through `Cycle storage c = _cycles[cycle]` in openCycle/closeCycle/_settle
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 cycle => Cycle) private _cycles;
     mapping(uint256 cycle => mapping(address node => Position)) private _positions;
     mapping(uint256 listingId => AllowanceListing) private _listings;
@@ -113,6 +116,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         uint256 total = p.emitted + amount;
         if (total > MAX_AMOUNT) revert AmountTooLarge(total, MAX_AMOUNT);
         p.emitted = total;
+        p.reported = true;
         emit EmissionsReported(cycle, node, meter, amount, total);
     }
 
@@ -251,6 +255,8 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         // seed 001 eq 22: A_ce = A_q + A_b - A_e, with A_b = bought - sold.
         int256 netBought = SafeCast.toInt256(p.bought) - SafeCast.toInt256(p.sold);
         settlement = SafeCast.toInt256(p.quota) + netBought - SafeCast.toInt256(p.emitted);
+        // no report at cycle close: non-compliant by its whole allowance (never counted as zero emissions)
+        if (!p.reported) settlement = -(SafeCast.toInt256(p.quota) + netBought) - 1;
         p.settled = true;
         p.settlement = settlement;
         // seed 001 eq 21's A_ce^min / A_ce^max, kept incrementally over the settled nodes.

@@ -83,6 +83,8 @@ contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
             revert NotRenewableGenerator(generator, p.status, p.source);
         }
         _acceptPeriod(meter, periodStart, periodEnd);
+        // periods of one meter never overlap, so this is rated power x the time since its last reading
+        _requirePlausible(meter, energyWh, periodEnd - periodStart);
         return _accumulate(generator, meter, periodStart, periodEnd, energyWh);
     }
 
@@ -105,7 +107,7 @@ contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
     function claimBatch(uint256[] calldata ids, uint256[] calldata values, bytes calldata claimData) external {
         if (ids.length != values.length) revert IERC1155Errors.ERC1155InvalidArrayLength(ids.length, values.length);
         uint256[] memory topics = new uint256[](ids.length);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < ids.length; i++) {
             topics[i] = _recordClaim(msg.sender, ids[i], values[i]);
             total += values[i];
@@ -278,7 +280,7 @@ contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
         override
     {
         super._update(from, to, ids, values);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < values.length; i++) {
             total += values[i];
         }

@@ -263,6 +263,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
     {
         uint256 n = pairs.length;
         if (n == 0) revert EmptyAssignment();
+        // false positive: a zeroed memory struct is the intended empty tally, filled pair by pair
+        // slither-disable-next-line uninitialized-local
         Tally memory t;
         t.offerIds = new uint256[](n);
         t.used = new uint256[](n);
@@ -321,6 +323,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         }
         if (!registry.isActive(r.buyer)) revert PartyNotActive(index, r.buyer);
         if (!registry.isActive(o.seller)) revert PartyNotActive(index, o.seller);
+        // a prosumer's request paired with its own offer is a wash trade (and unsettleable under grid balance)
+        if (r.buyer == o.seller) revert SelfMatch(index, r.buyer);
         return (r.energyWh, _degree(requestId, r, offerId, o), o.capacityWh);
     }
 

@@ -20,7 +20,18 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///         it and the parties signed their deposits into escrow. Meters report the delivered (rho) and received
 ///         (gamma) energy; after the readings window anyone settles the order through the period's settlement
 ///         policy, and payees pull their tokens with `withdraw()`.
-/// @dev Invariants (checked by the stateful fuzz test):
+/// @dev LIVENESS (the rule everything else serves; fuzzed by test/foundry invariant_everyOrderTerminates):
+///  every order reaches a terminal state (Settled, Rejected, Cancelled) in bounded time whatever anyone does,
+///  and once past its deadline anyone can bring it there with one call:
+///   - Proposed / Agreed / Approved: `expire` from the period's `signEnd` (deposits refunded);
+///   - Active: `settle` from `readingsEnd` through the policy; from `readingsEnd + settlementGrace` a policy
+///     that refuses (closed credit round, any other revert with a reason) no longer blocks: the fallback refunds
+///     both deposits and the fee. Policies bound the readings they settle (`GridBalancedSettlement` caps them),
+///     so a party's own meter cannot make its order unsettleable; `ProviderReputation` folds a period after its
+///     deadline even with an order open, and ignores a settlement recorded after the fold.
+///  Nothing else in `settle` can revert for good: obligations were opened at activation, the reputation record
+///  accepts late settlements, and the policy is allowlisted by the admin (conservation checked here).
+/// Invariants (checked by the stateful fuzz tests):
 ///  - `token.balanceOf(this) == totalEscrowed + totalWithdrawable` (no token is created or lost; escrow in =
 ///    paid out + refunded + fees).
 ///  - `totalEscrowed` = sum over orders with at least one signature and not settled/cancelled of the signed
@@ -52,6 +63,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     address public immutable feeRecipient;
     /// @notice Handling fee per order, token base units, paid by the buyer at signing (seed 001 §2.2).
     uint256 public immutable handlingFee;
+    /// @inheritdoc IEnergyMarket
+    uint64 public immutable settlementGrace;
 
     /// @notice Settlement policies the operator may choose for new periods.
     mapping(address policy => bool) public policyAllowed;
@@ -73,6 +86,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @param reputation_ the reputation ledger (this contract needs its RECORDER_ROLE)
     /// @param feeRecipient_ receives handling fees
     /// @param handlingFee_ fee per order (token base units)
+    /// @param settlementGrace_ seconds after the readings window before a policy refusal falls back to refunds
     constructor(
         address admin,
         address operator,
@@ -80,9 +94,11 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         IERC20 token_,
         IProviderReputation reputation_,
         address feeRecipient_,
-        uint256 handlingFee_
+        uint256 handlingFee_,
+        uint64 settlementGrace_
     ) MeterAuthenticated(registry_, "EnergyMarket", "1") {
         token = token_;
+        settlementGrace = settlementGrace_;
         reputation = reputation_;
         feeRecipient = feeRecipient_;
         handlingFee = handlingFee_;
@@ -164,6 +180,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     ) external onlyRole(MATCHER_ROLE) returns (uint256 orderId) {
         Period storage p = _period(periodId);
         _requireWindow(periodId, p.matchEnd, p.signEnd);
+        if (seller == buyer) revert SelfTrade(seller);
         if (energyWh == 0) revert ZeroEnergy();
         if (pricePerKwh == 0) revert ZeroPrice();
         orderId = _newOrder(periodId, seller, buyer, requestId, energyWh, pricePerKwh, bonus, Origin.Matched);
@@ -183,12 +200,15 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     /// @inheritdoc IEnergyMarket
-    function acceptAmendment(uint256 orderId) external {
+    function acceptAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
         Order storage o = _amendable(orderId);
         Amendment memory a = _amendments[orderId];
         if (a.proposer == address(0)) revert NoAmendment(orderId);
         if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
         if (msg.sender == a.proposer) revert AmendmentOwnProposal(orderId, msg.sender);
+        if (a.energyWh != energyWh || a.pricePerKwh != pricePerKwh) {
+            revert AmendmentMismatch(orderId, energyWh, pricePerKwh, a.energyWh, a.pricePerKwh);
+        }
         delete _amendments[orderId];
         o.energyWh = a.energyWh;
         o.pricePerKwh = a.pricePerKwh;
@@ -231,7 +251,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
         if (!registry.isActive(msg.sender)) revert PartyNotActive(msg.sender);
-        uint256 amount;
+        uint256 amount = 0;
         if (msg.sender == o.buyer) {
             if (o.buyerSigned) revert AlreadySigned(orderId, msg.sender);
             o.buyerSigned = true;
@@ -267,6 +287,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         uint256 previous = side == Side.Seller ? o.deliveredWh : o.receivedWh;
         // a meter reports its cumulative total for the order, which never decreases
         if (energyWh < previous) revert ReadingDecreased(orderId, side, previous, energyWh);
+        _meterEnergy(meter, energyWh - previous); // rated power x time since the meter's last reading
         if (side == Side.Seller) o.deliveredWh = SafeCast.toUint128(energyWh);
         else o.receivedWh = SafeCast.toUint128(energyWh);
         emit ReadingRecorded(orderId, meter, side, energyWh, nonce, msg.sender);
@@ -282,12 +303,43 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             revert OutsideWindow(o.periodId, block.timestamp, p.readingsEnd, type(uint64).max);
         }
         ISettlementPolicy policy = ISettlementPolicy(p.policy);
-        outcome = policy.settle(_terms(orderId, o), o.deliveredWh, o.receivedWh);
+        try policy.settle(_terms(orderId, o), o.deliveredWh, o.receivedWh) returns (
+            ISettlementPolicy.Outcome memory result
+        ) {
+            outcome = result;
+        } catch (bytes memory reason) {
+            // An empty reason is an out-of-gas (or a bare revert): never a refusal, so the caller cannot force
+            // the fallback by starving the policy of gas. Before the deadline a refusal still blocks.
+            if (reason.length == 0 || block.timestamp < uint256(p.readingsEnd) + settlementGrace) {
+                assembly ("memory-safe") {
+                    revert(add(reason, 32), mload(reason))
+                }
+            }
+            return _fallBack(orderId, o, reason);
+        }
         address pool = _book(orderId, o, policy, outcome);
         registry.closeObligation(o.seller);
         registry.closeObligation(o.buyer);
         reputation.recordSettlement(o.seller, o.periodId, o.deliveredWh, o.energyWh);
         if (outcome.toPool > 0) token.safeTransfer(pool, outcome.toPool);
+    }
+
+    /// @dev The documented fallback of an order its policy refuses to settle after the deadline: refund both
+    ///      deposits and the fee, cancel, close both obligations. The reputation record of the period is left
+    ///      to `ProviderReputation.fold`, which folds it without this trade after the deadline.
+    function _fallBack(uint256 orderId, Order storage o, bytes memory reason)
+        private
+        returns (ISettlementPolicy.Outcome memory outcome)
+    {
+        outcome.toBuyer = uint256(o.buyerDeposit) + o.fee;
+        outcome.toSeller = o.sellerDeposit;
+        o.status = OrderStatus.Cancelled;
+        _totalEscrowed -= outcome.toBuyer + outcome.toSeller;
+        _credit(o.buyer, outcome.toBuyer);
+        _credit(o.seller, outcome.toSeller);
+        emit SettlementFellBack(orderId, reason, outcome.toBuyer, outcome.toSeller);
+        registry.closeObligation(o.seller);
+        registry.closeObligation(o.buyer);
     }
 
     /// @dev Effects of a settlement: check conservation, mark settled, credit payees, emit. Returns the pool.
@@ -420,7 +472,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         _contractedWh[o.periodId] += o.energyWh;
         registry.openObligation(o.seller);
         registry.openObligation(o.buyer);
-        reputation.recordActivation(o.seller, o.periodId, p.signEnd);
+        reputation.recordActivation(o.seller, o.periodId, p.signEnd, p.readingsEnd + settlementGrace);
         emit OrderActivated(orderId, o.periodId, o.seller, o.buyer);
     }
 

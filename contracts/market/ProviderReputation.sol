@@ -13,7 +13,10 @@ import {Units} from "../lib/Units.sol";
 ///  - `reputationOf(j)` is in [0, 1e18] and changes only in `fold`, once per (provider, period with trades),
 ///    in ascending period order: eq 2 is applied exactly once per period, in sequence.
 ///  - `_pending[j]` holds exactly the periods of j with a record (`open + trades > 0`) not folded yet.
-///  - A period is folded only when its signing window is over (no new trade can take effect) and `open == 0`.
+///  - A period is folded only when its signing window is over (no new trade can take effect) and either
+///    `open == 0` or its deadline (readings end + grace) passed: folding waits on one period for a bounded time,
+///    never forever (a buyer's faulty meter cannot freeze the seller's reputation).
+///  - After the fold a period's record is final: `recordSettlement` on it only emits `LateTradeIgnored`.
 ///  - Every loop runs over one provider's own pending periods, never over participants.
 contract ProviderReputation is IProviderReputation, AccessControl {
     /// @notice The order book(s) allowed to record trades.
@@ -35,11 +38,15 @@ contract ProviderReputation is IProviderReputation, AccessControl {
     }
 
     /// @inheritdoc IProviderReputation
-    function recordActivation(address provider, uint256 periodId, uint64 signEnd) external onlyRole(RECORDER_ROLE) {
+    function recordActivation(address provider, uint256 periodId, uint64 signEnd, uint64 deadline)
+        external
+        onlyRole(RECORDER_ROLE)
+    {
         PeriodRecord storage r = _records[provider][periodId];
         if (r.open == 0 && r.trades == 0) _pending[provider].push(SafeCast.toUint64(periodId));
         uint32 open = ++r.open;
         r.signEnd = signEnd;
+        r.deadline = deadline;
         emit TradeOpened(provider, periodId, open);
     }
 
@@ -49,6 +56,10 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         onlyRole(RECORDER_ROLE)
     {
         PeriodRecord storage r = _records[provider][periodId];
+        if (r.folded) {
+            emit LateTradeIgnored(provider, periodId, deliveredWh, agreedWh);
+            return;
+        }
         if (r.open == 0) revert NoOpenTrade(provider, periodId);
         if (agreedWh == 0) revert ZeroAgreedEnergy(provider, periodId);
         // seed 003 §5.1.2: v = delivered / agreed, capped at 1 (over-delivery earns no extra reputation)
@@ -71,13 +82,16 @@ contract ProviderReputation is IProviderReputation, AccessControl {
             }
             uint256 periodId = pending[at];
             PeriodRecord storage r = _records[provider][periodId];
-            if (block.timestamp < r.signEnd || r.open != 0) break;
+            if (block.timestamp < r.signEnd || (r.open != 0 && block.timestamp < r.deadline)) break;
+            r.folded = true;
+            pending[at] = pending[pending.length - 1];
+            pending.pop();
+            // a period whose every trade was still open at its deadline has no C_j: RC unchanged
+            if (r.trades == 0) continue;
             // seed 003 eq 1: C_j(T) = sum(v) / k
             uint256 current = r.sumV / r.trades;
             // seed 003 eq 2: RC_j(T) = alpha*C_j(T) + (1-alpha)*RC_j(T-1), rounded down
             reputationWad = Units.wmul(alpha, current) + Units.wmul(Units.WAD - alpha, reputationWad);
-            pending[at] = pending[pending.length - 1];
-            pending.pop();
             emit ReputationFolded(provider, periodId, r.trades, current, reputationWad);
         }
         _rc[provider] = reputationWad;

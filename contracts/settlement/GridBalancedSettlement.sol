@@ -24,13 +24,12 @@ import {Units} from "../lib/Units.sol";
 /// @dev Invariants:
 ///  - Conservation (ISettlementPolicy): buyerDeposit + sellerDeposit == toSeller + toBuyer + toGrid + toPool, by
 ///    construction: toBuyer and toSeller are the deposits minus what each party pays, plus what it receives.
-///  - Escrow covers the worst case for every accepted reading: a buyer reading is at most
-///    `maxReadingFactor * C_e` (above, `settle` reverts with `ReadingAboveBound`); the buyer pays at most
-///    `E_ay * max(B, U+G)` and, when it defaults, a penalty of at most `(U-S)*C_e*(1+100)` (dW <= W <= 100); the
-///    seller pays at most `(B-U-G)*C_e*(1+100)`. Seller readings need no bound: surplus is paid by the grid.
-///    The market's readings never decrease, so an order refused with `ReadingAboveBound` stays unsettled: the
-///    bound (default 10 contracts) is meant to stop only a faulty meter, and costs no extra collateral while
-///    `k*max(B,U+G) <= max(B,U+G) + 101*(U-S)` (at the prices of Tables 1-2, k up to 29).
+///  - Escrow covers the worst case for every reading: both readings are capped at `maxReadingFactor * C_e`
+///    before settling (a reading above the cap settles at the cap, `ReadingCapped`; it never blocks the order,
+///    whose readings cannot decrease); the buyer pays at most `E_ay * max(B, U+G)` and, when it defaults, a
+///    penalty of at most `(U-S)*C_e*(1+100)` (dW <= W <= 100); the seller pays at most `(B-U-G)*C_e*(1+100)`.
+///    The seller cap bounds the feed-in the grid owes per order: at most `k*C_e*S`. The cap (default 10
+///    contracts) costs no extra collateral while `k*max(B,U+G) <= max(B,U+G) + 101*(U-S)` (Tables 1-2: k <= 29).
 ///  - Each order settles once (`OrderAlreadySettled`).
 ///  - Rounding (contracts/lib/Units.sol): transfers between parties (p2p, fee, top-up, feed-in, compensation)
 ///    are rounded down, so their dust stays with the payer; penalties are rounded up; nothing is ever created.
@@ -85,7 +84,7 @@ contract GridBalancedSettlement is ISettlementPolicy, AccessControl {
     error OrderAlreadySettled(uint256 orderId);
     error ZeroContractedEnergy(uint256 orderId);
     error SelfTrade(uint256 orderId, address account);
-    error ReadingAboveBound(uint256 orderId, uint256 receivedWh, uint256 maxWh);
+    event ReadingCapped(uint256 indexed orderId, bool sellerSide, uint256 reportedWh, uint256 cappedWh);
 
     /// @param admin grants roles (the consortium operator)
     /// @param feedInPrice_ S, token base units per kWh
@@ -145,9 +144,8 @@ contract GridBalancedSettlement is ISettlementPolicy, AccessControl {
         if (_settled[terms.orderId]) revert OrderAlreadySettled(terms.orderId);
         if (ce == 0) revert ZeroContractedEnergy(terms.orderId);
         if (terms.seller == terms.buyer) revert SelfTrade(terms.orderId, terms.seller);
-        if (receivedWh > ce * maxReadingFactor) {
-            revert ReadingAboveBound(terms.orderId, receivedWh, ce * maxReadingFactor);
-        }
+        deliveredWh = _capped(terms.orderId, ce, deliveredWh, true);
+        receivedWh = _capped(terms.orderId, ce, receivedWh, false);
         _settled[terms.orderId] = true;
 
         ICreditWeights.Update memory u = credit.applySettlement(
@@ -196,6 +194,14 @@ contract GridBalancedSettlement is ISettlementPolicy, AccessControl {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev A reading above `maxReadingFactor * C_e` settles at that cap (escrow covers it; never blocks).
+    function _capped(uint256 orderId, uint256 ce, uint256 readingWh, bool sellerSide) private returns (uint256) {
+        uint256 cap = ce * maxReadingFactor;
+        if (readingWh <= cap) return readingWh;
+        emit ReadingCapped(orderId, sellerSide, readingWh, cap);
+        return cap;
+    }
 
     /// @dev Money (eq 26-31) and penalties (eq 32-33) of one order, given the credit update (eq 14-17).
     function _breakdown(Terms calldata terms, uint256 ef, uint256 ey, ICreditWeights.Update memory u)

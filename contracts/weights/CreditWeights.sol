@@ -222,6 +222,8 @@ contract CreditWeights is ICreditWeights, AccessControl {
         }
         currentRound = round;
         _roundEpochPlusOne[round] = epoch + 1;
+        // false positive: Checkpoints.push returns the previous and new values, which are known here
+        // slither-disable-next-line unused-return
         _totals.push(uint48(round), _pack(epoch, _total));
         emit RoundOpened(round, epoch, roundsCompleted);
     }
@@ -269,11 +271,15 @@ contract CreditWeights is ICreditWeights, AccessControl {
     }
 
     function _write(address node, uint256 key, uint256 weight) private {
+        // false positive: Checkpoints.push returns the previous and new values, which are known here
+        // slither-disable-next-line unused-return
         _weights[node].push(uint48(key), _pack(epoch, weight));
     }
 
     function _setTotal(uint256 key, uint256 total) private {
         _total = total;
+        // false positive: Checkpoints.push returns the previous and new values, which are known here
+        // slither-disable-next-line unused-return
         _totals.push(uint48(key), _pack(epoch, total));
     }
 

@@ -58,6 +58,8 @@ class MarketParams:
         tau_wh: the honest-supplier policy's allowed transmission loss tau, Wh.
         faucet_amount: tokens one devnet faucet draw gives (0 disables the faucet).
         faucet_cooldown_s: seconds between two faucet draws of one account.
+        settlement_grace_s: seconds after a period's readings window before an order its policy refuses to
+            settle falls back to refunds (`OrderBook.settlementGrace`, the liveness bound of every order).
     """
 
     tokens_per_currency_wad: int = WAD
@@ -66,6 +68,7 @@ class MarketParams:
     tau_wh: int = 200
     faucet_amount: int = 1_000 * WAD
     faucet_cooldown_s: int = 3_600
+    settlement_grace_s: int = 86_400
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def _deploy_market(
         reputation.address,
         operator,
         p.handling_fee,
+        p.settlement_grace_s,
     )
     matching = deploy_contract(
         chain,

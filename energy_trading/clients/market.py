@@ -378,8 +378,11 @@ class MarketClient:
                 fees[(a, b)] = self.matching.functions.crossingFee(a, b).call()
             return fees[(a, b)]
 
+        # A prosumer's request paired with its own offer is refused on chain (`SelfMatch`): the solver has no
+        # party information, so the pair is handed to it as infeasible (negative revenue).
         revenue = tuple(
-            tuple(onchain_revenue_wad(r[3], o[2], fee(r[5], o[5]), t) for o in offers) for r in requests
+            tuple(-1 if r[0] == o[0] else onchain_revenue_wad(r[3], o[2], fee(r[5], o[5]), t) for o in offers)
+            for r in requests
         )
         return MatchingInstance(
             request_ids=tuple(request_ids),

@@ -17,13 +17,16 @@ from energy_trading.chain.errors import register_enum
 from energy_trading.chain.txresult import TxResult
 
 __all__ = [
+    "DEFAULT_RATED_POWER_W",
     "ROLE_NAMES",
     "SOURCE_NAMES",
+    "MeterStatus",
     "Participant",
     "RegistryClient",
     "Role",
     "Source",
     "Status",
+    "device_hash",
     "zone_id",
 ]
 
@@ -81,6 +84,27 @@ def zone_id(zone: str) -> bytes:
     return raw.ljust(32, b"\0")
 
 
+DEFAULT_RATED_POWER_W = 10_000_000_000
+"""Rated power the clients declare for a meter device when none is given: 10 GW. Deliberately permissive:
+the shipped scenarios compress a delivery period into a few seconds of chain time (readings follow signing
+at once), so a realistic rating would refuse them. A real device declares its own rating
+(`register(rated_power_w=...)`); a meter never reports more than rated power x time (`ReadingImplausible`)."""
+
+
+class MeterStatus(IntEnum):
+    """`IParticipantRegistry.MeterStatus`: the auditor's review of a meter device."""
+
+    NONE = 0
+    PENDING = 1
+    APPROVED = 2
+    REJECTED = 3
+
+
+def device_hash(meter: str) -> bytes:
+    """The hash standing in for a meter device's off-chain attestation (type approval, calibration)."""
+    return Web3.keccak(text=f"device-attestation:{meter.lower()}")
+
+
 @dataclass(frozen=True)
 class Participant:
     """A registered account and the meter accounts bound to it."""
@@ -113,11 +137,13 @@ class RegistryClient:
         zone: str = "zone-1",
         meters: int = 1,
         attestation: str | None = None,
+        rated_power_w: int = DEFAULT_RATED_POWER_W,
     ) -> Participant:
         """Create the account `label` (and `meters` meter accounts) and submit its application.
 
         The attestation hash is the keccak of `attestation` (default: the label), standing in for
-        the off-chain identity document the auditor checks.
+        the off-chain identity document the auditor checks. Each meter is requested as a device of
+        `rated_power_w` watts; the auditor approves devices apart from the participant (`approve`).
         """
         address = self.chain.new_account(label)
         meter_addresses = tuple(
@@ -126,15 +152,42 @@ class RegistryClient:
         attestation_hash = Web3.keccak(text=attestation or f"attestation:{label}")
         self.chain.transact(
             self.contract.functions.register(
-                int(role), int(source), zone_id(zone), attestation_hash, list(meter_addresses)
+                int(role),
+                int(source),
+                zone_id(zone),
+                attestation_hash,
+                [(m, device_hash(m), rated_power_w) for m in meter_addresses],
             ),
             address,
         )
         return Participant(label, address, role, source, zone, meter_addresses)
 
-    def approve(self, account: str) -> TxResult:
-        """Auditor: approve a pending application."""
-        return self._tx(self.contract.functions.approve(account), self.d.auditor)
+    def approve(self, account: str, meters: bool = True) -> TxResult:
+        """Auditor: approve a pending application and, with `meters`, every pending meter device of it."""
+        result = self._tx(self.contract.functions.approve(account), self.d.auditor)
+        if meters:
+            for meter in self.contract.functions.metersOf(account).call():
+                if self.meter_status(meter) == MeterStatus.PENDING:
+                    self.approve_meter(meter)
+        return result
+
+    def add_meter(self, account: str, meter: str, rated_power_w: int = DEFAULT_RATED_POWER_W) -> TxResult:
+        """Approved participant `account`: request one more meter device (the auditor must approve it)."""
+        fn = self.contract.functions.addMeter(meter, device_hash(meter), rated_power_w)
+        return self._tx(fn, account)
+
+    def approve_meter(self, meter: str) -> TxResult:
+        """Auditor: approve a requested meter device; its readings count from now on."""
+        return self._tx(self.contract.functions.approveMeter(meter), self.d.auditor)
+
+    def reject_meter(self, meter: str, reason: str) -> TxResult:
+        """Auditor: reject a requested meter device."""
+        fn = self.contract.functions.rejectMeter(meter, zone_id(reason))
+        return self._tx(fn, self.d.auditor)
+
+    def meter_status(self, meter: str) -> MeterStatus:
+        """The auditor's review state of a meter device."""
+        return MeterStatus(self.contract.functions.meterInfo(meter).call()[1])
 
     def reject(self, account: str, reason: str) -> TxResult:
         """Auditor: reject a pending application with a short reason code."""

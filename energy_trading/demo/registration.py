@@ -41,7 +41,7 @@ def registration_walkthrough(d: Deployment, out: TextIO) -> dict[str, str]:
     )
     reg.suspend(hydro.address, "meter-fault")
     expect_refusal(
-        lambda: d.chain.transact(d.registry.functions.addMeter(d.chain.new_account("x", 0)), hydro.address),
+        lambda: reg.add_meter(hydro.address, d.chain.new_account("x", 0)),
         out,
         "a suspended participant adding a meter",
     )

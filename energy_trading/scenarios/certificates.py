@@ -325,9 +325,9 @@ def _carbon_round(
     if since_first % spec.report_every == 0 or r == spec.last_round:
         span = spec.report_every if since_first % spec.report_every == 0 else since_first % spec.report_every
         for n, kg in spec.emissions_kg_per_round.items():
-            if kg:
-                p = people[n]
-                carbon.report_emissions(p.address, p.meters[0], cycle, kg * span, relayer=d.operator)
+            # 0 kg is reported too: a node whose meter never reports settles as non-compliant (issue 10)
+            p = people[n]
+            carbon.report_emissions(p.address, p.meters[0], cycle, kg * span, relayer=d.operator)
     if r != spec.last_round:
         return None
     nodes = [people[n].address for n in spec.quotas]

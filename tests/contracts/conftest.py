@@ -10,6 +10,9 @@ SOURCE_NONE, SOLAR, WIND, BIOMASS, HYDRO, FOSSIL = range(6)
 PENDING, APPROVED, REJECTED, SUSPENDED, EXIT_REQUESTED, EXITED = 1, 2, 3, 4, 5, 6
 ZONE_A = Web3.to_bytes(text="zone-A").ljust(32, b"\0")
 ATTESTATION = Web3.keccak(text="identity attestation of a participant")
+DEVICE = Web3.keccak(text="device attestation of a meter")
+RATED_W = 10**9  # 1 GW: ample for every test reading; the plausibility tests use small meters of their own
+METER_PENDING, METER_APPROVED, METER_REJECTED = 1, 2, 3
 
 
 @pytest.fixture(autouse=True)
@@ -50,14 +53,28 @@ def new_meter():
     return accounts.add()
 
 
+def meter_request(meter, rated_w=RATED_W, device=DEVICE):
+    """The registry's MeterRequest tuple for a meter account (a tuple passes through unchanged)."""
+    return meter if isinstance(meter, tuple) else (str(meter), device, rated_w)
+
+
 def register(registry, who, role=GENERATOR, source=SOLAR, meters=None):
     meters = meters if meters is not None else [new_meter()]
-    return registry.register(role, source, ZONE_A, ATTESTATION, meters, {"from": who})
+    requests = [meter_request(m) for m in meters]
+    return registry.register(role, source, ZONE_A, ATTESTATION, requests, {"from": who})
+
+
+def approve_meters(registry, auditor, who):
+    """The auditor approves every pending meter device of `who`."""
+    for m in registry.metersOf(who):
+        if registry.meterInfo(m)[1] == METER_PENDING:
+            registry.approveMeter(m, {"from": auditor})
 
 
 def approved(registry, auditor, who, role=GENERATOR, source=SOLAR):
     register(registry, who, role, source)
     registry.approve(who, {"from": auditor})
+    approve_meters(registry, auditor, who)
     return who
 
 

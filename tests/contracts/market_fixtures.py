@@ -16,7 +16,17 @@ from brownie import (
     accounts,
     chain,
 )
-from conftest import ATTESTATION, CONSUMER, GENERATOR, PROSUMER, SOLAR, SOURCE_NONE, new_meter
+from conftest import (
+    ATTESTATION,
+    CONSUMER,
+    GENERATOR,
+    PROSUMER,
+    SOLAR,
+    SOURCE_NONE,
+    approve_meters,
+    meter_request,
+    new_meter,
+)
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from web3 import Web3
@@ -31,6 +41,7 @@ TAU = 200
 FAUCET = 1_000 * TOKEN
 COOLDOWN = 3_600
 PUBLISH, MATCHING, SIGNING, READINGS = 3_600, 1_800, 3_600, 86_400
+GRACE = 7 * 86_400  # settlementGrace: a policy refusal falls back to refunds this long after readingsEnd
 PROPOSED, AGREED, APPROVED_ORDER, ACTIVE, SETTLED, REJECTED, CANCELLED = range(1, 8)
 SELLER_SIDE, BUYER_SIDE = 0, 1
 ZONE_NORTH = Web3.to_bytes(text="north").ljust(32, b"\0")
@@ -42,7 +53,7 @@ def mkt(registry, admin, auditor):
     """Every market contract deployed and wired as `energy_trading.chain.deploy` does."""
     token = EnergyToken.deploy(admin, admin, WAD, FAUCET, COOLDOWN, {"from": admin})
     reputation = ProviderReputation.deploy(admin, ALPHA, {"from": admin})
-    book = OrderBook.deploy(admin, admin, registry, token, reputation, admin, FEE, {"from": admin})
+    book = OrderBook.deploy(admin, admin, registry, token, reputation, admin, FEE, GRACE, {"from": admin})
     matching = MatchingMarket.deploy(admin, admin, book, registry, reputation, token, {"from": admin})
     honest = HonestSupplierSettlement.deploy(book, TAU, {"from": admin})
     registry.grantRole(registry.MARKET_ROLE(), book, {"from": admin})
@@ -58,8 +69,9 @@ def join(registry, auditor, who, role=GENERATOR, zone=ZONE_NORTH):
     """Register `who` with one fresh meter and approve it; returns the meter."""
     source = SOURCE_NONE if role == CONSUMER else SOLAR
     meter = new_meter()
-    registry.register(role, source, zone, ATTESTATION, [meter], {"from": who})
+    registry.register(role, source, zone, ATTESTATION, [meter_request(meter)], {"from": who})
     registry.approve(who, {"from": auditor})
+    approve_meters(registry, auditor, who)
     return meter
 
 
@@ -164,6 +176,7 @@ __all__ = [
     "FAUCET",
     "FEE",
     "GENERATOR",
+    "GRACE",
     "MATCHING",
     "PROPOSED",
     "PUBLISH",

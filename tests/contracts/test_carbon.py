@@ -3,7 +3,18 @@
 import brownie
 import pytest
 from brownie import CarbonLedger, EnergyToken, accounts, chain
-from conftest import CONSUMER, FOSSIL, GENERATOR, SOLAR, SOURCE_NONE, new_meter, plain, register, reverts_with
+from conftest import (
+    CONSUMER,
+    FOSSIL,
+    GENERATOR,
+    SOLAR,
+    SOURCE_NONE,
+    approve_meters,
+    new_meter,
+    plain,
+    register,
+    reverts_with,
+)
 
 from energy_trading.clients.certificates import EMISSION_READING_TYPES, sign_reading
 
@@ -27,6 +38,7 @@ def node(registry, auditor, who, role=GENERATOR, source=FOSSIL):
     meter = new_meter()
     register(registry, who, role, source, [meter])
     registry.approve(who, {"from": auditor})
+    approve_meters(registry, auditor, who)
     return who, meter
 
 
@@ -121,6 +133,8 @@ def test_settlement_events_report_the_terms_and_non_compliance(
     ledger, token, admin, auditor, cycle, coal, sun, home
 ):
     emit(ledger, coal, 1200)
+    emit(ledger, sun, 0)  # a node that emitted nothing reports 0; no report at all is non-compliance
+    emit(ledger, home, 0)
     listing = ledger.listAllowances(cycle, 100, PRICE, {"from": sun[0]}).return_value
     fund(token, admin, ledger, coal[0], 100 * PRICE)
     ledger.buyAllowances(listing, 100, {"from": coal[0]})
@@ -154,6 +168,7 @@ def test_settlement_events_report_the_terms_and_non_compliance(
 def test_range_is_kept_incrementally_in_any_settlement_order(ledger, auditor, cycle, coal, sun, home):
     emit(ledger, coal, 1400)  # -400
     emit(ledger, home, 100)  # 200
+    emit(ledger, sun, 0)  # 600
     ledger.closeCycle(cycle, {"from": auditor})
     ranges = []
     for who in (home, coal, sun):  # sun settles at 600
@@ -414,3 +429,14 @@ def test_absurd_quota_or_emissions_are_refused_so_settlement_cannot_be_blocked(l
     ledger.closeCycle(1, {"from": auditor})
     ledger.settle(coal[0], 1, {"from": auditor})
     assert plain(ledger.compliance(coal[0], 1)) == (COMPLIANT, 0)
+
+
+def test_a_node_without_an_emission_report_is_non_compliant_not_zero(ledger, auditor, cycle, coal, sun, home):
+    """Issue 10, finding 4: before, a node whose meter never reported settled as if it emitted nothing."""
+    emit(ledger, coal, 900)
+    emit(ledger, home, 0)  # a report of zero is a report
+    ledger.closeCycle(cycle, {"from": auditor})
+    ledger.settleBatch(cycle, [coal[0], sun[0], home[0]], {"from": auditor})
+    assert plain(ledger.compliance(coal[0], cycle)) == (COMPLIANT, 100)
+    assert plain(ledger.compliance(home[0], cycle)) == (COMPLIANT, 300)
+    assert plain(ledger.compliance(sun[0], cycle)) == (NON_COMPLIANT, -601)  # -(quota 600) - 1

@@ -10,11 +10,13 @@ from conftest import (
     APPROVED,
     BIOMASS,
     CONSUMER,
+    DEVICE,
     FOSSIL,
     GENERATOR,
     HYDRO,
     PENDING,
     PROSUMER,
+    RATED_W,
     SOLAR,
     SOURCE_NONE,
     SUSPENDED,
@@ -56,6 +58,7 @@ def participant(registry, auditor, who, role=GENERATOR, source=SOLAR, approve=Tr
     """Register `who` with one fresh meter (a local key) and approve it; return the meter."""
     meter = new_meter()
     register(registry, who, role, source, [meter])
+    registry.approveMeter(meter, {"from": auditor})  # the device is reviewed apart from the participant
     if approve:
         registry.approve(who, {"from": auditor})
     return meter
@@ -189,7 +192,8 @@ def test_meter_may_send_its_own_reading(certs, solar, admin):
 def test_each_device_keeps_its_own_period_sequence(certs, registry, auditor, solar):
     gen, meter = solar
     second = new_meter()
-    registry.addMeter(second, {"from": gen})
+    registry.addMeter(second, DEVICE, RATED_W, {"from": gen})
+    registry.approveMeter(second, {"from": auditor})
     report(certs, gen, meter, 5, 600_000)
     report(certs, gen, second, 5, 600_000)  # the same hour on another device is not an overlap
     assert certs.balanceOf(gen, 1) == 1
@@ -492,3 +496,19 @@ def test_seed_001_eq_6_on_a_day_of_hourly_solar_readings(certs, solar):
     assert certs.heldCertificates(gen) == day_kwh // 1000 == 15
     assert certs.carriedWh(gen) == (day_kwh % 1000) * 1000 == 310_000
     assert sum(certs.certificate(i).dict()["amount"] for i in range(1, certs.lastCertificateId() + 1)) == 15
+
+
+def test_a_meter_cannot_report_more_than_its_rated_power_over_the_period(certs, registry, auditor):
+    """Issue 10, finding 4: 1,000 MWh in one hour from a 1 MW device is refused (before: accepted)."""
+    gen = accounts[6]
+    small = new_meter()
+    register(registry, gen, GENERATOR, SOLAR, [(str(small), DEVICE, 1_000_000)])
+    registry.approveMeter(small, {"from": auditor})
+    registry.approve(gen, {"from": auditor})
+    start, end = period(7)
+    before = (certs.nonces(small), certs.carriedWh(gen))
+    with reverts_with("ReadingImplausible", small, 10**9, 1_000_000):
+        certs.reportGeneration(gen, small, start, end, 10**9, b"", {"from": small})
+    assert (certs.nonces(small), certs.carriedWh(gen)) == before
+    certs.reportGeneration(gen, small, start, end, 1_000_000, b"", {"from": small})  # exactly 1 MW for 1 h
+    assert certs.balanceOf(gen, 1) == 1

@@ -123,11 +123,12 @@ def test_an_order_settles_only_once(policy, credit, pool, grid, seller, buyer, m
     assert ledgers(credit, pool, grid, policy, seller, buyer) == before
 
 
-def test_a_buyer_reading_above_the_bound_is_refused(policy, credit, pool, grid, seller, buyer, market):
-    before = ledgers(credit, pool, grid, policy, seller, buyer)
-    with reverts_with("ReadingAboveBound", 1, K * 100_000 + 1, K * 100_000):
-        policy.settle(terms(seller, buyer), 100_000, K * 100_000 + 1, {"from": market})
-    assert ledgers(credit, pool, grid, policy, seller, buyer) == before
+def test_readings_above_the_bound_settle_at_the_cap(policy, credit, pool, grid, seller, buyer, market):
+    """A reading above K contracts never blocks the order (issue 10, finding 2): it settles as the cap."""
+    capped = policy.settle(terms(seller, buyer, 1, total=200_000), 100_000, K * 100_000 + 1, {"from": market})
+    assert capped.events["ReadingCapped"]["cappedWh"] == K * 100_000
+    exact = policy.settle(terms(seller, buyer, 2, total=200_000), 100_000, K * 100_000, {"from": market})
+    assert capped.return_value[:4] == exact.return_value[:4]
 
 
 def test_a_zero_contract_and_a_self_trade_are_refused(policy, credit, pool, grid, seller, buyer, market):
@@ -165,7 +166,7 @@ def test_surplus_generation_is_owed_by_the_grid_account(policy, grid, token, sel
     feed_in = 10 * S  # 10 kWh at S
     assert tx.events["FeedInCredited"]["amount"] == feed_in
     assert grid.feedInOwed(seller) == feed_in
-    with reverts_with("GridUnderfunded", feed_in, 0):
+    with reverts_with("NothingPayable", seller, feed_in, 0, feed_in):  # pro rata share of nothing
         grid.withdrawFeedIn(seller, {"from": seller})
     assert grid.feedInOwed(seller) == feed_in
     token.issue(grid, feed_in, {"from": admin})

@@ -177,8 +177,8 @@ def test_amendment_needs_both_parties_and_a_new_audit(mkt, people, approved):
     mkt.book.proposeAmendment(oid, 2 * R, PRICE, {"from": people.c1})
     assert order_of(mkt, oid)[8] == R  # nothing changes before the seller consents
     with reverts_with("AmendmentOwnProposal", oid, people.c1):
-        mkt.book.acceptAmendment(oid, {"from": people.c1})
-    mkt.book.acceptAmendment(oid, {"from": people.p1})
+        mkt.book.acceptAmendment(oid, 2 * R, PRICE, {"from": people.c1})
+    mkt.book.acceptAmendment(oid, 2 * R, PRICE, {"from": people.p1})
     o = order_of(mkt, oid)
     assert o[8] == 2 * R and o[2] == AGREED and o[12:14] == (0, 0)
     assert mkt.book.pendingAmendment(oid)[0] == "0x0000000000000000000000000000000000000000"
@@ -189,10 +189,10 @@ def test_auditor_and_strangers_cannot_amend(mkt, people, auditor, agreed):
     with reverts_with("NotParty", oid, auditor):
         mkt.book.proposeAmendment(oid, 1, 1, {"from": auditor})
     with reverts_with("NoAmendment", oid):
-        mkt.book.acceptAmendment(oid, {"from": people.p1})
+        mkt.book.acceptAmendment(oid, 1, 1, {"from": people.p1})
     mkt.book.proposeAmendment(oid, 1, 1, {"from": people.p1})
     with reverts_with("NotParty", oid, accounts[9]):
-        mkt.book.acceptAmendment(oid, {"from": accounts[9]})
+        mkt.book.acceptAmendment(oid, 1, 1, {"from": accounts[9]})
     assert order_of(mkt, oid)[8:10] == (R, PRICE)
 
 
@@ -542,7 +542,7 @@ def test_periods_fold_oldest_first(mkt, people, auditor):
 
 def test_only_the_order_book_records_trades(mkt, people):
     with reverts_with("AccessControlUnauthorizedAccount"):
-        mkt.reputation.recordActivation(people.p1, 1, 0, {"from": accounts[9]})
+        mkt.reputation.recordActivation(people.p1, 1, 0, 0, {"from": accounts[9]})
     with reverts_with("AccessControlUnauthorizedAccount"):
         mkt.reputation.recordSettlement(people.p1, 1, 1, 1, {"from": accounts[9]})
     assert mkt.reputation.pendingPeriods(people.p1) == []

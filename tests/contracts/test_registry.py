@@ -4,13 +4,18 @@ from conftest import (
     APPROVED,
     ATTESTATION,
     CONSUMER,
+    DEVICE,
     EXIT_REQUESTED,
     EXITED,
     FOSSIL,
     GENERATOR,
     HYDRO,
+    METER_APPROVED,
+    METER_PENDING,
+    METER_REJECTED,
     PENDING,
     PROSUMER,
+    RATED_W,
     REJECTED,
     SOLAR,
     SOURCE_NONE,
@@ -18,6 +23,7 @@ from conftest import (
     WIND,
     ZONE_A,
     approved,
+    meter_request,
     new_meter,
     plain,
     register,
@@ -85,9 +91,13 @@ def test_zero_meter_address_is_refused(registry, accounts):
 
 def test_empty_zone_and_attestation_are_refused(registry, accounts):
     with reverts_with("EmptyZone"):
-        registry.register(GENERATOR, SOLAR, b"\0" * 32, ATTESTATION, [new_meter()], {"from": accounts[3]})
+        registry.register(
+            GENERATOR, SOLAR, b"\0" * 32, ATTESTATION, [meter_request(new_meter())], {"from": accounts[3]}
+        )
     with reverts_with("EmptyAttestation"):
-        registry.register(GENERATOR, SOLAR, ZONE_A, b"\0" * 32, [new_meter()], {"from": accounts[3]})
+        registry.register(
+            GENERATOR, SOLAR, ZONE_A, b"\0" * 32, [meter_request(new_meter())], {"from": accounts[3]}
+        )
     assert registry.participantCount() == 0
 
 
@@ -126,6 +136,7 @@ def test_auditor_has_no_way_to_edit_participant_data(registry, auditor, accounts
     }
     writes_as_caller = {"register", "addMeter", "requestExit"}
     status_or_roles = {"approve", "reject", "suspend", "reinstate", "finalizeExit"}
+    status_or_roles |= {"approveMeter", "rejectMeter"}  # device review, never device data
     hooks_and_roles = {"openObligation", "closeObligation", "grantRole", "revokeRole", "renounceRole"}
     assert state_changing == writes_as_caller | status_or_roles | hooks_and_roles
 
@@ -133,7 +144,7 @@ def test_auditor_has_no_way_to_edit_participant_data(registry, auditor, accounts
     before = (registry.participant(accounts[3]), registry.metersOf(accounts[3]))
     # The auditor's own data calls act on the auditor, never on the participant.
     with reverts_with("NotRegistered", auditor):
-        registry.addMeter(new_meter(), {"from": auditor})
+        registry.addMeter(new_meter(), DEVICE, RATED_W, {"from": auditor})
     with reverts_with("NotRegistered", auditor):
         registry.requestExit({"from": auditor})
     assert (registry.participant(accounts[3]), registry.metersOf(accounts[3])) == before
@@ -164,7 +175,7 @@ def test_suspended_participant_cannot_act(registry, auditor, market, accounts):
     registry.suspend(accounts[3], b"meter tamper".ljust(32, b"\0"), {"from": auditor})
     meters_before = registry.metersOf(accounts[3])
     with reverts_with("ParticipantNotActive", accounts[3], SUSPENDED):
-        registry.addMeter(new_meter(), {"from": accounts[3]})
+        registry.addMeter(new_meter(), DEVICE, RATED_W, {"from": accounts[3]})
     with reverts_with("ParticipantNotActive", accounts[3], SUSPENDED):
         registry.openObligation(accounts[3], {"from": market})
     assert registry.metersOf(accounts[3]) == meters_before
@@ -256,3 +267,64 @@ def test_participants_page_through_registration_order(registry, accounts):
     assert registry.participants(4, 10) == [accounts[7]]
     assert registry.participants(9, 3) == []
     assert Web3.is_checksum_address(registry.participants(0, 1)[0])
+
+
+# ---------------------------------------- meters are devices the auditor approves (issue 10, finding 4)
+
+
+def test_a_meter_request_waits_for_the_auditor_and_records_the_device(registry, auditor, accounts):
+    approved(registry, auditor, accounts[3])
+    meter = new_meter()
+    tx = registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
+    assert tx.events["MeterRequested"]["ratedPowerW"] == 5_000
+    expected = (str(accounts[3]), METER_PENDING, 5_000, 0, str(Web3.to_hex(DEVICE)))
+    assert plain(registry.meterInfo(meter)) == expected
+    tx = registry.approveMeter(meter, {"from": auditor})
+    info = registry.meterInfo(meter)
+    assert info[1] == METER_APPROVED and info[3] == tx.timestamp
+    assert tx.events["MeterApproved"]["auditor"] == auditor
+
+
+def test_only_the_auditor_reviews_meters_and_a_refusal_changes_nothing(
+    registry, auditor, admin, accounts, stranger
+):
+    approved(registry, auditor, accounts[3])
+    meter = new_meter()
+    registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
+    before = registry.meterInfo(meter)
+    for caller in (stranger, admin, accounts[3]):
+        with reverts_with("AccessControlUnauthorizedAccount"):
+            registry.approveMeter(meter, {"from": caller})
+        with reverts_with("AccessControlUnauthorizedAccount"):
+            registry.rejectMeter(meter, b"\1" * 32, {"from": caller})
+    assert registry.meterInfo(meter) == before
+
+
+def test_a_rejected_meter_can_be_requested_again_only_by_its_owner(registry, auditor, accounts):
+    approved(registry, auditor, accounts[3])
+    approved(registry, auditor, accounts[4])
+    meter = new_meter()
+    registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
+    registry.rejectMeter(meter, b"no calibration".ljust(32, b"\0"), {"from": auditor})
+    assert registry.meterInfo(meter)[1] == METER_REJECTED
+    with reverts_with("WrongMeterStatus", meter, METER_REJECTED, METER_PENDING):
+        registry.approveMeter(meter, {"from": auditor})
+    with reverts_with("MeterAlreadyBound", meter, accounts[3]):
+        registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[4]})
+    registry.addMeter(meter, DEVICE, 4_000, {"from": accounts[3]})
+    assert plain(registry.meterInfo(meter))[1:3] == (METER_PENDING, 4_000)
+    assert registry.metersOf(accounts[3]).count(meter) == 1
+
+
+def test_meter_request_needs_a_device_attestation_and_a_rated_power(registry, auditor, accounts):
+    approved(registry, auditor, accounts[3])
+    meter = new_meter()
+    meters_before = registry.metersOf(accounts[3])
+    with reverts_with("EmptyDeviceAttestation", meter):
+        registry.addMeter(meter, b"\0" * 32, 5_000, {"from": accounts[3]})
+    with reverts_with("ZeroRatedPower", meter):
+        registry.addMeter(meter, DEVICE, 0, {"from": accounts[3]})
+    with reverts_with("MeterNotRequested", meter):
+        registry.approveMeter(meter, {"from": auditor})
+    assert registry.metersOf(accounts[3]) == meters_before
+    assert registry.meterOwner(meter) == "0x0000000000000000000000000000000000000000"

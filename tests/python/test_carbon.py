@@ -108,7 +108,8 @@ def test_node_weights_contract_reads_eq_21_from_the_ledger(carbon):
     coal, sun, home = (people[n] for n in ("coal", "sun", "home"))
     cycle = client.open_cycle({coal.address: 500, sun.address: 500, home.address: 500})
     client.report_emissions(coal.address, coal.meters[0], cycle, 800)  # -300
-    client.report_emissions(home.address, home.meters[0], cycle, 400)  # 100; sun stays at 500
+    client.report_emissions(home.address, home.meters[0], cycle, 400)  # 100
+    client.report_emissions(sun.address, sun.meters[0], cycle, 0)  # 500: a report of 0, not a missing one
     client.close_and_settle(cycle, [coal.address, sun.address, home.address])
     node_weights = client.d.node_weights
     expected = {coal.address: Fraction(0), sun.address: Fraction(100), home.address: Fraction(400 * 100, 800)}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {EnergyToken} from "../../contracts/EnergyToken.sol";
+import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
+import {OrderBook} from "../../contracts/market/OrderBook.sol";
+import {ProviderReputation} from "../../contracts/market/ProviderReputation.sol";
+import {HonestSupplierSettlement} from "../../contracts/settlement/HonestSupplierSettlement.sol";
+import {GridBalancedSettlement} from "../../contracts/settlement/GridBalancedSettlement.sol";
+import {GridAccount} from "../../contracts/settlement/GridAccount.sol";
+import {CreditWeights} from "../../contracts/weights/CreditWeights.sol";
+import {PenaltyPool} from "../../contracts/weights/PenaltyPool.sol";
+import {NodeWeights} from "../../contracts/weights/NodeWeights.sol";
+import {GreenCertificates} from "../../contracts/certificates/GreenCertificates.sol";
+import {CarbonLedger} from "../../contracts/certificates/CarbonLedger.sol";
+import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
+import {INodeWeights} from "../../interfaces/INodeWeights.sol";
+import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {ForgeBase} from "./Base.sol";
+import {MarketHandler} from "./handlers/MarketHandler.sol";
+
+/// @title Market invariants under a fuzzed sequence of every public path (issue 10)
+/// @notice `forge test` (see foundry.toml: runs x depth) calls random `MarketHandler` functions and checks these
+///         after every call: token conservation of each contract that holds tokens, the penalty pool never paying
+///         more than it took, certificate supply = held + claimed, and liveness: every order past its deadline can
+///         be brought to a terminal state by anyone.
+contract MarketInvariantsTest is ForgeBase {
+    uint256 internal constant WAD = 1e18;
+    uint64 internal constant GRACE = 1 days;
+
+    EnergyToken internal token;
+    ParticipantRegistry internal registry;
+    OrderBook internal book;
+    PenaltyPool internal pool;
+    GridAccount internal gridAccount;
+    GreenCertificates internal certs;
+    CarbonLedger internal carbon;
+    MarketHandler internal handler;
+
+    address[4] internal actors;
+    address[4] internal meters;
+
+    function setUp() public {
+        vm.warp(1_800_000_000);
+        address h = _predictHandler();
+        token = new EnergyToken(address(this), h, WAD, 0, 0); // 1 token per WAD currency: issue(x) mints x
+        registry = new ParticipantRegistry(address(this), h);
+        ProviderReputation reputation = new ProviderReputation(address(this), 4e17);
+        book = new OrderBook(address(this), h, registry, token, reputation, address(0xFEE), 1e16, GRACE);
+        HonestSupplierSettlement honest = new HonestSupplierSettlement(address(book), 200);
+        CreditWeights credit = new CreditWeights(address(this), registry, 951229424500714009, 30, 50 * WAD);
+        pool = new PenaltyPool(address(this), token, credit);
+        NodeWeights nodes = new NodeWeights(
+            address(this),
+            address(this),
+            credit,
+            registry,
+            INodeWeights.Params(2e17, 2e17, 3e17, 1e17, 1e17, 2e17, 1e17, 5e17, WAD, 951229424500714009, 30)
+        );
+        gridAccount = new GridAccount(address(this), h, token);
+        GridBalancedSettlement grid = new GridBalancedSettlement(
+            address(this), 4e17, 75e16, 4e16, 10, credit, pool, nodes, gridAccount
+        );
+        certs = new GreenCertificates(registry, "ipfs://certificates/{id}");
+        carbon = new CarbonLedger(address(this), h, registry, token);
+
+        registry.grantRole(registry.MARKET_ROLE(), address(book));
+        reputation.grantRole(reputation.RECORDER_ROLE(), address(book));
+        credit.grantRole(credit.SETTLEMENT_ROLE(), address(grid));
+        pool.grantRole(pool.SETTLEMENT_ROLE(), address(grid));
+        nodes.grantRole(nodes.SETTLEMENT_ROLE(), address(grid));
+        gridAccount.grantRole(gridAccount.POLICY_ROLE(), address(grid));
+        grid.grantRole(grid.MARKET_ROLE(), address(book));
+        book.setPolicyAllowed(address(honest), true);
+        book.setPolicyAllowed(address(grid), true);
+
+        for (uint256 i = 0; i < 4; i++) {
+            actors[i] = address(uint160(0xA11CE0 + i));
+            meters[i] = address(uint160(0xBEEF00 + i));
+            IParticipantRegistry.MeterRequest[] memory req = new IParticipantRegistry.MeterRequest[](1);
+            req[0] = IParticipantRegistry.MeterRequest(meters[i], keccak256(abi.encode("device", i)), 1_000_000);
+            vm.prank(actors[i]);
+            registry.register(3, 1, "zone", keccak256(abi.encode("identity", i)), req);
+        }
+        handler = new MarketHandler(
+            token, registry, book, pool, gridAccount, certs, carbon, address(honest), address(grid), actors, meters
+        );
+        require(address(handler) == h, "handler address prediction");
+        for (uint256 i = 0; i < 4; i++) {
+            vm.prank(h); // the handler is the auditor
+            registry.approve(actors[i]);
+            vm.prank(h);
+            registry.approveMeter(meters[i]);
+        }
+        targetContract(address(handler));
+    }
+
+    /// @notice The one invariant campaign (forge runs one campaign of runs x depth calls per `invariant_*`
+    ///         function, so the six properties share one campaign instead of paying for six): after every call
+    ///         of the handler, each named property below must hold.
+    function invariant_marketHolds() public {
+        _orderBookConservesTokens();
+        _penaltyPoolNeverPaysMoreThanItTook();
+        _gridAccountConservesTokens();
+        _tokenSupplyIsAccountedFor();
+        _certificateSupplyIsHeldPlusClaimed();
+        _everyOrderTerminates();
+    }
+
+    // ------------------------------------------------------------------ conservation
+
+    /// @notice The order book holds exactly the open escrow plus what payees have not withdrawn.
+    function _orderBookConservesTokens() private view {
+        require(
+            token.balanceOf(address(book)) == book.totalEscrowed() + book.totalWithdrawable(), "book: balance != held"
+        );
+        uint256 escrowed;
+        for (uint256 id = 1; id <= book.orderCount(); id++) {
+            IEnergyMarket.Order memory o = book.order(id);
+            if (_terminal(o.status)) continue;
+            if (o.buyerSigned) escrowed += uint256(o.buyerDeposit) + o.fee;
+            if (o.sellerSigned) escrowed += o.sellerDeposit;
+        }
+        require(escrowed == book.totalEscrowed(), "book: escrow != open orders' signed deposits");
+    }
+
+    /// @notice The penalty pool never pays out more than it took in, and holds exactly the difference.
+    function _penaltyPoolNeverPaysMoreThanItTook() private view {
+        require(handler.poolOut() <= handler.poolIn(), "pool paid more than it took");
+        require(token.balanceOf(address(pool)) == handler.poolIn() - handler.poolOut(), "pool: balance != in - out");
+    }
+
+    /// @notice The grid account holds exactly what reached it minus what it paid.
+    function _gridAccountConservesTokens() private view {
+        require(
+            token.balanceOf(address(gridAccount)) == handler.gridIn() - handler.gridOut(), "grid: balance != in - out"
+        );
+    }
+
+    /// @notice No token is created or lost anywhere: supply = issued, and every token sits with a known holder.
+    function _tokenSupplyIsAccountedFor() private view {
+        require(token.totalSupply() == handler.issued(), "supply != issued");
+        uint256 held = token.balanceOf(address(book)) + token.balanceOf(address(pool))
+            + token.balanceOf(address(gridAccount)) + token.balanceOf(address(carbon)) + token.balanceOf(address(0xFEE))
+            + token.balanceOf(address(handler));
+        for (uint256 i = 0; i < 4; i++) {
+            held += token.balanceOf(actors[i]);
+        }
+        require(held == token.totalSupply(), "a token is held outside the known holders");
+    }
+
+    /// @notice Certificates: issued = in circulation + claimed, and the holders' sums match.
+    function _certificateSupplyIsHeldPlusClaimed() private view {
+        require(certs.totalIssued() == certs.totalSupply() + certs.totalClaimed(), "issued != supply + claimed");
+        uint256 held;
+        uint256 claimed;
+        for (uint256 i = 0; i < 4; i++) {
+            held += certs.heldCertificates(actors[i]);
+            claimed += certs.claimedCertificates(actors[i]);
+        }
+        require(held == certs.totalSupply(), "held != supply");
+        require(claimed == certs.totalClaimed(), "claimed sums differ");
+    }
+
+    // ------------------------------------------------------------------ liveness
+
+    /// @notice Every order past its deadline can be brought to a terminal state by anyone, in one call:
+    ///         `expire` for orders not in effect (from signEnd), `settle` for active ones (from readingsEnd +
+    ///         grace). Checked on a snapshot: the state is restored after each check.
+    function _everyOrderTerminates() private {
+        uint256 snapshot = vm.snapshotState();
+        for (uint256 id = 1; id <= book.orderCount(); id++) {
+            IEnergyMarket.Order memory o = book.order(id);
+            if (_terminal(o.status)) continue;
+            IEnergyMarket.Period memory p = book.period(o.periodId);
+            if (o.status == IEnergyMarket.OrderStatus.Active) {
+                if (block.timestamp < uint256(p.readingsEnd) + GRACE) continue;
+                book.settle(id); // sent by this test contract: a stranger to every order
+            } else {
+                if (block.timestamp < p.signEnd) continue;
+                book.expire(id);
+            }
+            require(_terminal(book.order(id).status), "an order past its deadline stayed open");
+        }
+        vm.revertToState(snapshot);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function _terminal(IEnergyMarket.OrderStatus s) private pure returns (bool) {
+        return s == IEnergyMarket.OrderStatus.Settled || s == IEnergyMarket.OrderStatus.Rejected
+            || s == IEnergyMarket.OrderStatus.Cancelled;
+    }
+
+    /// @dev The handler holds every privileged role from the constructors on, so its address is needed first:
+    ///      it is the contract this test deploys after the 12 contracts above (its CREATE nonce is the current one + 12).
+    function _predictHandler() private view returns (address) {
+        uint256 nonce = vm.getNonce(address(this)) + 12;
+        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), uint8(nonce))))));
+    }
+}
