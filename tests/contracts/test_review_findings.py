@@ -6,7 +6,10 @@ stays green and the marker must be removed when the fix lands (a strict xfail th
 
 import brownie
 import pytest
+from brownie import GreenCertificates, accounts
+from conftest import DEVICE, GENERATOR, SOLAR, register
 from market_fixtures import BUYER_SIDE, SELLER_SIDE, SETTLED, goto, open_period
+from test_certificates import signed
 from test_market_trust import PRICE, R, grid, grid_order, read  # noqa: F401  (grid is a fixture)
 
 
@@ -22,10 +25,10 @@ def test_a_delivered_order_settled_promptly_cannot_be_pushed_into_the_refund_fal
     grid,  # noqa: F811
 ):
     """The seller delivered the full contract and settles right after its readings window, well inside
-    the grace period the trust model promises. The buyer front-runs by settling the (only) order of the next
-    period
-    (also past its readings window): round 2 opens and is complete at once, so the period-1 order reverts
-    RoundClosed until the grace ends and then falls back to refunds: the buyer kept the energy for free."""
+    the grace period the trust model promises. The buyer front-runs by settling the (only) order of the
+    next period (also past its readings window): round 2 opens and is complete at once, so the period-1
+    order reverts RoundClosed until the grace ends and then falls back to refunds: the buyer kept the
+    energy for free."""
     p1, _ = open_period(mkt, grid.policy)
     p2, period2 = open_period(mkt, grid.policy)
     victim = grid_order(mkt, people, auditor, grid, p1)
@@ -60,3 +63,27 @@ def test_the_auditor_approves_only_the_terms_it_reviewed(mkt, people, auditor):
     with brownie.reverts():
         mkt.book.approveOrder(oid, {"from": auditor})
     assert mkt.book.order(oid)[8] == reviewed[8]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 3: GreenCertificates bounds a reading by its own claimed period, which may start before "
+    "the meter was approved (even at 0): a device approved a moment ago mints years of certificates",
+)
+def test_a_just_approved_meter_cannot_certify_generation_from_before_its_approval(registry, auditor, admin):
+    """A 1 kW device the auditor approved this block reports one year of full-power generation ending now:
+    8,760 kWh = 8 certificates. The rated-power bound holds (8.76 MWh = 1 kW x 1 year) because the period is
+    chosen by the reporter; `_acceptPeriod` checks only overlap with the meter's own earlier periods (none).
+    The safe behaviour is a refusal of any period that starts before the meter's approval."""
+    certs = GreenCertificates.deploy(registry, "https://certificates.example/{id}.json", {"from": admin})
+    gen, meter = accounts[8], accounts.add()
+    register(registry, gen, GENERATOR, SOLAR, [(str(meter), DEVICE, 1_000)])
+    registry.approveMeter(meter, {"from": auditor})
+    registry.approve(gen, {"from": auditor})
+    approved_at = registry.meterInfo(meter)[3]
+    start, end = approved_at - 365 * 24 * 3600, approved_at
+    wh = 1_000 * (end - start) // 3600
+    with brownie.reverts():
+        sig = signed(certs, gen, meter, start, end, wh)
+        certs.reportGeneration(gen, meter, start, end, wh, sig, {"from": gen})
+    assert certs.heldCertificates(gen) == 0
