@@ -87,3 +87,22 @@ def test_a_just_approved_meter_cannot_certify_generation_from_before_its_approva
         sig = signed(certs, gen, meter, start, end, wh)
         certs.reportGeneration(gen, meter, start, end, wh, sig, {"from": gen})
     assert certs.heldCertificates(gen) == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 4: register/addMeter bind any meter address with no proof that the caller holds its key, "
+    "forever: anyone (even an unapproved applicant) squats a victim's device and the auditor cannot undo it",
+)
+def test_a_stranger_cannot_squat_someone_elses_meter(registry, auditor, admin, stranger):
+    """The victim's smart meter has a fixed device key, public as soon as its registration is in the mempool.
+    A stranger front-runs with `register(..., [victim's meter])`: the binding is first come and permanent,
+    `rejectMeter` keeps the squatter as owner (only it may re-request), so the victim's registration reverts
+    MeterAlreadyBound for good. The safe behaviour: binding needs the meter's signature over its owner, or
+    at least a rejected request releases the device."""
+    victim, meter = accounts.add(), accounts.add()
+    admin.transfer(victim, "1 ether")
+    register(registry, stranger, GENERATOR, SOLAR, [(str(meter), DEVICE, 5_000)])  # front-run: squatted
+    registry.rejectMeter(meter, b"not your device".ljust(32, b"\0"), {"from": auditor})
+    register(registry, victim, GENERATOR, SOLAR, [(str(meter), DEVICE, 5_000)])
+    assert registry.meterInfo(meter)[0] == victim
