@@ -7,7 +7,7 @@ stays green and the marker must be removed when the fix lands (a strict xfail th
 import brownie
 import pytest
 from brownie import GreenCertificates, accounts
-from conftest import DEVICE, GENERATOR, SOLAR, register
+from conftest import DEVICE, GENERATOR, METER_REJECTED, SOLAR, register
 from market_fixtures import BUYER_SIDE, SELLER_SIDE, SETTLED, goto, open_period
 from test_certificates import signed
 from test_market_trust import PRICE, R, grid, grid_order, read  # noqa: F401  (grid is a fixture)
@@ -106,3 +106,20 @@ def test_a_stranger_cannot_squat_someone_elses_meter(registry, auditor, admin, s
     registry.rejectMeter(meter, b"not your device".ljust(32, b"\0"), {"from": auditor})
     register(registry, victim, GENERATOR, SOLAR, [(str(meter), DEVICE, 5_000)])
     assert registry.meterInfo(meter)[0] == victim
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 5: an approved meter can never be revoked (rejectMeter takes Pending devices only), so a "
+    "device found tampered keeps reporting into every order book, certificate and carbon reading",
+)
+def test_the_auditor_can_revoke_a_meter_found_tampered_after_approval(registry, auditor, admin):
+    """The trust model rests on the auditor's review of devices, but review is one-way: once Approved, a
+    device stays Approved forever (no revoke, no suspend; suspending the owner does not stop its meter's
+    order-book readings). The safe behaviour: the auditor can take an approved device out of service."""
+    owner, meter = accounts.add(), accounts.add()
+    admin.transfer(owner, "1 ether")
+    register(registry, owner, GENERATOR, SOLAR, [(str(meter), DEVICE, 5_000)])
+    registry.approveMeter(meter, {"from": auditor})
+    registry.rejectMeter(meter, b"tampered".ljust(32, b"\0"), {"from": auditor})
+    assert registry.meterInfo(meter)[1] == METER_REJECTED
