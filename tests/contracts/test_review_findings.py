@@ -7,8 +7,8 @@ stays green and the marker must be removed when the fix lands (a strict xfail th
 import brownie
 import pytest
 from brownie import GreenCertificates, accounts
-from conftest import DEVICE, GENERATOR, METER_REJECTED, SOLAR, register
-from market_fixtures import BUYER_SIDE, SELLER_SIDE, SETTLED, goto, open_period
+from conftest import DEVICE, GENERATOR, METER_PENDING, METER_REJECTED, SOLAR, plain, register, reverts_with
+from market_fixtures import BUYER_SIDE, SELLER_SIDE, SETTLED, active_order, goto, open_period
 from test_certificates import signed
 from test_market_trust import PRICE, R, grid, grid_order, read  # noqa: F401  (grid is a fixture)
 
@@ -108,18 +108,29 @@ def test_a_stranger_cannot_squat_someone_elses_meter(registry, auditor, admin, s
     assert registry.meterInfo(meter)[0] == victim
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 5: an approved meter can never be revoked (rejectMeter takes Pending devices only), so a "
-    "device found tampered keeps reporting into every order book, certificate and carbon reading",
-)
 def test_the_auditor_can_revoke_a_meter_found_tampered_after_approval(registry, auditor, admin):
     """The trust model rests on the auditor's review of devices, but review is one-way: once Approved, a
-    device stays Approved forever (no revoke, no suspend; suspending the owner does not stop its meter's
-    order-book readings). The safe behaviour: the auditor can take an approved device out of service."""
+    device stayed Approved forever (no revoke, no suspend; suspending the owner does not stop its meter's
+    order-book readings). Finding 5, fixed: `rejectMeter` also revokes an approved device."""
     owner, meter = accounts.add(), accounts.add()
     admin.transfer(owner, "1 ether")
     register(registry, owner, GENERATOR, SOLAR, [(str(meter), DEVICE, 5_000)])
     registry.approveMeter(meter, {"from": auditor})
     registry.rejectMeter(meter, b"tampered".ljust(32, b"\0"), {"from": auditor})
     assert registry.meterInfo(meter)[1] == METER_REJECTED
+    with reverts_with("WrongMeterStatus", meter, METER_REJECTED, METER_PENDING):  # revoked once only
+        registry.rejectMeter(meter, b"again".ljust(32, b"\0"), {"from": auditor})
+    with reverts_with("AccessControlUnauthorizedAccount"):
+        registry.rejectMeter(accounts.add(), b"x".ljust(32, b"\0"), {"from": owner})
+
+
+def test_a_revoked_meter_reports_nothing_more_to_an_active_order(mkt, people, auditor, registry):
+    """Finding 5, fixed: the revoked device's next reading into an Active order is refused (MeterNotApproved)
+    and the order is unchanged; it still settles (the missing reading counts as 0 Wh)."""
+    oid, _ = active_order(mkt, people, auditor, seller=people.p2, buyer=people.c2)
+    meter = people.meter[people.p2]
+    registry.rejectMeter(meter, b"tampered".ljust(32, b"\0"), {"from": auditor})
+    before = plain(mkt.book.order(oid))
+    with reverts_with("MeterNotApproved", meter, METER_REJECTED):
+        read(mkt, people, oid, SELLER_SIDE, 1_000)
+    assert plain(mkt.book.order(oid)) == before
