@@ -135,7 +135,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     /// @inheritdoc IParticipantRegistry
     function rejectMeter(address meter, bytes32 reason) external onlyRole(AUDITOR_ROLE) {
-        Meter storage m = _pendingMeter(meter);
+        Meter storage m = _meterInfo[meter];
+        // a pending request, or an approved device found tampered later (revocation: its readings stop)
+        if (m.status == MeterStatus.None) revert MeterNotRequested(meter);
+        if (m.status != MeterStatus.Pending && m.status != MeterStatus.Approved) {
+            revert WrongMeterStatus(meter, m.status, MeterStatus.Pending);
+        }
         m.status = MeterStatus.Rejected;
         emit MeterRejected(meter, m.owner, msg.sender, reason);
     }

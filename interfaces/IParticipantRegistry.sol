@@ -136,8 +136,9 @@ interface IParticipantRegistry {
     /// @param meter the pending meter
     function approveMeter(address meter) external;
 
-    /// @notice Auditor: refuse a requested metering device; it stays bound to its owner, who may request it again.
-    /// @param meter the pending meter
+    /// @notice Auditor: refuse a requested metering device, or revoke an approved one (its readings are refused
+    ///         from then on); it stays bound to its owner, who may request it again.
+    /// @param meter the pending or approved meter
     /// @param reason a short reason code, kept in the event only
     function rejectMeter(address meter, bytes32 reason) external;
 
