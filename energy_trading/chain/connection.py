@@ -479,7 +479,12 @@ def connect(rpc_url: str | None = None, seed: str = "energy-trading") -> Chain:
     unlocked = w3.eth.accounts
     if not unlocked:
         raise ConnectionError(f"the node at {rpc_url} has no unlocked account to fund participants from")
-    if not in_process:
+    # reads without a sender: web3 leaves `from` empty, and eth-tester then asks eth_accounts on every call
+    w3.eth.default_account = unlocked[0]
+    w3.middleware_onion.remove("ens_name_to_address")  # no ENS names here: a scan of every request's params
+    if in_process:
+        w3.middleware_onion.remove("validation")  # asks eth_chainId on every eth_call of a chain we made
+    else:
         w3.provider.cache_allowed_requests = True  # eth_chainId once, not on every call
     block_gas = int(w3.eth.get_block("latest")["gasLimit"])
     return Chain(
