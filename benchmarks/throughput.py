@@ -184,14 +184,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, f in rows.items():
             r, b = f["runner"], f["baseline"]
             worst = max(worst, f["ratio"])
-            print(
-                f"{backend:<10} {name:<20} {r['transactions']:>5} {r['tx_per_s']:>12.1f} {b['tx_per_s']:>14.1f}"
-                f" {f['ratio']:>6.2f} {r['rpc_requests_per_tx']:>7.2f} {r['eth_estimateGas']:>4} {r['eth_call']:>6}"
-            )
+            line = f"{backend:<10} {name:<20} {r['transactions']:>5} {r['tx_per_s']:>12.1f}"
+            line += f" {b['tx_per_s']:>14.1f} {f['ratio']:>6.2f} {r['rpc_requests_per_tx']:>7.2f}"
+            print(f"{line} {r['eth_estimateGas']:>4} {r['eth_call']:>6}")
     print(f"baseline: {BASELINE} (same count, same backend, same run); ratio = baseline tx/s / runner tx/s")
-    print(
-        "req/tx: provider requests per runner transaction (the raw loop: see --json); est: eth_estimateGas"
-    )
+    print("req/tx: provider requests per runner transaction (the raw loop: see --json); est: eth_estimateGas")
     verdict = "met" if worst <= TARGET_RATIO else "NOT met"
     print(f"target ratio <= {TARGET_RATIO}: {verdict} (worst {worst:.2f})")
     return 0
