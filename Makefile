@@ -22,11 +22,12 @@ lint:
 test-contracts:
 	brownie test tests/contracts
 
+# independent tests on two xdist workers (each with its own in-process chains and anvil node)
 test-python:
-	pytest -p no:pytest-brownie tests/python
+	pytest -p no:pytest-brownie -n 2 tests/python
 
 test-emulator:
-	pytest -p no:pytest-brownie tests/emulator
+	pytest -p no:pytest-brownie -n 2 tests/emulator
 
 bench: setup
 	for b in benchmarks/*.py; do python "$$b" || exit 1; done
