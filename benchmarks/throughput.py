@@ -31,7 +31,8 @@ from eth_utils import keccak
 from energy_trading.chain.compiler import compile_contracts
 from energy_trading.chain.connection import Chain, connect
 from energy_trading.chain.devnode import anvil_node
-from energy_trading.scenarios.runner import load_scenario, run_scenario
+from energy_trading.scenarios.runner import run_scenario
+from energy_trading.scenarios.schema.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("market_day", "seed003_reputation")
