@@ -32,11 +32,12 @@ test-forge:
 slither:
 	FOUNDRY_PROFILE=slither .venv-slither/bin/slither contracts --config-file slither.config.json
 
+# independent tests on two xdist workers (each with its own in-process chains and anvil node)
 test-python:
-	pytest -p no:pytest-brownie tests/python
+	pytest -p no:pytest-brownie -n 2 tests/python
 
 test-emulator:
-	pytest -p no:pytest-brownie tests/emulator
+	pytest -p no:pytest-brownie -n 2 tests/emulator
 
 ## The long-running documented commands (benchmarks, whole reproductions, etcd validation): tens of minutes.
 test-slow: setup

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,10 @@ def compile_contracts(root: Path = REPO_ROOT, use_cache: bool = True) -> dict[st
         if errors:
             raise CompileError("\n".join(e.get("formattedMessage", e["message"]) for e in errors))
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        cache_file.write_text(json.dumps(output))
+        # written aside, then renamed: parallel test workers never read a half-written cache file
+        partial = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(output))
+        os.replace(partial, cache_file)
     artifacts: dict[str, Artifact] = {}
     for source, contracts in output["contracts"].items():
         for name, data in contracts.items():

@@ -10,29 +10,45 @@ from __future__ import annotations
 
 import ast
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 import rlp
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_tester.exceptions import TransactionFailed
 from eth_utils import keccak
 from web3 import Web3
+from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.datastructures import AttributeDict
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, TransactionNotFound
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 from web3.types import RPCEndpoint, TxReceipt
 
 from energy_trading.chain.errors import ChainRevert, RevertDecoder
 
-__all__ = ["DEFAULT_FUNDING_WEI", "IN_PROCESS_GAS_LIMIT", "Chain", "TxRecord", "connect", "signed_size"]
+__all__ = [
+    "DEFAULT_FUNDING_WEI",
+    "DEFAULT_GAS_LIMIT",
+    "IN_PROCESS_GAS_LIMIT",
+    "Chain",
+    "PendingTx",
+    "TxRecord",
+    "connect",
+    "signed_size",
+]
 
 DEFAULT_FUNDING_WEI = Web3.to_wei(100, "ether")
-IN_PROCESS_GAS_LIMIT = 15_000_000
-"""Gas limit sent with every transaction on the in-process EVM, where py-evm's binary-search gas estimate
-would run each transaction a dozen times (receipts' gasUsed is unaffected); nodes keep estimating."""
 _SIGNER_LAYER = "energy_trading_signer"
+DEFAULT_GAS_LIMIT = 15_000_000
+"""Gas limit of every transaction the package sends (capped at the node's block gas limit). An explicit
+limit means no `eth_estimateGas`: py-evm's estimate re-executes a transaction ~15 times in a binary search,
+and a node's costs one more request. The limit only bounds execution: `gasUsed` and the fee are unaffected."""
+IN_PROCESS_GAS_LIMIT = DEFAULT_GAS_LIMIT  # the clients' name for it; every backend now gets an explicit limit
+_FUNDING_GAS = 21_000  # a plain ether transfer to an externally owned account
+_REVERT_ERRORS = (ContractCustomError, ContractPanicError, ContractLogicError)
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,25 @@ class TxRecord:
     size_bytes: int
     action: str
     gas_used: int
+
+
+@dataclass(frozen=True)
+class PendingTx:
+    """A transaction `Chain.send` signed and sent, whose receipt `Chain.wait` has not read yet.
+
+    Attributes:
+        tx_hash: the transaction hash.
+        tx: the signed fields (for replaying a reverted transaction as a call).
+        size_bytes: size of the signed envelope, bytes.
+        action: what was sent ("approve from auditor").
+        receipt: the receipt when the node returned it with the send (anvil's `eth_sendRawTransactionSync`).
+    """
+
+    tx_hash: bytes
+    tx: dict[str, Any]
+    size_bytes: int
+    action: str
+    receipt: TxReceipt | None = None
 
 
 @dataclass
@@ -71,26 +106,43 @@ class Chain:
     labels: dict[str, str] = field(default_factory=dict)
     decoder: RevertDecoder = field(default_factory=lambda: RevertDecoder([]))
     tx_log: list[TxRecord] | None = None
+    gas_limit: int = DEFAULT_GAS_LIMIT
     _tx_log_t0: float = 0.0
+    _nonces: dict[str, int] = field(default_factory=dict, repr=False)
+    _chain_id: int | None = field(default=None, repr=False)
+    _fees: dict[str, int] | None = field(default=None, repr=False)
+    _sync_send: bool | None = field(default=None, repr=False)
 
     def new_account(self, label: str, fund_wei: int = DEFAULT_FUNDING_WEI) -> str:
         """Derive the key for `label` from the seed, fund it with ether, and return its address.
 
         The same label on the same seed always gives the same address.
         """
-        key = keccak(text=f"{self.seed}:{label}")
-        account: LocalAccount = Account.from_key(key)
-        if account.address not in self.accounts:
+        return self.new_accounts([label], fund_wei)[0]
+
+    def new_accounts(self, labels: Sequence[str], fund_wei: int = DEFAULT_FUNDING_WEI) -> list[str]:
+        """`new_account` for several labels: every funding transfer is sent first, then the receipts are read
+        (one round trip per batch on a node instead of one per account). Returns the addresses in order."""
+        addresses, pending, added = [], [], False
+        for label in labels:
+            account: LocalAccount = Account.from_key(keccak(text=f"{self.seed}:{label}"))
+            addresses.append(account.address)
+            if account.address in self.accounts:
+                continue
             self.accounts[account.address] = account
             self.labels[account.address] = label
-            self._refresh_signer()
+            added = True
             if fund_wei:
-                tx = self.w3.eth.send_transaction(
-                    {"from": self.funder, "to": account.address, "value": fund_wei}
-                )
-                receipt = self.w3.eth.wait_for_transaction_receipt(tx)
-                self._log_tx(receipt, f"fund {label}")
-        return account.address
+                tx = {"from": self.funder, "to": account.address, "value": fund_wei, "gas": _FUNDING_GAS}
+                tx_hash = self.w3.eth.send_transaction(tx | self._fee_fields())
+                pending.append((tx_hash, f"fund {label}"))
+        if added:
+            self._refresh_signer()
+        for tx_hash, action in pending:
+            receipt = self._receipt(tx_hash)
+            if self.tx_log is not None:
+                self._log_tx(receipt, action, signed_size(self.w3.eth.get_transaction(tx_hash)))
+        return addresses
 
     def key_of(self, address: str) -> LocalAccount:
         """The local signing key of an address this process created."""
@@ -101,31 +153,192 @@ class Chain:
         return self.labels.get(Web3.to_checksum_address(address), address)
 
     def transact(
-        self, fn: ContractFunction | ContractConstructor, sender: str, value: int = 0, gas: int | None = None
+        self,
+        fn: ContractFunction | ContractConstructor,
+        sender: str,
+        value: int = 0,
+        gas: int | None = None,
+        preflight: bool = False,
     ) -> TxReceipt:
-        """Send `fn` from `sender`, wait for the receipt, and return it.
+        """Send `fn` from `sender` (value in wei), wait for the receipt, and return it.
 
-        Raises `ChainRevert` naming the contract's custom error when the call reverts. `gas` sets the
-        gas limit and replaces estimation by one dry run against the pending block (py-evm's estimate
-        re-executes the call ~15 times in a binary search); the dry run still decodes a revert.
+        Raises `ChainRevert` naming the contract's custom error when the transaction reverts. `gas` sets the
+        gas limit (default `gas_limit`: never estimated). `preflight=True` dry-runs the call against the
+        pending block first, so a revert costs no transaction; otherwise the revert reason is read back from
+        the failed transaction (replayed as a call at its parent block, only on that failure path).
+        """
+        return self.wait(self.send(fn, sender, value, gas, preflight))
+
+    def transact_many(
+        self, calls: Sequence[tuple[ContractFunction | ContractConstructor, str]], gas: int | None = None
+    ) -> list[TxReceipt]:
+        """Send every `(fn, sender)` of `calls` before reading any receipt, for transactions whose order
+        within the batch does not matter; returns the receipts in order.
+
+        On a node the sends and the receipt reads each go out as one JSON-RPC batch. Every transaction is
+        sent even if one reverts; the first revert is raised as `ChainRevert` after all receipts are read.
+        """
+        if self.in_process or not calls:
+            pending = [self.send(fn, sender, gas=gas) for fn, sender in calls]
+        else:
+            built = [self._sign(fn, sender, 0, gas) for fn, sender in calls]
+            responses = self.w3.provider.make_batch_request(
+                [("eth_sendRawTransaction", ["0x" + raw.hex()]) for _, raw, _, _ in built]
+            )
+            pending = []
+            for (tx, raw, sender, action), response in zip(built, responses, strict=True):
+                if "error" in response:
+                    self._nonces.pop(sender, None)
+                    raise RuntimeError(f"{action}: the node refused the transaction: {response['error']}")
+                pending.append(PendingTx(keccak(raw), tx, len(raw), action))
+            missing = [p for p in pending if p.receipt is None]
+            receipts = self.w3.provider.make_batch_request(
+                [("eth_getTransactionReceipt", ["0x" + p.tx_hash.hex()]) for p in missing]
+            )
+            formatted = {
+                p.tx_hash: _format_receipt(r["result"])
+                for p, r in zip(missing, receipts, strict=True)
+                if r.get("result")
+            }
+            pending = [
+                PendingTx(p.tx_hash, p.tx, p.size_bytes, p.action, formatted.get(p.tx_hash)) for p in pending
+            ]
+        results: list[TxReceipt] = []
+        first_revert: Exception | None = None
+        for p in pending:
+            try:
+                results.append(self.wait(p))
+            except Exception as exc:
+                first_revert = first_revert or exc
+        if first_revert is not None:
+            raise first_revert
+        return results
+
+    def send(
+        self,
+        fn: ContractFunction | ContractConstructor,
+        sender: str,
+        value: int = 0,
+        gas: int | None = None,
+        preflight: bool = False,
+    ) -> PendingTx:
+        """Sign `fn` with `sender`'s local key and send it without waiting for it to be mined.
+
+        Costs one request on a node (no estimate, no nonce or fee look-up: those are cached locally). On
+        anvil the receipt comes back with the send (`eth_sendRawTransactionSync`). Read the outcome with
+        `wait`. Raises `ChainRevert` only with `preflight=True`.
         """
         action = f"{getattr(fn, 'fn_name', 'constructor')} from {self.label_of(sender)}"
-        params: dict[str, Any] = {"from": sender, "value": value}
-        try:
-            if gas is not None:
-                if isinstance(fn, ContractFunction):
-                    fn.call(dict(params), block_identifier="pending")
-                params["gas"] = gas
-            tx_hash = fn.transact(params)
-        except (ContractCustomError, ContractPanicError, ContractLogicError) as exc:
-            raise self.decoder.decode(exc.data, action) from None
-        except TransactionFailed as exc:
-            raise self.decoder.decode(_tester_revert_data(exc), action) from None
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if preflight and isinstance(fn, ContractFunction):
+            try:
+                fn.call({"from": sender, "value": value}, block_identifier="pending")
+            except _REVERT_ERRORS as exc:
+                raise self.decoder.decode(exc.data, action) from None
+            except Exception as exc:
+                if type(exc).__name__ != "TransactionFailed":  # eth-tester's, not imported in RPC mode
+                    raise
+                raise self.decoder.decode(_tester_revert_data(exc), action) from None
+        for attempt in range(2):
+            tx, raw, sender, action = self._sign(fn, sender, value, gas)
+            try:
+                return self._send_raw(tx, raw, action)
+            except Exception as exc:
+                # a nonce or fee that moved under us (a transaction sent around this Chain, a base-fee rise):
+                # forget the cached values and sign once more
+                self._nonces.pop(sender, None)
+                self._fees = None
+                if attempt or not _is_stale(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def wait(self, pending: PendingTx) -> TxReceipt:
+        """The receipt of a sent transaction; raises `ChainRevert` (decoded) when it reverted."""
+        receipt = pending.receipt or self._receipt(pending.tx_hash)
         if receipt["status"] != 1:
-            raise ChainRevert("Revert", {"tx": tx_hash.hex()}, action)
-        self._log_tx(receipt, action)
+            raise self._revert_of(pending, receipt)
+        self._log_tx(receipt, pending.action, pending.size_bytes)
         return receipt
+
+    def _sign(
+        self, fn: ContractFunction | ContractConstructor, sender: str, value: int, gas: int | None
+    ) -> tuple[dict[str, Any], bytes, str, str]:
+        sender = Web3.to_checksum_address(sender)
+        action = f"{getattr(fn, 'fn_name', 'constructor')} from {self.label_of(sender)}"
+        if sender not in self._nonces:
+            self._nonces[sender] = self.w3.eth.get_transaction_count(sender, "pending")
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        if isinstance(fn, ContractFunction):
+            to, data = fn.address, fn._encode_transaction_data()
+        else:
+            to, data = None, fn.data_in_transaction
+        tx: dict[str, Any] = {
+            "chainId": self._chain_id,
+            "nonce": self._nonces[sender],
+            "gas": gas or self.gas_limit,
+            "value": value,
+            "data": data,
+            **self._fee_fields(),
+        }
+        if to is not None:
+            tx["to"] = to
+        raw = bytes(self.key_of(sender).sign_transaction(tx).raw_transaction)
+        self._nonces[sender] += 1
+        tx["from"] = sender
+        return tx, raw, sender, action
+
+    def _send_raw(self, tx: dict[str, Any], raw: bytes, action: str) -> PendingTx:
+        if self.in_process:
+            tx_hash = bytes(self.w3.eth.send_raw_transaction(raw))
+            return PendingTx(tx_hash, tx, len(raw), action)
+        if self._sync_send is not False:
+            response = self.w3.provider.make_request("eth_sendRawTransactionSync", ["0x" + raw.hex()])
+            if "result" in response:
+                self._sync_send = True
+                receipt = _format_receipt(response["result"])
+                return PendingTx(bytes(receipt["transactionHash"]), tx, len(raw), action, receipt)
+            if self._sync_send is None and _unsupported(response["error"]):
+                self._sync_send = False  # not anvil: send, then read the receipt
+            else:
+                raise RuntimeError(f"{action}: the node refused the transaction: {response['error']}")
+        tx_hash = bytes(self.w3.eth.send_raw_transaction(raw))
+        return PendingTx(tx_hash, tx, len(raw), action)
+
+    def _receipt(self, tx_hash: bytes) -> TxReceipt:
+        """The receipt, read at once (automining nodes have it when the send returns), then polled with a
+        short backoff (1 ms doubling to 100 ms) instead of web3's fixed 0.1 s sleep."""
+        delay, deadline = 0.001, time.monotonic() + 120
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def _revert_of(self, pending: PendingTx, receipt: TxReceipt) -> Exception:
+        """Replay a failed transaction as a call at its parent block to read its revert data."""
+        call = {k: pending.tx[k] for k in ("from", "to", "value", "data", "gas") if k in pending.tx}
+        try:
+            self.w3.eth.call(call, block_identifier=int(receipt["blockNumber"]) - 1)
+        except _REVERT_ERRORS as exc:
+            return self.decoder.decode(exc.data, pending.action)
+        except Exception as exc:
+            if type(exc).__name__ == "TransactionFailed":  # eth-tester's, not imported in RPC mode
+                revert = self.decoder.decode(_tester_revert_data(exc), pending.action)
+                if revert.error != "Revert":
+                    return revert
+        return ChainRevert("Revert", {"tx": "0x" + pending.tx_hash.hex()}, pending.action)
+
+    def _fee_fields(self) -> dict[str, int]:
+        """EIP-1559 fees, read once: tip = the node's suggestion, cap = twice the base fee plus the tip
+        (web3's own default); refreshed only if a send is refused."""
+        if self._fees is None:
+            tip = self.w3.eth.max_priority_fee
+            base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+            self._fees = {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+        return self._fees
 
     def start_tx_log(self) -> list[TxRecord]:
         """Record every transaction sent from now on (time since now, signed size); returns the log."""
@@ -133,10 +346,9 @@ class Chain:
         self._tx_log_t0 = time.monotonic()
         return self.tx_log
 
-    def _log_tx(self, receipt: TxReceipt, action: str) -> None:
+    def _log_tx(self, receipt: TxReceipt, action: str, size: int) -> None:
         if self.tx_log is None:
             return
-        size = signed_size(self.w3.eth.get_transaction(receipt["transactionHash"]))
         elapsed = time.monotonic() - self._tx_log_t0
         self.tx_log.append(TxRecord(elapsed, size, action, int(receipt["gasUsed"])))
 
@@ -204,6 +416,21 @@ def signed_size(tx: Any) -> int:
     return len(rlp.encode([tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], data, tx["v"], r, s]))
 
 
+def _format_receipt(raw: dict[str, Any]) -> TxReceipt:
+    """A JSON-RPC receipt in web3's Python form (ints, bytes, AttributeDict), as `get_transaction_receipt`."""
+    return AttributeDict.recursive(receipt_formatter(raw))
+
+
+def _unsupported(error: Any) -> bool:
+    text = str(error).lower()
+    return "not found" in text or "not supported" in text or "does not exist" in text or "-32601" in text
+
+
+def _is_stale(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "nonce" in text or "fee" in text or "underpriced" in text
+
+
 def _tester_revert_data(exc: Exception) -> bytes:
     """eth-tester reports a reverted raw transaction as the text "execution reverted: b'...'"."""
     text = str(exc.args[0]) if exc.args else ""
@@ -231,14 +458,18 @@ def connect(rpc_url: str | None = None, seed: str = "energy-trading") -> Chain:
         w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
         in_process = True
     elif rpc_url.startswith(("http://", "https://")):
-        # Cache eth_chainId only (asked before every signed transaction, never changes). web3's default
-        # cacheable set also holds block and transaction lookups, whose cache validation asks the node for
-        # finalized/safe blocks and logs a traceback ("exception while caching the request") on devnets
-        # such as anvil after a clock jump; a devnet's blocks are not worth caching anyway.
+        # Proxies resolved once: requests otherwise scans the proxy environment on every request.
+        session = requests.Session()
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(rpc_url))
+        # Cache eth_chainId only (never changes). web3's default cacheable set also holds block and
+        # transaction lookups, whose cache validation asks the node for finalized/safe blocks and logs a
+        # traceback ("exception while caching the request") on devnets such as anvil after a clock jump.
         w3 = Web3(
             Web3.HTTPProvider(
                 rpc_url,
                 request_kwargs={"timeout": 60},
+                session=session,
                 cache_allowed_requests=True,
                 cacheable_requests={RPCEndpoint("eth_chainId")},
             )
@@ -259,4 +490,18 @@ def connect(rpc_url: str | None = None, seed: str = "energy-trading") -> Chain:
     unlocked = w3.eth.accounts
     if not unlocked:
         raise ConnectionError(f"the node at {rpc_url} has no unlocked account to fund participants from")
-    return Chain(w3=w3, funder=unlocked[0], in_process=in_process, seed=seed)
+    # reads without a sender: web3 leaves `from` empty, and eth-tester then asks eth_accounts on every call
+    w3.eth.default_account = unlocked[0]
+    w3.middleware_onion.remove("ens_name_to_address")  # no ENS names here: a scan of every request's params
+    if in_process:
+        w3.middleware_onion.remove("validation")  # asks eth_chainId on every eth_call of a chain we made
+    else:
+        w3.provider.cache_allowed_requests = True  # eth_chainId once, not on every call
+    block_gas = int(w3.eth.get_block("latest")["gasLimit"])
+    return Chain(
+        w3=w3,
+        funder=unlocked[0],
+        in_process=in_process,
+        seed=seed,
+        gas_limit=min(DEFAULT_GAS_LIMIT, block_gas),
+    )

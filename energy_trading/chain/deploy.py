@@ -18,7 +18,7 @@ from typing import Any
 from web3.contract import Contract
 
 from energy_trading.chain.compiler import Artifact, compile_contracts
-from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT, Chain
+from energy_trading.chain.connection import Chain
 from energy_trading.chain.errors import RevertDecoder
 from energy_trading.models.grid_settlement import GridPrices
 from energy_trading.models.incentives import DAY, UNIT, Band, Tariff
@@ -172,8 +172,7 @@ def deploy(
     artifacts = artifacts or compile_contracts()
     step(DEPLOY_STAGES[0])
     chain.decoder = RevertDecoder(a.abi for a in artifacts.values())
-    operator = chain.new_account("operator")
-    auditor = chain.new_account("auditor")
+    operator, auditor = chain.new_accounts(["operator", "auditor"])
     registry = deploy_contract(chain, artifacts["ParticipantRegistry"], operator, operator, auditor)
     market = market or MarketParams()
     step(DEPLOY_STAGES[1])
@@ -204,14 +203,6 @@ def _deploy_market(
     """Token, reputation, order book, matching market and honest-supplier policy, with their roles wired:
     the order book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market
     holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book."""
-    # in-process: a fixed gas limit instead of py-evm's slow binary-search estimate of large constructors
-    gas = IN_PROCESS_GAS_LIMIT if chain.in_process else None
-
-    def deploy_contract(chain: Chain, artifact: Artifact, sender: str, *args: Any) -> Contract:
-        factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = chain.transact(factory.constructor(*args), sender, gas=gas)
-        return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
-
     token = deploy_contract(
         chain,
         artifacts["EnergyToken"],
@@ -256,8 +247,7 @@ def _deploy_market(
         order_book.functions.grantRole(order_book.functions.MATCHER_ROLE().call(), matching.address),
         order_book.functions.setPolicyAllowed(honest.address, True),
     ]
-    for fn in grants:
-        chain.transact(fn, operator, gas=gas)
+    chain.transact_many([(fn, operator) for fn in grants])  # independent of each other
     return {
         "token": token,
         "reputation": reputation,

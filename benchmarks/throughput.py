@@ -1,0 +1,199 @@
+"""Transactions per second of the scenario runner, in process (py-evm) and on anvil, beside a raw-web3
+baseline measured in the same run.
+
+For each backend and each scenario (`market_day`, `seed003_reputation`) the runner plays the scenario on a
+fresh chain (compilation cached beforehand, not timed): every transaction it sends counts, deployments,
+role grants and funding included. tx/s = transactions / wall seconds of `run_scenario`.
+
+Baseline ("raw web3"): the same number of OpenZeppelin ERC-20 transfers (`EnergyToken.transfer`, an
+unmodified OZ 5 ERC-20) sent by a plain web3.py loop on the same backend: each transfer built with an
+explicit gas limit and a locally counted nonce, signed locally, sent with `send_raw_transaction`, then
+`wait_for_transaction_receipt`. It is what a careful hand-written web3 script does for one transaction at a
+time, on the cheapest transaction there is; the ratio baseline tx/s / runner tx/s is the runner's overhead
+(target: <= 1.5). Both are timed in the same process one after the other, so machine load shifts both.
+
+On anvil the benchmark also counts JSON-RPC calls per transaction (HTTP requests and calls inside them).
+Usage: python benchmarks/throughput.py [--backend inprocess|anvil|both] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_utils import keccak
+
+from energy_trading.chain.compiler import compile_contracts
+from energy_trading.chain.connection import Chain, connect
+from energy_trading.chain.devnode import anvil_node
+from energy_trading.scenarios.runner import run_scenario
+from energy_trading.scenarios.schema.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ("market_day", "seed003_reputation")
+BASELINE = "raw web3: OZ ERC-20 transfers"
+TARGET_RATIO = 1.5
+
+
+class RequestCounter:
+    """Counts what web3 asks the provider: HTTP requests, and JSON-RPC calls (a batch is one request)."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.requests = 0
+        self.calls = 0
+        self.by_method: dict[str, int] = {}
+        provider = chain.w3.provider
+        single, batch = provider.make_request, getattr(provider, "make_batch_request", None)
+
+        def make_request(method: str, params: Any) -> Any:
+            self.requests += 1
+            self.calls += 1
+            self.by_method[method] = self.by_method.get(method, 0) + 1
+            return single(method, params)
+
+        def make_batch_request(requests: list[tuple[str, Any]]) -> Any:
+            self.requests += 1
+            self.calls += len(requests)
+            for method, _ in requests:
+                self.by_method[method] = self.by_method.get(method, 0) + 1
+            return batch(requests)
+
+        provider.make_request = make_request
+        if batch is not None:
+            provider.make_batch_request = make_batch_request
+
+
+def run_runner(name: str, rpc: str | None) -> dict[str, Any]:
+    """Play one scenario on a fresh chain; return its transaction count, wall seconds and tx/s."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    chain = connect(rpc, seed=f"bench:throughput:{name}")
+    counter = RequestCounter(chain)
+    start = time.perf_counter()
+    results = run_scenario(scenario, chain=chain)
+    wall = time.perf_counter() - start
+    n = len(results["transactions"])
+    return {
+        "transactions": n,
+        "wall_s": wall,
+        "tx_per_s": n / wall,
+        "rpc_requests_per_tx": counter.requests / n,
+        "rpc_calls_per_tx": counter.calls / n,
+        "eth_estimateGas": counter.by_method.get("eth_estimateGas", 0),
+        "eth_call": counter.by_method.get("eth_call", 0),
+    }
+
+
+def run_baseline(count: int, rpc: str | None) -> dict[str, Any]:
+    """`count` ERC-20 transfers by a plain web3.py loop (see the module docstring); the loop is timed."""
+    artifact = compile_contracts()["EnergyToken"]
+    chain = connect(rpc, seed="bench:throughput:baseline")  # only for the node and its funded account
+    w3 = chain.w3
+    sender = Account.from_key(keccak(text="bench:throughput:baseline:sender"))
+    receivers = [Account.from_key(keccak(text=f"bench:throughput:baseline:{i}")).address for i in range(8)]
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": chain.funder, "to": sender.address, "value": 10**20, "gas": 21_000})
+    )
+    chain_id = w3.eth.chain_id
+    tip = w3.eth.max_priority_fee
+    fees = {
+        "maxPriorityFeePerGas": tip,
+        "maxFeePerGas": 2 * int(w3.eth.get_block("latest")["baseFeePerGas"]) + tip,
+    }
+    nonce = w3.eth.get_transaction_count(sender.address)
+
+    def send(tx: dict[str, Any]) -> Any:
+        nonlocal nonce
+        tx = tx | fees | {"from": sender.address, "nonce": nonce, "chainId": chain_id}
+        nonce += 1
+        tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+        assert receipt["status"] == 1, receipt
+        return receipt
+
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    ctor = factory.constructor(sender.address, sender.address, 10**18, 0, 0)
+    token = w3.eth.contract(
+        address=send({"data": ctor.data_in_transaction, "gas": 10_000_000, "value": 0})["contractAddress"],
+        abi=artifact.abi,
+    )
+    send(
+        token.functions.issue(sender.address, 10**24).build_transaction(
+            {"gas": 200_000, **fees, "chainId": chain_id, "nonce": nonce, "from": sender.address}
+        )
+    )
+    counter = RequestCounter(chain)
+    start = time.perf_counter()
+    for i in range(count):
+        tx = token.functions.transfer(receivers[i % len(receivers)], 1).build_transaction(
+            {"from": sender.address, "gas": 100_000, "nonce": nonce, "chainId": chain_id, **fees}
+        )
+        send(tx)
+    wall = time.perf_counter() - start
+    return {
+        "transactions": count,
+        "wall_s": wall,
+        "tx_per_s": count / wall,
+        "rpc_requests_per_tx": counter.requests / count,
+        "rpc_calls_per_tx": counter.calls / count,
+    }
+
+
+def measure(backend: str) -> dict[str, Any]:
+    """Runner and baseline figures for every scenario on one backend ("inprocess" or "anvil")."""
+    compile_contracts()  # cached on disk; not part of any timing
+    out: dict[str, Any] = {}
+
+    def both(rpc: str | None) -> None:
+        for name in SCENARIOS:
+            runner = run_runner(name, rpc)
+            baseline = run_baseline(runner["transactions"], rpc)
+            out[name] = {
+                "runner": runner,
+                "baseline": baseline,
+                "ratio": baseline["tx_per_s"] / runner["tx_per_s"],
+            }
+
+    if backend == "anvil":
+        with anvil_node() as url:
+            both(url)
+    else:
+        both(None)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["inprocess", "anvil", "both"], default="both")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    backends = ["inprocess", "anvil"] if args.backend == "both" else [args.backend]
+    figures = {b: measure(b) for b in backends}
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print(
+        f"{'backend':<10} {'scenario':<20} {'txs':>5} {'runner tx/s':>12} {'baseline tx/s':>14} {'ratio':>6}"
+        f" {'req/tx':>7} {'est':>4} {'calls':>6}"
+    )
+    worst = 0.0
+    for backend, rows in figures.items():
+        for name, f in rows.items():
+            r, b = f["runner"], f["baseline"]
+            worst = max(worst, f["ratio"])
+            line = f"{backend:<10} {name:<20} {r['transactions']:>5} {r['tx_per_s']:>12.1f}"
+            line += f" {b['tx_per_s']:>14.1f} {f['ratio']:>6.2f} {r['rpc_requests_per_tx']:>7.2f}"
+            print(f"{line} {r['eth_estimateGas']:>4} {r['eth_call']:>6}")
+    print(f"baseline: {BASELINE} (same count, same backend, same run); ratio = baseline tx/s / runner tx/s")
+    print("req/tx: provider requests per runner transaction (the raw loop: see --json); est: eth_estimateGas")
+    verdict = "met" if worst <= TARGET_RATIO else "NOT met"
+    print(f"target ratio <= {TARGET_RATIO}: {verdict} (worst {worst:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
