@@ -162,7 +162,8 @@ contract IncentiveCurrency is ERC1155, AccessControl, IIncentiveCurrency {
         // In force from the next second: a delivery at or before now keeps the tariff it had. A second tariff in
         // the same second replaces this one before it ever took effect (same checkpoint key).
         uint64 effectiveFrom = uint64(block.timestamp + 1);
-        _tariffHistory.push(uint48(effectiveFrom), uint208(version));
+        // slither-disable-next-line unused-return
+        _tariffHistory.push(uint48(effectiveFrom), uint208(version)); // (previous, new) values: not needed
         emit TariffSet(version, effectiveFrom, hourBands_, bands);
     }
 
@@ -398,7 +399,8 @@ contract IncentiveCurrency is ERC1155, AccessControl, IIncentiveCurrency {
         id = vintageId(time, band, version);
         v = _vintages[id];
         if (v.expiresAt == 0) {
-            uint64 start = SafeCast.toUint64((time / vintageSeconds) * vintageSeconds);
+            // the vintage's bucket start: `time` rounded down to a whole number of `vintageSeconds`
+            uint64 start = SafeCast.toUint64(time - (time % vintageSeconds));
             uint64 expiresAt = start + life;
             v.start = start;
             v.expiresAt = expiresAt;
