@@ -400,6 +400,7 @@ contract IncentiveCurrency is ERC1155, AccessControl, IIncentiveCurrency {
         v = _vintages[id];
         if (v.expiresAt == 0) {
             // the vintage's bucket start: `time` rounded down to a whole number of `vintageSeconds`
+            // slither-disable-next-line weak-prng (no randomness: a timestamp rounded down to its bucket)
             uint64 start = SafeCast.toUint64(time - (time % vintageSeconds));
             uint64 expiresAt = start + life;
             v.start = start;
