@@ -112,7 +112,8 @@ def run_scenario(
     if not replaced:
         market.register_participants(ctx)
         periods = list(enumerate(scenario.periods, start=1))
-        for index, spec in progress(periods, "periods") if progress else periods:
+        # no bar for a run without market periods (a certificates-only scenario printed "0period")
+        for index, spec in progress(periods, "periods") if progress and periods else periods:
             run = PeriodRun(index, spec)
             ctx.periods.append(run)
             for _, step in PERIOD_STEPS:

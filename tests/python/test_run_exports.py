@@ -60,3 +60,11 @@ def test_weights_csv_has_a_row_per_participant_per_round(tmp_path):
     assert len(weights) == 4
     assert list(weights["round"]) == [1, 1, 2, 2]
     assert weights.loc[(weights["round"] == 2) & (weights["participant"] == 1), "weight"].item() == 12.5
+
+
+def test_no_progress_bar_for_a_run_without_market_periods():
+    # a certificates-only scenario has no market periods: the CLI's tqdm bar showed "periods: 0period"
+    scenario = parse_scenario({**TWO_PERIODS, "periods": []})
+    bars = []
+    run_scenario(scenario, progress=lambda items, what: bars.append((what, list(items))) or items)
+    assert bars == []
