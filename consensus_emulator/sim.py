@@ -114,6 +114,9 @@ class Sim:
         record.t_final = t_final
         if batch.count:
             record.tx_latency_ms = float(np.mean(t_final - batch.arrivals))
+        replay = self.cfg.workload.replay if self.cfg.workload.arrival == "replay" else ()
+        if replay and sum(r.tx_count for r in self.rounds if r.committed) >= len(replay):
+            self.finish()  # a replayed stream is drained: every transaction is in a committed block
 
     def rounds_done(self) -> bool:
         return len(self.rounds) >= self.cfg.rounds

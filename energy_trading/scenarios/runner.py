@@ -112,7 +112,8 @@ def run_scenario(
     if not replaced:
         market.register_participants(ctx)
         periods = list(enumerate(scenario.periods, start=1))
-        for index, spec in progress(periods, "periods") if progress else periods:
+        # no bar for a run without market periods (a certificates-only scenario printed "0period")
+        for index, spec in progress(periods, "periods") if progress and periods else periods:
             run = PeriodRun(index, spec)
             ctx.periods.append(run)
             for _, step in PERIOD_STEPS:
@@ -139,7 +140,9 @@ def run_scenario(
 
 
 def write_results(scenario: Scenario, results: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
-    """Write `results.json` and the plots into `out_dir`; return the paths written."""
+    """Write `results.json`, the plots, and the exports (`export.write_exports`: orders.csv, periods.csv,
+    weights.csv, report.html) into `out_dir`; return the paths written."""
+    from energy_trading.scenarios.export import write_exports
     from energy_trading.scenarios.plots import plot_reputation
 
     out = Path(out_dir)
@@ -155,6 +158,7 @@ def write_results(scenario: Scenario, results: Mapping[str, Any], out_dir: str |
     for e in EXTENSIONS:
         if e.name in results and e.plot is not None:
             written += e.plot(results[e.name], out)
+    written += write_exports(results, out, images=list(written), summary_text=summary(results))
     return written
 
 
@@ -162,6 +166,9 @@ def summary(results: Mapping[str, Any]) -> str:
     """A table for people: per period the orders, energy, escrow and payouts; then reputation per provider."""
     lines = [f"scenario {results.get('scenario')}: {results.get('description', '')}".rstrip(": ")]
     lines += market.market_summary(results)
+    from energy_trading.scenarios.export import order_lines  # pandas, only when a summary is made
+
+    lines += order_lines(results)
     for e in EXTENSIONS:
         if e.name in results:
             lines.append(

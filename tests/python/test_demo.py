@@ -19,8 +19,15 @@ def test_walkthrough_approves_two_rejects_one_and_refuses_the_rest(deployment):
 
 
 def test_consensus_section_says_when_the_replay_committed_nothing():
-    # a slow run spreads the wall-clock send times beyond the emulated blocks: no latency to print
+    # no latency to print when nothing was committed
     out = io.StringIO()
     replay = {"transactions_replayed": 156, "tx_committed": 0, "blocks_committed": 0, "tx_latency_ms": None}
     _print_replay(replay | {"phases_ms": {"prepare": None, "consensus": None, "formal": None}}, out)
-    assert "156 signed transactions at their send times: none committed in 0 blocks" in out.getvalue()
+    assert "0/156 committed in 0 blocks; nothing committed" in out.getvalue()
+
+
+def test_consensus_section_reports_committed_over_total():
+    out = io.StringIO()
+    replay = {"transactions_replayed": 156, "tx_committed": 156, "blocks_committed": 9, "tx_latency_ms": 40.0}
+    _print_replay(replay | {"phases_ms": {"prepare": 1.0, "consensus": 2.0, "formal": 3.0}}, out)
+    assert "156/156 committed in 9 blocks, mean transaction latency 40.0 ms" in out.getvalue()

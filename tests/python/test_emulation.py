@@ -32,3 +32,15 @@ def test_same_seed_same_figures_other_seed_differs():
     first = consensus_figures(weights, [], rounds=8, seed=1)
     assert consensus_figures(weights, [], rounds=8, seed=1) == first
     assert consensus_figures(weights, [], rounds=8, seed=2) != first
+
+
+def test_crsm_replay_is_deterministic_and_drains_whatever_the_wall_clock_send_times():
+    """The same transactions sent at different wall-clock times (a loaded machine spreads them over
+    minutes) replay identically for a seed, and the run lasts until all 156 are committed."""
+    fast = [TxRecord(0.01 * i, 150 + i % 7, f"tx{i}", 21_000) for i in range(156)]
+    slow = [TxRecord(3.0 * i, 150 + i % 7, f"tx{i}", 21_000) for i in range(156)]
+    first = consensus_figures({"a": 10.0, "b": 20.0}, fast, rounds=3, seed=5)["crsm-replay"]
+    second = consensus_figures({"a": 10.0, "b": 20.0}, slow, rounds=3, seed=5)["crsm-replay"]
+    assert first == second
+    assert first["tx_committed"] == first["transactions_replayed"] == 156
+    assert first["drained"] is True

@@ -1,0 +1,70 @@
+"""`energy-trading run` exports: orders.csv, periods.csv, weights.csv and a self-contained report.html,
+read back with pandas, row counts matching the results; the summary lists each order's seller -> buyer."""
+
+import base64
+
+import pandas as pd
+
+from energy_trading.scenarios import parse_scenario, run_scenario, summary, write_results
+from energy_trading.scenarios.export import write_exports
+
+TWO_PERIODS = {
+    "name": "tiny-exports",
+    "participants": [
+        {"id": "g", "role": "generator", "source": "solar"},
+        {"id": "c", "role": "consumer"},
+        {"id": "d", "role": "consumer"},
+    ],
+    "periods": [
+        {
+            "offers": [{"provider": "g", "price": 0.5, "capacity_kwh": 10}],
+            "requests": [{"consumer": "c", "energy_kwh": 4}, {"consumer": "d", "energy_kwh": 3}],
+        },
+        {
+            "offers": [{"provider": "g", "price": 0.6, "capacity_kwh": 10}],
+            "requests": [{"consumer": "c", "energy_kwh": 2}],
+        },
+    ],
+}
+
+
+def test_run_writes_tables_pandas_reads_and_a_self_contained_report(tmp_path):
+    scenario = parse_scenario(TWO_PERIODS)
+    results = run_scenario(scenario)
+    paths = write_results(scenario, results, tmp_path)
+    for name in ("orders.csv", "periods.csv", "report.html"):
+        assert tmp_path / name in paths and (tmp_path / name).stat().st_size > 0
+    orders = pd.read_csv(tmp_path / "orders.csv")
+    all_orders = [o for p in results["periods"] for o in p["orders"]]
+    assert len(orders) == len(all_orders) == 3
+    assert list(orders["id"]) == [o["id"] for o in all_orders]
+    assert list(orders["seller"] + "->" + orders["buyer"]) == ["g->c", "g->d", "g->c"]
+    assert orders["energy_kwh"].sum() == sum(o["energy_kwh"] for o in all_orders)
+    assert list(orders["period"]) == [1, 1, 2]
+    periods = pd.read_csv(tmp_path / "periods.csv")
+    assert list(periods["orders"]) == [2, 1]
+    assert not (tmp_path / "weights.csv").exists()  # the market run has no node weights
+    report = (tmp_path / "report.html").read_text()
+    assert "orders.csv (3 rows)" in report
+    png = base64.b64encode((tmp_path / "reputation.png").read_bytes()).decode("ascii")
+    assert png in report  # the plot is embedded, not linked
+    assert "src='reputation.png'" not in report
+    text = summary(results)
+    assert "g -> c, 4 kWh" in text and "g -> d, 3 kWh" in text
+
+
+def test_weights_csv_has_a_row_per_participant_per_round(tmp_path):
+    results = {"scenario": "w", "node_weights_by_round": [{"1": 10.0, "2": 20.0}, {"1": 12.5, "2": 0.0}]}
+    write_exports(results, tmp_path)
+    weights = pd.read_csv(tmp_path / "weights.csv")
+    assert len(weights) == 4
+    assert list(weights["round"]) == [1, 1, 2, 2]
+    assert weights.loc[(weights["round"] == 2) & (weights["participant"] == 1), "weight"].item() == 12.5
+
+
+def test_no_progress_bar_for_a_run_without_market_periods():
+    # a certificates-only scenario has no market periods: the CLI's tqdm bar showed "periods: 0period"
+    scenario = parse_scenario({**TWO_PERIODS, "periods": []})
+    bars = []
+    run_scenario(scenario, progress=lambda items, what: bars.append((what, list(items))) or items)
+    assert bars == []
