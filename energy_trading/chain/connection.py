@@ -165,7 +165,7 @@ class Chain:
         Raises `ChainRevert` naming the contract's custom error when the transaction reverts. `gas` sets the
         gas limit (default `gas_limit`: never estimated). `preflight=True` dry-runs the call against the
         pending block first, so a revert costs no transaction; otherwise the revert reason is read back from
-        the failed transaction (replayed as a call at its parent block, only on that failure path).
+        the failed transaction (replayed as a call at its own block, only on that failure path).
         """
         return self.wait(self.send(fn, sender, value, gas, preflight))
 
@@ -318,10 +318,14 @@ class Chain:
             delay = min(delay * 2, 0.1)
 
     def _revert_of(self, pending: PendingTx, receipt: TxReceipt) -> Exception:
-        """Replay a failed transaction as a call at its parent block to read its revert data."""
+        """Replay a failed transaction as a call at its own block to read its revert data.
+
+        Its own block, not the parent: the call then sees the block's number, timestamp and coinbase the
+        transaction saw (a revert that depends on them decodes as it happened), and a reverted transaction
+        left no state behind. With automine (anvil, the in-process EVM) it is the block's only transaction."""
         call = {k: pending.tx[k] for k in ("from", "to", "value", "data", "gas") if k in pending.tx}
         try:
-            self.w3.eth.call(call, block_identifier=int(receipt["blockNumber"]) - 1)
+            self.w3.eth.call(call, block_identifier=int(receipt["blockNumber"]))
         except _REVERT_ERRORS as exc:
             return self.decoder.decode(exc.data, pending.action)
         except Exception as exc:

@@ -10,6 +10,7 @@ from energy_trading.clients.market import MarketClient, Side
 from energy_trading.clients.registry import Participant, RegistryClient, Role, Source
 from energy_trading.demo.expect import expect_refusal
 from energy_trading.models.units import to_price
+from energy_trading.scenarios.grid import METERS_INSTALLED_BEFORE_S
 
 __all__ = ["grid_walkthrough"]
 
@@ -55,6 +56,9 @@ def _enrol(d: Deployment, g: GridClient, out: TextIO) -> dict[str, Participant]:
         g.enrol(p.address, weight)
         people[label] = p
         print(f"  enrolled {label:10s} credit weight {weight}", file=out)
+    # meters count only energy that fits rated power x the time since their approval (issue 10): install
+    # them an hour before the period whose readings are relayed right after signing
+    d.chain.advance_time(METERS_INSTALLED_BEFORE_S)
     return people
 
 

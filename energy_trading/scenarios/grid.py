@@ -108,6 +108,10 @@ def run_grid_scenario(
     return results
 
 
+#: Seconds between the meters' approval and the first period (see `GridRun.register`).
+METERS_INSTALLED_BEFORE_S = 3_600
+
+
 @dataclass
 class _GridRun:
     """One grid-balanced run: clients, market rate t, handling fee and the participants' accounts by id."""
@@ -133,6 +137,9 @@ class _GridRun:
             weight = p.credit_weight if p.credit_weight is not None else scenario.params.initial_credit_weight
             self.g.enrol(part.address, weight)
         self.ids = {a: i for i, a in self.address.items()}
+        # The meters were installed an hour before trading starts: a meter's readings are bounded by its rated
+        # power x the time since its approval (issue 10), and this scenario relays them as soon as it signs.
+        self.d.chain.advance_time(METERS_INSTALLED_BEFORE_S)
 
     def play(self, period: GridPeriod) -> dict[str, Any]:
         """One period = one settlement round: escrow, readings, settlement, penalty shares; its results."""

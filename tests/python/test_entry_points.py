@@ -202,8 +202,8 @@ def test_deploy_prints_addresses_after_a_stage_bar():
     assert out.returncode == 0, out.stderr
     deployed = json.loads(out.stdout)
     assert set(deployed) == {"chain_id", "operator", "auditor", "contracts"}
-    assert len(deployed["contracts"]) == 14
-    assert "deploying: 100%" in out.stderr and "4/4" in out.stderr
+    assert len(deployed["contracts"]) == 15
+    assert "deploying: 100%" in out.stderr and "5/5" in out.stderr
     assert_quiet(out.stdout + out.stderr)
 
 

@@ -6,10 +6,10 @@ import pytest
 
 from energy_trading import connect, deploy
 from energy_trading.clients.incentives import default_tariff
+from energy_trading.demo.incentives import incentives_walkthrough
 from energy_trading.models.incentives import UNIT, WAD
 from energy_trading.scenarios.incentives import (
     IncentiveScenarioError,
-    incentives_walkthrough,
     parse_incentives,
 )
 from energy_trading.scenarios.runner import run_scenario, summary, write_results
