@@ -221,13 +221,19 @@ def print_table(result: dict[str, Any]) -> None:
             print(f"{row['operation']:44s} {row['gas']:9,d}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def gas_cli(
+    argv: list[str] | None, doc: str, run: Callable[[str | None, int], dict[str, Any]], repeat: int
+) -> int:
+    """The command line every gas benchmark shares: `--repeat N`, `--rpc URL`, `--json`; `run(rpc, repeat)`
+    measures and returns the rows `print_table` prints."""
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
+        description=doc.split("\n\n")[0],
+        epilog=doc.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions per operation (default 5)")
+    parser.add_argument(
+        "--repeat", type=int, default=repeat, help=f"repetitions per operation (default {repeat})"
+    )
     parser.add_argument("--rpc", metavar="URL", help="JSON-RPC node (default: in-process py-evm)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = parser.parse_args(argv)
@@ -239,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_table(result)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return gas_cli(argv, __doc__, run, repeat=5)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ Usage: python benchmarks/incentives_gas.py [--repeat 3] [--rpc URL] [--json]
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -32,7 +30,7 @@ from tqdm import tqdm
 from web3.logs import DISCARD
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from certificates_gas import print_table  # the sibling benchmark's table printer
+from certificates_gas import gas_cli  # the sibling benchmark's command line and table printer
 
 from energy_trading import connect, deploy
 from energy_trading.chain.deploy import deploy_contract
@@ -168,23 +166,7 @@ def run(rpc: str | None, repeat: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions per operation (default 3)")
-    parser.add_argument("--rpc", metavar="URL", help="JSON-RPC node (default: in-process py-evm)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    result = run(args.rpc, args.repeat)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print_table(result)
-    return 0
+    return gas_cli(argv, __doc__, run, repeat=3)
 
 
 if __name__ == "__main__":
