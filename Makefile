@@ -20,24 +20,26 @@ lint:
 	ruff check .
 	ruff format --check .
 
+# each test file on one of two xdist workers (brownie schedules by file; each worker runs its own anvil
+# on the configured port + worker id)
 test-contracts:
-	brownie test
+	tools/timed.sh test-contracts brownie test -n 2
 
 ## Foundry invariant suite (tests/foundry): runs x depth from foundry.toml (2,000 x 100), one campaign.
 test-forge:
-	forge test --match-path 'tests/foundry/*' -vv
+	tools/timed.sh test-forge forge test --match-path 'tests/foundry/*' -vv
 
 ## Slither from its own environment (.venv-slither, requirements-slither.lock); fails on any unsuppressed
 ## High or Medium finding (see slither.config.json).
 slither:
-	FOUNDRY_PROFILE=slither .venv-slither/bin/slither contracts --config-file slither.config.json
+	FOUNDRY_PROFILE=slither tools/timed.sh slither .venv-slither/bin/slither contracts --config-file slither.config.json
 
 # independent tests on two xdist workers (each with its own in-process chains and anvil node)
 test-python:
-	pytest -p no:pytest-brownie -n 2 tests/python
+	tools/timed.sh test-python pytest -p no:pytest-brownie -n 2 tests/python
 
 test-emulator:
-	pytest -p no:pytest-brownie -n 2 tests/emulator
+	tools/timed.sh test-emulator pytest -p no:pytest-brownie -n 2 tests/emulator
 
 ## The long-running documented commands (benchmarks, whole reproductions, etcd validation): tens of minutes.
 test-slow: setup

@@ -12,7 +12,8 @@ pure-Python oracle `honest_supplier_split` says the settlements paid (escrowed =
 
 import brownie
 from brownie import accounts, chain
-from hypothesis import HealthCheck, given, settings
+from brownie.test import given  # brownie's given: snapshot before the first example, revert before each next
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from market_fixtures import FEE, TAU, block_time, cost_up, open_period
 
@@ -262,7 +263,6 @@ class OrderBookModel:
 
 
 def test_order_book_conserves_tokens(mkt, people, auditor):
-    chain.snapshot()
     settled = []
 
     # 40-60 operations per example are large by design; the health checks judge generation, not the book.
@@ -277,7 +277,6 @@ def test_order_book_conserves_tokens(mkt, people, auditor):
     )
     @given(operations=st.lists(OPERATION, min_size=40, max_size=60))
     def run(operations):
-        chain.revert()
         model = OrderBookModel(mkt, people, auditor)
         model.check()
         for operation in operations:
