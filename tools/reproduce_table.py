@@ -4,8 +4,14 @@
     python tools/reproduce_table.py out/reproduce/summary.json            # print the table
     python tools/reproduce_table.py out/reproduce/summary.json --write    # replace it in the README
 
+    consensus-emulator reproduce raft-election --out out/raft             # one item
+    python tools/reproduce_table.py out/raft/summary.json --update --write # replace its rows only
+
 The table sits between the markers ``<!-- reproduce-table:start -->`` and
-``<!-- reproduce-table:end -->`` of docs/README_emulator.md; nothing else is touched.
+``<!-- reproduce-table:end -->`` of docs/README_emulator.md; nothing else is touched. With
+``--update`` only the rows of the outputs in the given summary are replaced (others keep their
+row; outputs are seeded and byte-for-byte repeatable, so rows of unchanged items are what a full
+run would give), and the verdict counts are recounted from all rows.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import sys
 from pathlib import Path
 
 from consensus_emulator.reproduce.output import markdown_table
+from consensus_emulator.reproduce.verdict import VERDICTS, count_verdicts
 
 START, END = "<!-- reproduce-table:start -->", "<!-- reproduce-table:end -->"
 README = Path(__file__).resolve().parent.parent / "docs" / "README_emulator.md"
@@ -30,14 +37,48 @@ def replace_table(text: str, table: str) -> str:
     return f"{head}{START}\n{table}{END}{tail}"
 
 
+def update_table(old: str, table: str) -> str:
+    """`old` table (between the markers) with the rows of `table`'s outputs replaced or appended,
+    and the verdict counts line recounted from all rows."""
+
+    def rows(text: str) -> dict[str, str]:
+        out = {}
+        for line in text.splitlines():
+            cells = line.split(" | ")
+            if line.startswith("| ") and len(cells) > 2 and not line.startswith(("| output |", "| --- |")):
+                out[cells[0][2:]] = line
+        return out
+
+    merged = rows(old)
+    merged.update(rows(table))
+    verdicts = []
+    for line in merged.values():
+        found = [v for v in VERDICTS if f"| **{v}** |" in line]
+        if len(found) != 1:
+            raise SystemExit(f"cannot read the verdict of table row: {line[:80]}")
+        verdicts.append(found[0])
+    counts = count_verdicts(verdicts)
+    head = table.splitlines()[:2]
+    tail = "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({len(merged)} outputs)."
+    return "\n".join([*head, *merged.values(), "", tail]) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("summary", type=Path, help="summary.json written by `consensus-emulator reproduce`")
     parser.add_argument("--write", action="store_true", help="replace the table in docs/README_emulator.md")
     parser.add_argument("--readme", type=Path, default=README, help="README to update (with --write)")
+    parser.add_argument(
+        "--update", action="store_true", help="replace only the rows of this summary's outputs, keep the rest"
+    )
     args = parser.parse_args(argv)
     doc = json.loads(args.summary.read_text(encoding="utf-8"))
     table = markdown_table(doc["outputs"])
+    if args.update:
+        text = args.readme.read_text(encoding="utf-8")
+        if START not in text or END not in text:
+            raise SystemExit(f"README has no {START} ... {END} block; add the two markers first")
+        table = update_table(text.split(START, 1)[1].split(END, 1)[0], table)
     if args.write:
         args.readme.write_text(
             replace_table(args.readme.read_text(encoding="utf-8"), table), encoding="utf-8"

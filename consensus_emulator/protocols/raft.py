@@ -287,6 +287,8 @@ class RaftNode(Node):
         self.last_leader_contact = self.env.now
         self.arm_election_timer()
         if msg.kind == "heartbeat":
+            for listener in self.cluster.heartbeat_listeners:
+                listener(self, term)
             return None
         _, index, _count = msg.payload
         self.last_log_term, self.last_log_index = term, index
@@ -435,6 +437,7 @@ class RaftCluster:
         self.last_progress = 0.0
         self.leader_history: list[int] = []
         self.leader_watchers: list = []  # events fired at the next election
+        self.heartbeat_listeners: list = []  # callables (node, term) run when a follower hears a heartbeat
         self.sim.schedule_leader_crashes(self.nodes, lambda: self.leader)
         self._start()
 
@@ -577,6 +580,7 @@ def leader_failover_trial(
     params: RaftParams | None = None,
     distinct_logs: bool = True,
     shared_disk: bool = False,
+    until: str = "elected",
 ) -> float:
     """Time (ms) from the crash of a leader to the election of the next (Raft paper §9.3, Fig 16).
 
@@ -587,8 +591,14 @@ def leader_failover_trial(
     `consensus_emulator.validation.etcd`; its timeouts and initial leader are set here);
     `distinct_logs=False` gives every server the same log (an idle etcd cluster);
     `shared_disk=True` queues every server's writes on one disk (a cluster on one machine).
+    `until`: where the measured downtime ends - "elected", when the new leader takes office
+    (etcd's "became leader" log line), or "heartbeat", when every surviving follower has
+    received the new leader's first heartbeat (the end point of the Raft paper's benchmark,
+    dissertation §9.6: "until the other servers received the new leader's first heartbeat").
     Returns `inf` when no leader emerged within `cap_ms`.
     """
+    if until not in ("elected", "heartbeat"):
+        raise ValueError(f"until must be 'elected' or 'heartbeat', got {until!r}")
     base = params if params is not None else RaftParams()
     params = replace(base, timeout_min_ms=timeout_min_ms, timeout_max_ms=timeout_max_ms, initial_leader=0)
     cfg = SimConfig(
@@ -614,7 +624,21 @@ def leader_failover_trial(
         yield env.timeout(crash_at)
         cluster.nodes[0].crash()
         elected = env.event()
-        cluster.leader_watchers.append(elected)
+        if until == "elected":
+            cluster.leader_watchers.append(elected)
+        else:
+            survivors = {node.id for node in cluster.nodes if not node.crashed}
+            heard: set[int] = set()
+            old_term = cluster.nodes[0].term
+
+            def on_heartbeat(node, term):
+                # a heartbeat of a later term than the crashed leader's comes from its successor
+                if term > old_term and not elected.triggered:
+                    heard.add(node.id)
+                    if heard >= survivors - {node.leader_id}:
+                        elected.succeed(node.leader_id)
+
+            cluster.heartbeat_listeners.append(on_heartbeat)
         yield elected | env.timeout(cap_ms)
         if elected.triggered:
             outcome["elected"] = env.now

@@ -3,11 +3,12 @@
 The item runs `consensus_emulator.validation.raft_paper.compare_with_paper` (the paper's 1000
 trials per range, 100 for 150-150 ms; every trial stops at 10 s without a leader) and checks,
 per timeout range, the median and 90th percentile within 15 % of the paper. Most reference
-values are read off Fig 16 (a CDF plot), not stated in the text: their reading uncertainty
-(±15-35 % of the value, `PaperRange.uncertainty`) is named in each check, so a miss smaller
-than that uncertainty may be a misreading as much as a model error. The values the text
-states (150-155 median 287 ms, 150-200 worst 513 ms, 12-24 mean 35 ms and worst 152 ms,
-150-150 "consistently longer than 10 seconds") are checked too.
+values come from Fig 16's plotted data (the figure's SVG source in Ongaro's dissertation
+repository; extraction error under 2 %, see `raft_paper`); the values the text states
+(150-155 median 287 ms, 150-200 worst 513 ms, 12-24 mean 35 ms and worst 152 ms, 150-150
+"consistently longer than 10 seconds") are checked too. One model constant, the LogCabin
+cluster's stable-storage write (`RAFT_PAPER_COSTS.persist_ms`, 2.5 ms), was fitted to one of
+those text numbers (150-155 median 287 ms); that check says so, every other is out of sample.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from consensus_emulator.reproduce.output import Output
 from consensus_emulator.reproduce.util import steps
 from consensus_emulator.reproduce.verdict import Check, claim, number
 
+#: The paper numbers `RAFT_PAPER_COSTS.persist_ms` was fitted to (consensus_emulator/config.py).
+FITTED = {("150-155", "median")}
 #: Tolerance of the Raft paper's numbers (issue 15: 15 %).
 RAFT_REL = 0.15
 
@@ -40,7 +43,9 @@ def _checks(rows) -> list[Check]:
             continue
         for stat in ("median", "p90"):
             src = p.source(stat)
-            how = "stated in the text" if src == "text" else f"read off Fig 16, ±{p.uncertainty:.0%} reading"
+            how = "stated in the text" if src == "text" else f"Fig 16 plotted data, ±{p.uncertainty:.0%}"
+            if (p.label, stat) in FITTED:
+                how += ", fitted (persist_ms)"
             checks.append(
                 number(
                     f"Fig 16, {p.label} ms: {stat} failover (ms), {how}",
@@ -124,17 +129,17 @@ def raft_election(seed: int, trials: int | None = None) -> list[Output]:
             "Raft failover (5 servers, ~15 ms broadcast time), cf. Ongaro & Ousterhout 2014 Fig 16",
             ROW_HEADER,
             [r.row() for r in rows],
-            "Fig 16 medians / p90 per timeout range (read off the CDFs, ±15-35 %); text: 150-150 "
+            "Fig 16 medians / p90 per timeout range (the figure's plotted data, ±2 %); text: 150-150 "
             "consistently over 10 s (split votes); 150-155 median 287 ms; 150-200 worst of 1000 trials "
             "513 ms; 12-24 mean 35 ms, longest 152 ms",
             statements,
             checks,
             plot,
-            ref="Ongaro & Ousterhout 2014 §9.3, Fig 16 (text numbers and figure readings, "
-            "consensus_emulator/validation/raft_paper.py)",
+            ref="Ongaro & Ousterhout 2014 §9.3, Fig 16 (text numbers; curve data from the figure's "
+            "SVG in github.com/ongardie/dissertation, consensus_emulator/validation/raft_paper.py)",
             note=(
-                "outside 15 %: " + "; ".join(missed) + ". Figure readings carry ±15-35 % uncertainty "
-                "(docs/validation.md)"
+                "outside 15 %: " + "; ".join(missed) + " (docs/validation.md). persist_ms (2.5 ms) is "
+                "fitted to the 150-155 median; all other checks are out of sample"
             )
             if missed
             else "",

@@ -132,3 +132,30 @@ def test_readme_table_tool_replaces_only_the_marked_block(tmp_path):
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n")
     assert "old table" not in text and "| x |" in text and "AGREES 1" in text
+
+
+def test_readme_table_tool_update_replaces_only_the_rows_of_the_given_outputs(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "reproduce_table.py"
+    spec = importlib.util.spec_from_file_location("reproduce_table", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    old = markdown_table(
+        [
+            Summary("a", "t", "p", "old a", DIFFERS, (number("p", 1, 3, abs_=0),)).record(),
+            Summary("b", "t", "p", "old b", DIFFERS, (number("p", 1, 3, abs_=0),)).record(),
+        ]
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{tool.START}\n{old}{tool.END}\noutro\n")
+    summary = tmp_path / "summary.json"
+    new_b = Summary("b", "t", "p", "new b", AGREES, (number("p", 1, 1, abs_=0),)).record()
+    summary.write_text(json.dumps({"outputs": [new_b]}))
+    assert tool.main([str(summary), "--update", "--write", "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old a" in text and "new b" in text and "old b" not in text
+    assert text.index("| a |") < text.index("| b |")  # a row keeps its place
+    assert "AGREES 1, SHAPE ONLY 0, DIFFERS 1, CALIBRATED 0 (2 outputs)" in text
+    assert text.startswith("intro\n") and text.endswith("outro\n")
