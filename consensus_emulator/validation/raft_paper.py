@@ -91,7 +91,7 @@ class PaperRange:
     """The paper's failover-time distribution for one election-timeout range (ms).
 
     `lower_bound`: the values are lower bounds (150-150: every trial took over 10 s).
-    `sources`: "text" (stated in the prose, exact) or "figure" (read off Fig 16) per statistic.
+    `sources`: "text" (stated in the prose, exact) or "figure" (Fig 16's plotted data) per statistic.
     """
 
     lo: int

@@ -78,6 +78,8 @@ SLOW = {
     "consensus-emulator reproduce all --out out/reproduce": "every figure of five papers, many minutes",
     "consensus-emulator reproduce seed001 --out out/seed001": "seed 001's tables, minutes",
     "python tools/reproduce_table.py out/reproduce/summary.json --write": "needs reproduce all; edits docs",
+    "consensus-emulator reproduce raft-election --out out/raft": "10 x 1000 failovers, about 2-5 min",
+    "python tools/reproduce_table.py out/raft/summary.json --update --write": "needs that run; edits docs",
     "python benchmarks/settlement_gas.py": "registers 1,000 participants",
     "python benchmarks/certificates_gas.py": "benchmark",
     "python benchmarks/market_gas.py": "benchmark",
