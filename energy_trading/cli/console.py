@@ -32,7 +32,11 @@ EXAMPLES: tuple[str, ...] = (
     'certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})',
     'p = market.open_period(); market.publish_offer(accounts["alice"], p.id, tokens("0.5"), kwh(20))',
     'market.publish_request(accounts["bob"], p.id, kwh(5)); market.balance(accounts["bob"])',
+    'incentives.holdings(accounts["alice"]), incentives.totals()',
 )
+
+#: Console names bound to a client; a contract of the same name stays reachable as ``d.<name>``.
+CLIENT_NAMES = ("reg", "grid", "certs", "carbon", "market", "incentives")
 
 
 def banner(where: str, contracts: list[str]) -> str:
@@ -40,7 +44,8 @@ def banner(where: str, contracts: list[str]) -> str:
     people = ", ".join(f"{label} ({role.name.lower()})" for label, (role, _, _) in PEOPLE.items())
     lines = [
         f"energy-trading console ({where})",
-        f"Names: w3, chain, d (Deployment), {', '.join(contracts)}, operator, auditor,",
+        f"Names: w3, chain, d (Deployment), {', '.join(c for c in contracts if c not in CLIENT_NAMES)},",
+        "       operator, auditor (a contract a client's name shadows: d.<name>, e.g. d.incentives),",
         f"       accounts (dict label -> address; registered, approved, {STARTING_TOKENS} tokens each:",
         f"       {people}),",
         "       reg (RegistryClient), Role, Source, Status,",
@@ -85,7 +90,8 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "kwh": kwh,
         "tokens": tokens,
     }
-    ns.update(d.contracts())
+    for name, contract in d.contracts().items():
+        ns.setdefault(name, contract)  # a client keeps its name; its contract stays d.<name>
     return ns
 
 

@@ -39,6 +39,8 @@ def test_console_runs_every_banner_example():
     assert_quiet(banner + transcript)
     assert "Error" not in transcript and "reverted" not in transcript, transcript
     assert "<Status.APPROVED: 2>" in outputs[0]
+    # `incentives` is the IncentivesClient (its contract, which has the same name, is d.incentives)
+    assert "({}, {" in outputs[-1] and "Contract object" not in outputs[-1], outputs[-1]
     assert child.exitstatus == 0
 
 
