@@ -129,7 +129,10 @@ class Seed001Market:
             self.w_g *= math.exp(-c.delta)
         defaults = rng.random(n) < self.default_prob
         actual = np.where(defaults, self.contract * rng.uniform(0.6, 0.95, n), self.contract)
-        share = self.contract / self.contract.sum()
+        # eq 15: "sum E_c is the total negotiated transaction volume of transaction k" (§4.2.1):
+        # each trade counted once (Table 1: node 1's 310 kWh lifts 97.67 to 97.98, i.e.
+        # 2.33 x 310 / 2310, the sum of the 15 contracts), not once per side (4620)
+        share = self.contract / self.contract[self.generator].sum()
         reward = (c.w_max - self.w_a) * share  # eq 15
         penalty = self.w_a * (self.contract - actual) / self.contract  # eq 17
         self.w_a = np.clip(np.where(defaults, self.w_a - penalty, self.w_a + reward), 0.0, c.w_max)
