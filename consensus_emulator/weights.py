@@ -8,7 +8,8 @@ generator i trading the contracted volume of Table 1 with consumer i + 15.
 Per round k (one trade per node, then one consensus, §5.2):
 
 * credit weight W_a: reward eq 14-15 ``W += (Wmax - W) * C_e / sum(C_e)`` when the
-  node performs, penalty eq 16-17 ``W -= W * (C_e - E_a) / C_e`` when it defaults
+  node performs (sum over the round's trades, each once: 2310 kWh for Table 1), penalty
+  eq 16-17 ``W -= W * (C_e - E_a) / C_e`` when it defaults
   (Wmax = 100, SPEC §4; W_a starts at 0, §5.2);
 * volume weight W_d: eq 18 with phi = 0.5;
 * consensus participation W_g: eq 19, ``W_g += omega * (k+1)/k`` for the valid

@@ -273,6 +273,9 @@ def tables5_7(seed: int) -> list[Output]:
             gain = 100 * (before[k - 1] - after[k - 1]) / before[k - 1]
             rows.append([k, before[k - 1], after[k - 1], gain, pb, pa, pg])
         gains = [r[3] for r in rows]
+        before_r, after_r = per_round[table]
+        late_gain = 100 * (1 - after_r[150:].sum() / before_r[150:].sum())
+        paper_late = 100 * (1 - (paper[-1][2] - paper[-2][2]) / (paper[-1][1] - paper[-2][1]))
         checks = [
             number(f"Table {table}, {r[0]} consensuses: efficiency gain (%)", r[6], r[3], abs_=GAIN_POINTS)
             for r in rows
@@ -356,7 +359,12 @@ def tables5_7(seed: int) -> list[Output]:
                 f"needs fewer, nearer acks from round 1 (gain {gains[0]:.2f} % at 10 vs the paper's "
                 f"{paper[0][3]} %); "
                 f"participation weights (gamma 0.3) then add {gains[-1] - gains[0]:.1f} points by 200 (paper "
-                f"{paper[-1][3] - paper[0][3]:.1f}); the paper gives neither its initial component weights "
+                f"{paper[-1][3] - paper[0][3]:.1f}): over consensuses 151-200 weighted Raft is "
+                f"{late_gain:.1f} % faster per consensus than Raft (paper {paper_late:.1f} %), because "
+                "W_a nears 100 for every performing node (eq 15), so it stops separating the nodes, and "
+                "a quorum of fewer acks saves only the spread of METRO's distance delay (0-0.7 ms one way) "
+                "on top of its fixed 0.55 ms and the followers' verify and persist; "
+                "the paper gives neither its initial component weights "
                 f"nor its network, and the traditional totals follow where the random METRO placement puts "
                 f"each leader ("
                 + " / ".join(f"{totals[t][0][-1]:.0f}" for t in TABLES5_7)

@@ -1,7 +1,9 @@
 """Seed 001 Figs 7 and 10 inputs: the weights recorded from a weighted-Raft run (paper §5.3)."""
 
 import numpy as np
+import pytest
 
+from consensus_emulator.config import WeightedRaftParams
 from consensus_emulator.reproduce.seed001 import weighted_run
 from consensus_emulator.weights import Seed001Market
 
@@ -43,3 +45,21 @@ def test_credit_reward_matches_table_1():
     market.step()
     for node, w in after.items():
         assert abs(market.w_a[node - 1] - w) <= 0.01, (node, market.w_a[node - 1], w)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="seed 001 Table 3: node 2 leads 24 of 200 weighted elections in the paper, 0 here (seed 0): its "
+    "eq 18 volume weight (200 kWh contract, 61 against node 5's 93) keeps its total below node 1's or "
+    "node 5's in every election, and the paper publishes no certificate or carbon data that could lift it",
+)
+def test_table3_node2_leads_as_often_as_in_the_paper():
+    # seed 001 §5.2.1 Table 3: nodes 1, 2, 5 lead 146, 24, 30 of 200 elections (gamma = 0); tolerance
+    # three binomial standard deviations of 24 in 200, 3 x sqrt(200 x 0.12 x 0.88) = 13.8
+    from consensus_emulator.reproduce.util import run_seed
+
+    result, _, _ = weighted_run(
+        None, run_seed(0, "t34", "weighted"), params=WeightedRaftParams(elect_every_round=True)
+    )
+    assert abs(result.leader_counts().get(1, 0) - 24) <= 3 * np.sqrt(200 * 0.12 * 0.88)
