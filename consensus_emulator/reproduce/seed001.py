@@ -260,7 +260,7 @@ def tables5_7(seed: int) -> list[Output]:
             if table == 5 and s == 0:
                 credit, total_w = w_a, w_tot
             if s == 0:  # weights in force for the first consensus: leader's and the mean
-                first_w[table] = (float(w_tot[1][leader - 1]), float(w_tot[1].mean()))
+                first_w[table] = (float(w_tot[0][leader - 1]), float(w_tot[0].mean()))
             before_r += np.array([r.consensus_ms for r in trad.rounds][:200]) / seeds
             after_r += np.array([r.consensus_ms for r in impr.rounds][:200]) / seeds
         per_round[table] = (before_r, after_r)
@@ -355,8 +355,9 @@ def tables5_7(seed: int) -> list[Output]:
                 )
                 + f"at the first consensus the leader already weighs {first_w[table][0]:.0f} against a mean "
                 f"of {first_w[table][1]:.0f} (eq 18 volume, eq 23 line reliability 100, its carbon "
-                f"weight; W_a near 0, W_g = 0), so it counts as about two acks and the weight quorum "
-                f"needs fewer, nearer acks from round 1 (gain {gains[0]:.2f} % at 10 vs the paper's "
+                f"weight; W_a one eq 15 reward from 0, W_g = 0), so it counts as about two acks and the "
+                f"weight quorum needs fewer, nearer acks from round 1 (gain {gains[0]:.2f} % at 10 vs the "
+                f"paper's "
                 f"{paper[0][3]} %); "
                 f"participation weights (gamma 0.3) then add {gains[-1] - gains[0]:.1f} points by 200 (paper "
                 f"{paper[-1][3] - paper[0][3]:.1f}): over consensuses 151-200 weighted Raft is "
