@@ -5,6 +5,7 @@ import pytest
 
 from consensus_emulator.config import WeightedRaftParams
 from consensus_emulator.reproduce.seed001 import weighted_run
+from consensus_emulator.reproduce.util import run_seed
 from consensus_emulator.weights import Seed001Market
 
 
@@ -57,8 +58,6 @@ def test_credit_reward_matches_table_1():
 def test_table3_node2_leads_as_often_as_in_the_paper():
     # seed 001 §5.2.1 Table 3: nodes 1, 2, 5 lead 146, 24, 30 of 200 elections (gamma = 0); tolerance
     # three binomial standard deviations of 24 in 200, 3 x sqrt(200 x 0.12 x 0.88) = 13.8
-    from consensus_emulator.reproduce.util import run_seed
-
     result, _, _ = weighted_run(
         None, run_seed(0, "t34", "weighted"), params=WeightedRaftParams(elect_every_round=True)
     )
