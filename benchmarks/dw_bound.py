@@ -22,6 +22,10 @@ The run starts from the LP relaxation's multipliers (u from the capacity duals, 
 below the LP value), stops at `--limit` seconds or when the two meet, and finally solves the master as a
 MILP over the columns generated (price-and-branch: a feasible assignment, usually poor).
 
+The knapsacks are solved exactly with no time limit (a time-limited knapsack would not be a bound), so a
+round that started before `--limit` can overrun it: near the end each knapsack has many items of almost
+zero profit and one round took tens of seconds on a loaded machine.
+
 Usage: python benchmarks/dw_bound.py [--size 100x10] [--seed 2022] [--limit 120] [--incumbent 51.22496]
 """
 
