@@ -86,6 +86,7 @@ SLOW = {
     "python benchmarks/market_gas.py [--plot gas.png]": "benchmark",
     "python benchmarks/solver_bench.py": "benchmark with 60 s solver limits",
     "python benchmarks/solver_bench.py [--time-limit 60]": "benchmark with 60 s solver limits",
+    "python benchmarks/dw_bound.py [--limit 120]": "experiment: 2 minutes of column generation",
     "python benchmarks/emulator_bench.py": "benchmark up to 1024 nodes",
     "python benchmarks/sweep_bench.py": "benchmark: sweeps serially and on dask",
     "python benchmarks/incentives_gas.py": "benchmark",

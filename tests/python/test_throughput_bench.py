@@ -1,0 +1,42 @@
+"""The throughput benchmark's attribution (benchmarks/throughput.py): the EVM clock counts py-evm's work on
+sent transactions and eth_calls, and leaves py-evm as it found it."""
+
+import sys
+from pathlib import Path
+
+from eth.vm.forks.frontier.state import FrontierState
+
+from energy_trading.chain.connection import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from throughput import EvmClock, _split
+
+
+def test_evm_clock_counts_sent_transactions_and_calls_then_restores_py_evm():
+    chain = connect(seed="test:throughput")
+    original = FrontierState.apply_transaction
+    with EvmClock() as clock:
+        chain.new_accounts(["a", "b"])  # two funding transfers, each executed once by py-evm
+        sent = clock.calls
+        chain.w3.eth.call({"to": chain.funder, "data": b""})
+    assert sent == 2
+    assert clock.calls == 3 and clock.seconds > 0
+    assert FrontierState.apply_transaction is original
+    chain.new_account("c")
+    assert clock.calls == 3  # no longer counting
+
+
+def test_split_divides_per_transaction_and_leaves_anvil_to_gas_only():
+    class Clock:
+        seconds, calls = 0.5, 7
+
+    figures = _split(2.0, 4, 400_000, Clock())  # type: ignore[arg-type]
+    assert figures == {
+        "gas_per_tx": 100_000,
+        "cpu_s": 2.0,
+        "tx_per_cpu_s": 2.0,
+        "evm_executions": 7,
+        "evm_ms_per_tx": 125.0,
+        "other_ms_per_tx": 375.0,
+    }
+    assert _split(2.0, 4, 400_000, None) == {"gas_per_tx": 100_000}
