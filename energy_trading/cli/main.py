@@ -90,16 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "schema",
         help="print the JSON Schema of an input format (for editors and validators)",
-        description="Print the JSON Schema of `energy-trading match` instances.",
+        description="Print the JSON Schema of `energy-trading match` instances (matching, the default) or of "
+        "`energy-trading run` scenario files (scenario). Point an editor at it, e.g. for YAML: "
+        "`# yaml-language-server: $schema=scenario.schema.json` as the file's first line.",
     )
-    p.add_argument("kind", nargs="?", default="matching", choices=["matching"], help="which input format")
+    p.add_argument(
+        "kind", nargs="?", default="matching", choices=["matching", "scenario"], help="which input format"
+    )
     return parser
 
 
 def _schema(args: argparse.Namespace) -> int:
     from energy_trading.models.matching_schema import MatchingFile
+    from energy_trading.scenarios.schema.file import ScenarioFile
 
-    print(json.dumps(MatchingFile.model_json_schema(), indent=2))
+    model = ScenarioFile if args.kind == "scenario" else MatchingFile
+    print(json.dumps(model.model_json_schema(), indent=2))
     return 0
 
 

@@ -1,8 +1,10 @@
 """The one loader of scenario files: read YAML or JSON, validate the top level, return a `Scenario`.
 
-`parse_scenario` checks the top-level keys, parses the market part (`energy_trading.scenarios.schema.market`)
-and expands `repeat`; the grid-balanced and certificate/carbon sections are validated by their own schema
-modules when their section runs (`Scenario.raw` keeps the mapping for them).
+`parse_scenario` first checks the whole file against the pydantic schema (`schema.file.ScenarioFile`: every
+key at every level, types, ranges, references), then the sections' own parsers (grid-balanced, certificates
+and carbon, incentives) so that every error is raised before anything is deployed; then it builds the
+market part (`energy_trading.scenarios.schema.market`) and expands `repeat`. `Scenario.raw` keeps the
+mapping for the sections, which parse it again when they run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from typing import Any
 import yaml
 
 from energy_trading.clients.registry import Role
+from energy_trading.models.validation import InputError
+from energy_trading.scenarios.schema.certificates import (
+    CertificateScenarioError,
+    is_certificate_scenario,
+    parse_certificate_scenario,
+)
+from energy_trading.scenarios.schema.file import validate_scenario_file
+from energy_trading.scenarios.schema.grid import GridScenarioError, is_grid_scenario, parse_grid_scenario
 from energy_trading.scenarios.schema.market import (
     MarketSpec,
     ParticipantSpec,
@@ -70,29 +80,22 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(
             f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
         ) from None
-    return parse_scenario(data, name=path.stem)
+    return parse_scenario(data, name=path.stem, what=str(path))
 
 
-def parse_scenario(data: Any, name: str = "scenario") -> Scenario:
-    """Validate a loaded scenario mapping. Raises `ScenarioError` naming the field to fix.
+def parse_scenario(data: Any, name: str = "scenario", what: str | None = None) -> Scenario:
+    """Validate a loaded scenario mapping. Raises `ScenarioError` naming the field to fix (every problem the
+    schema finds, one per line, each with its path and, for an unknown key, the nearest allowed one).
 
-    A period entry may carry `repeat: N` to stand for N identical periods.
+    `what` names the input in the message (default: `name`). A period entry may carry `repeat: N` to stand
+    for N identical periods.
     """
     data = as_mapping(data, "the scenario")
-    known = {
-        "name",
-        "description",
-        "seed",
-        "market",
-        "participants",
-        "periods",
-        "certificates",
-        "carbon",
-        "incentives",
-    }
-    extra = {k for k in data if k not in known and not str(k).startswith("x_") and k != "paper_tables"}
-    if extra:
-        raise ScenarioError(f"unknown top-level keys {sorted(extra)}: expected {sorted(known)}")
+    try:
+        validate_scenario_file(data, what or name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
+    _check_sections(data, name)
     market = parse_market(data.get("market"))
     participants = parse_participants(data.get("participants"))
     ids = {p.id: p for p in participants}
@@ -113,3 +116,19 @@ def parse_scenario(data: Any, name: str = "scenario") -> Scenario:
         tuple(periods),
         data,
     )
+
+
+def _check_sections(data: Mapping[str, Any], name: str) -> None:
+    """Run the sections' own parsers now (they run again when their section plays) so a section that
+    cannot be played (e.g. too few readings for a grid round) is refused before anything is deployed."""
+    from energy_trading.scenarios.incentives import IncentiveScenarioError, parse_incentives
+
+    try:
+        if is_grid_scenario(data):
+            parse_grid_scenario(data, name)
+        if is_certificate_scenario(data):
+            parse_certificate_scenario(data, name)
+        if data.get("incentives") is not None:
+            parse_incentives(data["incentives"])
+    except (GridScenarioError, CertificateScenarioError, IncentiveScenarioError) as exc:
+        raise ScenarioError(str(exc)) from None
