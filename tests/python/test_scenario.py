@@ -43,8 +43,14 @@ def with_changes(**changes):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (with_changes(market={"settlement": "cheapest"}), r"market.settlement: Input should be 'honest_supplier' or 'grid_balanced' \(got 'cheapest'\)"),
-        (with_changes(market={"alpha": 2}), r"market.alpha: Input should be less than or equal to 1 \(got 2\)"),
+        (
+            with_changes(market={"settlement": "cheapest"}),
+            r"market.settlement: Input should be 'honest_supplier' or 'grid_balanced' \(got 'cheapest'\)",
+        ),
+        (
+            with_changes(market={"alpha": 2}),
+            r"market.alpha: Input should be less than or equal to 1 \(got 2\)",
+        ),
         (
             with_changes(participants=[{"id": "g", "role": "miner"}]),
             r"participants\[0\] \(id 'g'\).role: Input should be 'generator', 'consumer' or 'prosumer'",

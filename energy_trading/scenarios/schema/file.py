@@ -293,24 +293,6 @@ class CarbonSection(StrictModel):
     rounds: Round | None = None
     cycles: list[CarbonCycle] | None = None
 
-    @model_validator(mode="after")
-    def _in_order(self) -> CarbonSection:
-        last_end = 0
-        for i, c in enumerate(self.cycles or []):
-            if c.last_round < c.first_round or c.first_round <= last_end:
-                raise ValueError(
-                    f"cycles[{i}]: rounds {c.first_round}..{c.last_round} must be in order, after the "
-                    f"previous cycle (to {last_end})"
-                )
-            last_end = c.last_round
-            for k, t in enumerate(c.trades or []):
-                if not c.first_round <= t.round <= c.last_round:
-                    raise ValueError(
-                        f"cycles[{i}].trades[{k}]: round {t.round} is outside the cycle "
-                        f"{c.first_round}..{c.last_round}"
-                    )
-        return self
-
 
 # ------------------------------------------------------------------------------------------ incentives
 
@@ -427,8 +409,18 @@ class ScenarioFile(StrictModel):
                 (f"certificates.claims[{i}].node", c.node, None) for i, c in enumerate(cert.claims or [])
             ]
             refs += [(f"certificates.track[{i}]", n, None) for i, n in enumerate(cert.track or [])]
+        last_end = 0
         for i, cycle in enumerate(self.carbon.cycles or [] if self.carbon else []):
             at = f"carbon.cycles[{i}]"
+            first, last = cycle.first_round, cycle.last_round
+            if last < first or first <= last_end:
+                problems.append(
+                    f"{at}: rounds {first}..{last} must be in order, after the previous cycle (to {last_end})"
+                )
+            last_end = last
+            for j, t in enumerate(cycle.trades or []):
+                if not first <= t.round <= last:
+                    problems.append(f"{at}.trades[{j}]: round {t.round} is outside the cycle {first}..{last}")
             refs += [(f"{at}.quotas.{n}", n, None) for n in cycle.quotas]
             refs += [
                 (f"{at}.emissions_kg_per_round.{n}", n, None) for n in cycle.emissions_kg_per_round or {}
