@@ -21,6 +21,7 @@ from energy_trading.scenarios import (
     run_scenario,
     write_results,
 )
+from energy_trading.scenarios.schema.grid import parse_grid_scenario
 
 SCENARIOS = REPO_ROOT / "scenarios"
 WAD = 10**18
@@ -115,6 +116,7 @@ def test_repeat_expands_periods_and_grid_fields_are_accepted():
     )
     assert len(s.periods) == 3
     assert str(s.market.grid_price) == "0.75"
+    assert len(parse_grid_scenario(s.raw).periods) == 3  # the grid policy plays every repeat too
 
 
 def test_shipped_scenarios_validate():
