@@ -117,6 +117,8 @@ class Participant(StrictModel):
             raise ValueError(f"zone {self.zone!r} is longer than 32 bytes of UTF-8")
         if self.role == "consumer" and self.source not in (None, "none"):
             raise ValueError("a consumer has no energy source (drop the key)")
+        if self.role != "consumer" and self.source == "none":
+            raise ValueError(f"a {self.role} needs a source: one of {', '.join(SOURCE_NAMES)}")
         return self
 
 

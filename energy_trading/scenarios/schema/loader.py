@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,9 @@ from energy_trading.scenarios.schema.market import (
     ParticipantSpec,
     PeriodSpec,
     ScenarioError,
-    as_list,
-    as_mapping,
-    parse_market,
-    parse_number,
-    parse_participants,
-    parse_period,
+    market_spec,
+    participant_specs,
+    period_spec,
 )
 
 __all__ = ["Scenario", "load_scenario", "parse_scenario"]
@@ -90,29 +86,24 @@ def parse_scenario(data: Any, name: str = "scenario", what: str | None = None) -
     `what` names the input in the message (default: `name`). A period entry may carry `repeat: N` to stand
     for N identical periods.
     """
-    data = as_mapping(data, "the scenario")
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            f"{what or name}: a scenario is a mapping of keys to values (got {type(data).__name__})"
+        )
     try:
-        validate_scenario_file(data, what or name)
+        model = validate_scenario_file(data, what or name)
     except InputError as exc:
         raise ScenarioError(str(exc)) from None
     _check_sections(data, name)
-    market = parse_market(data.get("market"))
-    participants = parse_participants(data.get("participants"))
-    ids = {p.id: p for p in participants}
     periods: list[PeriodSpec] = []
-    for i, raw in enumerate(as_list(data.get("periods"), "periods")):
-        where = f"periods[{i}]"
-        raw = as_mapping(raw, where)
-        repeat = int(parse_number(raw.get("repeat", 1), f"{where}.repeat", Decimal(1)))
-        spec = parse_period(raw, where, ids)
-        periods.extend([spec] * repeat)
-    seed = int(parse_number(data.get("seed", 0), "seed"))
+    for period, raw in zip(model.periods or [], data.get("periods") or [], strict=True):
+        periods.extend([period_spec(period, raw)] * period.repeat)
     return Scenario(
-        str(data.get("name", name)),
-        str(data.get("description", "")),
-        seed,
-        market,
-        participants,
+        model.name if model.name is not None else name,
+        model.description or "",
+        model.seed,
+        market_spec(model.market),
+        participant_specs(model.participants),
         tuple(periods),
         data,
     )
