@@ -67,7 +67,8 @@ def test_no_progress_bar_for_a_run_without_market_periods():
     scenario = parse_scenario({**TWO_PERIODS, "periods": []})
     bars = []
     run_scenario(scenario, progress=lambda items, what: bars.append((what, list(items))) or items)
-    assert bars == []
+    assert "periods" not in [what for what, _ in bars]
+    assert all(items for _, items in bars)  # every display shown has something to count
 
 
 TINY_GRID = {

@@ -235,7 +235,8 @@ def test_run_command_reports_a_bad_scenario(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("participants: [{id: a, role: wizard}]\n")
     assert main(["run", str(bad)]) == 2
-    assert "participants[0].role must be generator, consumer or prosumer" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "participants[0] (id 'a').role: Input should be 'generator', 'consumer' or 'prosumer'" in err
 
 
 def test_seed003_reproduces_fig4_honest_highest_dishonest_lowest(anvil_url, tmp_path):

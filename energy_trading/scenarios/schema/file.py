@@ -9,8 +9,9 @@ known participants with the right role, readings per contract, cycle order) name
 
 `validate_scenario_file(data, what)` raises `InputError` (`energy_trading.models.validation`, shared with
 the matching-instance schema) listing every problem; `ScenarioFile.model_json_schema()` is what
-`energy-trading schema scenario` prints for editors. The per-section parsers (`market`, `grid`,
-`certificates`, `incentives`) then turn the validated mapping into the runner's dataclasses.
+`energy-trading schema scenario` prints for editors. `schema.market` turns the validated models into the
+runner's dataclasses; the grid, certificates and incentives sections parse their validated parts with
+their own modules (which add the checks that need the whole section, e.g. rounds against periods).
 Units: energy in kWh, prices in currency per kWh, bonuses, fees and funds in tokens, times in seconds.
 """
 
@@ -24,7 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Discriminator, Field, StrictBool, StrictInt, StrictStr, Tag, model_validator
 
 from energy_trading.clients.registry import ROLE_NAMES, SOURCE_NAMES
-from energy_trading.models.validation import InputError, StrictModel, validate
+from energy_trading.models.validation import StrictModel, validate
 
 __all__ = ["ScenarioFile", "validate_scenario_file"]
 
@@ -443,6 +444,3 @@ def validate_scenario_file(data: Any, what: str = "scenario") -> ScenarioFile:
     lines name each problem's path, e.g. ``periods[2].requests[0]: unknown key 'bonsu'; did you mean
     'bonus'?``."""
     return validate(ScenarioFile, data, what)
-
-
-__all__ += ["InputError"]

@@ -26,6 +26,7 @@ from energy_trading.scenarios.schema.certificates import (
 )
 from energy_trading.scenarios.schema.file import validate_scenario_file
 from energy_trading.scenarios.schema.grid import GridScenarioError, is_grid_scenario, parse_grid_scenario
+from energy_trading.scenarios.schema.incentives import IncentiveScenarioError, parse_incentives
 from energy_trading.scenarios.schema.market import (
     MarketSpec,
     ParticipantSpec,
@@ -112,8 +113,6 @@ def parse_scenario(data: Any, name: str = "scenario", what: str | None = None) -
 def _check_sections(data: Mapping[str, Any], name: str) -> None:
     """Run the sections' own parsers now (they run again when their section plays) so a section that
     cannot be played (e.g. too few readings for a grid round) is refused before anything is deployed."""
-    from energy_trading.scenarios.incentives import IncentiveScenarioError, parse_incentives
-
     try:
         if is_grid_scenario(data):
             parse_grid_scenario(data, name)
