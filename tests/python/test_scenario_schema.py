@@ -206,6 +206,17 @@ def test_a_wrong_type_or_range_names_the_field(name, change, expected):
             lambda d: d["periods"][0]["readings"].pop(),
             "periods[0]: readings has 14 entries for 15 contracts",
         ),
+        (
+            "seed001_tables.yaml",
+            lambda d: d["periods"][0].update(requests=[{"consumer": "16", "energy_kwh": 5}]),
+            "periods[0].requests: a grid_balanced market settles the period's contracts (with one reading "
+            "each) only; drop requests",
+        ),
+        (
+            "seed001_tables.yaml",
+            lambda d: d.update(incentives={"fee_rate": 0.001}),
+            "incentives: runs inside the honest-supplier market loop, which a grid_balanced market replaces",
+        ),
     ],
 )
 def test_cross_field_checks_name_the_path(name, change, expected):

@@ -385,8 +385,20 @@ class ScenarioFile(StrictModel):
                 )
             known.setdefault(str(p.id), p.role)
         refs: list[tuple[str, Any, str | None]] = []
+        grid = self.market is not None and self.market.settlement == "grid_balanced"
+        if grid and self.incentives is not None:
+            problems.append(
+                "incentives: runs inside the honest-supplier market loop, "
+                "which a grid_balanced market replaces"
+            )
         for k, period in enumerate(self.periods or []):
             at = f"periods[{k}]"
+            unused = [key for key in ("offers", "requests", "behaviours", "reject") if getattr(period, key)]
+            if grid and unused:
+                problems.append(
+                    f"{at}.{unused[0]}: a grid_balanced market settles the period's contracts "
+                    f"(with one reading each) only; drop {', '.join(unused)}"
+                )
             refs += [
                 (f"{at}.offers[{i}].provider", o.provider, "consumer")
                 for i, o in enumerate(period.offers or [])
