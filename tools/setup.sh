@@ -63,14 +63,23 @@ if [ "$(readlink "$target" 2>/dev/null)" != "$ROOT/tools/solc.js" ]; then
   echo "setup: linked $target -> tools/solc.js"
 fi
 
-# brownie 1.22.2 is installed compiled (mypyc). Its guard "is rpc.snapshot called by brownie's chain?" reads
-# the caller's Python frame, which compiled callers do not have, so every brownie command warned
-# "FutureWarning: rpc.snapshot should not be called directly, use chain.snapshot instead" about brownie's
-# own internal calls (on connect, and after each transaction). This .pth file ignores exactly that message
-# of that category, in this environment's interpreters only; every other warning still shows.
+# brownie's false "rpc.* should not be called directly" FutureWarning. brownie 1.22.2 emits it in
+# brownie/network/rpc/__init__.py lines 41-46, the `internal` decorator of Rpc.sleep/mine/snapshot/revert:
+#     if inspect.stack()[1].frame.f_locals.get("self", None) != chain: warnings.warn(..., FutureWarning)
+# i.e. "the caller is not brownie's Chain object, so a user called rpc.snapshot instead of chain.snapshot".
+# But Chain (brownie/network/state.py) is installed compiled by mypyc (state.cpython-311-*.so), and compiled
+# functions push no Python frame: stack()[1] is whatever Python code called chain.*, never Chain itself. So
+# every chain.snapshot/revert/sleep/mine warns: brownie's connect (rpc/__init__.py:88,
+# chain._network_connected()), its pytest fixtures (brownie/test/fixtures.py:45-61, chain.reset/snapshot/
+# revert), its post-transaction undo-buffer thread, and our tests' chain.sleep()/chain.mine(). All of them
+# use chain.*, as the warning asks; nothing in this repository calls rpc.* (test_entry_points checks it).
+# brownie-config.yaml has no warnings setting and `brownie run`/`console` are not pytest, so the one place
+# every brownie command reads before it connects is this environment's site-packages: a .pth line ignores
+# exactly that message, with the same method name on both sides, of that category; every other warning
+# (and every other FutureWarning) still shows.
 for site in .venv/lib/python3.*/site-packages; do
   pth="$site/brownie_compiled_rpc_guard.pth"
-  line='import warnings; warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly, use chain\.\w+ instead", category=FutureWarning)'
+  line='import warnings; warnings.filterwarnings("ignore", message=r"rpc\.(\w+) should not be called directly, use chain\.\1 instead$", category=FutureWarning)'
   if [ "$(cat "$pth" 2>/dev/null)" != "$line" ]; then
     printf '%s\n' "$line" > "$pth"
   fi

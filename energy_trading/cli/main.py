@@ -90,16 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "schema",
         help="print the JSON Schema of an input format (for editors and validators)",
-        description="Print the JSON Schema of `energy-trading match` instances.",
+        description="Print the JSON Schema of `energy-trading match` instances (matching, the default) or of "
+        "`energy-trading run` scenario files (scenario). Point an editor at it, e.g. for YAML: "
+        "`# yaml-language-server: $schema=scenario.schema.json` as the file's first line.",
     )
-    p.add_argument("kind", nargs="?", default="matching", choices=["matching"], help="which input format")
+    p.add_argument(
+        "kind", nargs="?", default="matching", choices=["matching", "scenario"], help="which input format"
+    )
     return parser
 
 
 def _schema(args: argparse.Namespace) -> int:
     from energy_trading.models.matching_schema import MatchingFile
+    from energy_trading.scenarios.schema.file import ScenarioFile
 
-    print(json.dumps(MatchingFile.model_json_schema(), indent=2))
+    model = ScenarioFile if args.kind == "scenario" else MatchingFile
+    print(json.dumps(model.model_json_schema(), indent=2))
     return 0
 
 
@@ -144,21 +150,19 @@ def _writable_dir(path: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from energy_trading.scenarios import load_scenario, run_scenario, summary, write_results
 
     scenario = load_scenario(args.scenario)
     out_dir = _writable_dir(args.out or f"results/{scenario.name}")
-    from energy_trading.cli.progress import compile_with_progress
+    from energy_trading.cli.progress import compile_with_progress, stage_progress, working
 
     compile_with_progress()  # warm the compile cache the run's deployment reads, with a bar when solc runs
-    results = run_scenario(
-        scenario,
-        args.rpc,
-        progress=lambda items, what: tqdm(items, desc=what, unit="period", file=sys.stderr),
-    )
-    paths = write_results(scenario, results, out_dir)
+    # every long loop of the run (deploy stages, registration, periods, rounds) shows its progress
+    with working(f"connecting to {args.rpc}" if args.rpc else "starting the in-process EVM"):
+        chain = connect(args.rpc, seed=f"scenario:{scenario.name}")  # the seed run_scenario would use
+    results = run_scenario(scenario, args.rpc, progress=stage_progress, chain=chain)
+    with working("writing results, plots and report"):
+        paths = write_results(scenario, results, out_dir)
     print(summary(results))
     for path in paths:
         print(f"wrote {path}")

@@ -1,24 +1,65 @@
-"""Progress shown on standard error for the command line's long steps (tqdm)."""
+"""Progress shown on standard error for the command line's long steps.
+
+On a terminal: tqdm bars. Anywhere else (a pipe, a log file, CI): one plain line when a stage starts and one
+when it ends, with its duration, so a log holds no carriage-return animation.
+"""
 
 from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
+from typing import Any
 
 from tqdm import tqdm
 
 from energy_trading.chain.compiler import compile_contracts, is_cached, source_count
 from energy_trading.chain.project import compiler_settings
+from energy_trading.scenarios.context import unit_of
 
-__all__ = ["compile_with_progress", "deploy_progress", "working"]
+__all__ = ["compile_with_progress", "deploy_progress", "is_terminal", "stage_progress", "working"]
+
+
+def is_terminal() -> bool:
+    """Whether standard error is a terminal (bars) rather than a file or pipe (plain lines)."""
+    return sys.stderr.isatty()
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def stage_progress(items: Iterable[Any], description: str) -> Iterable[Any]:
+    """`energy-trading run`'s progress for one loop (`run_scenario(progress=...)`): a tqdm bar counting
+    `unit_of(description)` on a terminal; otherwise a line as the loop starts and one as it ends."""
+    count = len(items) if isinstance(items, Sized) else None
+    if count == 0:
+        return items
+    if is_terminal():
+        return tqdm(items, desc=description, unit=unit_of(description), file=sys.stderr)
+    return _lines(items, description, count)
+
+
+def _lines(items: Iterable[Any], description: str, count: int | None) -> Iterator[Any]:
+    unit = unit_of(description)
+    started = time.monotonic()
+    _say(f"{description}: {count if count is not None else 'some'} {unit}{'' if count == 1 else 's'} ...")
+    yield from items
+    _say(f"{description}: done in {time.monotonic() - started:.1f} s")
 
 
 @contextmanager
 def working(description: str) -> Iterator[None]:
     """An elapsed-time bar for one blocking step with no countable parts (one solc run), refreshed twice a
-    second from a helper thread until the step ends."""
+    second from a helper thread until the step ends (off a terminal: a line at the start and at the end)."""
+    if not is_terminal():
+        started = time.monotonic()
+        _say(f"{description} ...")
+        yield
+        _say(f"{description}: done in {time.monotonic() - started:.1f} s")
+        return
     bar = tqdm(total=None, desc=description, bar_format="{desc}: {elapsed}", file=sys.stderr)
     stop = threading.Event()
 
@@ -47,7 +88,13 @@ def compile_with_progress(use_cache: bool = True) -> dict:
 
 @contextmanager
 def deploy_progress(stages: int) -> Iterator[Callable[[str], None]]:
-    """A bar over `deploy`'s stages; yields the callback `deploy(progress=...)` calls with each stage."""
+    """A bar over `deploy`'s stages; yields the callback `deploy(progress=...)` calls with each stage (off a
+    terminal: a line per stage)."""
+    if not is_terminal():
+        started = time.monotonic()
+        yield lambda stage: _say(f"deploying: {stage}")
+        _say(f"deploying: done in {time.monotonic() - started:.1f} s")
+        return
     bar = tqdm(total=stages, desc="deploying", unit="stage", file=sys.stderr)
     started = False
 

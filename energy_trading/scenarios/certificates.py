@@ -25,19 +25,16 @@ tokens (1 token = 1e18 base units), carbon in kg CO2e, weights on the 0..100 sca
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from energy_trading.chain.connection import Chain
 from energy_trading.clients.certificates import CarbonClient, CertificatesClient
 from energy_trading.clients.registry import Participant, RegistryClient, Source
 from energy_trading.models.certificates import WH_PER_MWH, carbon_weights, green_weights
-from energy_trading.scenarios.context import RunContext, ScenarioExtension
+from energy_trading.scenarios.context import RunContext, ScenarioExtension, terminal_progress
 from energy_trading.scenarios.schema.certificates import (
     CarbonCycleSpec,
     CertificateClaim,
@@ -200,9 +197,7 @@ def run_certificate_scenario(
         raise CertificateScenarioError(
             f"{scenario.name}: certificates.from_market needs market periods (run it with energy-trading run)"
         )
-    wrap = progress or (
-        lambda it, desc: tqdm(it, desc=desc, unit="round", disable=None, file=sys.stderr, leave=False)
-    )
+    wrap = progress or terminal_progress
     run = CertificateRun(chain, d, scenario, participants)
     # Rounds are days ending before the current block, so every metering period lies in the past.
     now = chain.w3.eth.get_block("latest")["timestamp"]
@@ -392,7 +387,7 @@ def _run(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]:
     scenario = parse_certificate_scenario(raw, ctx.scenario.name)
     market_run = take_market_run(ctx)  # rounds already played inside the period loop (from_market)
     return run_certificate_scenario(
-        ctx.chain, ctx.d, scenario, participants=ctx.accounts, market_run=market_run
+        ctx.chain, ctx.d, scenario, progress=ctx.progress, participants=ctx.accounts, market_run=market_run
     )
 
 

@@ -7,11 +7,14 @@ importing the runner, which imports them.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from energy_trading.chain.connection import Chain
 from energy_trading.chain.deploy import Deployment
@@ -21,9 +24,31 @@ from energy_trading.models.matching import MatchResult
 from energy_trading.scenarios.schema.loader import Scenario
 from energy_trading.scenarios.schema.market import PeriodSpec
 
-__all__ = ["WAD", "PeriodRun", "RunContext", "ScenarioExtension", "Step", "to_tokens"]
+__all__ = [
+    "WAD",
+    "PeriodRun",
+    "RunContext",
+    "ScenarioExtension",
+    "Step",
+    "terminal_progress",
+    "to_tokens",
+    "unit_of",
+]
 
 WAD = 10**18
+
+
+def unit_of(description: str) -> str:
+    """The unit a progress display counts, from its description's last word ("fig9: rounds" -> "round")."""
+    word = description.split()[-1] if description.split() else "step"
+    return word[:-1] if word.endswith("s") and len(word) > 1 else word
+
+
+def terminal_progress(items: Iterable[Any], description: str) -> Iterable[Any]:
+    """The sections' default progress: a tqdm bar on standard error when it is a terminal, else nothing."""
+    return tqdm(
+        items, desc=description, unit=unit_of(description), disable=None, file=sys.stderr, leave=False
+    )
 
 
 @dataclass
@@ -63,6 +88,14 @@ class RunContext:
     ids_by_address: dict[str, str] = field(default_factory=dict)
     periods: list[PeriodRun] = field(default_factory=list)
     reputation: dict[str, list[float]] = field(default_factory=dict)
+    #: `progress(iterable, description)` wraps each long loop of the run (None: no progress shown)
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None
+
+    def wrap(self, items: Iterable[Any], description: str) -> Iterable[Any]:
+        """`items` wrapped by the run's progress display (unchanged without one, or when empty)."""
+        if self.progress is None or (isinstance(items, Sized) and len(items) == 0):
+            return items
+        return self.progress(items, description)
 
     def address(self, pid: str) -> str:
         """The account address of scenario participant `pid`."""

@@ -3,7 +3,9 @@
 `write_exports(results, out_dir, images)` writes, from the results the runner already collected:
 
 - ``orders.csv``: one row per market order (id, period, kind, seller -> buyer, energy, price, meter
-  readings, status, escrow and payouts, reward, penalty, fee);
+  readings, status, escrow and payouts, reward, penalty, fee), or, for a grid-balanced run, one row per
+  settled contract (seller -> buyer, energy, price, readings, income, expense, grid revenue, feed-in,
+  penalties, compensations, pooled);
 - ``periods.csv``: one row per trading period (orders, settled, rejected, energy, money flows, matching),
   or, for a grid-balanced run, the scalar fields of each of its periods;
 - ``weights.csv``: one row per participant per settlement round (only when the run has node weights);
@@ -23,10 +25,55 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["order_lines", "orders_frame", "periods_frame", "weights_frame", "write_exports"]
+__all__ = [
+    "grid_orders_frame",
+    "market_orders_frame",
+    "order_lines",
+    "orders_frame",
+    "periods_frame",
+    "weights_frame",
+    "write_exports",
+]
 
 
 def orders_frame(results: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per order: the market periods' orders, or a grid-balanced run's contracts; kWh and tokens."""
+    market = market_orders_frame(results)
+    return market if not market.empty else grid_orders_frame(results)
+
+
+def grid_orders_frame(results: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per contract a grid-balanced run settled (`results["grid"]["periods"][*]["contracts"]`):
+    `id` (the order id on chain), `period`, `kind` (grid_balanced), `seller`, `buyer`, `energy_kwh`, `price`
+    (tokens/kWh), `delivered_kwh` / `received_kwh` (the seller's and buyer's meter), `status`, and what
+    settlement moved, in tokens: `seller_income`, `buyer_expense`, `grid_revenue`, `feed_in`,
+    `seller_penalty`, `buyer_penalty`, `seller_compensation`, `buyer_compensation`, `pooled`."""
+    rows = []
+    for p in (results.get("grid") or {}).get("periods") or []:
+        for c in p.get("contracts") or []:
+            money = {k: v for k, v in c.items() if k not in _GRID_ORDER_KEYS}
+            rows.append(
+                {
+                    "id": c["order_id"],
+                    "period": p["period"],
+                    "kind": "grid_balanced",
+                    "seller": c["seller"],
+                    "buyer": c["buyer"],
+                    "energy_kwh": c["energy_kwh"],
+                    "price": c["price"],
+                    "delivered_kwh": c["generated_kwh"],
+                    "received_kwh": c["consumed_kwh"],
+                    "status": "settled",
+                    **money,
+                }
+            )
+    return pd.DataFrame(rows, columns=None if rows else ["id", "period", "kind", "seller", "buyer"])
+
+
+_GRID_ORDER_KEYS = {"order_id", "seller", "buyer", "energy_kwh", "price", "generated_kwh", "consumed_kwh"}
+
+
+def market_orders_frame(results: Mapping[str, Any]) -> pd.DataFrame:
     """One row per order of the market periods (`results["periods"][*]["orders"]`); kWh and tokens."""
     rows = []
     for p in results.get("periods") or []:
@@ -104,8 +151,9 @@ def weights_frame(results: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def order_lines(results: Mapping[str, Any]) -> list[str]:
-    """The run summary's order list: per order its period, seller -> buyer, energy, price and status."""
-    frame = orders_frame(results)
+    """The run summary's order list: per market order its period, seller -> buyer, energy, price and status
+    (a grid-balanced run's contracts, hundreds for seed 001 Fig 8, are in orders.csv and its own summary)."""
+    frame = market_orders_frame(results)
     if frame.empty:
         return []
     lines = ["orders (seller -> buyer):"]

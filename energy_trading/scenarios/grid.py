@@ -22,14 +22,11 @@ them (`paper_tables`); `energy_trading.scenarios.plots.plot_credit_weights` draw
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-
-from tqdm import tqdm
 
 from energy_trading.chain.connection import Chain
 from energy_trading.chain.deploy import GridParams, deploy_grid
@@ -38,7 +35,7 @@ from energy_trading.clients.market import MarketClient, Side
 from energy_trading.clients.registry import RegistryClient, Role, Source
 from energy_trading.models.grid_settlement import Delivery, GridPrices
 from energy_trading.models.units import from_tokens, from_wad, to_price, to_wh
-from energy_trading.scenarios.context import RunContext, ScenarioExtension
+from energy_trading.scenarios.context import RunContext, ScenarioExtension, terminal_progress
 from energy_trading.scenarios.schema.grid import (
     GRID_SETTLEMENT,
     GridPeriod,
@@ -65,9 +62,7 @@ def run_grid_scenario(
     `progress(iterable, description)` wraps the period loop; default: a tqdm bar on stderr when it is a
     terminal (tqdm's `disable=None`), since a long scenario takes minutes.
     """
-    wrap = progress or (
-        lambda it, desc: tqdm(it, desc=desc, unit="period", disable=None, file=sys.stderr, leave=False)
-    )
+    wrap = progress or terminal_progress
     t = Fraction(d.market_params.tokens_per_currency_wad, 10**18)  # prices are currency per kWh
     contracts = deploy_grid(
         chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, _in_tokens(scenario.params, t)
@@ -76,7 +71,7 @@ def run_grid_scenario(
     run = _GridRun(d, GridClient(chain, d.operator, contracts), MarketClient(d), t, fee)
     # the scenario's node weights read the deployment's certificates and carbon ledger (eq 20-22)
     run.g.set_weight_sources(getattr(d, "green_certificates", None), getattr(d, "carbon_ledger", None))
-    run.register(scenario)
+    run.register(scenario, wrap)
     periods_out: list[dict[str, Any]] = []
     weights_by_round: list[dict[str, float]] = []
     for period in wrap(scenario.periods, f"{scenario.name}: periods"):
@@ -125,10 +120,12 @@ class _GridRun:
     meter: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
 
-    def register(self, scenario: GridScenario) -> None:
-        """Register, approve and enrol every participant at its initial credit weight."""
+    def register(
+        self, scenario: GridScenario, wrap: Callable[[Iterable[Any], str], Iterable[Any]] = lambda it, d: it
+    ) -> None:
+        """Register, approve and enrol every participant at its initial credit weight (`wrap`: progress)."""
         reg = RegistryClient(self.d)
-        for p in scenario.participants:
+        for p in wrap(scenario.participants, f"{scenario.name}: registering participants"):
             renewable = Source.SOLAR if p.renewable else Source.FOSSIL
             source = Source.NONE if p.role == Role.CONSUMER else renewable
             part = reg.register(f"{scenario.name}/{p.id}", p.role, source, zone="scenario")
@@ -328,7 +325,7 @@ def grid_summary(results: Mapping[str, Any]) -> str:
 
 
 def _run(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]:
-    return run_grid_scenario(ctx.chain, ctx.d, parse_grid_scenario(raw, ctx.scenario.name))
+    return run_grid_scenario(ctx.chain, ctx.d, parse_grid_scenario(raw, ctx.scenario.name), ctx.progress)
 
 
 def _plot(section: Mapping[str, Any], out: Path) -> list[Path]:

@@ -207,7 +207,7 @@ def _balances(ctx: RunContext) -> dict[str, dict[str, float]]:
 
 def register_participants(ctx: RunContext) -> None:
     m = ctx.market
-    for p in ctx.scenario.participants:
+    for p in ctx.wrap(ctx.scenario.participants, "registering participants"):
         who = ctx.registry.register(p.id, p.role, p.source, zone=p.zone)
         ctx.registry.approve(who.address)
         ctx.accounts[p.id] = who

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from energy_trading.chain.connection import Chain, connect
-from energy_trading.chain.deploy import deploy
+from energy_trading.chain.deploy import DEPLOY_STAGES, deploy
 from energy_trading.clients.market import MarketClient
 from energy_trading.clients.registry import RegistryClient
 from energy_trading.scenarios import certificates, grid, incentives, market
@@ -93,14 +94,17 @@ def run_scenario(
 ) -> dict[str, Any]:
     """Deploy fresh contracts and play `scenario`; return the results (JSON-ready), read back from the chain.
 
-    `progress(iterable, description)` wraps the period loop (e.g. a tqdm bar).
+    `progress(iterable, description)` wraps every long loop of the run (e.g. a tqdm bar): the deployment's
+    stages, the participants' registration, the market periods, and the sections' periods or rounds.
     """
     chain = chain or connect(rpc_url, seed=f"scenario:{scenario.name}")
     if not chain.in_process:
         chain.w3.provider.cache_allowed_requests = True  # eth_chainId once, not on every transaction
     log = chain.start_tx_log()
-    d = deploy(chain, market=market.market_params(scenario.market))
+    with _stage_callback(progress, DEPLOY_STAGES, "deploying stages") as stage:
+        d = deploy(chain, market=market.market_params(scenario.market), progress=stage)
     ctx = RunContext(chain, d, scenario, MarketClient(d), RegistryClient(d), random.Random(scenario.seed))
+    ctx.progress = progress
     results: dict[str, Any] = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -113,7 +117,7 @@ def run_scenario(
         market.register_participants(ctx)
         periods = list(enumerate(scenario.periods, start=1))
         # no bar for a run without market periods (a certificates-only scenario printed "0period")
-        for index, spec in progress(periods, "periods") if progress and periods else periods:
+        for index, spec in ctx.wrap(periods, "periods"):
             run = PeriodRun(index, spec)
             ctx.periods.append(run)
             for _, step in PERIOD_STEPS:
@@ -137,6 +141,21 @@ def run_scenario(
     results["transactions"] = [{"time_s": round(r.time_s, 6), "size_bytes": r.size_bytes} for r in log]
     results["gas_used"] = sum(r.gas_used for r in log)
     return results
+
+
+@contextmanager
+def _stage_callback(
+    progress: Callable[[Iterable[Any], str], Iterable[Any]] | None, stages: Sequence[str], description: str
+) -> Iterator[Callable[[str], None]]:
+    """A `progress(stage)` callback (what `deploy` calls as each stage begins) driving `progress`, whose
+    protocol wraps an iterable: each stage takes the next item; leaving the block finishes the display."""
+    if progress is None:
+        yield lambda stage: None
+        return
+    items = iter(progress(list(stages), description))
+    yield lambda stage: next(items, None)
+    for _ in items:  # the stages not announced, and the display's end
+        pass
 
 
 def write_results(scenario: Scenario, results: Mapping[str, Any], out_dir: str | Path) -> list[Path]:

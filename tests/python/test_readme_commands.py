@@ -29,9 +29,10 @@ COVERED = {
     "make test": "is this suite (CI runs it)",
     "brownie run scripts/deploy.py --network development": "test_brownie_run_deploy_script_ends_cleanly",
     "energy-trading console [--rpc URL]": "test_console_runs_every_banner_example (pexpect)",
-    "energy-trading deploy [--rpc URL]": "test_deploy_prints_addresses_after_a_stage_bar",
+    "energy-trading deploy [--rpc URL]": "test_deploy_prints_addresses_after_a_line_per_stage",
     "energy-trading compile [--force]": "test_compile_lists_the_artifacts",
-    "energy-trading schema [matching]": "test_schema_prints_the_matching_json_schema",
+    "energy-trading schema [matching|scenario]": "test_schema_prints_the_matching_json_schema and "
+    "test_scenario_schema.py::test_schema_command_prints_a_json_schema_that_accepts_every_shipped_scenario",
     "energy-trading demo [--rpc URL]": "test_demo_as_a_user_runs_it",
     "consensus-emulator reproduce {all|NAME} --out DIR": "test_consensus_emulator_reproduce_one_item_...",
     "consensus-emulator calibrate": "test_consensus_emulator_reproduce_one_item_and_calibrate",

@@ -67,4 +67,52 @@ def test_no_progress_bar_for_a_run_without_market_periods():
     scenario = parse_scenario({**TWO_PERIODS, "periods": []})
     bars = []
     run_scenario(scenario, progress=lambda items, what: bars.append((what, list(items))) or items)
-    assert bars == []
+    assert "periods" not in [what for what, _ in bars]
+    assert all(items for _, items in bars)  # every display shown has something to count
+
+
+TINY_GRID = {
+    "name": "tiny-grid-exports",
+    "market": {"settlement": "grid_balanced", "feed_in_price": 0.4, "grid_price": 0.75, "grid_fee": 0.04},
+    "participants": [
+        {"id": "g", "role": "generator", "renewable": True, "credit_weight": 80},
+        {"id": "h", "role": "generator", "renewable": True, "credit_weight": 60},
+        {"id": "c", "role": "consumer", "credit_weight": 70},
+        {"id": "d", "role": "consumer", "credit_weight": 90},
+    ],
+    "periods": [
+        {
+            "contracts": [
+                {"seller": "g", "buyer": "c", "price": 0.6, "energy_kwh": 10},
+                {"seller": "h", "buyer": "d", "price": 0.62, "energy_kwh": 5},
+            ],
+            "readings": [{"generated_kwh": 10, "consumed_kwh": 10}, {"generated_kwh": 4, "consumed_kwh": 5}],
+        },
+        {
+            "contracts": [{"seller": "g", "buyer": "d", "price": 0.61, "energy_kwh": 8}],
+            "readings": [{"generated_kwh": 8, "consumed_kwh": 6}],
+        },
+    ],
+}
+
+
+def test_grid_run_exports_one_row_per_settled_contract(tmp_path):
+    """orders.csv of a grid-balanced run held only its header; now one row per contract the run settled."""
+    scenario = parse_scenario(TINY_GRID)
+    results = run_scenario(scenario)
+    write_results(scenario, results, tmp_path)
+    orders = pd.read_csv(tmp_path / "orders.csv", dtype={"seller": str, "buyer": str})
+    contracts = [
+        (p["period"], c) for p in results["grid"]["periods"] for p_c in [p] for c in p_c["contracts"]
+    ]
+    assert len(orders) == len(contracts) == 3
+    assert list(orders["period"]) == [1, 1, 2]
+    assert list(orders["seller"] + "->" + orders["buyer"]) == ["g->c", "h->d", "g->d"]
+    assert list(orders["energy_kwh"]) == [10, 5, 8]
+    assert list(orders["delivered_kwh"]) == [10, 4, 8] and list(orders["received_kwh"]) == [10, 5, 6]
+    assert list(orders["id"]) == [c["order_id"] for _, c in contracts]
+    for column in ("seller_income", "buyer_expense", "grid_revenue", "buyer_penalty", "pooled"):
+        assert list(orders[column]) == [c[column] for _, c in contracts]
+    assert orders.loc[1, "seller_penalty"] > 0  # h delivered 4 of 5 kWh: settled with a penalty
+    assert (orders["status"] == "settled").all() and (orders["kind"] == "grid_balanced").all()
+    assert "orders.csv (3 rows)" in (tmp_path / "report.html").read_text()

@@ -145,6 +145,7 @@ def parse_grid_scenario(data: Mapping[str, Any], name: str = "scenario") -> Grid
     roles = {p.id: p.role for p in participants}
     periods: list[GridPeriod] = []
     for k, period in enumerate(data.get("periods") or []):
+        repeat = period.get("repeat", 1)  # as the market's periods: one entry stands for `repeat` periods
         where = f"periods[{k}]"
         contracts = period.get("contracts") or []
         readings = period.get("readings") or []
@@ -190,7 +191,7 @@ def parse_grid_scenario(data: Mapping[str, Any], name: str = "scenario") -> Grid
             out.append(contract)
         if not out:
             raise GridScenarioError(f"{where}: a period needs at least one contract")
-        periods.append(GridPeriod(tuple(out)))
+        periods.extend([GridPeriod(tuple(out))] * repeat)
     if not periods:
         raise GridScenarioError("periods: a scenario needs at least one period")
     return GridScenario(

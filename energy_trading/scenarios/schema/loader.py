@@ -1,8 +1,10 @@
 """The one loader of scenario files: read YAML or JSON, validate the top level, return a `Scenario`.
 
-`parse_scenario` checks the top-level keys, parses the market part (`energy_trading.scenarios.schema.market`)
-and expands `repeat`; the grid-balanced and certificate/carbon sections are validated by their own schema
-modules when their section runs (`Scenario.raw` keeps the mapping for them).
+`parse_scenario` first checks the whole file against the pydantic schema (`schema.file.ScenarioFile`: every
+key at every level, types, ranges, references), then the sections' own parsers (grid-balanced, certificates
+and carbon, incentives) so that every error is raised before anything is deployed; then it builds the
+market part (`energy_trading.scenarios.schema.market`) and expands `repeat`. `Scenario.raw` keeps the
+mapping for the sections, which parse it again when they run.
 """
 
 from __future__ import annotations
@@ -10,24 +12,29 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from energy_trading.clients.registry import Role
+from energy_trading.models.validation import InputError
+from energy_trading.scenarios.schema.certificates import (
+    CertificateScenarioError,
+    is_certificate_scenario,
+    parse_certificate_scenario,
+)
+from energy_trading.scenarios.schema.file import validate_scenario_file
+from energy_trading.scenarios.schema.grid import GridScenarioError, is_grid_scenario, parse_grid_scenario
+from energy_trading.scenarios.schema.incentives import IncentiveScenarioError, parse_incentives
 from energy_trading.scenarios.schema.market import (
     MarketSpec,
     ParticipantSpec,
     PeriodSpec,
     ScenarioError,
-    as_list,
-    as_mapping,
-    parse_market,
-    parse_number,
-    parse_participants,
-    parse_period,
+    market_spec,
+    participant_specs,
+    period_spec,
 )
 
 __all__ = ["Scenario", "load_scenario", "parse_scenario"]
@@ -70,46 +77,48 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(
             f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
         ) from None
-    return parse_scenario(data, name=path.stem)
+    return parse_scenario(data, name=path.stem, what=str(path))
 
 
-def parse_scenario(data: Any, name: str = "scenario") -> Scenario:
-    """Validate a loaded scenario mapping. Raises `ScenarioError` naming the field to fix.
+def parse_scenario(data: Any, name: str = "scenario", what: str | None = None) -> Scenario:
+    """Validate a loaded scenario mapping. Raises `ScenarioError` naming the field to fix (every problem the
+    schema finds, one per line, each with its path and, for an unknown key, the nearest allowed one).
 
-    A period entry may carry `repeat: N` to stand for N identical periods.
+    `what` names the input in the message (default: `name`). A period entry may carry `repeat: N` to stand
+    for N identical periods.
     """
-    data = as_mapping(data, "the scenario")
-    known = {
-        "name",
-        "description",
-        "seed",
-        "market",
-        "participants",
-        "periods",
-        "certificates",
-        "carbon",
-        "incentives",
-    }
-    extra = {k for k in data if k not in known and not str(k).startswith("x_") and k != "paper_tables"}
-    if extra:
-        raise ScenarioError(f"unknown top-level keys {sorted(extra)}: expected {sorted(known)}")
-    market = parse_market(data.get("market"))
-    participants = parse_participants(data.get("participants"))
-    ids = {p.id: p for p in participants}
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            f"{what or name}: a scenario is a mapping of keys to values (got {type(data).__name__})"
+        )
+    try:
+        model = validate_scenario_file(data, what or name)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
+    _check_sections(data, name)
     periods: list[PeriodSpec] = []
-    for i, raw in enumerate(as_list(data.get("periods"), "periods")):
-        where = f"periods[{i}]"
-        raw = as_mapping(raw, where)
-        repeat = int(parse_number(raw.get("repeat", 1), f"{where}.repeat", Decimal(1)))
-        spec = parse_period(raw, where, ids)
-        periods.extend([spec] * repeat)
-    seed = int(parse_number(data.get("seed", 0), "seed"))
+    for period, raw in zip(model.periods or [], data.get("periods") or [], strict=True):
+        periods.extend([period_spec(period, raw)] * period.repeat)
     return Scenario(
-        str(data.get("name", name)),
-        str(data.get("description", "")),
-        seed,
-        market,
-        participants,
+        model.name if model.name is not None else name,
+        model.description or "",
+        model.seed,
+        market_spec(model.market),
+        participant_specs(model.participants),
         tuple(periods),
         data,
     )
+
+
+def _check_sections(data: Mapping[str, Any], name: str) -> None:
+    """Run the sections' own parsers now (they run again when their section plays) so a section that
+    cannot be played (e.g. too few readings for a grid round) is refused before anything is deployed."""
+    try:
+        if is_grid_scenario(data):
+            parse_grid_scenario(data, name)
+        if is_certificate_scenario(data):
+            parse_certificate_scenario(data, name)
+        if data.get("incentives") is not None:
+            parse_incentives(data["incentives"])
+    except (GridScenarioError, CertificateScenarioError, IncentiveScenarioError) as exc:
+        raise ScenarioError(str(exc)) from None

@@ -1,8 +1,9 @@
-"""The market part of a scenario file: participants, market parameters and trading periods.
+"""The market part of a scenario file as the runner uses it: participants, market parameters, periods.
 
-`docs/scenario-format.md` is the reference. Each parser validates one part of the loaded mapping into a
-frozen dataclass and raises `ScenarioError` naming the field to fix; `energy_trading.scenarios.schema.loader`
-assembles them into a `Scenario`.
+`docs/scenario-format.md` is the reference. The file is validated by the pydantic schema
+(`energy_trading.scenarios.schema.file`, which names every problem's path); the functions here only turn its
+validated models into the runner's frozen dataclasses (roles and sources as the registry's enums, the
+schedule as the market client's `Schedule`); `energy_trading.scenarios.schema.loader` assembles a `Scenario`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from energy_trading.clients.market import Schedule
-from energy_trading.clients.registry import ROLE_NAMES, SOURCE_NAMES, Role, Source, zone_id
+from energy_trading.clients.registry import ROLE_NAMES, SOURCE_NAMES, Role, Source
+from energy_trading.scenarios.schema import file as schema
 
 __all__ = [
     "SETTLEMENTS",
@@ -27,12 +29,9 @@ __all__ = [
     "ReadingSpec",
     "RequestSpec",
     "ScenarioError",
-    "as_list",
-    "as_mapping",
-    "parse_market",
-    "parse_number",
-    "parse_participants",
-    "parse_period",
+    "market_spec",
+    "participant_specs",
+    "period_spec",
 ]
 
 SETTLEMENTS = ("honest_supplier", "grid_balanced")
@@ -145,235 +144,65 @@ class MarketSpec:
     withdraw_each_period: bool = True
 
 
-def parse_number(
-    value: Any, where: str, minimum: Decimal | None = Decimal(0), allow_none: bool = False
-) -> Decimal:
-    if value is None and allow_none:
-        return None  # type: ignore[return-value]
-    if isinstance(value, bool):
-        raise ScenarioError(f"{where} must be a number, not {value!r}")
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ScenarioError(f"{where} must be a number (got {value!r})") from None
-    if not number.is_finite():
-        raise ScenarioError(f"{where} must be finite (got {value!r})")
-    if minimum is not None and number < minimum:
-        raise ScenarioError(f"{where} must be >= {minimum} (got {value})")
-    return number
-
-
-def as_mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ScenarioError(f"{where} must be a mapping of keys to values (got {type(value).__name__})")
-    return value
-
-
-def as_list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ScenarioError(f"{where} must be a list (got {type(value).__name__})")
-    return value
-
-
-def _require(item: Mapping[str, Any], key: str, where: str) -> Any:
-    if key not in item:
-        raise ScenarioError(f"{where} is missing '{key}'")
-    return item[key]
-
-
-def parse_market(raw: Any) -> MarketSpec:
-    m = as_mapping(raw or {}, "market")
-    settlement = m.get("settlement", "honest_supplier")
-    if settlement not in SETTLEMENTS:
-        raise ScenarioError(f"market.settlement must be one of {', '.join(SETTLEMENTS)} (got {settlement!r})")
-    alpha = parse_number(m.get("alpha", "0.4"), "market.alpha")
-    if alpha > 1:
-        raise ScenarioError(f"market.alpha must be in [0, 1] (got {alpha})")
-    t = parse_number(m.get("tokens_per_currency", 1), "market.tokens_per_currency")
-    if t == 0:
-        raise ScenarioError("market.tokens_per_currency must be > 0")
-    sched = as_mapping(m.get("schedule") or {}, "market.schedule")
-    schedule_fields = {}
-    for key in ("publish_s", "matching_s", "signing_s", "readings_s"):
-        if key in sched:
-            value = parse_number(sched[key], f"market.schedule.{key}", Decimal(1))
-            schedule_fields[key] = int(value)
-    unknown = set(sched) - {"publish_s", "matching_s", "signing_s", "readings_s"}
-    if unknown:
-        raise ScenarioError(f"market.schedule has unknown keys {sorted(unknown)}")
-    fees = []
-    for i, f in enumerate(as_list(m.get("crossing_fees"), "market.crossing_fees")):
-        where = f"market.crossing_fees[{i}]"
-        f = as_mapping(f, where)
-        zones = _require(f, "zones", where)
-        if not (isinstance(zones, list) and len(zones) == 2 and all(isinstance(z, str) for z in zones)):
-            raise ScenarioError(f"{where}.zones must be a list of two zone names")
-        fees.append((zones[0], zones[1], parse_number(_require(f, "fee", where), f"{where}.fee")))
+def market_spec(m: schema.MarketSection | None) -> MarketSpec:
+    """The validated `market` section (defaults when absent) as the runner's `MarketSpec`."""
+    m = m or schema.MarketSection()
     return MarketSpec(
-        settlement=settlement,
-        handling_fee=parse_number(m.get("handling_fee", "0.01"), "market.handling_fee"),
-        alpha=alpha,
-        tau_kwh=parse_number(m.get("tau_kwh", "0.2"), "market.tau_kwh"),
-        tokens_per_currency=t,
-        feed_in_price=parse_number(m.get("feed_in_price"), "market.feed_in_price", allow_none=True),
-        grid_price=parse_number(m.get("grid_price"), "market.grid_price", allow_none=True),
-        grid_fee=parse_number(m.get("grid_fee"), "market.grid_fee", allow_none=True),
-        schedule=Schedule(**schedule_fields),
-        crossing_fees=tuple(fees),
-        solver_time_limit_s=float(
-            parse_number(m.get("solver_time_limit_s", 20), "market.solver_time_limit_s")
-        ),
-        withdraw_each_period=bool(m.get("withdraw_each_period", True)),
+        settlement=m.settlement,
+        handling_fee=m.handling_fee,
+        alpha=m.alpha,
+        tau_kwh=m.tau_kwh,
+        tokens_per_currency=m.tokens_per_currency,
+        feed_in_price=m.feed_in_price,
+        grid_price=m.grid_price,
+        grid_fee=m.grid_fee,
+        schedule=Schedule(**(m.schedule.model_dump(exclude_none=True) if m.schedule else {})),
+        crossing_fees=tuple((f.zones[0], f.zones[1], f.fee) for f in m.crossing_fees or []),
+        solver_time_limit_s=float(m.solver_time_limit_s),
+        withdraw_each_period=m.withdraw_each_period,
     )
 
 
-def parse_participants(raw: Any) -> tuple[ParticipantSpec, ...]:
-    out: list[ParticipantSpec] = []
-    seen: set[str] = set()
-    for i, p in enumerate(as_list(raw, "participants")):
-        where = f"participants[{i}]"
-        p = as_mapping(p, where)
-        pid = str(_require(p, "id", where))
-        if pid in seen:
-            raise ScenarioError(f"{where}.id: '{pid}' is used twice; participant ids must be unique")
-        seen.add(pid)
-        role_name = _require(p, "role", where)
-        if role_name not in _ROLES:
-            raise ScenarioError(f"{where}.role must be generator, consumer or prosumer (got {role_name!r})")
-        role = _ROLES[role_name]
-        source = Source.NONE
-        if role is not Role.CONSUMER:
-            if "source" in p:
-                if p["source"] not in _SOURCES:
-                    raise ScenarioError(
-                        f"{where}.source must be one of {', '.join(_SOURCES)} (got {p['source']!r})"
-                    )
-                source = _SOURCES[p["source"]]
-            else:
-                source = Source.SOLAR if p.get("renewable", True) else Source.FOSSIL
-        elif "source" in p and p["source"] not in (None, "none"):
-            raise ScenarioError(f"{where}.source: a consumer has no energy source (drop the key)")
-        zone = str(p.get("zone", "zone-1"))
-        try:
-            zone_id(zone)
-        except ValueError as exc:
-            raise ScenarioError(f"{where}.zone: {exc}") from None
-        weight = p.get("credit_weight")
-        if weight is not None:
-            weight = float(parse_number(weight, f"{where}.credit_weight"))
-            if weight > 100:
-                raise ScenarioError(f"{where}.credit_weight must be in [0, 100] (got {weight})")
-        out.append(
-            ParticipantSpec(
-                pid, role, source, zone, weight, parse_number(p.get("funds", 1000), f"{where}.funds")
-            )
-        )
+def participant_specs(participants: list[schema.Participant]) -> tuple[ParticipantSpec, ...]:
+    """The validated participants as `ParticipantSpec`s: a generator or prosumer without `source` is solar
+    when `renewable` (the default) and fossil otherwise; a consumer has no source."""
+    out = []
+    for p in participants:
+        role = _ROLES[p.role]
+        if role is Role.CONSUMER:
+            source = Source.NONE
+        elif p.source is not None and p.source != "none":
+            source = _SOURCES[p.source]
+        else:
+            source = Source.SOLAR if p.renewable in (None, True) else Source.FOSSIL
+        weight = None if p.credit_weight is None else float(p.credit_weight)
+        out.append(ParticipantSpec(str(p.id), role, source, p.zone, weight, p.funds))
     return tuple(out)
 
 
-def _behaviour(raw: Any, where: str) -> Behaviour:
-    if isinstance(raw, str):
-        raw = {"kind": raw}
-    b = as_mapping(raw, where)
-    kind = b.get("kind", "honest")
-    loss = parse_number(b.get("loss_kwh", 0), f"{where}.loss_kwh")
-    if kind == "honest":
-        return Behaviour("honest", 1.0, 1.0, loss)
-    if kind == "short":
-        fraction = float(parse_number(_require(b, "fraction", where), f"{where}.fraction"))
-        if fraction > 1:
-            raise ScenarioError(f"{where}.fraction must be in [0, 1] (got {fraction})")
-        return Behaviour("short", fraction, fraction, loss)
-    if kind == "random":
-        rng = _require(b, "range", where)
-        if not (isinstance(rng, list) and len(rng) == 2):
-            raise ScenarioError(f"{where}.range must be [low, high] fractions of the contracted energy")
-        low, high = (float(parse_number(x, f"{where}.range")) for x in rng)
-        if low > high:
-            raise ScenarioError(f"{where}.range must have low <= high (got {rng})")
-        return Behaviour("random", low, high, loss)
-    raise ScenarioError(f"{where}.kind must be honest, short or random (got {kind!r})")
+def _behaviour(b: str | schema.Behaviour) -> Behaviour:
+    if isinstance(b, str):  # only "honest" is accepted by name
+        return Behaviour("honest", 1.0, 1.0, Decimal(0))
+    if b.kind == "short":
+        fraction = float(b.fraction)  # type: ignore[arg-type]  # the schema requires it for short
+        return Behaviour("short", fraction, fraction, b.loss_kwh)
+    if b.kind == "random":
+        low, high = (float(x) for x in b.range)  # type: ignore[union-attr]  # required for random
+        return Behaviour("random", low, high, b.loss_kwh)
+    return Behaviour("honest", 1.0, 1.0, b.loss_kwh)
 
 
-def parse_period(raw: Mapping[str, Any], where: str, ids: dict[str, ParticipantSpec]) -> PeriodSpec:
-    def who(value: Any, field_where: str, provider: bool | None) -> str:
-        pid = str(value)
-        if pid not in ids:
-            raise ScenarioError(f"{field_where}: '{pid}' is not a participant id")
-        role = ids[pid].role
-        if provider is True and role is Role.CONSUMER:
-            raise ScenarioError(f"{field_where}: '{pid}' is a consumer and cannot sell")
-        if provider is False and role is Role.GENERATOR:
-            raise ScenarioError(f"{field_where}: '{pid}' is a generator and cannot buy")
-        return pid
-
-    offers = []
-    for i, o in enumerate(as_list(raw.get("offers"), f"{where}.offers")):
-        w = f"{where}.offers[{i}]"
-        o = as_mapping(o, w)
-        offers.append(
-            OfferSpec(
-                who(_require(o, "provider", w), f"{w}.provider", True),
-                parse_number(_require(o, "price", w), f"{w}.price"),
-                parse_number(_require(o, "capacity_kwh", w), f"{w}.capacity_kwh"),
-            )
-        )
-    if len({o.provider for o in offers}) != len(offers):
-        raise ScenarioError(f"{where}.offers: a provider publishes one offer per period")
-    requests = []
-    for i, r in enumerate(as_list(raw.get("requests"), f"{where}.requests")):
-        w = f"{where}.requests[{i}]"
-        r = as_mapping(r, w)
-        energy = parse_number(_require(r, "energy_kwh", w), f"{w}.energy_kwh")
-        if energy == 0:
-            raise ScenarioError(f"{w}.energy_kwh must be > 0")
-        requests.append(
-            RequestSpec(
-                who(_require(r, "consumer", w), f"{w}.consumer", False),
-                energy,
-                parse_number(r.get("bonus", 0), w),
-            )
-        )
-    contracts = []
-    for i, c in enumerate(as_list(raw.get("contracts"), f"{where}.contracts")):
-        w = f"{where}.contracts[{i}]"
-        c = as_mapping(c, w)
-        seller = who(_require(c, "seller", w), f"{w}.seller", True)
-        buyer = who(_require(c, "buyer", w), f"{w}.buyer", False)
-        if seller == buyer:
-            raise ScenarioError(f"{w}: seller and buyer are both '{seller}'")
-        energy = parse_number(_require(c, "energy_kwh", w), f"{w}.energy_kwh")
-        price = parse_number(_require(c, "price", w), f"{w}.price")
-        if energy == 0 or price == 0:
-            raise ScenarioError(f"{w}: energy_kwh and price must be > 0")
-        contracts.append(
-            ContractSpec(seller, buyer, price, energy, parse_number(c.get("bonus", 0), f"{w}.bonus"))
-        )
-    readings = []
-    for i, r in enumerate(as_list(raw.get("readings"), f"{where}.readings")):
-        w = f"{where}.readings[{i}]"
-        r = as_mapping(r, w)
-        readings.append(
-            ReadingSpec(
-                parse_number(_require(r, "generated_kwh", w), f"{w}.generated_kwh"),
-                parse_number(_require(r, "consumed_kwh", w), f"{w}.consumed_kwh"),
-            )
-        )
-    if readings and len(readings) != len(contracts):
-        raise ScenarioError(
-            f"{where}.readings has {len(readings)} entries for {len(contracts)} contracts: give one per "
-            "contract, in the same order, or none (then delivery behaviours apply)"
-        )
-    behaviours = {}
-    for pid, b in as_mapping(raw.get("behaviours") or {}, f"{where}.behaviours").items():
-        behaviours[who(pid, f"{where}.behaviours.{pid}", True)] = _behaviour(b, f"{where}.behaviours.{pid}")
-    reject = []
-    for i, index in enumerate(as_list(raw.get("reject"), f"{where}.reject")):
-        if not isinstance(index, int) or not 0 <= index < len(contracts):
-            raise ScenarioError(f"{where}.reject[{i}] must be the index of one of the period's contracts")
-        reject.append(index)
+def period_spec(p: schema.Period, raw: Mapping[str, Any]) -> PeriodSpec:
+    """One validated period entry as a `PeriodSpec` (the caller expands `repeat`); `raw` is its mapping."""
     return PeriodSpec(
-        tuple(offers), tuple(requests), tuple(contracts), tuple(readings), behaviours, tuple(reject), raw
+        offers=tuple(OfferSpec(str(o.provider), o.price, o.capacity_kwh) for o in p.offers or []),
+        requests=tuple(RequestSpec(str(r.consumer), r.energy_kwh, r.bonus) for r in p.requests or []),
+        contracts=tuple(
+            ContractSpec(str(c.seller), str(c.buyer), c.price, c.energy_kwh, c.bonus)
+            for c in p.contracts or []
+        ),
+        readings=tuple(ReadingSpec(r.generated_kwh, r.consumed_kwh) for r in p.readings or []),
+        behaviours={pid: _behaviour(b) for pid, b in (p.behaviours or {}).items()},
+        reject=tuple(p.reject or []),
+        raw=raw,
     )
