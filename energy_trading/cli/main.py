@@ -8,13 +8,28 @@ import os
 import sys
 from collections.abc import Sequence
 
-from energy_trading.chain.compiler import CompileError
-from energy_trading.chain.connection import connect
-from energy_trading.chain.deploy import DEPLOY_STAGES, deploy
-from energy_trading.chain.errors import ChainRevert
-from energy_trading.chain.project import ToolchainError
+# The chain layer (web3, py-evm) is imported inside the commands that use it: `--help`, `schema` and
+# `match` would otherwise wait seconds for imports they never use.
 
 __all__ = ["main"]
+
+#: Errors that are the user's to fix: printed as one line, exit status 2 (module, class name). Looked up
+#: in sys.modules, so a module that was never imported (and so never raised) is never imported for it.
+_USER_ERRORS = (
+    ("energy_trading.chain.errors", "ChainRevert"),
+    ("energy_trading.chain.compiler", "CompileError"),
+    ("energy_trading.chain.project", "ToolchainError"),
+)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    if isinstance(exc, (ConnectionError, ValueError)):
+        return True
+    for module_name, class_name in _USER_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(exc, getattr(module, class_name)):
+            return True
+    return False
 
 
 def _add_rpc(parser: argparse.ArgumentParser) -> None:
@@ -33,15 +48,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="deploy every contract and walk through a market day, printing each step")
-    _add_rpc(p)
-
+    text = "deploy every contract and walk through a market day, printing each step"
     p = sub.add_parser(
-        "console", help="open a Python console with the deployed contracts and funded accounts"
+        "demo",
+        help=text,
+        description=f"{text[0].upper()}{text[1:]}: registration and the auditor, a market period from offers "
+        "to settlement, certificates and carbon, grid-balanced settlement, incentives, and the consensus "
+        "emulator fed by this chain. In process by default; --rpc runs it on a node (e.g. anvil).",
     )
     _add_rpc(p)
 
-    p = sub.add_parser("deploy", help="deploy every contract and print their addresses as JSON")
+    text = "open a Python console with the deployed contracts and funded accounts"
+    p = sub.add_parser(
+        "console",
+        help=text,
+        description=f"{text[0].upper()}{text[1:]}: deploys every contract, registers and funds four people "
+        "(alice, bob, carol, dave) and opens a Python prompt with one client per contract family; the banner "
+        "lists the names and examples. exit() or Ctrl-D leaves.",
+    )
+    _add_rpc(p)
+
+    text = "deploy every contract and print their addresses as JSON"
+    p = sub.add_parser(
+        "deploy",
+        help=text,
+        description=f"{text[0].upper()}{text[1:]} (chain id, operator, auditor, contracts by name). "
+        "In process "
+        "the deployment ends with the process; with --rpc it stays on the node.",
+    )
     _add_rpc(p)
 
     p = sub.add_parser(
@@ -67,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "match",
-        help="solve a matching instance exactly (seed 003 eq 3-5) and print the assignment as JSON",
+        help="solve a matching instance (seed 003 eq 3-5) within a time limit; print the assignment as JSON",
         description='Input: {"requests": [{"id", "energy_kwh"}], "providers": [{"id", "price", '
         '"capacity_kwh", "reputation"}], "network_fee": [[eta per provider] per request]} (prices and '
         'fees in currency, reputation in [0, 1]). Output: {"assignment": {request id: provider id or '
@@ -127,6 +161,8 @@ def _match(args: argparse.Namespace) -> int:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{args.instance}: not valid JSON ({exc})") from None
+    if not args.time_limit > 0:
+        raise ValueError(f"--time-limit must be a positive number of seconds (got {args.time_limit})")
     instance = parse_instance(data, f"{args.instance if args.instance != '-' else 'standard input'}")
     result = brute_force(instance) if args.brute_force else solve_portfolio(instance, args.time_limit)
     print(json.dumps(result_to_json(result), indent=2))
@@ -154,6 +190,7 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     out_dir = _writable_dir(args.out or f"results/{scenario.name}")
+    from energy_trading.chain.connection import connect
     from energy_trading.cli.progress import compile_with_progress, stage_progress, working
 
     compile_with_progress()  # warm the compile cache the run's deployment reads, with a bar when solc runs
@@ -179,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "schema":
             return _schema(args)
+        from energy_trading.chain.connection import connect
+        from energy_trading.chain.deploy import DEPLOY_STAGES, deploy
         from energy_trading.cli.progress import compile_with_progress, deploy_progress
 
         if args.command == "compile":
@@ -216,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (`energy-trading schema | head`): stop quietly, as the Python docs advise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ChainRevert, CompileError, ToolchainError, ConnectionError, ValueError) as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         print(f"energy-trading: error: {exc}", file=sys.stderr)
         return 2
 

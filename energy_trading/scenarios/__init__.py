@@ -9,17 +9,10 @@
 - `plots`: every figure; `emulation`: the consensus emulator fed by a deployment.
 """
 
-from energy_trading.scenarios.context import PeriodRun, RunContext, ScenarioExtension
-from energy_trading.scenarios.runner import (
-    EXTENSIONS,
-    PERIOD_STEPS,
-    add_period_step,
-    register_extension,
-    run_scenario,
-    summary,
-    write_results,
-)
-from energy_trading.scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "EXTENSIONS",
@@ -37,3 +30,36 @@ __all__ = [
     "summary",
     "write_results",
 ]
+
+#: public name -> the module that defines it. Imported on first use (PEP 562), so the schema alone
+#: (`energy-trading schema`, editors' validators, a scenario file checked before anything deploys) loads
+#: no chain library.
+_EXPORTS = {
+    "EXTENSIONS": "energy_trading.scenarios.runner",
+    "PERIOD_STEPS": "energy_trading.scenarios.runner",
+    "add_period_step": "energy_trading.scenarios.runner",
+    "register_extension": "energy_trading.scenarios.runner",
+    "run_scenario": "energy_trading.scenarios.runner",
+    "summary": "energy_trading.scenarios.runner",
+    "write_results": "energy_trading.scenarios.runner",
+    "PeriodRun": "energy_trading.scenarios.context",
+    "RunContext": "energy_trading.scenarios.context",
+    "ScenarioExtension": "energy_trading.scenarios.context",
+    "Scenario": "energy_trading.scenarios.schema",
+    "ScenarioError": "energy_trading.scenarios.schema",
+    "load_scenario": "energy_trading.scenarios.schema",
+    "parse_scenario": "energy_trading.scenarios.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
+import sys
 
 import pexpect
 import pytest
@@ -286,3 +288,26 @@ def test_demo_as_a_user_runs_it():
         assert heading in out.stdout
     assert "deploying: incentive currency" in out.stderr and "deploying: done in" in out.stderr
     assert_quiet(out.stdout + out.stderr)
+
+
+def test_help_loads_no_chain_library():
+    """`energy-trading --help` (and every sub-command's) answered after 10-15 s on a loaded machine: the
+    command line imported web3 and py-evm before parsing its arguments. The chain layer is now imported by
+    the commands that use it; a user error raised before it (a bad --time-limit) still prints one line."""
+    code = (
+        "import sys\n"
+        "from energy_trading.cli import main\n"
+        "for argv in (['--help'], ['demo', '--help'], ['run', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('LOADED', sorted(m for m in ('web3', 'evm', 'eth_tester') if m in sys.modules))\n"
+        "print('EXIT', main(['match', '-', '--time-limit', '0']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input="{}", capture_output=True, text=True, env=user_env(), timeout=300
+    )
+    assert "LOADED []" in done.stdout, done.stdout + done.stderr
+    assert "EXIT 2" in done.stdout and "--time-limit must be a positive number" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
