@@ -72,7 +72,7 @@ def test_refusals_raise_chain_revert_naming_the_error_and_state_stays(deployment
     with pytest.raises(ChainRevert, match=r"AlreadyRegistered\(account=.*status=PENDING\)"):
         deployment.chain.transact(
             deployment.registry.functions.register(
-                2, 0, zone_id("z"), b"\1" * 32, [(p.address, b"\2" * 32, 1_000)]
+                2, 0, zone_id("z"), b"\1" * 32, [(p.address, b"\2" * 32, 1_000, 0, b"")]
             ),
             p.address,
         )
