@@ -1,5 +1,7 @@
 """ParticipantRegistry: registration, weak-centre review, exit, and every refusal (SPEC §1)."""
 
+import brownie
+from brownie import chain
 from conftest import (
     APPROVED,
     ATTESTATION,
@@ -339,3 +341,39 @@ def test_meter_request_needs_a_device_attestation_and_a_rated_power(registry, au
         registry.approveMeter(meter, {"from": auditor})
     assert registry.metersOf(accounts[3]) == meters_before
     assert registry.meterOwner(meter) == "0x0000000000000000000000000000000000000000"
+
+
+def test_binding_a_meter_needs_its_own_signature_over_exactly_these_terms(registry, auditor, accounts):
+    """Review finding 4: the meter consents to one owner, device hash and rated power, once, before a
+    deadline. Every refusal leaves the registry and the meter's nonce unchanged."""
+    owner, other = approved(registry, auditor, accounts[3]), approved(registry, auditor, accounts[4])
+    meter = new_meter()
+
+    def state():
+        return (
+            registry.metersOf(owner),
+            registry.metersOf(other),
+            plain(registry.meterInfo(meter)),
+            registry.nonces(meter),
+        )
+
+    deadline = chain[-1].timestamp + 3_600
+    good = meter_request(registry, owner, meter, 5_000, deadline=deadline)
+    before = state()
+    with reverts_with("InvalidMeterBindingSignature", meter, owner):  # the owner raises the signed rating
+        registry.addMeter(meter, DEVICE, 50_000, deadline, good[4], {"from": owner})
+    with reverts_with("InvalidMeterBindingSignature", meter, other):  # another participant copies it
+        registry.addMeter(*good, {"from": other})
+    late = chain[-1].timestamp - 1
+    expired = meter_request(registry, owner, meter, 5_000, deadline=late)
+    with brownie.reverts(revert_pattern=rf"MeterBindingExpired: {str(meter).lower()}, {late}, \d+"):
+        registry.addMeter(*expired, {"from": owner})
+    assert state() == before
+
+    registry.addMeter(*good, {"from": owner})
+    assert registry.meterOwner(meter) == owner and registry.nonces(meter) == 1
+    registry.rejectMeter(meter, b"no calibration".ljust(32, b"\0"), {"from": auditor})
+    with reverts_with("InvalidMeterBindingSignature", meter, owner):  # used once: the nonce moved on
+        registry.addMeter(*good, {"from": owner})
+    add_meter(registry, owner, meter, 4_000)  # a fresh consent re-requests it
+    assert plain(registry.meterInfo(meter))[1:3] == (METER_PENDING, 4_000)
