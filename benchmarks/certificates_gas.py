@@ -40,7 +40,6 @@ from energy_trading.clients.certificates import EMISSION_READING_TYPES, GENERATI
 from energy_trading.clients.registry import RegistryClient, Role, Source
 from energy_trading.models.certificates import WH_PER_MWH
 
-EPOCH = 1_704_067_200  # metering periods count from 2024-01-01, in the past
 HOUR = 3600
 TOKEN = 10**18
 BASELINE = "OpenZeppelin ERC-1155"
@@ -66,6 +65,8 @@ class Bench:
             self.gen.address,
         )
         self.period = 0
+        # metering periods count from the meters' approval (nothing earlier is certified); see `reading`
+        self.epoch = chain.now()
         self.recipients = 0
         self.gas: dict[str, list[int]] = {}
 
@@ -82,8 +83,9 @@ class Bench:
     def reading(self, wh: int, name: str) -> int:
         """Relay a signed reading of `wh` Wh for the next hour; return the certificate id minted (or 0)."""
         c, gen = self.d.green_certificates, self.gen
-        start, end = EPOCH + self.period * HOUR, EPOCH + (self.period + 1) * HOUR
+        start, end = self.epoch + self.period * HOUR, self.epoch + (self.period + 1) * HOUR
         self.period += 1
+        self.chain.advance_to(end)  # the period is over before its reading is sent
         meter = gen.meters[0]
         message = {
             "generator": gen.address,

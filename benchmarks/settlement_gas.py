@@ -29,7 +29,7 @@ from web3 import Web3
 from energy_trading import connect, deploy
 from energy_trading.chain.deploy import deploy_contract
 from energy_trading.chain.devnode import anvil_node
-from energy_trading.clients.registry import DEFAULT_RATED_POWER_W, Role, Source, device_hash, zone_id
+from energy_trading.clients.registry import DEFAULT_RATED_POWER_W, RegistryClient, Role, Source, zone_id
 from energy_trading.models.units import to_price, to_wad
 
 
@@ -41,6 +41,7 @@ def anvil():
 def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
     chain = connect(rpc_url, seed="settlement-gas-benchmark")
     d = deploy(chain)
+    registry_client = RegistryClient(d)  # signs each meter's binding consent with the meter's key
     op = d.operator
     naive = deploy_contract(chain, d.artifacts["NaivePenaltyPool"], op, op)
     market = chain.new_account("market-stand-in")
@@ -68,7 +69,7 @@ def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
                         int(source),
                         zone_id("bench"),
                         attestation,
-                        [(meter, device_hash(meter), DEFAULT_RATED_POWER_W)],
+                        [registry_client.meter_request(who, meter, DEFAULT_RATED_POWER_W)],
                     ),
                     who,
                 ),

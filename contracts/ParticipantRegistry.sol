@@ -2,6 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 
 /// @title ParticipantRegistry
@@ -9,13 +12,22 @@ import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 /// @dev Invariants:
 ///  - Participant data (role, source, zone, attestation, meters) is written only by the participant itself.
 ///    The auditor moves `status` between the review states and nothing else; no role can edit data.
-///  - A meter account is bound to at most one participant, forever (readings stay attributable).
+///  - A meter account is bound to at most one participant, forever (readings stay attributable), and only with the
+///    meter's own EIP-712 signature over `MeterBinding(owner, meter, deviceHash, ratedPowerW, nonce, deadline)`
+///    (an ECDSA key, or ERC-1271 for a contract meter; OpenZeppelin `SignatureChecker`): nobody binds, or
+///    re-requests, a device whose key it does not hold, and a signature is used once (per-meter `nonces`) and
+///    only for the owner, device hash and rated power it names, before its deadline (review finding 4).
 ///  - A meter reports readings only once the auditor approved the device (attestation hash + rated power, both
 ///    written by the participant and frozen at approval); `MeterAuthenticated` refuses every other meter.
 ///  - `openObligations` counts the market's open orders of the participant; `Exited` is reached only at 0.
 ///  - Status transitions: None/Rejected -> Pending -> Approved | Rejected; Approved <-> Suspended;
 ///    Pending/Approved/Suspended -> ExitRequested -> Exited.
-contract ParticipantRegistry is IParticipantRegistry, AccessControl {
+contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Nonces {
+    /// @notice EIP-712 type a meter signs to consent to being bound to `owner` with this device data.
+    bytes32 public constant METER_BINDING_TYPEHASH = keccak256(
+        "MeterBinding(address owner,address meter,bytes32 deviceHash,uint64 ratedPowerW,uint256 nonce,uint256 deadline)"
+    );
+
     /// @notice The weak centre: approves, rejects, suspends and reinstates; audits trades in the market.
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
     /// @notice Contracts (markets) allowed to open and close obligations.
@@ -28,7 +40,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     /// @param admin the account that grants roles (the consortium operator)
     /// @param auditor the first weak-centre auditor
-    constructor(address admin, address auditor) {
+    constructor(address admin, address auditor) EIP712("ParticipantRegistry", "1") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AUDITOR_ROLE, auditor);
     }
@@ -71,9 +83,15 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     /// @inheritdoc IParticipantRegistry
-    function addMeter(address meter, bytes32 deviceHash, uint64 ratedPowerW) external {
+    function addMeter(
+        address meter,
+        bytes32 deviceHash,
+        uint64 ratedPowerW,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
         _requireActive(msg.sender);
-        _requestMeter(msg.sender, MeterRequest(meter, deviceHash, ratedPowerW));
+        _requestMeter(msg.sender, MeterRequest(meter, deviceHash, ratedPowerW, deadline, signature));
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -164,6 +182,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice The EIP-712 domain separator meter bindings are signed under.
+    /// @return the separator
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
     /// @inheritdoc IParticipantRegistry
     function participant(address account) external view returns (Participant memory) {
         return _participants[account];
@@ -216,7 +240,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Bind (or, for the owner of a rejected meter, re-request) a device as Pending.
+    /// @dev Bind (or, for the owner of a rejected meter, re-request) a device as Pending, with the meter's consent.
     function _requestMeter(address account, MeterRequest memory r) private {
         address meter = r.meter;
         if (meter == address(0)) revert ZeroMeterAddress();
@@ -226,6 +250,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         address owner = m.owner;
         bool again = owner == account && m.status == MeterStatus.Rejected;
         if (owner != address(0) && !again) revert MeterAlreadyBound(meter, owner);
+        _requireMeterConsent(account, r);
         if (!again) {
             m.owner = account;
             _meters[account].push(meter);
@@ -235,6 +260,22 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         m.deviceHash = r.deviceHash;
         m.ratedPowerW = r.ratedPowerW;
         emit MeterRequested(meter, account, r.deviceHash, r.ratedPowerW);
+    }
+
+    /// @dev The meter's own signature over the binding (review finding 4: binding once needed no proof of its key,
+    ///      so anyone could squat a victim's device address for good). Consumes the meter's nonce.
+    function _requireMeterConsent(address account, MeterRequest memory r) private {
+        // false positive: a deadline compared with the block time, a few seconds of miner leeway do not matter
+        // slither-disable-next-line timestamp
+        if (block.timestamp > r.deadline) revert MeterBindingExpired(r.meter, r.deadline, block.timestamp);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                METER_BINDING_TYPEHASH, account, r.meter, r.deviceHash, r.ratedPowerW, _useNonce(r.meter), r.deadline
+            )
+        );
+        if (!SignatureChecker.isValidSignatureNow(r.meter, _hashTypedDataV4(structHash), r.signature)) {
+            revert InvalidMeterBindingSignature(r.meter, account);
+        }
     }
 
     function _pendingMeter(address meter) private view returns (Meter storage m) {

@@ -10,7 +10,8 @@ pragma solidity ^0.8.24;
 /// @dev Rounds: a settlement round is a market period. The round accepting updates is `currentRound`; the
 ///      first settlement of a later period opens that period's round (the earlier one closes); a round also
 ///      closes as soon as the contracted energy of every order of its period has been settled. A late order
-///      of an earlier period (a straggler) counts in the open round.
+///      of an earlier period (a straggler) counts in the open round, or, if that round is already complete,
+///      opens round `currentRound + 1` and counts there: no order of settle calls can refuse a settlement.
 interface ICreditWeights {
     /// @notice One settled order as the settlement policy reports it (energies in Wh).
     struct Settlement {
@@ -59,7 +60,6 @@ interface ICreditWeights {
     error PeriodTotalBelowContract(uint256 periodId, uint256 periodContractedWh, uint256 contractedWh);
     error PeriodTotalMismatch(uint256 periodId, uint256 recorded, uint256 given);
     error PeriodOverSettled(uint256 periodId, uint256 settledWh, uint256 contractedWh, uint256 periodContractedWh);
-    error RoundClosed(uint256 periodId, uint256 currentRound);
     error ZeroPeriod(uint256 orderId);
     error RoundTooLarge(uint256 periodId);
     error PeriodTotalTooLarge(uint256 periodId, uint256 periodContractedWh);

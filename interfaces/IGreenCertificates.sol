@@ -78,6 +78,7 @@ interface IGreenCertificates is IERC1155, IGreenWeightSource {
     error EmptyPeriod(uint64 periodStart, uint64 periodEnd);
     error PeriodOverlaps(address meter, uint64 periodStart, uint64 lastPeriodEnd);
     error PeriodInFuture(uint64 periodEnd, uint256 blockTime);
+    error PeriodBeforeApproval(address meter, uint64 periodStart, uint64 approvedAt);
     error ZeroClaim(uint256 id);
     error UnknownCertificate(uint256 id);
 
@@ -86,7 +87,10 @@ interface IGreenCertificates is IERC1155, IGreenWeightSource {
     ///         relayed by anyone with the meter's EIP-712 signature over
     ///         `GenerationReading(generator, meter, periodStart, periodEnd, energyWh, nonce)`.
     /// @dev Reverts `NotRenewableGenerator` (nothing recorded) unless the generator is an approved Solar, Wind or
-    ///      Biomass generator/prosumer; `MeterNotOwnedBy` when the meter belongs to someone else.
+    ///      Biomass generator/prosumer; `MeterNotOwnedBy` when the meter belongs to someone else;
+    ///      `PeriodBeforeApproval` when the period starts before the auditor approved the meter (a device certifies
+    ///      nothing it generated before its review); `ReadingImplausible` when the energy exceeds rated power x the
+    ///      period, or the meter's budget of rated power x the time since its approval.
     /// @param generator the participant whose generation is reported
     /// @param meter one of the generator's registered meters (the device)
     /// @param periodStart first second of the metering period (unix seconds)

@@ -45,12 +45,16 @@ interface IParticipantRegistry {
     }
 
     /// @notice A participant's request to bind a metering device: its account, the hash of the device's
-    ///         attestation (type approval, calibration certificate, serial number; kept off chain) and its rated
-    ///         power, which bounds every reading it may report (rated power x time).
+    ///         attestation (type approval, calibration certificate, serial number; kept off chain), its rated
+    ///         power, which bounds every reading it may report (rated power x time), and the meter's consent: its
+    ///         EIP-712 signature over `MeterBinding(owner, meter, deviceHash, ratedPowerW, nonce, deadline)` under
+    ///         the registry's domain ("ParticipantRegistry", "1"), with the meter's current `nonces(meter)`.
     struct MeterRequest {
         address meter;
         bytes32 deviceHash;
         uint64 ratedPowerW;
+        uint256 deadline; // unix seconds; the signature is refused after it
+        bytes signature; // the meter's signature (ECDSA, or ERC-1271 for a contract meter)
     }
 
     /// @notice The on-chain record of one meter device.
@@ -108,6 +112,8 @@ interface IParticipantRegistry {
     error ZeroRatedPower(address meter);
     error MeterNotRequested(address meter);
     error WrongMeterStatus(address meter, MeterStatus actual, MeterStatus expected);
+    error MeterBindingExpired(address meter, uint256 deadline, uint256 blockTime);
+    error InvalidMeterBindingSignature(address meter, address owner);
 
     /// @notice Apply to join the market; the application waits for the auditor's review.
     /// @param role 1 generator, 2 consumer, 3 prosumer (anything else reverts with `UnknownRole`)
@@ -115,7 +121,9 @@ interface IParticipantRegistry {
     /// @param zone the grid zone / location code the participant is connected in
     /// @param attestationHash hash of the off-chain identity attestation the auditor checks
     /// @param meters the metering devices that will report this participant's readings (at least one); each is
-    ///        bound to the caller at once but reports nothing until the auditor approved it (`approveMeter`)
+    ///        bound to the caller at once, only with the meter's signature naming the caller
+    ///        (`InvalidMeterBindingSignature`, `MeterBindingExpired`), but reports nothing until the auditor
+    ///        approved it (`approveMeter`)
     function register(
         uint8 role,
         uint8 source,
@@ -129,7 +137,16 @@ interface IParticipantRegistry {
     /// @param meter the meter's account address (not bound to anybody else)
     /// @param deviceHash hash of the device's off-chain attestation (non-zero)
     /// @param ratedPowerW the device's rated power in W (non-zero); readings above rated power x time are refused
-    function addMeter(address meter, bytes32 deviceHash, uint64 ratedPowerW) external;
+    /// @param deadline unix seconds after which the meter's signature is refused (`MeterBindingExpired`)
+    /// @param signature the meter's EIP-712 signature over `MeterBinding(owner = caller, meter, deviceHash,
+    ///        ratedPowerW, nonce, deadline)` (`InvalidMeterBindingSignature` otherwise)
+    function addMeter(
+        address meter,
+        bytes32 deviceHash,
+        uint64 ratedPowerW,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice Auditor: approve a requested metering device after checking its attestation; its readings count
     ///         from now on, bounded by its rated power.

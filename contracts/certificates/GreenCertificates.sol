@@ -23,7 +23,9 @@ import {Units} from "../lib/Units.sol";
 ///    counted once and never certified twice.
 ///  - Only readings of approved Solar/Wind/Biomass generators or prosumers (`registry.isRenewableGenerator`)
 ///    are accepted; any other reading reverts and records nothing. Periods of one device never overlap,
-///    never go backwards and never end in the future.
+///    never go backwards, never end in the future and never start before the device's approval.
+///  - Per meter: Wh certified since its approval <= ratedPowerW x (now - approvedAt) / 3600 (the budget of
+///    `MeterAuthenticated`), and each reading <= ratedPowerW x its period; a refused reading records nothing.
 ///  - Issued = transferable + claimed: sum over owners and ids of ERC-1155 balances == sum_o heldCertificates(o)
 ///    == totalIssued - totalClaimed (= `totalSupply()`), and sum_o claimedCertificates(o) == totalClaimed.
 ///  - A claim burns the claimant's transferable balance; claimed amounts only grow and are not a balance, so no
@@ -83,8 +85,12 @@ contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
             revert NotRenewableGenerator(generator, p.status, p.source);
         }
         _acceptPeriod(meter, periodStart, periodEnd);
-        // periods of one meter never overlap, so this is rated power x the time since its last reading
+        // periods of one meter never overlap and start after its approval: rated power x the period is at most
+        // rated power x the time since its last reading (or its approval) ...
         _requirePlausible(meter, energyWh, periodEnd - periodStart);
+        // ... and the meter's Wh budget since its approval, kept on chain, bounds its total directly (review
+        // finding 3: a period named by the reporter alone once let a new meter certify a year before approval)
+        _meterEnergy(meter, energyWh);
         return _accumulate(generator, meter, periodStart, periodEnd, energyWh);
     }
 
@@ -211,10 +217,13 @@ contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev A device's periods are non-empty, in order, never overlapping, and already over.
+    /// @dev A device's periods are non-empty, in order, never overlapping, already over, and start no earlier than
+    ///      the device's (current) approval.
     function _acceptPeriod(address meter, uint64 periodStart, uint64 periodEnd) private {
         if (periodEnd <= periodStart) revert EmptyPeriod(periodStart, periodEnd);
         if (periodEnd > block.timestamp) revert PeriodInFuture(periodEnd, block.timestamp);
+        uint64 approvedAt = registry.meterInfo(meter).approvedAt;
+        if (periodStart < approvedAt) revert PeriodBeforeApproval(meter, periodStart, approvedAt);
         uint64 lastEnd = _lastPeriodEnd[meter];
         if (periodStart < lastEnd) revert PeriodOverlaps(meter, periodStart, lastEnd);
         _lastPeriodEnd[meter] = periodEnd;

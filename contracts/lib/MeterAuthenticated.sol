@@ -15,18 +15,24 @@ import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 ///      `Nonces`), which is part of the signed struct; the EIP-712 domain binds the signature to
 ///      this contract and chain, and each reading struct names what it applies to (an order id,
 ///      a generator), so a reading can be neither replayed nor applied elsewhere.
-///      Plausibility: a reading for an explicit interval (green certificates) is at most rated power x interval
-///      (`_requirePlausible`). For running totals (`_meterEnergy`, the order book) a meter cannot report more energy than its rated power over the time since
-///      its last reading. Each accepted energy reading advances the meter's clock by `energy / ratedPower`
-///      (so several readings in one block share the elapsed time), starting from the approval; the clock never
-///      runs ahead of the block time. Invariant: energy reported by a meter to this contract since its approval
-///      <= ratedPowerW * (now - approvedAt) / 3600 Wh.
+///      Plausibility (a per-meter Wh budget, exact): since its approval a meter may report to this contract at
+///      most `ratedPowerW * (now - approvedAt) / 3600` Wh in total (`_meterEnergy`); the budget is kept per
+///      approval, so a device revoked and approved again starts afresh from its new approval. Readings in one
+///      block or one second pass as long as they fit. A reading for an explicit interval (green certificates)
+///      is also at most rated power x its interval (`_requirePlausible`).
+///      Invariant: for every meter, reportedWh(meter) * 3600 <= ratedPowerW * (now - approvedAt), with reportedWh
+///      the energy accepted by this contract since the meter's current approval.
 abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @notice The registry that binds meters to participants.
     IParticipantRegistry public immutable registry;
 
-    /// @dev The time up to which a meter's reported energy is "used", unix seconds (0 = from approval).
-    mapping(address meter => uint256) private _meterClock;
+    /// @dev A meter's energy budget use: the approval it counts from and the Wh accepted since then.
+    struct MeterUse {
+        uint64 approvedAt;
+        uint192 reportedWh;
+    }
+
+    mapping(address meter => MeterUse) private _meterUse;
 
     error UnknownMeter(address meter);
     error MeterNotApproved(address meter, IParticipantRegistry.MeterStatus status);
@@ -44,15 +50,20 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         return _domainSeparatorV4();
     }
 
-    /// @notice The most energy `meter` may report now under its rated power (Wh; 0 for unapproved meters).
+    /// @notice The most energy `meter` may still report now under its rated power (Wh; 0 for unapproved meters).
     /// @param meter the meter account
-    /// @return maxWh rated power x the time since its clock (its last reading or approval), rounded down
+    /// @return maxWh rated power x the time since its approval, minus what it already reported, rounded down
     function meterHeadroomWh(address meter) public view returns (uint256 maxWh) {
         IParticipantRegistry.Meter memory m = registry.meterInfo(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) return 0;
-        uint256 start = _meterStart(meter, m);
-        if (start >= block.timestamp) return 0;
-        return (block.timestamp - start) * m.ratedPowerW / 3600;
+        return _headroom(m, _reportedSinceApproval(meter, m));
+    }
+
+    /// @notice The energy `meter` reported to this contract since its current approval (Wh).
+    /// @param meter the meter account
+    /// @return the Wh counted against its budget
+    function meterReportedWh(address meter) external view returns (uint256) {
+        return _reportedSinceApproval(meter, registry.meterInfo(meter));
     }
 
     /// @dev Check that `meter` is approved, belongs to `expectedOwner` (zero = any owner) and that the caller is
@@ -78,18 +89,17 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     }
 
     /// @dev Plausibility bound: accept `energyWh` newly reported by an (authenticated, approved) meter only if it
-    ///      fits in rated power x the time since the meter's clock; advance the clock by the time it used.
+    ///      fits in what is left of its budget, rated power x the time since its approval, counted exactly: for
+    ///      whole Wh, `reported + energy <= floor(rated * elapsed / 3600)` is `(reported + energy) * 3600 <=
+    ///      rated * elapsed` (no rounding to whole seconds of meter time). Records the energy.
     function _meterEnergy(address meter, uint256 energyWh) internal {
         if (energyWh == 0) return;
         IParticipantRegistry.Meter memory m = registry.meterInfo(meter);
-        uint256 start = _meterStart(meter, m);
-        // seconds the energy takes at rated power, rounded up (against the reporter)
-        uint256 used = (energyWh * 3600 + m.ratedPowerW - 1) / m.ratedPowerW;
-        if (start + used > block.timestamp) {
-            uint256 maxWh = start >= block.timestamp ? 0 : (block.timestamp - start) * m.ratedPowerW / 3600;
-            revert ReadingImplausible(meter, energyWh, maxWh);
-        }
-        _meterClock[meter] = start + used;
+        uint256 reported = _reportedSinceApproval(meter, m);
+        uint256 headroom = _headroom(m, reported);
+        if (energyWh > headroom) revert ReadingImplausible(meter, energyWh, headroom);
+        // reported + energyWh <= rated x elapsed / 3600 < 2^64 x 2^64: fits in 192 bits
+        _meterUse[meter] = MeterUse(m.approvedAt, uint192(reported + energyWh));
     }
 
     /// @dev Plausibility bound for a reading that names its own interval (non-overlapping per meter, checked by
@@ -99,8 +109,19 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         if (energyWh > maxWh) revert ReadingImplausible(meter, energyWh, maxWh);
     }
 
-    function _meterStart(address meter, IParticipantRegistry.Meter memory m) private view returns (uint256) {
-        uint256 clock = _meterClock[meter];
-        return clock > m.approvedAt ? clock : m.approvedAt;
+    /// @dev Wh counted against the meter's current approval (a record of an earlier approval counts 0).
+    function _reportedSinceApproval(address meter, IParticipantRegistry.Meter memory m)
+        private
+        view
+        returns (uint256)
+    {
+        MeterUse storage u = _meterUse[meter];
+        return u.approvedAt == m.approvedAt ? u.reportedWh : 0;
+    }
+
+    /// @dev What is left of an approved meter's budget: rated x elapsed / 3600 - reported, rounded down.
+    function _headroom(IParticipantRegistry.Meter memory m, uint256 reported) private view returns (uint256) {
+        uint256 budget = uint256(m.ratedPowerW) * (block.timestamp - m.approvedAt) / 3600;
+        return budget > reported ? budget - reported : 0;
     }
 }

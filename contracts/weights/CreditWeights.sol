@@ -25,6 +25,11 @@ import {Units} from "../lib/Units.sol";
 ///  - Decay is lazy: no loop over nodes ever runs in a transaction; every function is O(1) in the number of
 ///    nodes except the paging view `nodes`.
 ///  - Rounding: a drop (a penalty basis, eq 32-33) is rounded up, a reward down; a decayed weight down.
+///  - Liveness: `applySettlement` never refuses a valid settlement because of the order of settle calls across
+///    periods. The first settlement of a later period opens that period's round; a straggler of an earlier period
+///    counts in the open round, or, when that round is already complete, opens the next round
+///    (`currentRound + 1`), which a later period of that number then shares. So `currentRound` only grows and
+///    every round a write goes to is open.
 contract CreditWeights is ICreditWeights, AccessControl {
     using Checkpoints for Checkpoints.Trace208;
 
@@ -110,9 +115,16 @@ contract CreditWeights is ICreditWeights, AccessControl {
         if (s.periodId == 0) revert ZeroPeriod(s.orderId);
         if (s.periodId >= type(uint48).max) revert RoundTooLarge(s.periodId);
         if (s.periodContractedWh > type(uint128).max) revert PeriodTotalTooLarge(s.periodId, s.periodContractedWh);
-        if (s.periodId > currentRound) _openRound(s.periodId);
         uint256 round = currentRound;
-        if (_complete(round)) revert RoundClosed(s.periodId, round);
+        if (s.periodId > round) {
+            round = s.periodId;
+            _openRound(round);
+        } else if (_complete(round)) {
+            // A straggler (an earlier period's order) after the open round completed: it counts in a fresh round
+            // so that no closed round changes and no sequence of settle calls can refuse it (review finding 1).
+            round += 1;
+            _openRound(round);
+        }
 
         PeriodTally storage tally = _tallies[s.periodId];
         if (tally.contractedWh == 0) {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from eth_account import Account
 from web3 import Web3
 
 from energy_trading.chain.deploy import Deployment
@@ -17,7 +18,9 @@ from energy_trading.chain.errors import register_enum
 from energy_trading.chain.txresult import TxResult
 
 __all__ = [
+    "BINDING_VALIDITY_S",
     "DEFAULT_RATED_POWER_W",
+    "METER_BINDING_TYPES",
     "ROLE_NAMES",
     "SOURCE_NAMES",
     "MeterStatus",
@@ -27,6 +30,7 @@ __all__ = [
     "Source",
     "Status",
     "device_hash",
+    "sign_meter_binding",
     "zone_id",
 ]
 
@@ -105,6 +109,64 @@ def device_hash(meter: str) -> bytes:
     return Web3.keccak(text=f"device-attestation:{meter.lower()}")
 
 
+METER_BINDING_TYPES: dict[str, Any] = {
+    "MeterBinding": [
+        {"name": "owner", "type": "address"},
+        {"name": "meter", "type": "address"},
+        {"name": "deviceHash", "type": "bytes32"},
+        {"name": "ratedPowerW", "type": "uint64"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+"""EIP-712 type of `ParticipantRegistry.METER_BINDING_TYPEHASH`: a meter's consent to be bound to `owner`."""
+
+BINDING_VALIDITY_S = 86_400
+"""How long (chain seconds) a meter's binding signature made by the client stays valid: one day."""
+
+
+def sign_meter_binding(
+    private_key: bytes | str,
+    chain_id: int,
+    registry: str,
+    owner: str,
+    meter: str,
+    device: bytes,
+    rated_power_w: int,
+    nonce: int,
+    deadline: int,
+) -> bytes:
+    """The meter's EIP-712 signature consenting to be bound to `owner` (`ParticipantRegistry`, domain
+    "ParticipantRegistry" version "1").
+
+    Args:
+        private_key: the meter's key (the device holds it; the owner never needs it).
+        chain_id: the chain the registry lives on.
+        registry: the registry's address.
+        owner: the participant account the meter is bound to (the caller of `register` / `addMeter`).
+        meter: the meter's address (must be the key's address).
+        device: the 32-byte device attestation hash the request names.
+        rated_power_w: the rated power the request names, W.
+        nonce: the meter's current `registry.nonces(meter)`.
+        deadline: unix seconds (chain time) after which the registry refuses the signature.
+    """
+    domain = {
+        "name": "ParticipantRegistry",
+        "version": "1",
+        "chainId": chain_id,
+        "verifyingContract": registry,
+    }
+    message = {
+        "owner": owner,
+        "meter": meter,
+        "deviceHash": device,
+        "ratedPowerW": rated_power_w,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+    return bytes(Account.sign_typed_data(private_key, domain, METER_BINDING_TYPES, message).signature)
+
+
 @dataclass(frozen=True)
 class Participant:
     """A registered account and the meter accounts bound to it."""
@@ -128,6 +190,31 @@ class RegistryClient:
     def _tx(self, fn: Any, sender: str) -> TxResult:
         receipt = self.chain.transact(fn, sender)
         return TxResult.of(receipt, f"{fn.fn_name} from {self.chain.label_of(sender)}")
+
+    def meter_request(
+        self, owner: str, meter: str, rated_power_w: int = DEFAULT_RATED_POWER_W
+    ) -> tuple[str, bytes, int, int, bytes]:
+        """The registry's `MeterRequest` for binding `meter` to `owner`, signed by the meter's local key.
+
+        The meter must be an account this process created (`Chain.new_account`): the device signs its own
+        consent (`MeterBinding`), so nobody binds a meter whose key it does not hold. The signature uses the
+        meter's current registry nonce and is valid for `BINDING_VALIDITY_S` seconds of chain time.
+        """
+        w3 = self.chain.w3
+        deadline = w3.eth.get_block("latest")["timestamp"] + BINDING_VALIDITY_S
+        device = device_hash(meter)
+        signature = sign_meter_binding(
+            self.chain.key_of(meter).key,
+            w3.eth.chain_id,
+            self.contract.address,
+            owner,
+            meter,
+            device,
+            rated_power_w,
+            self.contract.functions.nonces(meter).call(),
+            deadline,
+        )
+        return (meter, device, rated_power_w, deadline, signature)
 
     def register(
         self,
@@ -156,7 +243,7 @@ class RegistryClient:
                 int(source),
                 zone_id(zone),
                 attestation_hash,
-                [(m, device_hash(m), rated_power_w) for m in meter_addresses],
+                [self.meter_request(address, m, rated_power_w) for m in meter_addresses],
             ),
             address,
         )
@@ -172,8 +259,12 @@ class RegistryClient:
         return result
 
     def add_meter(self, account: str, meter: str, rated_power_w: int = DEFAULT_RATED_POWER_W) -> TxResult:
-        """Approved participant `account`: request one more meter device (the auditor must approve it)."""
-        fn = self.contract.functions.addMeter(meter, device_hash(meter), rated_power_w)
+        """Approved participant `account`: request one more meter device (the auditor must approve it).
+
+        `meter` must be an account this process created (its key signs its consent to the binding; see
+        `meter_request`); `rated_power_w` is the device's rated power in W.
+        """
+        fn = self.contract.functions.addMeter(*self.meter_request(account, meter, rated_power_w))
         return self._tx(fn, account)
 
     def approve_meter(self, meter: str) -> TxResult:

@@ -58,7 +58,9 @@ def _issue(
     """Three hourly solar readings become certificates by eq 6; a hydro plant's reading is refused."""
     now = d.chain.w3.eth.get_block("latest")["timestamp"]
     hour = 3600
-    start = (now // hour - 4) * hour
+    # the three hours after the meters' approval (nothing from before it is certified), then already past
+    start = (now // hour + 1) * hour
+    d.chain.advance_to(start + 3 * hour)
     for i, kwh in enumerate((800, 1100, 700)):
         got = certs.report_generation(
             solar.address, solar.meters[0], start + i * hour, start + (i + 1) * hour, kwh * 1000

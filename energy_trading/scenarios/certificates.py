@@ -199,9 +199,11 @@ def run_certificate_scenario(
         )
     wrap = progress or terminal_progress
     run = CertificateRun(chain, d, scenario, participants)
-    # Rounds are days ending before the current block, so every metering period lies in the past.
+    # Rounds are the days after the meters' approval (a meter certifies nothing from before it was approved:
+    # `PeriodBeforeApproval`); the chain clock moves past the last round so every period lies in the past.
     now = chain.w3.eth.get_block("latest")["timestamp"]
-    base = (now // DAY - scenario.rounds - 1) * DAY
+    base = (now // DAY + 1) * DAY
+    chain.advance_to(base + scenario.rounds * DAY)
     for r in wrap(range(1, scenario.rounds + 1), f"{scenario.name}: rounds"):
         run.play_round(r, base + (r - 1) * DAY, base + r * DAY)
     return run.results()

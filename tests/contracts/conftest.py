@@ -2,8 +2,10 @@
 
 import brownie
 import pytest
-from brownie import ParticipantRegistry, accounts
+from brownie import ParticipantRegistry, accounts, chain
 from web3 import Web3
+
+from energy_trading.clients.registry import sign_meter_binding
 
 GENERATOR, CONSUMER, PROSUMER = 1, 2, 3
 SOURCE_NONE, SOLAR, WIND, BIOMASS, HYDRO, FOSSIL = range(6)
@@ -53,14 +55,37 @@ def new_meter():
     return accounts.add()
 
 
-def meter_request(meter, rated_w=RATED_W, device=DEVICE):
-    """The registry's MeterRequest tuple for a meter account (a tuple passes through unchanged)."""
-    return meter if isinstance(meter, tuple) else (str(meter), device, rated_w)
+def binding_signature(registry, owner, meter, device, rated_w, deadline, signer=None, nonce=None):
+    """The EIP-712 `MeterBinding` signature of `signer` (default: the meter's own local key; none for an
+    address with no local key, such as the zero address)."""
+    if signer is None:
+        signer = next((a for a in accounts if str(a).lower() == str(meter).lower()), None)
+        if signer is None or not hasattr(signer, "private_key"):
+            return b""
+    key = signer.private_key
+    nonce = registry.nonces(meter) if nonce is None else nonce
+    return sign_meter_binding(
+        key, chain.id, registry.address, str(owner), str(meter), bytes(device), rated_w, nonce, deadline
+    )
+
+
+def meter_request(registry, owner, meter, rated_w=RATED_W, device=DEVICE, deadline=2**64, signer=None):
+    """The registry's MeterRequest for binding `meter` to `owner`, signed by the meter (a local key).
+    `meter` may be an account or an (address, device hash, rated W) tuple."""
+    if isinstance(meter, tuple):
+        meter, device, rated_w = meter
+    sig = binding_signature(registry, owner, meter, device, rated_w, deadline, signer)
+    return (str(meter), device, rated_w, deadline, sig)
+
+
+def add_meter(registry, who, meter, rated_w=RATED_W, device=DEVICE, **kw):
+    """`who` requests one more meter, with the meter's signed consent."""
+    return registry.addMeter(*meter_request(registry, who, meter, rated_w, device), {"from": who, **kw})
 
 
 def register(registry, who, role=GENERATOR, source=SOLAR, meters=None):
     meters = meters if meters is not None else [new_meter()]
-    requests = [meter_request(m) for m in meters]
+    requests = [meter_request(registry, who, m) for m in meters]
     return registry.register(role, source, ZONE_A, ATTESTATION, requests, {"from": who})
 
 

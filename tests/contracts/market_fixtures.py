@@ -69,7 +69,7 @@ def join(registry, auditor, who, role=GENERATOR, zone=ZONE_NORTH):
     """Register `who` with one fresh meter and approve it; returns the meter."""
     source = SOURCE_NONE if role == CONSUMER else SOLAR
     meter = new_meter()
-    registry.register(role, source, zone, ATTESTATION, [meter_request(meter)], {"from": who})
+    registry.register(role, source, zone, ATTESTATION, [meter_request(registry, who, meter)], {"from": who})
     registry.approve(who, {"from": auditor})
     approve_meters(registry, auditor, who)
     return meter
@@ -84,8 +84,10 @@ def people(registry, auditor, mkt, admin):
     for i, role in roles.items():
         meters[i] = join(registry, auditor, accounts[i], role)
         mkt.token.issue(accounts[i], 1_000 * WAD, {"from": admin})
-    # Meter readings are bounded by rated power x the time since approval (issue 10): an hour passes after
-    # the approvals, so a test that reads in the same second as its fixtures still has time on the meters.
+    # A meter's readings are bounded by its Wh budget, rated power x the time since its approval (issue 10):
+    # 0 in the approval's own second. An hour passes after the approvals, so a test that reads in the same
+    # second as its fixtures has budget: 1 GW x 1 h = 1,000 MWh per meter covers every test's cumulative
+    # readings (one second, 278 kWh, would not: test_market_trust reads 300 kWh on one meter).
     chain.sleep(3_600)
     chain.mine()
     return SimpleNamespace(

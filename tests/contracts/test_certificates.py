@@ -3,6 +3,8 @@
 Helpers and fixtures here are shared by the other certificate test modules (imported from this module).
 """
 
+import os
+
 import brownie
 import pytest
 from brownie import CertificateExchange, EnergyToken, GreenCertificates, accounts, chain
@@ -21,6 +23,7 @@ from conftest import (
     SOURCE_NONE,
     SUSPENDED,
     WIND,
+    add_meter,
     new_meter,
     plain,
     register,
@@ -30,7 +33,7 @@ from conftest import (
 from energy_trading.clients.certificates import GENERATION_READING_TYPES, sign_reading
 
 HOUR = 3600
-EPOCH = 1_704_067_200  # 2024-01-01 00:00 UTC: metering periods count from here, all in the past
+_EPOCHS: dict[str, int] = {}  # the metering epoch of each test (see `period`)
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ERC1155_INTERFACE_ID = "0xd9b67a26"
 
@@ -83,8 +86,15 @@ def consumer(registry, auditor):
 
 
 def period(n, length=HOUR):
-    """The n-th metering period (n = 0, 1, ...) of a series that ends in the past."""
-    start = EPOCH + n * length
+    """The n-th metering period (n = 0, 1, ...) of the running test's series; moves the chain clock past its
+    end. The series starts at the block time of the test's first call, after its meters were approved: a
+    meter certifies nothing from before its approval (`PeriodBeforeApproval`) nor in the future."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+    epoch = _EPOCHS.setdefault(test, chain[-1].timestamp)
+    start = epoch + n * length
+    if chain[-1].timestamp < start + length:
+        chain.sleep(start + length - chain[-1].timestamp)
+        chain.mine()
     return start, start + length
 
 
@@ -192,7 +202,7 @@ def test_meter_may_send_its_own_reading(certs, solar, admin):
 def test_each_device_keeps_its_own_period_sequence(certs, registry, auditor, solar):
     gen, meter = solar
     second = new_meter()
-    registry.addMeter(second, DEVICE, RATED_W, {"from": gen})
+    add_meter(registry, gen, second, RATED_W, DEVICE)
     registry.approveMeter(second, {"from": auditor})
     report(certs, gen, meter, 5, 600_000)
     report(certs, gen, second, 5, 600_000)  # the same hour on another device is not an overlap
@@ -311,6 +321,7 @@ def test_overlapping_and_backward_periods_are_refused(certs, solar):
     gen, meter = solar
     report(certs, gen, meter, 3, 1_000_000)
     start3, end3 = period(3)
+    period(4)  # moves the clock past end3 + 1800
     before = snapshot(certs, gen)
     for start, end in [(start3, end3), (start3 + 1800, end3 + 1800), period(1)]:
         signature = signed(certs, gen, meter, start, end, 1_000_000)
@@ -512,3 +523,47 @@ def test_a_meter_cannot_report_more_than_its_rated_power_over_the_period(certs, 
     assert (certs.nonces(small), certs.carriedWh(gen)) == before
     certs.reportGeneration(gen, small, start, end, 1_000_000, b"", {"from": small})  # exactly 1 MW for 1 h
     assert certs.balanceOf(gen, 1) == 1
+
+
+def test_a_meter_certifies_nothing_from_before_its_approval_however_long_ago(certs, registry, auditor):
+    """Review finding 3: the period is bounded, not only its energy. A 1 kW device approved a day ago has a
+    24 kWh budget, yet cannot certify an hour from before its approval; after a revocation and a new approval
+    the gap between the two is not certifiable either, and the budget counts from the new approval."""
+    gen, meter = accounts[6], new_meter()
+    register(registry, gen, GENERATOR, SOLAR, [(str(meter), DEVICE, 1_000)])
+    registry.approve(gen, {"from": auditor})
+    approved_at = registry.approveMeter(meter, {"from": auditor}).timestamp
+    chain.sleep(24 * HOUR)
+    chain.mine()
+
+    def state():
+        return (
+            certs.nonces(meter),
+            certs.lastPeriodEnd(meter),
+            certs.meterReportedWh(meter),
+            certs.carriedWh(gen),
+        )
+
+    def send(start, wh):
+        sig = signed(certs, gen, meter, start, start + HOUR, wh)
+        return certs.reportGeneration(gen, meter, start, start + HOUR, wh, sig, {"from": gen})
+
+    before = state()
+    with reverts_with("PeriodBeforeApproval", meter, approved_at - HOUR, approved_at):
+        send(approved_at - HOUR, 1_000)
+    assert state() == before
+    send(approved_at, 1_000)
+    assert certs.meterReportedWh(meter) == 1_000 and certs.meterHeadroomWh(meter) >= 22_000
+
+    registry.rejectMeter(meter, b"tampered".ljust(32, b"\0"), {"from": auditor})
+    add_meter(registry, gen, meter, 1_000, DEVICE)
+    again = registry.approveMeter(meter, {"from": auditor}).timestamp
+    chain.sleep(2 * HOUR)
+    chain.mine()
+    assert certs.meterReportedWh(meter) == 0  # a new approval, a new budget
+    before = state()
+    with reverts_with("PeriodBeforeApproval", meter, approved_at + HOUR, again):
+        send(approved_at + HOUR, 1_000)  # while the device was revoked
+    assert state() == before
+    send(again, 1_000)
+    assert certs.meterReportedWh(meter) == 1_000

@@ -7,6 +7,7 @@ grid-balanced policy deployed here on the same token and registry.
 
 from types import SimpleNamespace
 
+import brownie
 import pytest
 from brownie import (
     CreditWeights,
@@ -16,8 +17,9 @@ from brownie import (
     PenaltyPool,
     accounts,
     chain,
+    web3,
 )
-from conftest import DEVICE, approve_meters, new_meter, plain, reverts_with
+from conftest import DEVICE, add_meter, approve_meters, new_meter, plain, reverts_with
 from market_fixtures import (
     ACTIVE,
     BUYER_SIDE,
@@ -92,20 +94,20 @@ def order_state(mkt, oid, *who):
 # ---------------------------------------------------------------- finding 1: late grid order stuck forever
 
 
-def test_a_late_grid_order_of_a_closed_round_falls_back_to_refunds_after_the_grace(
-    mkt, people, auditor, grid, registry
+def test_a_grid_order_its_policy_refuses_falls_back_to_refunds_after_the_grace(
+    mkt, people, auditor, grid, registry, admin
 ):
-    """Before the fix: settling the period-1 order reverted RoundClosed forever once period 2's round was
-    complete (no fallback existed), so both deposits stayed locked and neither party could exit."""
+    """Before the fix: an order its policy refused to settle (then: `RoundClosed`, the credit round of a
+    late order already closed, since fixed by review finding 1) stayed Active forever (no fallback existed),
+    so both deposits stayed locked and neither party could exit. The refusal here: the policy no longer
+    accepts the order book (`AccessControlUnauthorizedAccount`)."""
     p1, period1 = open_period(mkt, grid.policy)
-    p2, period2 = open_period(mkt, grid.policy)
     late = grid_order(mkt, people, auditor, grid, p1)
-    other = grid_order(mkt, people, auditor, grid, p2, people.p2, people.c2)
-    goto(period2, "settlement")
-    mkt.book.settle(other, {"from": accounts[9]})  # period 2's round opens and is complete at once
-    assert grid.credit.isRoundClosed(2)
+    goto(period1, "settlement")
+    grid.policy.revokeRole(grid.policy.MARKET_ROLE(), mkt.book, {"from": admin})
     before = order_state(mkt, late, people.p1, people.c1)
-    with reverts_with("RoundClosed"):  # the policy's refusal still blocks during the grace period
+    # the policy's refusal still blocks during the grace period
+    with reverts_with("AccessControlUnauthorizedAccount"):
         mkt.book.settle(late, {"from": accounts[9]})
     assert order_state(mkt, late, people.p1, people.c1) == before
 
@@ -198,7 +200,7 @@ def test_a_meter_the_auditor_has_not_approved_reports_nothing(mkt, people, audit
     """Before the fix: `addMeter(meter)` bound any key at once and its readings counted."""
     oid, _ = active_order(mkt, people, auditor)
     mine = new_meter()
-    registry.addMeter(mine, DEVICE, 10**9, {"from": people.p1})
+    add_meter(registry, people.p1, mine, 10**9, DEVICE)
     before = (plain(mkt.book.order(oid)), mkt.book.nonces(mine))
     with reverts_with("MeterNotApproved", mine, 1):
         read(mkt, people, oid, SELLER_SIDE, R, meter=mine)
@@ -208,7 +210,7 @@ def test_a_meter_the_auditor_has_not_approved_reports_nothing(mkt, people, audit
 def test_readings_above_rated_power_times_time_are_implausible(mkt, people, auditor, registry):
     """Before the fix: no bound at all (and `addMeter` took no rated power)."""
     small = new_meter()
-    registry.addMeter(small, DEVICE, 1_000, {"from": people.p1})  # a 1 kW device
+    add_meter(registry, people.p1, small, 1_000, DEVICE)  # a 1 kW device
     approve_meters(registry, auditor, people.p1)
     chain.sleep(3_600)
     oid, _ = active_order(mkt, people, auditor)
@@ -219,7 +221,63 @@ def test_readings_above_rated_power_times_time_are_implausible(mkt, people, audi
     assert 1_000 <= mkt.book.meterHeadroomWh(small) < 1_100
     read(mkt, people, oid, SELLER_SIDE, 900, meter=small)
     assert mkt.book.order(oid)[14] == 900
-    assert mkt.book.meterHeadroomWh(small) < 200  # the reading used 54 minutes of the meter's time
+    assert mkt.book.meterHeadroomWh(small) < 200  # the reading used 900 Wh of the meter's budget
+    assert mkt.book.meterReportedWh(small) == 900
+
+
+def _in_one_block(*calls):
+    """Send each (contract function, args) from the relayer into one block (anvil automine paused); return
+    their receipts' statuses."""
+    relayer = accounts[9]
+    hashes = []
+    web3.provider.make_request("evm_setAutomine", [False])
+    try:
+        for fn, args in calls:
+            data = fn.encode_input(*args)
+            tx = {"from": str(relayer), "to": fn._address, "data": data, "gas": 500_000}
+            hashes.append(web3.eth.send_transaction(tx))
+        web3.provider.make_request("evm_mine", [])
+    finally:
+        web3.provider.make_request("evm_setAutomine", [True])
+    receipts = [web3.eth.wait_for_transaction_receipt(h) for h in hashes]
+    assert len({r["blockNumber"] for r in receipts}) == 1
+    return [r["status"] for r in receipts]
+
+
+def test_readings_in_one_second_pass_while_they_fit_the_meters_budget(mkt, people, auditor):
+    """Before: each reading used at least one second of the meter's clock (energy / rated power, rounded up),
+    so two small readings in the same second were refused although far within rated power x time. Now the
+    budget is exact: rated W x elapsed s / 3600 minus the Wh already reported, so both pass in one block; a
+    third that would exceed the budget in that block is refused and records nothing."""
+    oid, _ = active_order(mkt, people, auditor)
+    meter = people.meter[people.p1]
+    headroom = mkt.book.meterHeadroomWh(meter)
+    assert headroom > 2 * R
+    nonce = mkt.book.nonces(meter)
+    submit = mkt.book.submitReading
+    cumulative = [R // 2, R]
+    calls = [
+        (
+            submit,
+            (
+                oid,
+                SELLER_SIDE,
+                wh,
+                meter,
+                reading_signature(mkt.book, meter, oid, SELLER_SIDE, wh, nonce + i),
+            ),
+        )
+        for i, wh in enumerate(cumulative)
+    ]
+    assert _in_one_block(*calls) == [1, 1]
+    assert mkt.book.order(oid)[14] == R and mkt.book.meterReportedWh(meter) == R
+
+    # Over budget: whatever the block's time, R + 10^15 Wh exceeds 1 GW x the elapsed time.
+    huge = R + 10**15
+    before = (plain(mkt.book.order(oid)), mkt.book.nonces(meter), mkt.book.meterReportedWh(meter))
+    with brownie.reverts(revert_pattern=rf"ReadingImplausible: {str(meter).lower()}, {10**15}, \d+"):
+        read(mkt, people, oid, SELLER_SIDE, huge)
+    assert (plain(mkt.book.order(oid)), mkt.book.nonces(meter), mkt.book.meterReportedWh(meter)) == before
 
 
 # ---------------------------------------------------------------- finding 5: feed-in drains the grid account

@@ -1,5 +1,7 @@
 """ParticipantRegistry: registration, weak-centre review, exit, and every refusal (SPEC §1)."""
 
+import brownie
+from brownie import chain
 from conftest import (
     APPROVED,
     ATTESTATION,
@@ -22,6 +24,7 @@ from conftest import (
     SUSPENDED,
     WIND,
     ZONE_A,
+    add_meter,
     approved,
     meter_request,
     new_meter,
@@ -92,11 +95,21 @@ def test_zero_meter_address_is_refused(registry, accounts):
 def test_empty_zone_and_attestation_are_refused(registry, accounts):
     with reverts_with("EmptyZone"):
         registry.register(
-            GENERATOR, SOLAR, b"\0" * 32, ATTESTATION, [meter_request(new_meter())], {"from": accounts[3]}
+            GENERATOR,
+            SOLAR,
+            b"\0" * 32,
+            ATTESTATION,
+            [meter_request(registry, accounts[3], new_meter())],
+            {"from": accounts[3]},
         )
     with reverts_with("EmptyAttestation"):
         registry.register(
-            GENERATOR, SOLAR, ZONE_A, b"\0" * 32, [meter_request(new_meter())], {"from": accounts[3]}
+            GENERATOR,
+            SOLAR,
+            ZONE_A,
+            b"\0" * 32,
+            [meter_request(registry, accounts[3], new_meter())],
+            {"from": accounts[3]},
         )
     assert registry.participantCount() == 0
 
@@ -144,7 +157,7 @@ def test_auditor_has_no_way_to_edit_participant_data(registry, auditor, accounts
     before = (registry.participant(accounts[3]), registry.metersOf(accounts[3]))
     # The auditor's own data calls act on the auditor, never on the participant.
     with reverts_with("NotRegistered", auditor):
-        registry.addMeter(new_meter(), DEVICE, RATED_W, {"from": auditor})
+        add_meter(registry, auditor, new_meter(), RATED_W, DEVICE)
     with reverts_with("NotRegistered", auditor):
         registry.requestExit({"from": auditor})
     assert (registry.participant(accounts[3]), registry.metersOf(accounts[3])) == before
@@ -175,7 +188,7 @@ def test_suspended_participant_cannot_act(registry, auditor, market, accounts):
     registry.suspend(accounts[3], b"meter tamper".ljust(32, b"\0"), {"from": auditor})
     meters_before = registry.metersOf(accounts[3])
     with reverts_with("ParticipantNotActive", accounts[3], SUSPENDED):
-        registry.addMeter(new_meter(), DEVICE, RATED_W, {"from": accounts[3]})
+        add_meter(registry, accounts[3], new_meter(), RATED_W, DEVICE)
     with reverts_with("ParticipantNotActive", accounts[3], SUSPENDED):
         registry.openObligation(accounts[3], {"from": market})
     assert registry.metersOf(accounts[3]) == meters_before
@@ -275,7 +288,7 @@ def test_participants_page_through_registration_order(registry, accounts):
 def test_a_meter_request_waits_for_the_auditor_and_records_the_device(registry, auditor, accounts):
     approved(registry, auditor, accounts[3])
     meter = new_meter()
-    tx = registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
+    tx = add_meter(registry, accounts[3], meter, 5_000, DEVICE)
     assert tx.events["MeterRequested"]["ratedPowerW"] == 5_000
     expected = (str(accounts[3]), METER_PENDING, 5_000, 0, str(Web3.to_hex(DEVICE)))
     assert plain(registry.meterInfo(meter)) == expected
@@ -290,7 +303,7 @@ def test_only_the_auditor_reviews_meters_and_a_refusal_changes_nothing(
 ):
     approved(registry, auditor, accounts[3])
     meter = new_meter()
-    registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
+    add_meter(registry, accounts[3], meter, 5_000, DEVICE)
     before = registry.meterInfo(meter)
     for caller in (stranger, admin, accounts[3]):
         with reverts_with("AccessControlUnauthorizedAccount"):
@@ -304,14 +317,14 @@ def test_a_rejected_meter_can_be_requested_again_only_by_its_owner(registry, aud
     approved(registry, auditor, accounts[3])
     approved(registry, auditor, accounts[4])
     meter = new_meter()
-    registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[3]})
+    add_meter(registry, accounts[3], meter, 5_000, DEVICE)
     registry.rejectMeter(meter, b"no calibration".ljust(32, b"\0"), {"from": auditor})
     assert registry.meterInfo(meter)[1] == METER_REJECTED
     with reverts_with("WrongMeterStatus", meter, METER_REJECTED, METER_PENDING):
         registry.approveMeter(meter, {"from": auditor})
     with reverts_with("MeterAlreadyBound", meter, accounts[3]):
-        registry.addMeter(meter, DEVICE, 5_000, {"from": accounts[4]})
-    registry.addMeter(meter, DEVICE, 4_000, {"from": accounts[3]})
+        add_meter(registry, accounts[4], meter, 5_000, DEVICE)
+    add_meter(registry, accounts[3], meter, 4_000, DEVICE)
     assert plain(registry.meterInfo(meter))[1:3] == (METER_PENDING, 4_000)
     assert registry.metersOf(accounts[3]).count(meter) == 1
 
@@ -321,10 +334,46 @@ def test_meter_request_needs_a_device_attestation_and_a_rated_power(registry, au
     meter = new_meter()
     meters_before = registry.metersOf(accounts[3])
     with reverts_with("EmptyDeviceAttestation", meter):
-        registry.addMeter(meter, b"\0" * 32, 5_000, {"from": accounts[3]})
+        add_meter(registry, accounts[3], meter, 5_000, b"\0" * 32)
     with reverts_with("ZeroRatedPower", meter):
-        registry.addMeter(meter, DEVICE, 0, {"from": accounts[3]})
+        add_meter(registry, accounts[3], meter, 0, DEVICE)
     with reverts_with("MeterNotRequested", meter):
         registry.approveMeter(meter, {"from": auditor})
     assert registry.metersOf(accounts[3]) == meters_before
     assert registry.meterOwner(meter) == "0x0000000000000000000000000000000000000000"
+
+
+def test_binding_a_meter_needs_its_own_signature_over_exactly_these_terms(registry, auditor, accounts):
+    """Review finding 4: the meter consents to one owner, device hash and rated power, once, before a
+    deadline. Every refusal leaves the registry and the meter's nonce unchanged."""
+    owner, other = approved(registry, auditor, accounts[3]), approved(registry, auditor, accounts[4])
+    meter = new_meter()
+
+    def state():
+        return (
+            registry.metersOf(owner),
+            registry.metersOf(other),
+            plain(registry.meterInfo(meter)),
+            registry.nonces(meter),
+        )
+
+    deadline = chain[-1].timestamp + 3_600
+    good = meter_request(registry, owner, meter, 5_000, deadline=deadline)
+    before = state()
+    with reverts_with("InvalidMeterBindingSignature", meter, owner):  # the owner raises the signed rating
+        registry.addMeter(meter, DEVICE, 50_000, deadline, good[4], {"from": owner})
+    with reverts_with("InvalidMeterBindingSignature", meter, other):  # another participant copies it
+        registry.addMeter(*good, {"from": other})
+    late = chain[-1].timestamp - 1
+    expired = meter_request(registry, owner, meter, 5_000, deadline=late)
+    with brownie.reverts(revert_pattern=rf"MeterBindingExpired: {str(meter).lower()}, {late}, \d+"):
+        registry.addMeter(*expired, {"from": owner})
+    assert state() == before
+
+    registry.addMeter(*good, {"from": owner})
+    assert registry.meterOwner(meter) == owner and registry.nonces(meter) == 1
+    registry.rejectMeter(meter, b"no calibration".ljust(32, b"\0"), {"from": auditor})
+    with reverts_with("InvalidMeterBindingSignature", meter, owner):  # used once: the nonce moved on
+        registry.addMeter(*good, {"from": owner})
+    add_meter(registry, owner, meter, 4_000)  # a fresh consent re-requests it
+    assert plain(registry.meterInfo(meter))[1:3] == (METER_PENDING, 4_000)

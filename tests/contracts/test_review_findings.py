@@ -7,17 +7,26 @@ stays green and the marker must be removed when the fix lands (a strict xfail th
 import brownie
 import pytest
 from brownie import GreenCertificates, accounts
-from conftest import DEVICE, GENERATOR, METER_PENDING, METER_REJECTED, SOLAR, plain, register, reverts_with
+from conftest import (
+    ATTESTATION,
+    DEVICE,
+    GENERATOR,
+    METER_PENDING,
+    METER_REJECTED,
+    SOLAR,
+    ZONE_A,
+    meter_request,
+    plain,
+    register,
+    reverts_with,
+)
 from market_fixtures import BUYER_SIDE, SELLER_SIDE, SETTLED, active_order, goto, open_period
 from test_certificates import signed
 from test_market_trust import PRICE, R, grid, grid_order, read  # noqa: F401  (grid is a fixture)
 
+ZERO = "0x0000000000000000000000000000000000000000"
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 1: a later period's settlement closes the credit round under an earlier period's order, "
-    "so anyone (the buyer) can turn a timely settlement into the refund fallback: the seller is never paid",
-)
+
 def test_a_delivered_order_settled_promptly_cannot_be_pushed_into_the_refund_fallback(
     mkt,
     people,
@@ -28,7 +37,8 @@ def test_a_delivered_order_settled_promptly_cannot_be_pushed_into_the_refund_fal
     the grace period the trust model promises. The buyer front-runs by settling the (only) order of the
     next period (also past its readings window): round 2 opens and is complete at once, so the period-1
     order reverts RoundClosed until the grace ends and then falls back to refunds: the buyer kept the
-    energy for free."""
+    energy for free. Fixed: the straggler opens the next credit round (`CreditWeights.applySettlement`) and
+    settles normally."""
     p1, _ = open_period(mkt, grid.policy)
     p2, period2 = open_period(mkt, grid.policy)
     victim = grid_order(mkt, people, auditor, grid, p1)
@@ -37,9 +47,14 @@ def test_a_delivered_order_settled_promptly_cannot_be_pushed_into_the_refund_fal
     read(mkt, people, victim, BUYER_SIDE, R)
     goto(period2, "settlement")  # a second or two after period 1's readings window: inside its grace
     mkt.book.settle(other, {"from": people.c1})  # the victim's buyer front-runs the seller
-    mkt.book.settle(victim, {"from": people.p1})  # the seller's timely settlement
+    assert grid.credit.isRoundClosed(p2)
+    tx = mkt.book.settle(victim, {"from": people.p1})  # the seller's timely settlement
     assert mkt.book.order(victim)[2] == SETTLED
     assert mkt.book.withdrawable(people.p1) > 0
+    assert (
+        tx.events["GridSettled"]["breakdown"][0] == p2 + 1
+    )  # counted in a fresh round: round p2 stays closed
+    assert grid.credit.currentRound() == p2 + 1
 
 
 @pytest.mark.xfail(
@@ -65,16 +80,12 @@ def test_the_auditor_approves_only_the_terms_it_reviewed(mkt, people, auditor):
     assert mkt.book.order(oid)[8] == reviewed[8]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 3: GreenCertificates bounds a reading by its own claimed period, which may start before "
-    "the meter was approved (even at 0): a device approved a moment ago mints years of certificates",
-)
 def test_a_just_approved_meter_cannot_certify_generation_from_before_its_approval(registry, auditor, admin):
     """A 1 kW device the auditor approved this block reports one year of full-power generation ending now:
     8,760 kWh = 8 certificates. The rated-power bound holds (8.76 MWh = 1 kW x 1 year) because the period is
     chosen by the reporter; `_acceptPeriod` checks only overlap with the meter's own earlier periods (none).
-    The safe behaviour is a refusal of any period that starts before the meter's approval."""
+    The safe behaviour is a refusal of any period that starts before the meter's approval. Fixed:
+    `PeriodBeforeApproval`, and the meter's Wh budget since approval (`MeterAuthenticated`)."""
     certs = GreenCertificates.deploy(registry, "https://certificates.example/{id}.json", {"from": admin})
     gen, meter = accounts[8], accounts.add()
     register(registry, gen, GENERATOR, SOLAR, [(str(meter), DEVICE, 1_000)])
@@ -83,28 +94,30 @@ def test_a_just_approved_meter_cannot_certify_generation_from_before_its_approva
     approved_at = registry.meterInfo(meter)[3]
     start, end = approved_at - 365 * 24 * 3600, approved_at
     wh = 1_000 * (end - start) // 3600
-    with brownie.reverts():
-        sig = signed(certs, gen, meter, start, end, wh)
+    sig = signed(certs, gen, meter, start, end, wh)
+    with reverts_with("PeriodBeforeApproval", meter, start, approved_at):
         certs.reportGeneration(gen, meter, start, end, wh, sig, {"from": gen})
     assert certs.heldCertificates(gen) == 0
+    assert (certs.nonces(meter), certs.lastPeriodEnd(meter), certs.meterReportedWh(meter)) == (0, 0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 4: register/addMeter bind any meter address with no proof that the caller holds its key, "
-    "forever: anyone (even an unapproved applicant) squats a victim's device and the auditor cannot undo it",
-)
 def test_a_stranger_cannot_squat_someone_elses_meter(registry, auditor, admin, stranger):
     """The victim's smart meter has a fixed device key, public as soon as its registration is in the mempool.
-    A stranger front-runs with `register(..., [victim's meter])`: the binding is first come and permanent,
-    `rejectMeter` keeps the squatter as owner (only it may re-request), so the victim's registration reverts
-    MeterAlreadyBound for good. The safe behaviour: binding needs the meter's signature over its owner, or
-    at least a rejected request releases the device."""
+    A stranger front-ran with `register(..., [victim's meter])`: the binding was first come and permanent,
+    `rejectMeter` kept the squatter as owner (only it may re-request), so the victim's registration reverted
+    MeterAlreadyBound for good. Fixed: binding needs the meter's EIP-712 signature naming its owner
+    (`MeterBinding`): neither a copied signature (it names the victim) nor the stranger's own key binds it."""
     victim, meter = accounts.add(), accounts.add()
     admin.transfer(victim, "1 ether")
-    register(registry, stranger, GENERATOR, SOLAR, [(str(meter), DEVICE, 5_000)])  # front-run: squatted
-    registry.rejectMeter(meter, b"not your device".ljust(32, b"\0"), {"from": auditor})
-    register(registry, victim, GENERATOR, SOLAR, [(str(meter), DEVICE, 5_000)])
+    victims_request = meter_request(registry, victim, meter, 5_000)  # seen in the mempool
+    forged = meter_request(registry, stranger, meter, 5_000, signer=accounts.add())  # a key it holds
+    count = registry.participantCount()
+    for request in (victims_request, forged):
+        with reverts_with("InvalidMeterBindingSignature", meter, stranger):
+            registry.register(GENERATOR, SOLAR, ZONE_A, ATTESTATION, [request], {"from": stranger})
+    assert registry.participantCount() == count
+    assert (registry.meterOwner(meter), registry.nonces(meter)) == (ZERO, 0)
+    registry.register(GENERATOR, SOLAR, ZONE_A, ATTESTATION, [victims_request], {"from": victim})
     assert registry.meterInfo(meter)[0] == victim
 
 

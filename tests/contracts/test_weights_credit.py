@@ -101,9 +101,28 @@ def test_a_round_closes_once_its_period_is_settled_and_refuses_more(credit, gen,
     credit.applySettlement(settlement(gen, con, 2, total=200_000), {"from": settler})
     assert credit.isRoundClosed(1)
     before = state(credit, gen, con)
-    with reverts_with("RoundClosed", 1, 1):
+    with reverts_with("PeriodOverSettled", 1, 200_000, 100_000, 200_000):  # no round opens for it either
         credit.applySettlement(settlement(gen, con, 3, total=200_000), {"from": settler})
     assert state(credit, gen, con) == before
+
+
+def test_a_straggler_after_its_successor_round_completed_counts_in_a_fresh_round(credit, gen, con, settler):
+    """Review finding 1: period 2's only order settled first (round 2 opened and completed at once); the
+    period-1 order settled next was refused `RoundClosed`, so the market fell back to refunds. It now opens
+    round 3 and counts there, and the closed rounds 1 and 2 keep their weights."""
+    credit.applySettlement(settlement(gen, con, 1, period=1, total=200_000), {"from": settler})
+    credit.applySettlement(settlement(gen, con, 2, period=2), {"from": settler})
+    assert credit.isRoundClosed(1) and credit.isRoundClosed(2)
+    closed = [(credit.creditWeightAt(gen, r), credit.totalWeightAt(r)) for r in (1, 2)]
+    tx = credit.applySettlement(settlement(gen, con, 3, period=1, total=200_000), {"from": settler})
+    assert tx.return_value[0] == 3 and credit.currentRound() == 3
+    assert tx.events["RoundOpened"]["round"] == 3
+    assert not credit.isRoundClosed(3)  # open until period 3 is settled or a later period opens its round
+    assert [(credit.creditWeightAt(gen, r), credit.totalWeightAt(r)) for r in (1, 2)] == closed
+    assert [u["round"] for u in tx.events["CreditWeightUpdated"]] == [3, 3]
+    # period 3's own orders then share round 3, and complete it
+    tx = credit.applySettlement(settlement(gen, con, 4, period=3), {"from": settler})
+    assert tx.return_value[0] == 3 and credit.isRoundClosed(3)
 
 
 def test_a_period_total_that_changes_or_is_exceeded_is_refused(credit, gen, con, settler):

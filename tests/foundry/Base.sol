@@ -9,6 +9,7 @@ interface Vm {
     function prank(address sender) external;
     function warp(uint256 newTimestamp) external;
     function addr(uint256 privateKey) external pure returns (address);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function getNonce(address account) external view returns (uint64 nonce);
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);

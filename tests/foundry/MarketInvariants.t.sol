@@ -76,9 +76,10 @@ contract MarketInvariantsTest is ForgeBase {
 
         for (uint256 i = 0; i < 4; i++) {
             actors[i] = address(uint160(0xA11CE0 + i));
-            meters[i] = address(uint160(0xBEEF00 + i));
+            uint256 meterKey = 0xBEEF00 + i;
+            meters[i] = vm.addr(meterKey);
             IParticipantRegistry.MeterRequest[] memory req = new IParticipantRegistry.MeterRequest[](1);
-            req[0] = IParticipantRegistry.MeterRequest(meters[i], keccak256(abi.encode("device", i)), 1_000_000);
+            req[0] = _signedRequest(meterKey, actors[i], keccak256(abi.encode("device", i)), 1_000_000);
             vm.prank(actors[i]);
             registry.register(3, 1, "zone", keccak256(abi.encode("identity", i)), req);
         }
@@ -197,5 +198,22 @@ contract MarketInvariantsTest is ForgeBase {
     function _predictHandler() private view returns (address) {
         uint256 nonce = vm.getNonce(address(this)) + 12;
         return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), uint8(nonce))))));
+    }
+
+    /// @dev A meter request carrying the meter's EIP-712 consent to be bound to `owner` (nonce 0, no deadline).
+    function _signedRequest(uint256 meterKey, address owner, bytes32 deviceHash, uint64 ratedPowerW)
+        private
+        view
+        returns (IParticipantRegistry.MeterRequest memory)
+    {
+        address meter = vm.addr(meterKey);
+        bytes32 typeHash = registry.METER_BINDING_TYPEHASH();
+        uint256 nonce = registry.nonces(meter);
+        bytes32 structHash =
+            keccak256(abi.encode(typeHash, owner, meter, deviceHash, ratedPowerW, nonce, type(uint256).max));
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", registry.domainSeparator(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(meterKey, digest);
+        bytes memory signature = abi.encodePacked(r, s, v);
+        return IParticipantRegistry.MeterRequest(meter, deviceHash, ratedPowerW, type(uint256).max, signature);
     }
 }

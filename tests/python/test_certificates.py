@@ -19,7 +19,7 @@ from energy_trading.models.certificates import (
     green_weights,
 )
 
-EPOCH = 1_704_067_200  # 2024-01-01 00:00 UTC
+METERING = {"epoch": 0}  # unix seconds: the on-chain tests' metering periods count from here (set by `world`)
 HOUR = 3600
 WAD = 10**18
 
@@ -116,6 +116,9 @@ def world(artifacts):
     for p in people.values():
         reg.approve(p.address)
     chain.transact(d.token.functions.issue(people["home"].address, 500 * WAD), d.operator)
+    # metering periods start after the meters' approval (nothing before it is certified) and lie in the past
+    METERING["epoch"] = chain.now()
+    chain.advance_time(24 * HOUR)
     return d, people, chain.w3.testing.snapshot()
 
 
@@ -127,7 +130,9 @@ def on_chain(world):
 
 
 def hour(n):
-    return EPOCH + n * HOUR, EPOCH + (n + 1) * HOUR
+    """The n-th metering hour after the meters' approval (already past on the chain)."""
+    epoch = METERING["epoch"]
+    return epoch + n * HOUR, epoch + (n + 1) * HOUR
 
 
 @settings(max_examples=12, deadline=None)

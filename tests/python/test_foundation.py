@@ -11,7 +11,7 @@ from energy_trading.chain.connection import connect
 from energy_trading.chain.errors import ChainRevert, RevertDecoder
 from energy_trading.chain.project import REPO_ROOT, compiler_settings, solc_wrapper_path
 from energy_trading.cli.main import main as cli_main
-from energy_trading.clients.registry import RegistryClient, Role, Source, Status, zone_id
+from energy_trading.clients.registry import MeterStatus, RegistryClient, Role, Source, Status, zone_id
 
 
 def test_compiler_settings_come_from_brownie_config():
@@ -61,6 +61,24 @@ def test_registration_round_trip_through_the_client(deployment):
     assert deployment.registry.functions.isRenewableGenerator(p.address).call()
 
 
+def test_the_client_binds_a_meter_with_its_own_signature_and_a_copy_binds_nothing(deployment):
+    """Review finding 4 through the client: `add_meter` signs the meter's consent with the meter's local key;
+    the same signed request sent by another participant is refused and changes nothing."""
+    reg = RegistryClient(deployment)
+    owner, other = reg.register("owner", Role.CONSUMER), reg.register("other", Role.CONSUMER)
+    reg.approve(owner.address)
+    reg.approve(other.address)
+    meter = deployment.chain.new_account("owner/meter2", fund_wei=0)
+    request = reg.meter_request(owner.address, meter, 5_000)
+    with pytest.raises(ChainRevert) as refusal:
+        deployment.chain.transact(deployment.registry.functions.addMeter(*request), other.address)
+    assert refusal.value.error == "InvalidMeterBindingSignature"
+    assert deployment.registry.functions.meterOwner(meter).call() == "0x" + "00" * 20
+    reg.add_meter(owner.address, meter, 5_000)
+    assert deployment.registry.functions.meterOwner(meter).call() == owner.address
+    assert reg.meter_status(meter) is MeterStatus.PENDING
+
+
 def test_refusals_raise_chain_revert_naming_the_error_and_state_stays(deployment):
     reg = RegistryClient(deployment)
     p = reg.register("home", Role.CONSUMER)
@@ -72,7 +90,7 @@ def test_refusals_raise_chain_revert_naming_the_error_and_state_stays(deployment
     with pytest.raises(ChainRevert, match=r"AlreadyRegistered\(account=.*status=PENDING\)"):
         deployment.chain.transact(
             deployment.registry.functions.register(
-                2, 0, zone_id("z"), b"\1" * 32, [(p.address, b"\2" * 32, 1_000)]
+                2, 0, zone_id("z"), b"\1" * 32, [(p.address, b"\2" * 32, 1_000, 0, b"")]
             ),
             p.address,
         )

@@ -300,6 +300,8 @@ contract MarketHandler {
         uint64 last = certs.lastPeriodEnd(meters[i]);
         uint64 end = uint64(block.timestamp);
         uint64 start = last == 0 ? end - uint64(_bound(lengthSeed, 1, 1 days)) : last;
+        uint64 approvedAt = registry.meterInfo(meters[i]).approvedAt;
+        if (start < approvedAt) start = approvedAt; // a device certifies nothing from before its approval
         if (start >= end) return;
         uint256 energy = _bound(energySeed, 0, (uint256(end - start) * RATED_W * 3) / 7200);
         vm.prank(meters[i]);
