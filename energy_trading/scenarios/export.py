@@ -7,7 +7,8 @@
   settled contract (seller -> buyer, energy, price, readings, income, expense, grid revenue, feed-in,
   penalties, compensations, pooled);
 - ``periods.csv``: one row per trading period (orders, settled, rejected, energy, money flows, matching),
-  or, for a grid-balanced run, the scalar fields of each of its periods;
+  or, for a grid-balanced run, its credit round, contracts settled and the sums of the contracts' kWh and
+  token columns;
 - ``weights.csv``: one row per participant per settlement round (only when the run has node weights);
 - ``report.html``: one self-contained page with the run summary, those tables, and every PNG plot of the
   run embedded as base64 (no other file needed to view it).
@@ -135,9 +136,22 @@ def periods_frame(results: Mapping[str, Any]) -> pd.DataFrame:
     grid_periods = (results.get("grid") or {}).get("periods") or []
     if not grid_periods:
         return pd.DataFrame(columns=["period"])  # a header, so pandas reads an empty table back
-    frame = pd.json_normalize(grid_periods)
-    # keep the scalar columns: lists (per-participant detail) stay in results.json
-    return frame[[c for c in frame.columns if not frame[c].map(lambda v: isinstance(v, list | dict)).any()]]
+    return _grid_periods_frame(grid_periods, grid_orders_frame(results))
+
+
+def _grid_periods_frame(grid_periods: list[Mapping[str, Any]], contracts: pd.DataFrame) -> pd.DataFrame:
+    """One row per grid-balanced period: its credit round, the number of contracts it settled and the sum
+    of every per-contract quantity (kWh, tokens) over them; per-participant weights are in weights.csv."""
+    base = pd.DataFrame([{"period": p["period"], "round": p.get("round")} for p in grid_periods])
+    if contracts.empty:
+        return base.assign(contracts=0)
+    summed = [c for c in contracts.columns if c not in ("id", "period", "kind", "seller", "buyer", "status")]
+    totals = contracts.groupby("period").agg(
+        contracts=("id", "size"),
+        **{c: (c, "sum") for c in summed if pd.api.types.is_numeric_dtype(contracts[c])},
+    )
+    frame = base.merge(totals, left_on="period", right_index=True, how="left")
+    return frame.fillna({"contracts": 0}).astype({"contracts": int})
 
 
 def weights_frame(results: Mapping[str, Any]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ read back with pandas, row counts matching the results; the summary lists each o
 import base64
 
 import pandas as pd
+import pytest
 
 from energy_trading.scenarios import parse_scenario, run_scenario, summary, write_results
 from energy_trading.scenarios.export import write_exports
@@ -116,3 +117,11 @@ def test_grid_run_exports_one_row_per_settled_contract(tmp_path):
     assert orders.loc[1, "seller_penalty"] > 0  # h delivered 4 of 5 kWh: settled with a penalty
     assert (orders["status"] == "settled").all() and (orders["kind"] == "grid_balanced").all()
     assert "orders.csv (3 rows)" in (tmp_path / "report.html").read_text()
+    # periods.csv: one row per grid period with its contracts' totals (it held 90 flattened
+    # per-participant columns and none of the round totals the summary prints)
+    periods = pd.read_csv(tmp_path / "periods.csv")
+    assert list(periods["period"]) == [1, 2] and list(periods["contracts"]) == [2, 1]
+    assert list(periods["energy_kwh"]) == [15, 8] and list(periods["delivered_kwh"]) == [14, 8]
+    for column in ("seller_income", "buyer_expense", "grid_revenue", "pooled"):
+        assert periods[column].sum() == pytest.approx(orders[column].sum())
+    assert not any(c.startswith("participants.") for c in periods.columns)
