@@ -7,6 +7,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {IProviderReputation} from "../../interfaces/IProviderReputation.sol";
@@ -36,9 +37,14 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    paid out + refunded + fees).
 ///  - `totalEscrowed` = sum over orders with at least one signature and not settled/cancelled of the signed
 ///    deposits (buyer: deposit + handling fee).
-///  - `totalWithdrawable` = sum of `withdrawable(a)` over all accounts.
-///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance); the
-///    auditor only moves `Agreed` to `Approved` or `Rejected`.
+///  - `totalWithdrawable` = sum of `withdrawable(a)` over all accounts: each account's internal balance (its
+///    `deposit`s and settlement credits, less what it escrowed from it and withdrew). Escrow from the internal
+///    balance moves `withdrawable` to `totalEscrowed` without a token transfer, so the first invariant holds.
+///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance, both
+///    EIP-712 signatures for `openSignedContract`); the auditor only moves `Agreed` to `Approved` or `Rejected`,
+///    and only for the terms it names (`termsHash`).
+///  - A batch (`approveOrders`, `rejectOrders`, `submitReadings`, `settleMany`) applies each item through an
+///    external self-call: an item that reverts leaves no trace but its `BatchItemSkipped` event.
 ///  - While an order is `Active` both parties hold one open obligation in the registry (so neither can exit).
 ///  - Handling fee: paid by the buyer when signing, credited to `feeRecipient` at settlement, refunded if the order
 ///    expires. Readings missing at the end of the readings window count as 0 Wh.
@@ -54,6 +60,11 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @notice EIP-712 type of a meter reading.
     bytes32 public constant READING_TYPEHASH =
         keccak256("MeterReading(uint256 orderId,uint8 side,uint256 energyWh,address meter,uint256 nonce)");
+    /// @notice EIP-712 type of a bilateral contract signed by both parties (`openSignedContract`).
+    bytes32 public constant BILATERAL_TYPEHASH = keccak256(
+        "BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,uint256 pricePerKwh,"
+        "uint256 bonus,uint256 nonce)"
+    );
 
     /// @notice The market's currency (EnergyToken).
     IERC20 public immutable token;
@@ -189,6 +200,59 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     /// @inheritdoc IEnergyMarket
+    function openSignedContract(
+        SignedTerms calldata terms,
+        bytes calldata sellerSignature,
+        bytes calldata buyerSignature
+    ) external nonReentrant returns (uint256 orderId) {
+        Period storage p = _period(terms.periodId);
+        _requireWindow(terms.periodId, p.opensAt, p.matchEnd);
+        _checkSignedTerms(terms, sellerSignature, buyerSignature);
+        orderId = _newOrder(
+            terms.periodId, terms.seller, terms.buyer, 0, terms.energyWh, terms.pricePerKwh, terms.bonus, Origin.Bilateral
+        );
+        _escrowSigned(orderId, _orders[orderId], p);
+    }
+
+    /// @dev The checks of `proposeContract` and `acceptProposal` for signed terms, both signatures, and the
+    ///      seller's nonce (consumed: a signed contract opens at most once).
+    function _checkSignedTerms(SignedTerms calldata terms, bytes calldata sellerSig, bytes calldata buyerSig)
+        private
+    {
+        _requireRole(terms.seller, true);
+        _requireRole(terms.buyer, false);
+        if (terms.buyer == terms.seller) revert SelfTrade(terms.seller);
+        if (terms.energyWh == 0) revert ZeroEnergy();
+        if (terms.pricePerKwh == 0) revert ZeroPrice();
+        bytes32 digest = _signedTermsDigest(terms);
+        if (!SignatureChecker.isValidSignatureNow(terms.seller, digest, sellerSig)) {
+            revert InvalidPartySignature(terms.periodId, terms.seller);
+        }
+        if (!SignatureChecker.isValidSignatureNow(terms.buyer, digest, buyerSig)) {
+            revert InvalidPartySignature(terms.periodId, terms.buyer);
+        }
+        _useCheckedNonce(terms.seller, terms.nonce);
+    }
+
+    /// @dev A signed opening: both parties signed, the policy fixes the deposits, escrowed from internal balances.
+    function _escrowSigned(uint256 orderId, Order storage o, Period storage p) private {
+        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
+        o.status = OrderStatus.Agreed;
+        o.buyerSigned = true;
+        o.sellerSigned = true;
+        o.fee = SafeCast.toUint128(handlingFee);
+        o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
+        o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
+        uint256 buyerEscrow = buyerDeposit + handlingFee;
+        _debit(o.buyer, buyerEscrow);
+        _debit(o.seller, sellerDeposit);
+        _totalEscrowed += buyerEscrow + sellerDeposit;
+        emit SignedContractOpened(
+            orderId, o.periodId, o.seller, o.buyer, o.energyWh, o.pricePerKwh, o.bonus, buyerEscrow, sellerDeposit
+        );
+    }
+
+    /// @inheritdoc IEnergyMarket
     function proposeAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
         Order storage o = _amendable(orderId);
         if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
@@ -222,25 +286,90 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     // ------------------------------------------------------------------ audit
 
     /// @inheritdoc IEnergyMarket
-    function approveOrder(uint256 orderId) external {
+    function approveOrder(uint256 orderId, bytes32 reviewedTerms) external {
         _requireAuditor();
-        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
-        Period storage p = _periods[o.periodId];
-        _requireWindow(o.periodId, p.opensAt, p.signEnd);
-        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
-        o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
-        o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
-        o.status = OrderStatus.Approved;
-        emit OrderApproved(orderId, msg.sender, buyerDeposit, sellerDeposit);
-        if (buyerDeposit + handlingFee == 0 && sellerDeposit == 0) _activate(orderId, o, p);
+        _approve(orderId, reviewedTerms, msg.sender);
     }
 
     /// @inheritdoc IEnergyMarket
     function rejectOrder(uint256 orderId, bytes32 reason) external {
         _requireAuditor();
+        _reject(orderId, reason, msg.sender);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function approveOrders(uint256[] calldata orderIds, bytes32[] calldata reviewedTerms)
+        external
+        returns (uint256 approved)
+    {
+        return _auditMany(orderIds, reviewedTerms, true);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function rejectOrders(uint256[] calldata orderIds, bytes32[] calldata reasons)
+        external
+        returns (uint256 rejected)
+    {
+        return _auditMany(orderIds, reasons, false);
+    }
+
+    /// @notice This contract only (one item of `approveOrders` / `rejectOrders`, run as a self-call so that a
+    ///         refusal reverts the item alone): approve (`value` = reviewed terms hash) or reject (`value` =
+    ///         reason) `orderId` on behalf of `auditor`, whom the batch checked.
+    /// @param orderId the order
+    /// @param value the reviewed terms hash (approve) or the reason code (reject)
+    /// @param approve true to approve, false to reject
+    /// @param auditor the batch's caller
+    function auditInBatch(uint256 orderId, bytes32 value, bool approve, address auditor) external {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        if (approve) _approve(orderId, value, auditor);
+        else _reject(orderId, value, auditor);
+    }
+
+    /// @dev `values`: reviewed terms hashes (approve) or reason codes (reject), one per order.
+    function _auditMany(uint256[] calldata orderIds, bytes32[] calldata values, bool approve)
+        private
+        returns (uint256 done)
+    {
+        _requireAuditor();
+        if (orderIds.length != values.length) revert LengthMismatch(orderIds.length, values.length);
+        for (uint256 i = 0; i < orderIds.length; ++i) {
+            try this.auditInBatch(orderIds[i], values[i], approve, msg.sender) {
+                ++done;
+            } catch (bytes memory why) {
+                emit BatchItemSkipped(approve ? this.approveOrders.selector : this.rejectOrders.selector, orderIds[i], why);
+            }
+        }
+    }
+
+    function _approve(uint256 orderId, bytes32 reviewedTerms, address auditor) private {
+        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
+        bytes32 current = _termsHash(orderId, o);
+        if (current != reviewedTerms) revert TermsChanged(orderId, reviewedTerms, current);
+        Period storage p = _periods[o.periodId];
+        _requireWindow(o.periodId, p.opensAt, p.signEnd);
+        uint256 buyerDeposit;
+        uint256 sellerDeposit;
+        if (o.buyerSigned) {
+            // opened with both signatures: deposits fixed and escrowed at opening (only such an order is signed
+            // while Agreed: `sign` needs Approved and an amendment needs no signature)
+            buyerDeposit = o.buyerDeposit;
+            sellerDeposit = o.sellerDeposit;
+        } else {
+            (buyerDeposit, sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
+            o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
+            o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
+        }
+        o.status = OrderStatus.Approved;
+        emit OrderApproved(orderId, auditor, buyerDeposit, sellerDeposit);
+        if (o.buyerSigned || (buyerDeposit + handlingFee == 0 && sellerDeposit == 0)) _activate(orderId, o, p);
+    }
+
+    function _reject(uint256 orderId, bytes32 reason, address auditor) private {
         Order storage o = _orderIn(orderId, OrderStatus.Agreed);
         o.status = OrderStatus.Rejected;
-        emit OrderRejected(orderId, msg.sender, reason);
+        emit OrderRejected(orderId, auditor, reason);
+        _refund(o); // only a signed opening has escrow while Agreed
     }
 
     // ------------------------------------------------------------------ escrow
@@ -269,7 +398,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         bool buyerDone = o.buyerSigned || o.buyerDeposit + handlingFee == 0;
         bool sellerDone = o.sellerSigned || o.sellerDeposit == 0;
         if (buyerDone && sellerDone) _activate(orderId, o, p);
-        if (amount > 0) token.safeTransferFrom(msg.sender, address(this), amount);
+        if (amount == 0) return;
+        if (_withdrawable[msg.sender] >= amount) {
+            _debit(msg.sender, amount);
+            emit BalanceEscrowed(msg.sender, amount);
+        } else {
+            token.safeTransferFrom(msg.sender, address(this), amount);
+        }
     }
 
     // ------------------------------------------------------------------ delivery
@@ -278,6 +413,37 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     function submitReading(uint256 orderId, Side side, uint256 energyWh, address meter, bytes calldata signature)
         external
     {
+        _recordReading(orderId, side, energyWh, meter, signature, msg.sender);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function submitReadings(Reading[] calldata readings) external returns (uint256 recorded) {
+        for (uint256 i = 0; i < readings.length; ++i) {
+            try this.readingInBatch(readings[i], msg.sender) {
+                ++recorded;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.submitReadings.selector, i, reason);
+            }
+        }
+    }
+
+    /// @notice This contract only (one item of `submitReadings`, as a self-call): record a signed reading
+    ///         relayed by `relayer`. The self-call is never the meter, so the meter's signature is always checked.
+    /// @param r the reading
+    /// @param relayer the batch's caller (kept in the event)
+    function readingInBatch(Reading calldata r, address relayer) external {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        _recordReading(r.orderId, r.side, r.energyWh, r.meter, r.signature, relayer);
+    }
+
+    function _recordReading(
+        uint256 orderId,
+        Side side,
+        uint256 energyWh,
+        address meter,
+        bytes calldata signature,
+        address relayer
+    ) private {
         Order storage o = _orderIn(orderId, OrderStatus.Active);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.readingsEnd);
@@ -290,7 +456,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         _meterEnergy(meter, energyWh - previous); // rated power x time since the meter's last reading
         if (side == Side.Seller) o.deliveredWh = SafeCast.toUint128(energyWh);
         else o.receivedWh = SafeCast.toUint128(energyWh);
-        emit ReadingRecorded(orderId, meter, side, energyWh, nonce, msg.sender);
+        emit ReadingRecorded(orderId, meter, side, energyWh, nonce, relayer);
     }
 
     // ------------------------------------------------------------------ settlement and withdrawal
@@ -324,6 +490,19 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (outcome.toPool > 0) token.safeTransfer(pool, outcome.toPool);
     }
 
+    /// @inheritdoc IEnergyMarket
+    function settleMany(uint256[] calldata orderIds) external returns (uint256 settled) {
+        // not nonReentrant itself: each item re-enters `settle` (which is) as an external self-call, so a refused
+        // item reverts alone
+        for (uint256 i = 0; i < orderIds.length; ++i) {
+            try this.settle(orderIds[i]) {
+                ++settled;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.settleMany.selector, orderIds[i], reason);
+            }
+        }
+    }
+
     /// @dev The documented fallback of an order its policy refuses to settle after the deadline: refund both
     ///      deposits and the fee, cancel, close both obligations. The reputation record of the period is left
     ///      to `ProviderReputation.fold`, which folds it without this trade after the deadline.
@@ -331,12 +510,9 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         private
         returns (ISettlementPolicy.Outcome memory outcome)
     {
-        outcome.toBuyer = uint256(o.buyerDeposit) + o.fee;
-        outcome.toSeller = o.sellerDeposit;
         o.status = OrderStatus.Cancelled;
-        _totalEscrowed -= outcome.toBuyer + outcome.toSeller;
-        _credit(o.buyer, outcome.toBuyer);
-        _credit(o.seller, outcome.toSeller);
+        // an Active order escrowed every non-zero deposit, so the signed flags cover exactly what is held
+        (outcome.toBuyer, outcome.toSeller) = _refund(o);
         emit SettlementFellBack(orderId, reason, outcome.toBuyer, outcome.toSeller);
         registry.closeObligation(o.seller);
         registry.closeObligation(o.buyer);
@@ -377,13 +553,17 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         ) {
             revert NotExpirable(orderId, status, block.timestamp, signEnd);
         }
-        uint256 toBuyer = o.buyerSigned ? uint256(o.buyerDeposit) + o.fee : 0;
-        uint256 toSeller = o.sellerSigned ? uint256(o.sellerDeposit) : 0;
         o.status = OrderStatus.Cancelled;
-        _totalEscrowed -= toBuyer + toSeller;
-        _credit(o.buyer, toBuyer);
-        _credit(o.seller, toSeller);
+        (uint256 toBuyer, uint256 toSeller) = _refund(o);
         emit OrderExpired(orderId, status, toBuyer, toSeller);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function deposit(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        _credit(msg.sender, amount);
+        emit Deposited(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -421,6 +601,11 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @inheritdoc IEnergyMarket
     function pendingAmendment(uint256 orderId) external view returns (Amendment memory) {
         return _amendments[orderId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function termsHash(uint256 orderId) external view returns (bytes32) {
+        return _termsHash(orderId, _orders[orderId]);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -476,6 +661,26 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         emit OrderActivated(orderId, o.periodId, o.seller, o.buyer);
     }
 
+    /// @dev Refund what the parties escrowed (signed flags) to their internal balances; the caller sets the status.
+    function _refund(Order storage o) private returns (uint256 toBuyer, uint256 toSeller) {
+        toBuyer = o.buyerSigned ? uint256(o.buyerDeposit) + o.fee : 0;
+        toSeller = o.sellerSigned ? uint256(o.sellerDeposit) : 0;
+        _totalEscrowed -= toBuyer + toSeller;
+        _credit(o.buyer, toBuyer);
+        _credit(o.seller, toSeller);
+    }
+
+    /// @dev Take `amount` from `account`'s internal balance (into escrow or out by withdrawal).
+    function _debit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 balance = _withdrawable[account];
+        if (balance < amount) revert InsufficientBalance(account, balance, amount);
+        unchecked {
+            _withdrawable[account] = balance - amount;
+            _totalWithdrawable -= amount;
+        }
+    }
+
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
         _withdrawable[account] += amount;
@@ -493,6 +698,20 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             bonus: o.bonus,
             periodContractedWh: _contractedWh[o.periodId]
         });
+    }
+
+    function _termsHash(uint256 orderId, Order storage o) private view returns (bytes32) {
+        return keccak256(abi.encode(orderId, o.energyWh, o.pricePerKwh, o.bonus));
+    }
+
+    function _signedTermsDigest(SignedTerms calldata t) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    BILATERAL_TYPEHASH, t.periodId, t.seller, t.buyer, t.energyWh, t.pricePerKwh, t.bonus, t.nonce
+                )
+            )
+        );
     }
 
     function _period(uint256 periodId) private view returns (Period storage p) {

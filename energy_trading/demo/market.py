@@ -171,7 +171,12 @@ def _audit_and_sign(day: MarketDay) -> None:
     """The auditor approves or rejects (never edits); the buyers sign into escrow."""
     d, mk, out = day.d, day.mk, day.out
     expect_refusal(
-        lambda: d.chain.transact(d.order_book.functions.approveOrder(day.bilateral), day.solar),
+        lambda: d.chain.transact(
+            d.order_book.functions.approveOrder(
+                day.bilateral, d.order_book.functions.termsHash(day.bilateral).call()
+            ),
+            day.solar,
+        ),
         out,
         "a seller approving its own order",
     )

@@ -124,7 +124,7 @@ contract MarketHandler {
         uint256 id = book.proposeContract(periods, buyer, _bound(energy, 1, 20_000), _bound(price, 1e15, 1e18));
         vm.prank(buyer);
         book.acceptProposal(id, _bound(bonus, 0, 1e18));
-        book.approveOrder(id);
+        book.approveOrder(id, book.termsHash(id));
         IEnergyMarket.Order memory o = book.order(id);
         uint256 buyerAmount = uint256(o.buyerDeposit) + book.handlingFee();
         _mint(buyer, buyerAmount);
@@ -172,7 +172,7 @@ contract MarketHandler {
 
     function approveOrder(uint256 orderSeed) external {
         (uint256 id,) = _pick(orderSeed, _bit(IEnergyMarket.OrderStatus.Agreed));
-        book.approveOrder(id);
+        book.approveOrder(id, book.termsHash(id));
     }
 
     function rejectOrder(uint256 orderSeed) external {
