@@ -161,14 +161,13 @@ interface IEnergyMarket {
     event Deposited(address indexed account, uint256 amount);
     /// @notice `amount` of `account`'s internal balance moved into escrow (instead of an ERC-20 transfer).
     event BalanceEscrowed(address indexed account, uint256 amount);
+    /// @notice A bilateral contract both parties signed was opened (`Agreed`, both deposits escrowed from the
+    ///         internal balances); its terms are the order's (`order(orderId)`), as signed.
     event SignedContractOpened(
         uint256 indexed orderId,
         uint256 indexed periodId,
         address indexed seller,
         address buyer,
-        uint256 energyWh,
-        uint256 pricePerKwh,
-        uint256 bonus,
         uint256 buyerEscrow,
         uint256 sellerEscrow
     );

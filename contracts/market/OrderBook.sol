@@ -60,8 +60,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @notice EIP-712 type of a meter reading.
     bytes32 public constant READING_TYPEHASH =
         keccak256("MeterReading(uint256 orderId,uint8 side,uint256 energyWh,address meter,uint256 nonce)");
-    /// @notice EIP-712 type of a bilateral contract signed by both parties (`openSignedContract`).
-    bytes32 public constant BILATERAL_TYPEHASH = keccak256(
+    /// @dev EIP-712 type of a bilateral contract signed by both parties (`openSignedContract`; spelled out there).
+    bytes32 private constant BILATERAL_TYPEHASH = keccak256(
         "BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,uint256 pricePerKwh,"
         "uint256 bonus,uint256 nonce)"
     );
@@ -82,7 +82,30 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     mapping(uint256 periodId => Period) private _periods;
     uint256 private _periodCount;
-    mapping(uint256 orderId => Order) private _orders;
+    /// @dev An order as stored: four slots written at opening (the public `Order` view is assembled from it).
+    ///      The handling fee is not stored (immutable: the buyer's signature escrowed exactly `handlingFee`), the
+    ///      readings share the buyer's slot, so recording them rewrites a used slot instead of a fresh one.
+    ///      Widths: period and request ids < 2^32, energy < 2^64 Wh, readings < 2^48 Wh (281 TWh), price and
+    ///      bonus < 2^96 base units (SafeCast refuses larger values).
+    struct Stored {
+        address seller;
+        uint32 periodId;
+        OrderStatus status;
+        Origin origin;
+        bool sellerSigned;
+        bool buyerSigned;
+        uint32 requestId;
+        address buyer;
+        uint48 deliveredWh;
+        uint48 receivedWh;
+        uint64 energyWh;
+        uint96 pricePerKwh;
+        uint96 bonus;
+        uint128 buyerDeposit;
+        uint128 sellerDeposit;
+    }
+
+    mapping(uint256 orderId => Stored) private _orders;
     uint256 private _orderCount;
     mapping(uint256 orderId => Amendment) private _amendments;
     mapping(address account => uint256) private _withdrawable;
@@ -163,17 +186,17 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function acceptProposal(uint256 orderId, uint256 bonus) external {
-        Order storage o = _orderIn(orderId, OrderStatus.Proposed);
+        Stored storage o = _orderIn(orderId, OrderStatus.Proposed);
         if (msg.sender != o.buyer) revert NotBuyer(orderId, msg.sender, o.buyer);
         _requireWindow(o.periodId, _periods[o.periodId].opensAt, _periods[o.periodId].matchEnd);
-        o.bonus = SafeCast.toUint128(bonus);
+        o.bonus = SafeCast.toUint96(bonus);
         o.status = OrderStatus.Agreed;
         emit ProposalAccepted(orderId, msg.sender, bonus);
     }
 
     /// @inheritdoc IEnergyMarket
     function withdrawProposal(uint256 orderId) external {
-        Order storage o = _orderIn(orderId, OrderStatus.Proposed);
+        Stored storage o = _orderIn(orderId, OrderStatus.Proposed);
         if (msg.sender != o.seller) revert NotSeller(orderId, msg.sender, o.seller);
         o.status = OrderStatus.Cancelled;
         emit ProposalWithdrawn(orderId, msg.sender);
@@ -235,37 +258,34 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     /// @dev A signed opening: both parties signed, the policy fixes the deposits, escrowed from internal balances.
-    function _escrowSigned(uint256 orderId, Order storage o, Period storage p) private {
+    function _escrowSigned(uint256 orderId, Stored storage o, Period storage p) private {
         (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
         o.status = OrderStatus.Agreed;
         o.buyerSigned = true;
         o.sellerSigned = true;
-        o.fee = SafeCast.toUint128(handlingFee);
         o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
         o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
         uint256 buyerEscrow = buyerDeposit + handlingFee;
         _debit(o.buyer, buyerEscrow);
         _debit(o.seller, sellerDeposit);
         _totalEscrowed += buyerEscrow + sellerDeposit;
-        emit SignedContractOpened(
-            orderId, o.periodId, o.seller, o.buyer, o.energyWh, o.pricePerKwh, o.bonus, buyerEscrow, sellerDeposit
-        );
+        emit SignedContractOpened(orderId, o.periodId, o.seller, o.buyer, buyerEscrow, sellerDeposit);
     }
 
     /// @inheritdoc IEnergyMarket
     function proposeAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
-        Order storage o = _amendable(orderId);
+        Stored storage o = _amendable(orderId);
         if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
         if (energyWh == 0) revert ZeroEnergy();
         if (pricePerKwh == 0) revert ZeroPrice();
         _amendments[orderId] =
-            Amendment(msg.sender, SafeCast.toUint128(energyWh), SafeCast.toUint128(pricePerKwh));
+            Amendment(msg.sender, SafeCast.toUint64(energyWh), SafeCast.toUint96(pricePerKwh));
         emit AmendmentProposed(orderId, msg.sender, energyWh, pricePerKwh);
     }
 
     /// @inheritdoc IEnergyMarket
     function acceptAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
-        Order storage o = _amendable(orderId);
+        Stored storage o = _amendable(orderId);
         Amendment memory a = _amendments[orderId];
         if (a.proposer == address(0)) revert NoAmendment(orderId);
         if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
@@ -274,8 +294,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             revert AmendmentMismatch(orderId, energyWh, pricePerKwh, a.energyWh, a.pricePerKwh);
         }
         delete _amendments[orderId];
-        o.energyWh = a.energyWh;
-        o.pricePerKwh = a.pricePerKwh;
+        o.energyWh = uint64(a.energyWh); // both checked to fit when proposed
+        o.pricePerKwh = uint96(a.pricePerKwh);
         // new terms need a new audit (SPEC §1: every trade is audited before it takes effect)
         o.status = OrderStatus.Agreed;
         o.buyerDeposit = 0;
@@ -343,7 +363,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     function _approve(uint256 orderId, bytes32 reviewedTerms, address auditor) private {
-        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
+        Stored storage o = _orderIn(orderId, OrderStatus.Agreed);
         bytes32 current = _termsHash(orderId, o);
         if (current != reviewedTerms) revert TermsChanged(orderId, reviewedTerms, current);
         Period storage p = _periods[o.periodId];
@@ -366,7 +386,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     function _reject(uint256 orderId, bytes32 reason, address auditor) private {
-        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
+        Stored storage o = _orderIn(orderId, OrderStatus.Agreed);
         o.status = OrderStatus.Rejected;
         emit OrderRejected(orderId, auditor, reason);
         _refund(o); // only a signed opening has escrow while Agreed
@@ -376,7 +396,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function sign(uint256 orderId) external nonReentrant {
-        Order storage o = _orderIn(orderId, OrderStatus.Approved);
+        Stored storage o = _orderIn(orderId, OrderStatus.Approved);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
         if (!registry.isActive(msg.sender)) revert PartyNotActive(msg.sender);
@@ -384,7 +404,6 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (msg.sender == o.buyer) {
             if (o.buyerSigned) revert AlreadySigned(orderId, msg.sender);
             o.buyerSigned = true;
-            o.fee = SafeCast.toUint128(handlingFee);
             amount = o.buyerDeposit + handlingFee;
         } else if (msg.sender == o.seller) {
             if (o.sellerSigned) revert AlreadySigned(orderId, msg.sender);
@@ -444,7 +463,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         bytes calldata signature,
         address relayer
     ) private {
-        Order storage o = _orderIn(orderId, OrderStatus.Active);
+        Stored storage o = _orderIn(orderId, OrderStatus.Active);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.readingsEnd);
         uint256 nonce = _useNonce(meter);
@@ -454,8 +473,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         // a meter reports its cumulative total for the order, which never decreases
         if (energyWh < previous) revert ReadingDecreased(orderId, side, previous, energyWh);
         _meterEnergy(meter, energyWh - previous); // rated power x time since the meter's last reading
-        if (side == Side.Seller) o.deliveredWh = SafeCast.toUint128(energyWh);
-        else o.receivedWh = SafeCast.toUint128(energyWh);
+        if (side == Side.Seller) o.deliveredWh = SafeCast.toUint48(energyWh);
+        else o.receivedWh = SafeCast.toUint48(energyWh);
         emit ReadingRecorded(orderId, meter, side, energyWh, nonce, relayer);
     }
 
@@ -463,7 +482,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function settle(uint256 orderId) external nonReentrant returns (ISettlementPolicy.Outcome memory outcome) {
-        Order storage o = _orderIn(orderId, OrderStatus.Active);
+        Stored storage o = _orderIn(orderId, OrderStatus.Active);
         Period storage p = _periods[o.periodId];
         if (block.timestamp < p.readingsEnd) {
             revert OutsideWindow(o.periodId, block.timestamp, p.readingsEnd, type(uint64).max);
@@ -506,7 +525,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @dev The documented fallback of an order its policy refuses to settle after the deadline: refund both
     ///      deposits and the fee, cancel, close both obligations. The reputation record of the period is left
     ///      to `ProviderReputation.fold`, which folds it without this trade after the deadline.
-    function _fallBack(uint256 orderId, Order storage o, bytes memory reason)
+    function _fallBack(uint256 orderId, Stored storage o, bytes memory reason)
         private
         returns (ISettlementPolicy.Outcome memory outcome)
     {
@@ -519,7 +538,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     /// @dev Effects of a settlement: check conservation, mark settled, credit payees, emit. Returns the pool.
-    function _book(uint256 orderId, Order storage o, ISettlementPolicy policy, ISettlementPolicy.Outcome memory outcome)
+    function _book(uint256 orderId, Stored storage o, ISettlementPolicy policy, ISettlementPolicy.Outcome memory outcome)
         private
         returns (address pool)
     {
@@ -532,7 +551,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             revert MissingPayee(orderId, outcome.toGrid, outcome.toPool);
         }
         o.status = OrderStatus.Settled;
-        uint256 fee = o.fee;
+        uint256 fee = _feeOf(o);
         _totalEscrowed -= deposits + fee;
         _credit(o.seller, outcome.toSeller);
         _credit(o.buyer, outcome.toBuyer);
@@ -543,7 +562,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function expire(uint256 orderId) external {
-        Order storage o = _orders[orderId];
+        Stored storage o = _orders[orderId];
         OrderStatus status = o.status;
         if (status == OrderStatus.None) revert UnknownOrder(orderId);
         uint256 signEnd = _periods[o.periodId].signEnd;
@@ -570,8 +589,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     function withdraw() external nonReentrant returns (uint256 amount) {
         amount = _withdrawable[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _withdrawable[msg.sender] = 0;
-        _totalWithdrawable -= amount;
+        _debit(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -590,7 +608,25 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function order(uint256 orderId) external view returns (Order memory) {
-        return _orders[orderId];
+        Stored storage o = _orders[orderId];
+        return Order(
+            o.seller,
+            o.periodId,
+            o.status,
+            o.origin,
+            o.sellerSigned,
+            o.buyerSigned,
+            o.buyer,
+            o.requestId,
+            o.energyWh,
+            o.pricePerKwh,
+            o.bonus,
+            uint128(_feeOf(o)),
+            o.buyerDeposit,
+            o.sellerDeposit,
+            o.deliveredWh,
+            o.receivedWh
+        );
     }
 
     /// @inheritdoc IEnergyMarket
@@ -641,18 +677,18 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         Origin origin
     ) private returns (uint256 orderId) {
         orderId = ++_orderCount;
-        Order storage o = _orders[orderId];
+        Stored storage o = _orders[orderId];
         o.seller = seller;
-        o.periodId = uint64(periodId);
+        o.periodId = SafeCast.toUint32(periodId);
         o.origin = origin;
         o.buyer = buyer;
-        o.requestId = SafeCast.toUint96(requestId);
-        o.energyWh = SafeCast.toUint128(energyWh);
-        o.pricePerKwh = SafeCast.toUint128(pricePerKwh);
-        o.bonus = SafeCast.toUint128(bonus);
+        o.requestId = SafeCast.toUint32(requestId);
+        o.energyWh = SafeCast.toUint64(energyWh);
+        o.pricePerKwh = SafeCast.toUint96(pricePerKwh);
+        o.bonus = SafeCast.toUint96(bonus);
     }
 
-    function _activate(uint256 orderId, Order storage o, Period storage p) private {
+    function _activate(uint256 orderId, Stored storage o, Period storage p) private {
         o.status = OrderStatus.Active;
         _contractedWh[o.periodId] += o.energyWh;
         registry.openObligation(o.seller);
@@ -661,9 +697,14 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         emit OrderActivated(orderId, o.periodId, o.seller, o.buyer);
     }
 
+    /// @dev The handling fee an order holds: what the buyer escrowed with its signature (the immutable fee).
+    function _feeOf(Stored storage o) private view returns (uint256) {
+        return o.buyerSigned ? handlingFee : 0;
+    }
+
     /// @dev Refund what the parties escrowed (signed flags) to their internal balances; the caller sets the status.
-    function _refund(Order storage o) private returns (uint256 toBuyer, uint256 toSeller) {
-        toBuyer = o.buyerSigned ? uint256(o.buyerDeposit) + o.fee : 0;
+    function _refund(Stored storage o) private returns (uint256 toBuyer, uint256 toSeller) {
+        toBuyer = o.buyerSigned ? uint256(o.buyerDeposit) + handlingFee : 0;
         toSeller = o.sellerSigned ? uint256(o.sellerDeposit) : 0;
         _totalEscrowed -= toBuyer + toSeller;
         _credit(o.buyer, toBuyer);
@@ -687,7 +728,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         _totalWithdrawable += amount;
     }
 
-    function _terms(uint256 orderId, Order storage o) private view returns (ISettlementPolicy.Terms memory) {
+    function _terms(uint256 orderId, Stored storage o) private view returns (ISettlementPolicy.Terms memory) {
         return ISettlementPolicy.Terms({
             orderId: orderId,
             periodId: o.periodId,
@@ -700,7 +741,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         });
     }
 
-    function _termsHash(uint256 orderId, Order storage o) private view returns (bytes32) {
+    function _termsHash(uint256 orderId, Stored storage o) private view returns (bytes32) {
         return keccak256(abi.encode(orderId, o.energyWh, o.pricePerKwh, o.bonus));
     }
 
@@ -725,13 +766,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         }
     }
 
-    function _orderIn(uint256 orderId, OrderStatus expected) private view returns (Order storage o) {
+    function _orderIn(uint256 orderId, OrderStatus expected) private view returns (Stored storage o) {
         o = _orders[orderId];
         if (o.status == OrderStatus.None) revert UnknownOrder(orderId);
         if (o.status != expected) revert WrongOrderStatus(orderId, o.status, expected);
     }
 
-    function _amendable(uint256 orderId) private view returns (Order storage o) {
+    function _amendable(uint256 orderId) private view returns (Stored storage o) {
         o = _orders[orderId];
         OrderStatus status = o.status;
         if (status == OrderStatus.None) revert UnknownOrder(orderId);

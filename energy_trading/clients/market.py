@@ -570,9 +570,14 @@ class MarketClient:
             items.append((order_id, int(side), energy_wh, meter, bytes(sig)))
         return self._tx(self.book.functions.submitReadings(items), relayer)
 
-    def settle_many(self, sender: str, order_ids: Sequence[int]) -> TxResult:
-        """Anyone: settle many orders in one transaction; refused items are skipped (see `skipped()`)."""
-        return self._tx(self.book.functions.settleMany(list(order_ids)), sender)
+    def settle_many(self, sender: str, order_ids: Sequence[int]) -> dict[int, Settlement]:
+        """Anyone: settle many orders in one transaction; returns what each settled order paid (an order its
+        policy refused after the deadline falls back to refunds and is absent, as are skipped ones: see
+        `skipped()`). Each `Settlement.gas_used` is the batch's gas divided by the orders settled."""
+        receipt = self._send(self.book.functions.settleMany(list(order_ids)), sender)
+        events = self._event(receipt, self.book, "OrderSettled")
+        share = int(receipt["gasUsed"]) // max(len(events), 1)
+        return {e.args.orderId: self._settlement(e.args, share) for e in events}
 
     def sign_terms(
         self,
@@ -616,10 +621,15 @@ class MarketClient:
     def settle(self, sender: str, order_id: int) -> Settlement:
         """Settle an order after its readings window; returns what was paid."""
         receipt = self._send(self.book.functions.settle(order_id), sender)
-        e = self._event(receipt, self.book, "OrderSettled")[0].args
+        return self._settlement(
+            self._event(receipt, self.book, "OrderSettled")[0].args, int(receipt["gasUsed"])
+        )
+
+    @staticmethod
+    def _settlement(e: Any, gas_used: int) -> Settlement:
         o = e.outcome
         return Settlement(
-            order_id,
+            e.orderId,
             e.deliveredWh,
             e.receivedWh,
             e.fee,
@@ -630,7 +640,7 @@ class MarketClient:
             o["sellerPenalty"],
             o["buyerPenalty"],
             o["reward"],
-            int(receipt["gasUsed"]),
+            gas_used,
         )
 
     def expire(self, sender: str, order_id: int) -> TxResult:

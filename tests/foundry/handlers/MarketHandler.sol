@@ -175,6 +175,22 @@ contract MarketHandler {
         book.approveOrder(id, book.termsHash(id));
     }
 
+    /// @notice The batch audit: three picks (any status, so refused items are common), named terms; a stale
+    ///         hash (`stale`) for the middle one.
+    function approveOrders(uint256 seedA, uint256 seedB, uint256 seedC, bool stale) external {
+        uint256 all = type(uint256).max;
+        uint256[] memory ids = new uint256[](3);
+        bytes32[] memory hashes = new bytes32[](3);
+        (ids[0],) = _pick(seedA, all);
+        (ids[1],) = _pick(seedB, all);
+        (ids[2],) = _pick(seedC, all);
+        for (uint256 i = 0; i < 3; ++i) {
+            hashes[i] = book.termsHash(ids[i]);
+        }
+        if (stale) hashes[1] = keccak256(abi.encode(hashes[1]));
+        book.approveOrders(ids, hashes);
+    }
+
     function rejectOrder(uint256 orderSeed) external {
         (uint256 id,) = _pick(orderSeed, _bit(IEnergyMarket.OrderStatus.Agreed));
         book.rejectOrder(id, "fuzz");
@@ -214,6 +230,26 @@ contract MarketHandler {
         book.settle(id);
         poolIn += token.balanceOf(address(pool)) - before;
         if (book.order(id).status == IEnergyMarket.OrderStatus.Cancelled) fallbacks++;
+    }
+
+    /// @notice Anyone settles a batch of three (due or not: refused items are skipped).
+    function settleMany(uint256 seedA, uint256 seedB, uint256 seedC) external {
+        uint256[] memory ids = new uint256[](3);
+        (ids[0],) = _pickDue(seedA, _bit(IEnergyMarket.OrderStatus.Active));
+        (ids[1],) = _pick(seedB, type(uint256).max);
+        (ids[2],) = _pickDue(seedC, _bit(IEnergyMarket.OrderStatus.Active));
+        book.settleMany(ids);
+    }
+
+    /// @notice A participant moves tokens (issued to it first) into its internal balance on the order book.
+    function deposit(uint256 actorSeed, uint256 amount) external {
+        address who = _actor(actorSeed);
+        amount = _bound(amount, 1, 50e18);
+        _mint(who, amount);
+        vm.prank(who);
+        token.approve(address(book), amount);
+        vm.prank(who);
+        book.deposit(amount);
     }
 
     function expire(uint256 orderSeed) external {
