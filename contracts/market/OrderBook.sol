@@ -21,6 +21,10 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///         it and the parties signed their deposits into escrow. Meters report the delivered (rho) and received
 ///         (gamma) energy; after the readings window anyone settles the order through the period's settlement
 ///         policy, and payees pull their tokens with `withdraw()`.
+///         Lean paths (issue 13): participants `deposit` tokens once into an internal balance, from which `sign`
+///         and `openSignedContract` (a bilateral contract both parties signed off chain, opened in one call)
+///         escrow and to which settlements pay; the auditor approves / rejects in batches naming each order's
+///         `termsHash`; readings and settlements go in batches, each item skipped alone when refused.
 /// @dev LIVENESS (the rule everything else serves; fuzzed by test/foundry invariant_everyOrderTerminates):
 ///  every order reaches a terminal state (Settled, Rejected, Cancelled) in bounded time whatever anyone does,
 ///  and once past its deadline anyone can bring it there with one call:
@@ -447,11 +451,14 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     /// @notice This contract only (one item of `submitReadings`, as a self-call): record a signed reading
-    ///         relayed by `relayer`. The self-call is never the meter, so the meter's signature is always checked.
+    ///         relayed by `relayer`. The meter's signature is always checked (a meter at this contract's own
+    ///         address is refused with `OnlySelf`, as it would pass as the sender).
     /// @param r the reading
     /// @param relayer the batch's caller (kept in the event)
     function readingInBatch(Reading calldata r, address relayer) external {
-        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        // the sender is the book itself, so a "meter" bound to the book's own address would pass as the meter
+        // sending its own reading (no signature): refused as well
+        if (msg.sender != address(this) || r.meter == address(this)) revert OnlySelf(msg.sender);
         _recordReading(r.orderId, r.side, r.energyWh, r.meter, r.signature, relayer);
     }
 

@@ -7,7 +7,7 @@ batch skips a bad item in the middle (with `BatchItemSkipped`) while applying th
 
 import pytest
 from brownie import accounts, chain
-from conftest import CONSUMER, GENERATOR, reverts_with
+from conftest import CONSUMER, DEVICE, GENERATOR, RATED_W, reverts_with
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from market_fixtures import (
@@ -336,3 +336,20 @@ def test_settle_many_before_the_readings_window_closed_settles_nothing(mkt, peop
     assert tx.return_value == 0 and len(tx.events[SKIPPED]) == 1
     assert (balances(mkt, people.p1, people.c1), state(mkt, a)) == before
     assert mkt.book.order(a)[2] == ACTIVE
+
+
+def test_a_meter_bound_to_the_order_book_address_cannot_skip_its_signature_in_a_batch(
+    mkt, people, auditor, registry, stranger
+):
+    """Batch items run as self-calls (msg.sender = the book): a participant who got the book's own address
+    approved as its meter must not pass as "the meter sending its own reading"."""
+    oid, _ = active_order(mkt, people, auditor)
+    registry.addMeter(mkt.book.address, DEVICE, RATED_W, {"from": people.p1})
+    registry.approveMeter(mkt.book.address, {"from": auditor})
+    chain.sleep(3_600)
+    chain.mine()
+    before = state(mkt, oid)
+    tx = mkt.book.submitReadings([(oid, SELLER_SIDE, R, mkt.book.address, b"")], {"from": people.p1})
+    assert tx.return_value == 0
+    assert len(tx.events[SKIPPED]) == 1
+    assert state(mkt, oid) == before

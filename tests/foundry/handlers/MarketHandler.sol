@@ -238,7 +238,22 @@ contract MarketHandler {
         (ids[0],) = _pickDue(seedA, _bit(IEnergyMarket.OrderStatus.Active));
         (ids[1],) = _pick(seedB, type(uint256).max);
         (ids[2],) = _pickDue(seedC, _bit(IEnergyMarket.OrderStatus.Active));
+        bool[3] memory wasActive;
+        for (uint256 i = 0; i < 3; ++i) {
+            wasActive[i] = ids[i] != 0 && book.order(ids[i]).status == IEnergyMarket.OrderStatus.Active;
+        }
+        uint256 before = token.balanceOf(address(pool));
         book.settleMany(ids);
+        poolIn += token.balanceOf(address(pool)) - before; // the same ghosts as `settle`
+        for (uint256 i = 0; i < 3; ++i) {
+            // an id picked twice counts once: only the first sighting was Active
+            if (wasActive[i] && book.order(ids[i]).status == IEnergyMarket.OrderStatus.Cancelled) {
+                fallbacks++;
+                for (uint256 j = i + 1; j < 3; ++j) {
+                    if (ids[j] == ids[i]) wasActive[j] = false;
+                }
+            }
+        }
     }
 
     /// @notice A participant moves tokens (issued to it first) into its internal balance on the order book.
