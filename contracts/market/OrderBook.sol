@@ -521,6 +521,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         // not nonReentrant itself: each item re-enters `settle` (which is) as an external self-call, so a refused
         // item reverts alone
         for (uint256 i = 0; i < orderIds.length; ++i) {
+            // false positive: the outcome of each item is in its OrderSettled / SettlementFellBack event
+            // slither-disable-next-line unused-return
             try this.settle(orderIds[i]) {
                 ++settled;
             } catch (bytes memory reason) {
