@@ -203,7 +203,6 @@ interface IEnergyMarket {
     error ConservationViolated(uint256 orderId, uint256 deposits, uint256 paidOut);
     error MissingPayee(uint256 orderId, uint256 toGrid, uint256 toPool);
     error NothingToWithdraw(address account);
-    error ZeroAmount();
     error InsufficientBalance(address account, uint256 balance, uint256 needed);
     error TermsChanged(uint256 orderId, bytes32 reviewed, bytes32 current);
     error InvalidPartySignature(uint256 periodId, address party);

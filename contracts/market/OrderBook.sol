@@ -193,7 +193,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         Stored storage o = _orderIn(orderId, OrderStatus.Proposed);
         if (msg.sender != o.buyer) revert NotBuyer(orderId, msg.sender, o.buyer);
         _requireWindow(o.periodId, _periods[o.periodId].opensAt, _periods[o.periodId].matchEnd);
-        o.bonus = SafeCast.toUint96(bonus);
+        o.bonus = uint96(_fits(bonus, 96));
         o.status = OrderStatus.Agreed;
         emit ProposalAccepted(orderId, msg.sender, bonus);
     }
@@ -267,8 +267,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         o.status = OrderStatus.Agreed;
         o.buyerSigned = true;
         o.sellerSigned = true;
-        o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
-        o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
+        o.buyerDeposit = uint128(_fits(buyerDeposit, 128));
+        o.sellerDeposit = uint128(_fits(sellerDeposit, 128));
         uint256 buyerEscrow = buyerDeposit + handlingFee;
         _debit(o.buyer, buyerEscrow);
         _debit(o.seller, sellerDeposit);
@@ -283,7 +283,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (energyWh == 0) revert ZeroEnergy();
         if (pricePerKwh == 0) revert ZeroPrice();
         _amendments[orderId] =
-            Amendment(msg.sender, SafeCast.toUint64(energyWh), SafeCast.toUint96(pricePerKwh));
+            Amendment(msg.sender, uint64(_fits(energyWh, 64)), uint96(_fits(pricePerKwh, 96)));
         emit AmendmentProposed(orderId, msg.sender, energyWh, pricePerKwh);
     }
 
@@ -381,8 +381,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             sellerDeposit = o.sellerDeposit;
         } else {
             (buyerDeposit, sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
-            o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
-            o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
+            o.buyerDeposit = uint128(_fits(buyerDeposit, 128));
+            o.sellerDeposit = uint128(_fits(sellerDeposit, 128));
         }
         o.status = OrderStatus.Approved;
         emit OrderApproved(orderId, auditor, buyerDeposit, sellerDeposit);
@@ -480,8 +480,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         // a meter reports its cumulative total for the order, which never decreases
         if (energyWh < previous) revert ReadingDecreased(orderId, side, previous, energyWh);
         _meterEnergy(meter, energyWh - previous); // rated power x time since the meter's last reading
-        if (side == Side.Seller) o.deliveredWh = SafeCast.toUint48(energyWh);
-        else o.receivedWh = SafeCast.toUint48(energyWh);
+        if (side == Side.Seller) o.deliveredWh = uint48(_fits(energyWh, 48));
+        else o.receivedWh = uint48(_fits(energyWh, 48));
         emit ReadingRecorded(orderId, meter, side, energyWh, nonce, relayer);
     }
 
@@ -588,7 +588,6 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function deposit(uint256 amount) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
         _credit(msg.sender, amount);
         emit Deposited(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -688,13 +687,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         orderId = ++_orderCount;
         Stored storage o = _orders[orderId];
         o.seller = seller;
-        o.periodId = SafeCast.toUint32(periodId);
+        o.periodId = uint32(_fits(periodId, 32));
         o.origin = origin;
         o.buyer = buyer;
-        o.requestId = SafeCast.toUint32(requestId);
-        o.energyWh = SafeCast.toUint64(energyWh);
-        o.pricePerKwh = SafeCast.toUint96(pricePerKwh);
-        o.bonus = SafeCast.toUint96(bonus);
+        o.requestId = uint32(_fits(requestId, 32));
+        o.energyWh = uint64(_fits(energyWh, 64));
+        o.pricePerKwh = uint96(_fits(pricePerKwh, 96));
+        o.bonus = uint96(_fits(bonus, 96));
     }
 
     function _activate(uint256 orderId, Stored storage o, Period storage p) private {
@@ -791,6 +790,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (o.buyerSigned || o.sellerSigned) revert AmendmentAfterSigning(orderId);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
+    }
+
+    /// @dev SafeCast's check and error (`SafeCastOverflowedUintDowncast`) in one function for every width: one
+    ///      SafeCast function per width (five here) did not fit the contract under the EIP-170 size limit.
+    function _fits(uint256 value, uint8 bits) private pure returns (uint256) {
+        if (value >> bits != 0) revert SafeCast.SafeCastOverflowedUintDowncast(bits, value);
+        return value;
     }
 
     function _requireAuditor() private view {

@@ -5,7 +5,6 @@ stays green and the marker must be removed when the fix lands (a strict xfail th
 """
 
 import brownie
-import pytest
 from brownie import GreenCertificates, accounts
 from conftest import (
     ATTESTATION,
