@@ -4,8 +4,21 @@ same run as the baseline unit.
 Steps: publish an offer, publish a request, submit an assignment (and its gas per pair at 1, 16 and 64
 pairs, so the per-pair cost of on-chain verification shows), materialise one chunk of 16 matched orders,
 propose and accept a bilateral contract, the auditor's approval, the buyer's signature (escrow of deposit
-and fee), a meter reading sent by the meter and one relayed with its EIP-712 signature, settlement
-(honest-supplier policy), reputation folding and the pulled withdrawal.
+and fee, from its wallet and from its internal balance), a meter reading sent by the meter and one relayed
+with its EIP-712 signature, settlement (honest-supplier policy), reputation folding and the pulled withdrawal;
+the lean path: a deposit into the internal balance, a bilateral contract opened with both parties' EIP-712
+signatures in one transaction.
+
+All-in totals of one trade (every transaction from agreement to settlement, steady state: accounts already
+registered, offers published):
+- legacy bilateral: propose, accept, audit, ERC-20 approve, sign, two relayed readings, settle, two
+  withdrawals (the path before issue 13);
+- lean bilateral: signed opening, audit, two relayed readings, settle (escrow from and payment to the
+  internal balances; a deposit or withdrawal happens when the user wants, not per trade);
+- lean matched: the request, its share of the offer and of the assignment (1 pair) and one materialised
+  order (a chunk of 16 / 16), audit, the buyer's sign from its internal balance, two readings, settle.
+Batched per trade, at 10 and 100 trades in one period: the same lifecycle with the audit, the readings and
+the settlement each sent as one batch (`approveOrders`, `submitReadings`, `settleMany`), total gas / trades.
 The baseline is `EnergyToken.transfer` (an unmodified OpenZeppelin 5 ERC-20 transfer between two funded
 accounts), so "x transfer" reads as: this step costs as much as that many plain token transfers.
 
@@ -19,6 +32,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from energy_trading import connect, deploy
 from energy_trading.clients.market import CHUNK_SIZE, MarketClient, Side, kwh, tokens
@@ -99,7 +113,178 @@ def measure(rpc: str | None) -> dict[str, int]:
     gas["fold reputation (1 period)"] = used()
     mk.withdraw(seller.address)
     gas["withdraw"] = used()
+    mk.allow(buyer.address, tokens(10))
+    gas["ERC-20 approve before signing"] = used()
+
+    # the lean path: internal balances, signed opening, audit naming the terms
+    period3 = mk.open_period()
+    for a in (seller, buyer):
+        mk.fund(a.address, tokens(1_000))
+    mk.deposit(seller.address, tokens(100))
+    mk.deposit(buyer.address, tokens(100))
+    gas["deposit into internal balance (when the user wants)"] = used()
+    lean = mk.open_signed(seller.address, period3.id, buyer.address, kwh(10), tokens("0.5"), tokens("0.5"))
+    gas["open signed bilateral contract (both EIP-712 signatures)"] = used()
+    mk.approve(lean)
+    gas["audit: approve signed order (activates it)"] = used()
+    mk.submit_reading(lean, Side.SELLER, kwh(10), seller.meters[0], relayer=providers[3].address)
+    r1 = used()
+    mk.submit_reading(lean, Side.BUYER, kwh("9.9"), buyer.meters[0], relayer=providers[3].address)
+    r2 = used()
+    mk.advance_to(period3, "settlement")
+    mk.settle(providers[3].address, lean)
+    s_lean = used()
+    gas["ALL-IN legacy bilateral (11 transactions)"] = (
+        sum(
+            gas[k]
+            for k in (
+                "propose bilateral contract",
+                "accept proposal",
+                "audit: approve order",
+                "ERC-20 approve before signing",
+                "sign: escrow deposit + fee",
+                "meter reading relayed with EIP-712 signature",
+                "settle (honest-supplier policy)",
+            )
+        )
+        + gas["meter reading relayed with EIP-712 signature"]
+        + 2 * gas["withdraw"]
+    )
+    gas["ALL-IN lean bilateral (5 transactions)"] = (
+        gas["open signed bilateral contract (both EIP-712 signatures)"]
+        + gas["audit: approve signed order (activates it)"]
+        + r1
+        + r2
+        + s_lean
+    )
+    gas.update(lean_matched(chain, d, reg, mk))
+    for n in (10, 100):
+        gas[f"PER TRADE lean bilateral, {n} trades batched"] = batched_bilateral(chain, d, reg, mk, n)
+        gas[f"PER TRADE lean matched, {n} trades batched"] = batched_matched(chain, d, reg, mk, n)
     return gas
+
+
+def _people(reg: RegistryClient, mk: MarketClient, tag: str, n: int) -> tuple[list[Any], list[Any]]:
+    """`n` approved providers and `n` approved consumers, each with tokens in its internal balance."""
+    providers = [reg.register(f"{tag}p{i}", Role.GENERATOR, Source.SOLAR, zone="north") for i in range(n)]
+    consumers = [reg.register(f"{tag}c{i}", Role.CONSUMER, zone="north") for i in range(n)]
+    for a in providers + consumers:
+        reg.approve(a.address)
+    for c in consumers:
+        mk.fund(c.address, tokens(10_000))
+        mk.deposit(c.address, tokens(10_000))
+    return providers, consumers
+
+
+def _lifecycle_tail(chain: Any, mk: MarketClient, period: Any, orders: list[tuple[int, Any, Any]]) -> int:
+    """Batched audit, relayed readings and settlement of `orders` [(id, seller, buyer)]; returns the gas."""
+    total = 0
+    mk.approve_many([o for o, _, _ in orders])
+    total += int(mk.last_receipt["gasUsed"])
+    assert not mk.skipped(), mk.skipped()
+    readings = []
+    for oid, seller, buyer in orders:
+        readings += [(oid, Side.SELLER, kwh(1), seller.meters[0]), (oid, Side.BUYER, kwh(1), buyer.meters[0])]
+    mk.submit_readings(orders[0][1].address, readings)
+    total += int(mk.last_receipt["gasUsed"])
+    assert not mk.skipped(), mk.skipped()
+    mk.advance_to(period, "settlement")
+    mk.settle_many(orders[0][1].address, [o for o, _, _ in orders])
+    total += int(mk.last_receipt["gasUsed"])
+    assert not mk.skipped(), mk.skipped()
+    return total
+
+
+def batched_bilateral(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient, n: int) -> int:
+    """Gas per trade of `n` lean bilateral trades in one period (10 sellers, 10 buyers), batches of n."""
+    providers, consumers = _people(reg, mk, f"b{n}", 10)
+    period = mk.open_period()
+    orders, total = [], 0
+    for k in range(n):
+        seller, buyer = providers[k % 10], consumers[(k // 10 + k) % 10]
+        oid = mk.open_signed(seller.address, period.id, buyer.address, kwh(1), tokens("0.5"), 0)
+        total += int(mk.last_receipt["gasUsed"])
+        orders.append((oid, seller, buyer))
+    mk.advance_to(period, "signing")
+    total += _lifecycle_tail(chain, mk, period, orders)
+    return total // n
+
+
+def batched_matched(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient, n: int) -> int:
+    """Gas per trade of `n` lean matched trades in one period: 10 offers, n requests, one assignment,
+    materialised in chunks, batched audit / readings / settlement; each buyer signs from its balance."""
+    providers, consumers = _people(reg, mk, f"m{n}", 10)
+    period = mk.open_period()
+    total = 0
+    offers = []
+    for p in providers:
+        offers.append(mk.publish_offer(p.address, period.id, tokens("0.5"), kwh(1_000)))
+        total += int(mk.last_receipt["gasUsed"])
+    requests = []
+    for k in range(n):
+        requests.append(mk.publish_request(consumers[k % 10].address, period.id, kwh(1), 0))
+        total += int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "matching")
+    pairs = [(r, offers[i % 10]) for i, r in enumerate(requests)]
+    mk.submit(consumers[0].address, period.id, pairs)
+    total += int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "signing")
+    before = chain.w3.eth.block_number
+    ids = mk.materialize(consumers[0].address, period.id, pairs)
+    total += sum(
+        int(chain.w3.eth.get_block(b, full_transactions=False)["gasUsed"])
+        for b in range(before + 1, chain.w3.eth.block_number + 1)
+    )
+    orders = []
+    for i, oid in enumerate(ids):
+        orders.append((oid, providers[i % 10], consumers[i % 10]))
+    mk.approve_many(ids)
+    total += int(mk.last_receipt["gasUsed"])
+    for oid, _, buyer in orders:
+        mk.sign(buyer.address, oid)
+        total += int(mk.last_receipt["gasUsed"])
+    readings = []
+    for oid, seller, buyer in orders:
+        readings += [(oid, Side.SELLER, kwh(1), seller.meters[0]), (oid, Side.BUYER, kwh(1), buyer.meters[0])]
+    mk.submit_readings(consumers[0].address, readings)
+    total += int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "settlement")
+    mk.settle_many(consumers[0].address, ids)
+    total += int(mk.last_receipt["gasUsed"])
+    assert not mk.skipped()
+    return total // n
+
+
+def lean_matched(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient) -> dict[str, int]:
+    """All-in gas of one lean matched trade (no batching), from its request to its settlement."""
+    providers, consumers = _people(reg, mk, "one", 1)
+    (seller,), (buyer,) = providers, consumers
+    period = mk.open_period()
+    offer = mk.publish_offer(seller.address, period.id, tokens("0.5"), kwh(1_000))
+    g = {"offer": int(mk.last_receipt["gasUsed"])}
+    req = mk.publish_request(buyer.address, period.id, kwh(1), 0)
+    g["request"] = int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "matching")
+    mk.submit(buyer.address, period.id, [(req, offer)])
+    g["assignment"] = int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "signing")
+    (oid,) = mk.materialize(buyer.address, period.id, [(req, offer)])
+    g["materialise"] = int(mk.last_receipt["gasUsed"])
+    mk.approve(oid)
+    g["audit"] = int(mk.last_receipt["gasUsed"])
+    mk.sign(buyer.address, oid)
+    g["sign"] = int(mk.last_receipt["gasUsed"])
+    mk.submit_reading(oid, Side.SELLER, kwh(1), seller.meters[0], relayer=buyer.address)
+    g["r1"] = int(mk.last_receipt["gasUsed"])
+    mk.submit_reading(oid, Side.BUYER, kwh(1), buyer.meters[0], relayer=buyer.address)
+    g["r2"] = int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "settlement")
+    mk.settle(buyer.address, oid)
+    g["settle"] = int(mk.last_receipt["gasUsed"])
+    return {
+        "sign: escrow from the internal balance (no ERC-20 approve)": g["sign"],
+        "ALL-IN lean matched, 1 trade (9 transactions)": sum(g.values()),
+    }
 
 
 def table(gas: dict[str, int]) -> str:

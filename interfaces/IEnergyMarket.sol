@@ -78,6 +78,28 @@ interface IEnergyMarket {
         uint128 receivedWh; // gamma: the buyer-side meter's cumulative reading
     }
 
+    /// @notice One meter reading in a relayed batch (`submitReadings`); fields as in `submitReading`.
+    struct Reading {
+        uint256 orderId;
+        Side side;
+        uint256 energyWh;
+        address meter;
+        bytes signature;
+    }
+
+    /// @notice Bilateral terms both parties sign off chain (EIP-712 type `BilateralContract`, see
+    ///         `openSignedContract`). `nonce` is the seller's next nonce (`nonces(seller)`), so a signed contract
+    ///         opens at most once.
+    struct SignedTerms {
+        uint256 periodId;
+        address seller;
+        address buyer;
+        uint256 energyWh;
+        uint256 pricePerKwh;
+        uint256 bonus;
+        uint256 nonce;
+    }
+
     /// @notice An amendment of an order's terms proposed by one party and waiting for the other.
     struct Amendment {
         address proposer;
@@ -136,6 +158,22 @@ interface IEnergyMarket {
     event SettlementFellBack(uint256 indexed orderId, bytes reason, uint256 refundedToBuyer, uint256 refundedToSeller);
     event OrderExpired(uint256 indexed orderId, OrderStatus previous, uint256 refundedToBuyer, uint256 refundedToSeller);
     event Withdrawn(address indexed account, uint256 amount);
+    event Deposited(address indexed account, uint256 amount);
+    /// @notice `amount` of `account`'s internal balance moved into escrow (instead of an ERC-20 transfer).
+    event BalanceEscrowed(address indexed account, uint256 amount);
+    /// @notice A bilateral contract both parties signed was opened (`Agreed`, both deposits escrowed from the
+    ///         internal balances); its terms are the order's (`order(orderId)`), as signed.
+    event SignedContractOpened(
+        uint256 indexed orderId,
+        uint256 indexed periodId,
+        address indexed seller,
+        address buyer,
+        uint256 buyerEscrow,
+        uint256 sellerEscrow
+    );
+    /// @notice One item of a batch was refused and skipped (its state unchanged); `reason` is the item's revert
+    ///         data (custom error selector and arguments). `batch` is the batch function's selector.
+    event BatchItemSkipped(bytes4 indexed batch, uint256 indexed item, bytes reason);
 
     error PolicyNotAllowed(address policy);
     error BadSchedule(uint256 now_, uint64 publishEnd, uint64 matchEnd, uint64 signEnd, uint64 readingsEnd);
@@ -165,6 +203,11 @@ interface IEnergyMarket {
     error ConservationViolated(uint256 orderId, uint256 deposits, uint256 paidOut);
     error MissingPayee(uint256 orderId, uint256 toGrid, uint256 toPool);
     error NothingToWithdraw(address account);
+    error InsufficientBalance(address account, uint256 balance, uint256 needed);
+    error TermsChanged(uint256 orderId, bytes32 reviewed, bytes32 current);
+    error InvalidPartySignature(uint256 periodId, address party);
+    error LengthMismatch(uint256 ids, uint256 hashes);
+    error OnlySelf(address caller);
 
     // ------------------------------------------------------------------ periods (operator)
 
@@ -240,11 +283,34 @@ interface IEnergyMarket {
 
     // ------------------------------------------------------------------ audit (weak centre)
 
-    /// @notice Auditor: approve an agreed order; the policy fixes the deposits. The auditor cannot edit terms.
+    /// @notice Auditor: approve an agreed order; the policy fixes the deposits. The auditor cannot edit terms,
+    ///         and names the terms it reviewed (`termsHash(orderId)` when it read them), so an amendment landing
+    ///         between the review and the approval makes the approval revert `TermsChanged` (review finding 2).
+    ///         An order opened with both signatures (`openSignedContract`) keeps its escrowed deposits and
+    ///         becomes `Active` here.
     /// @param orderId the order
-    function approveOrder(uint256 orderId) external;
+    /// @param reviewedTerms the `termsHash` of the terms the auditor reviewed
+    function approveOrder(uint256 orderId, bytes32 reviewedTerms) external;
 
-    /// @notice Auditor: reject an agreed order; it never takes effect.
+    /// @notice Auditor: approve many orders in one call. Atomic per item: an item that `approveOrder` would
+    ///         refuse is skipped with `BatchItemSkipped` and left unchanged; the others are approved.
+    /// @param orderIds the orders
+    /// @param reviewedTerms the reviewed `termsHash` of each order (same length)
+    /// @return approved how many were approved
+    function approveOrders(uint256[] calldata orderIds, bytes32[] calldata reviewedTerms)
+        external
+        returns (uint256 approved);
+
+    /// @notice Auditor: reject many orders; refused items are skipped (`BatchItemSkipped`) and left unchanged.
+    /// @param orderIds the orders
+    /// @param reasons a short reason code per order (kept in its event; same length)
+    /// @return rejected how many were rejected
+    function rejectOrders(uint256[] calldata orderIds, bytes32[] calldata reasons)
+        external
+        returns (uint256 rejected);
+
+    /// @notice Auditor: reject an agreed order; it never takes effect (deposits escrowed by a signed opening are
+    ///         credited back to the parties' internal balances).
     /// @param orderId the order
     /// @param reason a short reason code (kept in the event)
     function rejectOrder(uint256 orderId, bytes32 reason) external;
@@ -253,7 +319,9 @@ interface IEnergyMarket {
 
     /// @notice Party: move the caller's deposit (buyer: deposit + handling fee) into escrow. The order becomes
     ///         `Active` once every party with a non-zero deposit has signed; the registry then records an open
-    ///         obligation for both parties. Needs an ERC-20 allowance to this contract.
+    ///         obligation for both parties. Taken from the caller's internal balance (`deposit`, credits of
+    ///         earlier settlements) when it covers the amount; otherwise transferred, which needs an ERC-20
+    ///         allowance to this contract.
     /// @param orderId an approved order, before the period's signing deadline
     function sign(uint256 orderId) external;
 
@@ -268,6 +336,36 @@ interface IEnergyMarket {
     function submitReading(uint256 orderId, Side side, uint256 energyWh, address meter, bytes calldata signature)
         external;
 
+    /// @notice Relay many meter readings in one call (each with its meter's EIP-712 signature). Atomic per item:
+    ///         a reading `submitReading` would refuse is skipped with `BatchItemSkipped` (index in the array).
+    /// @param readings the readings
+    /// @return recorded how many were recorded
+    function submitReadings(Reading[] calldata readings) external returns (uint256 recorded);
+
+    /// @notice Anyone: settle many orders in one call; an order `settle` would refuse is skipped with
+    ///         `BatchItemSkipped` and left unchanged.
+    /// @param orderIds the orders
+    /// @return settled how many were settled (or fell back)
+    function settleMany(uint256[] calldata orderIds) external returns (uint256 settled);
+
+    /// @notice Anyone (typically one of the parties): open a bilateral contract both parties signed off chain,
+    ///         replacing propose + accept + sign. Allowed while proposals are (from the period's opening until
+    ///         its matching window closes). Both deposits (buyer: deposit + bonus + handling fee) are fixed by the
+    ///         period's policy and escrowed at once from the parties' internal balances (`deposit`). The order
+    ///         starts `Agreed` with both signatures: it takes effect only when the auditor approves it; a
+    ///         rejection or expiry credits the escrow back. Signatures: EIP-712 over
+    ///         `BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,
+    ///         uint256 pricePerKwh,uint256 bonus,uint256 nonce)` (ECDSA or ERC-1271), `nonce` = `nonces(seller)`.
+    /// @param terms the signed terms
+    /// @param sellerSignature the seller's signature
+    /// @param buyerSignature the buyer's signature
+    /// @return orderId the new order
+    function openSignedContract(
+        SignedTerms calldata terms,
+        bytes calldata sellerSignature,
+        bytes calldata buyerSignature
+    ) external returns (uint256 orderId);
+
     /// @notice Anyone, once the readings window closed: settle an active order through the period's policy.
     ///         If the policy refuses (reverts with a reason) before the settlement deadline, so does this call;
     ///         from the deadline (readings end + `settlementGrace`) on, a refusal triggers the fallback instead:
@@ -281,9 +379,14 @@ interface IEnergyMarket {
     /// @param orderId a Proposed, Agreed or Approved order
     function expire(uint256 orderId) external;
 
-    /// @notice Pull the caller's whole withdrawable balance.
+    /// @notice Pull the caller's whole withdrawable (internal) balance.
     /// @return amount the tokens transferred
     function withdraw() external returns (uint256 amount);
+
+    /// @notice Anyone: move `amount` EnergyToken into the caller's internal balance (needs an ERC-20
+    ///         allowance once); signing and signed contracts then escrow from it without further approvals.
+    /// @param amount tokens
+    function deposit(uint256 amount) external;
 
     // ------------------------------------------------------------------ views
 
@@ -315,7 +418,13 @@ interface IEnergyMarket {
     /// @return the amendment
     function pendingAmendment(uint256 orderId) external view returns (Amendment memory);
 
-    /// @notice Tokens `account` can withdraw.
+    /// @notice The hash of an order's current terms that the auditor's approval must name:
+    ///         keccak256(abi.encode(orderId, energyWh, pricePerKwh, bonus)).
+    /// @param orderId the order
+    /// @return the hash
+    function termsHash(uint256 orderId) external view returns (bytes32);
+
+    /// @notice Tokens `account` can withdraw (its internal balance).
     /// @param account the payee
     /// @return the balance
     function withdrawable(address account) external view returns (uint256);

@@ -7,6 +7,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {IProviderReputation} from "../../interfaces/IProviderReputation.sol";
@@ -20,6 +21,10 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///         it and the parties signed their deposits into escrow. Meters report the delivered (rho) and received
 ///         (gamma) energy; after the readings window anyone settles the order through the period's settlement
 ///         policy, and payees pull their tokens with `withdraw()`.
+///         Lean paths (issue 13): participants `deposit` tokens once into an internal balance, from which `sign`
+///         and `openSignedContract` (a bilateral contract both parties signed off chain, opened in one call)
+///         escrow and to which settlements pay; the auditor approves / rejects in batches naming each order's
+///         `termsHash`; readings and settlements go in batches, each item skipped alone when refused.
 /// @dev LIVENESS (the rule everything else serves; fuzzed by test/foundry invariant_everyOrderTerminates):
 ///  every order reaches a terminal state (Settled, Rejected, Cancelled) in bounded time whatever anyone does,
 ///  and once past its deadline anyone can bring it there with one call:
@@ -36,9 +41,14 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    paid out + refunded + fees).
 ///  - `totalEscrowed` = sum over orders with at least one signature and not settled/cancelled of the signed
 ///    deposits (buyer: deposit + handling fee).
-///  - `totalWithdrawable` = sum of `withdrawable(a)` over all accounts.
-///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance); the
-///    auditor only moves `Agreed` to `Approved` or `Rejected`.
+///  - `totalWithdrawable` = sum of `withdrawable(a)` over all accounts: each account's internal balance (its
+///    `deposit`s and settlement credits, less what it escrowed from it and withdrew). Escrow from the internal
+///    balance moves `withdrawable` to `totalEscrowed` without a token transfer, so the first invariant holds.
+///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance, both
+///    EIP-712 signatures for `openSignedContract`); the auditor only moves `Agreed` to `Approved` or `Rejected`,
+///    and only for the terms it names (`termsHash`).
+///  - A batch (`approveOrders`, `rejectOrders`, `submitReadings`, `settleMany`) applies each item through an
+///    external self-call: an item that reverts leaves no trace but its `BatchItemSkipped` event.
 ///  - While an order is `Active` both parties hold one open obligation in the registry (so neither can exit).
 ///  - Handling fee: paid by the buyer when signing, credited to `feeRecipient` at settlement, refunded if the order
 ///    expires. Readings missing at the end of the readings window count as 0 Wh.
@@ -54,6 +64,11 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @notice EIP-712 type of a meter reading.
     bytes32 public constant READING_TYPEHASH =
         keccak256("MeterReading(uint256 orderId,uint8 side,uint256 energyWh,address meter,uint256 nonce)");
+    /// @dev EIP-712 type of a bilateral contract signed by both parties (`openSignedContract`; spelled out there).
+    bytes32 private constant BILATERAL_TYPEHASH = keccak256(
+        "BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,uint256 pricePerKwh,"
+        "uint256 bonus,uint256 nonce)"
+    );
 
     /// @notice The market's currency (EnergyToken).
     IERC20 public immutable token;
@@ -71,7 +86,30 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     mapping(uint256 periodId => Period) private _periods;
     uint256 private _periodCount;
-    mapping(uint256 orderId => Order) private _orders;
+    /// @dev An order as stored: four slots written at opening (the public `Order` view is assembled from it).
+    ///      The handling fee is not stored (immutable: the buyer's signature escrowed exactly `handlingFee`), the
+    ///      readings share the buyer's slot, so recording them rewrites a used slot instead of a fresh one.
+    ///      Widths: period and request ids < 2^32, energy < 2^64 Wh, readings < 2^48 Wh (281 TWh), price and
+    ///      bonus < 2^96 base units (SafeCast refuses larger values).
+    struct Stored {
+        address seller;
+        uint32 periodId;
+        OrderStatus status;
+        Origin origin;
+        bool sellerSigned;
+        bool buyerSigned;
+        uint32 requestId;
+        address buyer;
+        uint48 deliveredWh;
+        uint48 receivedWh;
+        uint64 energyWh;
+        uint96 pricePerKwh;
+        uint96 bonus;
+        uint128 buyerDeposit;
+        uint128 sellerDeposit;
+    }
+
+    mapping(uint256 orderId => Stored) private _orders;
     uint256 private _orderCount;
     mapping(uint256 orderId => Amendment) private _amendments;
     mapping(address account => uint256) private _withdrawable;
@@ -152,17 +190,17 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function acceptProposal(uint256 orderId, uint256 bonus) external {
-        Order storage o = _orderIn(orderId, OrderStatus.Proposed);
+        Stored storage o = _orderIn(orderId, OrderStatus.Proposed);
         if (msg.sender != o.buyer) revert NotBuyer(orderId, msg.sender, o.buyer);
         _requireWindow(o.periodId, _periods[o.periodId].opensAt, _periods[o.periodId].matchEnd);
-        o.bonus = SafeCast.toUint128(bonus);
+        o.bonus = uint96(_fits(bonus, 96));
         o.status = OrderStatus.Agreed;
         emit ProposalAccepted(orderId, msg.sender, bonus);
     }
 
     /// @inheritdoc IEnergyMarket
     function withdrawProposal(uint256 orderId) external {
-        Order storage o = _orderIn(orderId, OrderStatus.Proposed);
+        Stored storage o = _orderIn(orderId, OrderStatus.Proposed);
         if (msg.sender != o.seller) revert NotSeller(orderId, msg.sender, o.seller);
         o.status = OrderStatus.Cancelled;
         emit ProposalWithdrawn(orderId, msg.sender);
@@ -189,19 +227,69 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     /// @inheritdoc IEnergyMarket
+    function openSignedContract(
+        SignedTerms calldata terms,
+        bytes calldata sellerSignature,
+        bytes calldata buyerSignature
+    ) external nonReentrant returns (uint256 orderId) {
+        Period storage p = _period(terms.periodId);
+        _requireWindow(terms.periodId, p.opensAt, p.matchEnd);
+        _checkSignedTerms(terms, sellerSignature, buyerSignature);
+        orderId = _newOrder(
+            terms.periodId, terms.seller, terms.buyer, 0, terms.energyWh, terms.pricePerKwh, terms.bonus, Origin.Bilateral
+        );
+        _escrowSigned(orderId, _orders[orderId], p);
+    }
+
+    /// @dev The checks of `proposeContract` and `acceptProposal` for signed terms, both signatures, and the
+    ///      seller's nonce (consumed: a signed contract opens at most once).
+    function _checkSignedTerms(SignedTerms calldata terms, bytes calldata sellerSig, bytes calldata buyerSig)
+        private
+    {
+        _requireRole(terms.seller, true);
+        _requireRole(terms.buyer, false);
+        if (terms.buyer == terms.seller) revert SelfTrade(terms.seller);
+        if (terms.energyWh == 0) revert ZeroEnergy();
+        if (terms.pricePerKwh == 0) revert ZeroPrice();
+        bytes32 digest = _signedTermsDigest(terms);
+        if (!SignatureChecker.isValidSignatureNow(terms.seller, digest, sellerSig)) {
+            revert InvalidPartySignature(terms.periodId, terms.seller);
+        }
+        if (!SignatureChecker.isValidSignatureNow(terms.buyer, digest, buyerSig)) {
+            revert InvalidPartySignature(terms.periodId, terms.buyer);
+        }
+        _useCheckedNonce(terms.seller, terms.nonce);
+    }
+
+    /// @dev A signed opening: both parties signed, the policy fixes the deposits, escrowed from internal balances.
+    function _escrowSigned(uint256 orderId, Stored storage o, Period storage p) private {
+        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
+        o.status = OrderStatus.Agreed;
+        o.buyerSigned = true;
+        o.sellerSigned = true;
+        o.buyerDeposit = uint128(_fits(buyerDeposit, 128));
+        o.sellerDeposit = uint128(_fits(sellerDeposit, 128));
+        uint256 buyerEscrow = buyerDeposit + handlingFee;
+        _debit(o.buyer, buyerEscrow);
+        _debit(o.seller, sellerDeposit);
+        _totalEscrowed += buyerEscrow + sellerDeposit;
+        emit SignedContractOpened(orderId, o.periodId, o.seller, o.buyer, buyerEscrow, sellerDeposit);
+    }
+
+    /// @inheritdoc IEnergyMarket
     function proposeAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
-        Order storage o = _amendable(orderId);
+        Stored storage o = _amendable(orderId);
         if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
         if (energyWh == 0) revert ZeroEnergy();
         if (pricePerKwh == 0) revert ZeroPrice();
         _amendments[orderId] =
-            Amendment(msg.sender, SafeCast.toUint128(energyWh), SafeCast.toUint128(pricePerKwh));
+            Amendment(msg.sender, uint64(_fits(energyWh, 64)), uint96(_fits(pricePerKwh, 96)));
         emit AmendmentProposed(orderId, msg.sender, energyWh, pricePerKwh);
     }
 
     /// @inheritdoc IEnergyMarket
     function acceptAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
-        Order storage o = _amendable(orderId);
+        Stored storage o = _amendable(orderId);
         Amendment memory a = _amendments[orderId];
         if (a.proposer == address(0)) revert NoAmendment(orderId);
         if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
@@ -210,8 +298,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             revert AmendmentMismatch(orderId, energyWh, pricePerKwh, a.energyWh, a.pricePerKwh);
         }
         delete _amendments[orderId];
-        o.energyWh = a.energyWh;
-        o.pricePerKwh = a.pricePerKwh;
+        o.energyWh = uint64(a.energyWh); // both checked to fit when proposed
+        o.pricePerKwh = uint96(a.pricePerKwh);
         // new terms need a new audit (SPEC §1: every trade is audited before it takes effect)
         o.status = OrderStatus.Agreed;
         o.buyerDeposit = 0;
@@ -222,32 +310,97 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     // ------------------------------------------------------------------ audit
 
     /// @inheritdoc IEnergyMarket
-    function approveOrder(uint256 orderId) external {
+    function approveOrder(uint256 orderId, bytes32 reviewedTerms) external {
         _requireAuditor();
-        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
-        Period storage p = _periods[o.periodId];
-        _requireWindow(o.periodId, p.opensAt, p.signEnd);
-        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
-        o.buyerDeposit = SafeCast.toUint128(buyerDeposit);
-        o.sellerDeposit = SafeCast.toUint128(sellerDeposit);
-        o.status = OrderStatus.Approved;
-        emit OrderApproved(orderId, msg.sender, buyerDeposit, sellerDeposit);
-        if (buyerDeposit + handlingFee == 0 && sellerDeposit == 0) _activate(orderId, o, p);
+        _approve(orderId, reviewedTerms, msg.sender);
     }
 
     /// @inheritdoc IEnergyMarket
     function rejectOrder(uint256 orderId, bytes32 reason) external {
         _requireAuditor();
-        Order storage o = _orderIn(orderId, OrderStatus.Agreed);
+        _reject(orderId, reason, msg.sender);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function approveOrders(uint256[] calldata orderIds, bytes32[] calldata reviewedTerms)
+        external
+        returns (uint256 approved)
+    {
+        return _auditMany(orderIds, reviewedTerms, true);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function rejectOrders(uint256[] calldata orderIds, bytes32[] calldata reasons)
+        external
+        returns (uint256 rejected)
+    {
+        return _auditMany(orderIds, reasons, false);
+    }
+
+    /// @notice This contract only (one item of `approveOrders` / `rejectOrders`, run as a self-call so that a
+    ///         refusal reverts the item alone): approve (`value` = reviewed terms hash) or reject (`value` =
+    ///         reason) `orderId` on behalf of `auditor`, whom the batch checked.
+    /// @param orderId the order
+    /// @param value the reviewed terms hash (approve) or the reason code (reject)
+    /// @param approve true to approve, false to reject
+    /// @param auditor the batch's caller
+    function auditInBatch(uint256 orderId, bytes32 value, bool approve, address auditor) external {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        if (approve) _approve(orderId, value, auditor);
+        else _reject(orderId, value, auditor);
+    }
+
+    /// @dev `values`: reviewed terms hashes (approve) or reason codes (reject), one per order.
+    function _auditMany(uint256[] calldata orderIds, bytes32[] calldata values, bool approve)
+        private
+        returns (uint256 done)
+    {
+        _requireAuditor();
+        if (orderIds.length != values.length) revert LengthMismatch(orderIds.length, values.length);
+        for (uint256 i = 0; i < orderIds.length; ++i) {
+            try this.auditInBatch(orderIds[i], values[i], approve, msg.sender) {
+                ++done;
+            } catch (bytes memory why) {
+                emit BatchItemSkipped(approve ? this.approveOrders.selector : this.rejectOrders.selector, orderIds[i], why);
+            }
+        }
+    }
+
+    function _approve(uint256 orderId, bytes32 reviewedTerms, address auditor) private {
+        Stored storage o = _orderIn(orderId, OrderStatus.Agreed);
+        bytes32 current = _termsHash(orderId, o);
+        if (current != reviewedTerms) revert TermsChanged(orderId, reviewedTerms, current);
+        Period storage p = _periods[o.periodId];
+        _requireWindow(o.periodId, p.opensAt, p.signEnd);
+        uint256 buyerDeposit;
+        uint256 sellerDeposit;
+        if (o.buyerSigned) {
+            // opened with both signatures: deposits fixed and escrowed at opening (only such an order is signed
+            // while Agreed: `sign` needs Approved and an amendment needs no signature)
+            buyerDeposit = o.buyerDeposit;
+            sellerDeposit = o.sellerDeposit;
+        } else {
+            (buyerDeposit, sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
+            o.buyerDeposit = uint128(_fits(buyerDeposit, 128));
+            o.sellerDeposit = uint128(_fits(sellerDeposit, 128));
+        }
+        o.status = OrderStatus.Approved;
+        emit OrderApproved(orderId, auditor, buyerDeposit, sellerDeposit);
+        if (o.buyerSigned || (buyerDeposit + handlingFee == 0 && sellerDeposit == 0)) _activate(orderId, o, p);
+    }
+
+    function _reject(uint256 orderId, bytes32 reason, address auditor) private {
+        Stored storage o = _orderIn(orderId, OrderStatus.Agreed);
         o.status = OrderStatus.Rejected;
-        emit OrderRejected(orderId, msg.sender, reason);
+        emit OrderRejected(orderId, auditor, reason);
+        _refund(o); // only a signed opening has escrow while Agreed
     }
 
     // ------------------------------------------------------------------ escrow
 
     /// @inheritdoc IEnergyMarket
     function sign(uint256 orderId) external nonReentrant {
-        Order storage o = _orderIn(orderId, OrderStatus.Approved);
+        Stored storage o = _orderIn(orderId, OrderStatus.Approved);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
         if (!registry.isActive(msg.sender)) revert PartyNotActive(msg.sender);
@@ -255,7 +408,6 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (msg.sender == o.buyer) {
             if (o.buyerSigned) revert AlreadySigned(orderId, msg.sender);
             o.buyerSigned = true;
-            o.fee = SafeCast.toUint128(handlingFee);
             amount = o.buyerDeposit + handlingFee;
         } else if (msg.sender == o.seller) {
             if (o.sellerSigned) revert AlreadySigned(orderId, msg.sender);
@@ -269,7 +421,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         bool buyerDone = o.buyerSigned || o.buyerDeposit + handlingFee == 0;
         bool sellerDone = o.sellerSigned || o.sellerDeposit == 0;
         if (buyerDone && sellerDone) _activate(orderId, o, p);
-        if (amount > 0) token.safeTransferFrom(msg.sender, address(this), amount);
+        if (amount == 0) return;
+        if (_withdrawable[msg.sender] >= amount) {
+            _debit(msg.sender, amount);
+            emit BalanceEscrowed(msg.sender, amount);
+        } else {
+            token.safeTransferFrom(msg.sender, address(this), amount);
+        }
     }
 
     // ------------------------------------------------------------------ delivery
@@ -278,7 +436,41 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     function submitReading(uint256 orderId, Side side, uint256 energyWh, address meter, bytes calldata signature)
         external
     {
-        Order storage o = _orderIn(orderId, OrderStatus.Active);
+        _recordReading(orderId, side, energyWh, meter, signature, msg.sender);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function submitReadings(Reading[] calldata readings) external returns (uint256 recorded) {
+        for (uint256 i = 0; i < readings.length; ++i) {
+            try this.readingInBatch(readings[i], msg.sender) {
+                ++recorded;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.submitReadings.selector, i, reason);
+            }
+        }
+    }
+
+    /// @notice This contract only (one item of `submitReadings`, as a self-call): record a signed reading
+    ///         relayed by `relayer`. The meter's signature is always checked (a meter at this contract's own
+    ///         address is refused with `OnlySelf`, as it would pass as the sender).
+    /// @param r the reading
+    /// @param relayer the batch's caller (kept in the event)
+    function readingInBatch(Reading calldata r, address relayer) external {
+        // the sender is the book itself, so a "meter" bound to the book's own address would pass as the meter
+        // sending its own reading (no signature): refused as well
+        if (msg.sender != address(this) || r.meter == address(this)) revert OnlySelf(msg.sender);
+        _recordReading(r.orderId, r.side, r.energyWh, r.meter, r.signature, relayer);
+    }
+
+    function _recordReading(
+        uint256 orderId,
+        Side side,
+        uint256 energyWh,
+        address meter,
+        bytes calldata signature,
+        address relayer
+    ) private {
+        Stored storage o = _orderIn(orderId, OrderStatus.Active);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.readingsEnd);
         uint256 nonce = _useNonce(meter);
@@ -288,16 +480,16 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         // a meter reports its cumulative total for the order, which never decreases
         if (energyWh < previous) revert ReadingDecreased(orderId, side, previous, energyWh);
         _meterEnergy(meter, energyWh - previous); // rated power x time since the meter's last reading
-        if (side == Side.Seller) o.deliveredWh = SafeCast.toUint128(energyWh);
-        else o.receivedWh = SafeCast.toUint128(energyWh);
-        emit ReadingRecorded(orderId, meter, side, energyWh, nonce, msg.sender);
+        if (side == Side.Seller) o.deliveredWh = uint48(_fits(energyWh, 48));
+        else o.receivedWh = uint48(_fits(energyWh, 48));
+        emit ReadingRecorded(orderId, meter, side, energyWh, nonce, relayer);
     }
 
     // ------------------------------------------------------------------ settlement and withdrawal
 
     /// @inheritdoc IEnergyMarket
     function settle(uint256 orderId) external nonReentrant returns (ISettlementPolicy.Outcome memory outcome) {
-        Order storage o = _orderIn(orderId, OrderStatus.Active);
+        Stored storage o = _orderIn(orderId, OrderStatus.Active);
         Period storage p = _periods[o.periodId];
         if (block.timestamp < p.readingsEnd) {
             revert OutsideWindow(o.periodId, block.timestamp, p.readingsEnd, type(uint64).max);
@@ -324,26 +516,38 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (outcome.toPool > 0) token.safeTransfer(pool, outcome.toPool);
     }
 
+    /// @inheritdoc IEnergyMarket
+    function settleMany(uint256[] calldata orderIds) external returns (uint256 settled) {
+        // not nonReentrant itself: each item re-enters `settle` (which is) as an external self-call, so a refused
+        // item reverts alone
+        for (uint256 i = 0; i < orderIds.length; ++i) {
+            // false positive: the outcome of each item is in its OrderSettled / SettlementFellBack event
+            // slither-disable-next-line unused-return
+            try this.settle(orderIds[i]) {
+                ++settled;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.settleMany.selector, orderIds[i], reason);
+            }
+        }
+    }
+
     /// @dev The documented fallback of an order its policy refuses to settle after the deadline: refund both
     ///      deposits and the fee, cancel, close both obligations. The reputation record of the period is left
     ///      to `ProviderReputation.fold`, which folds it without this trade after the deadline.
-    function _fallBack(uint256 orderId, Order storage o, bytes memory reason)
+    function _fallBack(uint256 orderId, Stored storage o, bytes memory reason)
         private
         returns (ISettlementPolicy.Outcome memory outcome)
     {
-        outcome.toBuyer = uint256(o.buyerDeposit) + o.fee;
-        outcome.toSeller = o.sellerDeposit;
         o.status = OrderStatus.Cancelled;
-        _totalEscrowed -= outcome.toBuyer + outcome.toSeller;
-        _credit(o.buyer, outcome.toBuyer);
-        _credit(o.seller, outcome.toSeller);
+        // an Active order escrowed every non-zero deposit, so the signed flags cover exactly what is held
+        (outcome.toBuyer, outcome.toSeller) = _refund(o);
         emit SettlementFellBack(orderId, reason, outcome.toBuyer, outcome.toSeller);
         registry.closeObligation(o.seller);
         registry.closeObligation(o.buyer);
     }
 
     /// @dev Effects of a settlement: check conservation, mark settled, credit payees, emit. Returns the pool.
-    function _book(uint256 orderId, Order storage o, ISettlementPolicy policy, ISettlementPolicy.Outcome memory outcome)
+    function _book(uint256 orderId, Stored storage o, ISettlementPolicy policy, ISettlementPolicy.Outcome memory outcome)
         private
         returns (address pool)
     {
@@ -356,7 +560,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             revert MissingPayee(orderId, outcome.toGrid, outcome.toPool);
         }
         o.status = OrderStatus.Settled;
-        uint256 fee = o.fee;
+        uint256 fee = _feeOf(o);
         _totalEscrowed -= deposits + fee;
         _credit(o.seller, outcome.toSeller);
         _credit(o.buyer, outcome.toBuyer);
@@ -367,7 +571,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function expire(uint256 orderId) external {
-        Order storage o = _orders[orderId];
+        Stored storage o = _orders[orderId];
         OrderStatus status = o.status;
         if (status == OrderStatus.None) revert UnknownOrder(orderId);
         uint256 signEnd = _periods[o.periodId].signEnd;
@@ -377,21 +581,23 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         ) {
             revert NotExpirable(orderId, status, block.timestamp, signEnd);
         }
-        uint256 toBuyer = o.buyerSigned ? uint256(o.buyerDeposit) + o.fee : 0;
-        uint256 toSeller = o.sellerSigned ? uint256(o.sellerDeposit) : 0;
         o.status = OrderStatus.Cancelled;
-        _totalEscrowed -= toBuyer + toSeller;
-        _credit(o.buyer, toBuyer);
-        _credit(o.seller, toSeller);
+        (uint256 toBuyer, uint256 toSeller) = _refund(o);
         emit OrderExpired(orderId, status, toBuyer, toSeller);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function deposit(uint256 amount) external nonReentrant {
+        _credit(msg.sender, amount);
+        emit Deposited(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IEnergyMarket
     function withdraw() external nonReentrant returns (uint256 amount) {
         amount = _withdrawable[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        _withdrawable[msg.sender] = 0;
-        _totalWithdrawable -= amount;
+        _debit(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -410,7 +616,25 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function order(uint256 orderId) external view returns (Order memory) {
-        return _orders[orderId];
+        Stored storage o = _orders[orderId];
+        return Order(
+            o.seller,
+            o.periodId,
+            o.status,
+            o.origin,
+            o.sellerSigned,
+            o.buyerSigned,
+            o.buyer,
+            o.requestId,
+            o.energyWh,
+            o.pricePerKwh,
+            o.bonus,
+            uint128(_feeOf(o)),
+            o.buyerDeposit,
+            o.sellerDeposit,
+            o.deliveredWh,
+            o.receivedWh
+        );
     }
 
     /// @inheritdoc IEnergyMarket
@@ -421,6 +645,11 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @inheritdoc IEnergyMarket
     function pendingAmendment(uint256 orderId) external view returns (Amendment memory) {
         return _amendments[orderId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function termsHash(uint256 orderId) external view returns (bytes32) {
+        return _termsHash(orderId, _orders[orderId]);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -456,18 +685,18 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         Origin origin
     ) private returns (uint256 orderId) {
         orderId = ++_orderCount;
-        Order storage o = _orders[orderId];
+        Stored storage o = _orders[orderId];
         o.seller = seller;
-        o.periodId = uint64(periodId);
+        o.periodId = uint32(_fits(periodId, 32));
         o.origin = origin;
         o.buyer = buyer;
-        o.requestId = SafeCast.toUint96(requestId);
-        o.energyWh = SafeCast.toUint128(energyWh);
-        o.pricePerKwh = SafeCast.toUint128(pricePerKwh);
-        o.bonus = SafeCast.toUint128(bonus);
+        o.requestId = uint32(_fits(requestId, 32));
+        o.energyWh = uint64(_fits(energyWh, 64));
+        o.pricePerKwh = uint96(_fits(pricePerKwh, 96));
+        o.bonus = uint96(_fits(bonus, 96));
     }
 
-    function _activate(uint256 orderId, Order storage o, Period storage p) private {
+    function _activate(uint256 orderId, Stored storage o, Period storage p) private {
         o.status = OrderStatus.Active;
         _contractedWh[o.periodId] += o.energyWh;
         registry.openObligation(o.seller);
@@ -476,13 +705,38 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         emit OrderActivated(orderId, o.periodId, o.seller, o.buyer);
     }
 
+    /// @dev The handling fee an order holds: what the buyer escrowed with its signature (the immutable fee).
+    function _feeOf(Stored storage o) private view returns (uint256) {
+        return o.buyerSigned ? handlingFee : 0;
+    }
+
+    /// @dev Refund what the parties escrowed (signed flags) to their internal balances; the caller sets the status.
+    function _refund(Stored storage o) private returns (uint256 toBuyer, uint256 toSeller) {
+        toBuyer = o.buyerSigned ? uint256(o.buyerDeposit) + handlingFee : 0;
+        toSeller = o.sellerSigned ? uint256(o.sellerDeposit) : 0;
+        _totalEscrowed -= toBuyer + toSeller;
+        _credit(o.buyer, toBuyer);
+        _credit(o.seller, toSeller);
+    }
+
+    /// @dev Take `amount` from `account`'s internal balance (into escrow or out by withdrawal).
+    function _debit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 balance = _withdrawable[account];
+        if (balance < amount) revert InsufficientBalance(account, balance, amount);
+        unchecked {
+            _withdrawable[account] = balance - amount;
+            _totalWithdrawable -= amount;
+        }
+    }
+
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
         _withdrawable[account] += amount;
         _totalWithdrawable += amount;
     }
 
-    function _terms(uint256 orderId, Order storage o) private view returns (ISettlementPolicy.Terms memory) {
+    function _terms(uint256 orderId, Stored storage o) private view returns (ISettlementPolicy.Terms memory) {
         return ISettlementPolicy.Terms({
             orderId: orderId,
             periodId: o.periodId,
@@ -493,6 +747,20 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             bonus: o.bonus,
             periodContractedWh: _contractedWh[o.periodId]
         });
+    }
+
+    function _termsHash(uint256 orderId, Stored storage o) private view returns (bytes32) {
+        return keccak256(abi.encode(orderId, o.energyWh, o.pricePerKwh, o.bonus));
+    }
+
+    function _signedTermsDigest(SignedTerms calldata t) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    BILATERAL_TYPEHASH, t.periodId, t.seller, t.buyer, t.energyWh, t.pricePerKwh, t.bonus, t.nonce
+                )
+            )
+        );
     }
 
     function _period(uint256 periodId) private view returns (Period storage p) {
@@ -506,13 +774,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         }
     }
 
-    function _orderIn(uint256 orderId, OrderStatus expected) private view returns (Order storage o) {
+    function _orderIn(uint256 orderId, OrderStatus expected) private view returns (Stored storage o) {
         o = _orders[orderId];
         if (o.status == OrderStatus.None) revert UnknownOrder(orderId);
         if (o.status != expected) revert WrongOrderStatus(orderId, o.status, expected);
     }
 
-    function _amendable(uint256 orderId) private view returns (Order storage o) {
+    function _amendable(uint256 orderId) private view returns (Stored storage o) {
         o = _orders[orderId];
         OrderStatus status = o.status;
         if (status == OrderStatus.None) revert UnknownOrder(orderId);
@@ -522,6 +790,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (o.buyerSigned || o.sellerSigned) revert AmendmentAfterSigning(orderId);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
+    }
+
+    /// @dev SafeCast's check and error (`SafeCastOverflowedUintDowncast`) in one function for every width: one
+    ///      SafeCast function per width (five here) did not fit the contract under the EIP-170 size limit.
+    function _fits(uint256 value, uint8 bits) private pure returns (uint256) {
+        if (value >> bits != 0) revert SafeCast.SafeCastOverflowedUintDowncast(bits, value);
+        return value;
     }
 
     function _requireAuditor() private view {

@@ -255,6 +255,49 @@ def meter_reading_typed_data(
     }
 
 
+def bilateral_contract_typed_data(
+    chain_id: int,
+    order_book: str,
+    period_id: int,
+    seller: str,
+    buyer: str,
+    energy_wh: int,
+    price_per_kwh: int,
+    bonus: int,
+    nonce: int,
+) -> dict[str, Any]:
+    """EIP-712 typed data of `OrderBook`'s `BilateralContract`: the terms both parties sign off chain so that
+    anyone opens the contract with `openSignedContract` in one transaction.
+
+    `energy_wh` in Wh, `price_per_kwh` and `bonus` in token base units; `nonce` is the seller's current nonce
+    on the order book (`nonces(seller)`).
+    """
+    typed = meter_reading_typed_data(chain_id, order_book, 0, 0, 0, seller, 0)
+    typed["types"] = {
+        "EIP712Domain": typed["types"]["EIP712Domain"],
+        "BilateralContract": [
+            {"name": "periodId", "type": "uint256"},
+            {"name": "seller", "type": "address"},
+            {"name": "buyer", "type": "address"},
+            {"name": "energyWh", "type": "uint256"},
+            {"name": "pricePerKwh", "type": "uint256"},
+            {"name": "bonus", "type": "uint256"},
+            {"name": "nonce", "type": "uint256"},
+        ],
+    }
+    typed["primaryType"] = "BilateralContract"
+    typed["message"] = {
+        "periodId": period_id,
+        "seller": seller,
+        "buyer": buyer,
+        "energyWh": energy_wh,
+        "pricePerKwh": price_per_kwh,
+        "bonus": bonus,
+        "nonce": nonce,
+    }
+    return typed
+
+
 class MarketClient:
     """Drives the market contracts of a deployment."""
 
@@ -296,6 +339,12 @@ class MarketClient:
     def withdrawable(self, account: str) -> int:
         """What `account` can pull from the order book."""
         return self.book.functions.withdrawable(account).call()
+
+    def deposit(self, account: str, amount: int) -> TxResult:
+        """Move `amount` token base units from `account`'s wallet into its internal balance on the order book
+        (allows them first); signing and signed contracts then escrow from it with no further approval."""
+        self.allow(account, amount)
+        return self._tx(self.book.functions.deposit(amount), account)
 
     def allow(self, owner: str, amount: int) -> TxResult:
         """ERC-20 allowance for the order book to take `amount` from `owner` at signing."""
@@ -447,7 +496,25 @@ class MarketClient:
 
     def approve(self, order_id: int) -> TxResult:
         """Auditor: approve an agreed order."""
-        return self._tx(self.book.functions.approveOrder(order_id), self.d.auditor)
+        return self._tx(self.book.functions.approveOrder(order_id, self.terms_hash(order_id)), self.d.auditor)
+
+    def terms_hash(self, order_id: int) -> bytes:
+        """The hash of an order's current terms, named by the auditor's approval (read it when reviewing)."""
+        return bytes(self.book.functions.termsHash(order_id).call())
+
+    def approve_many(self, order_ids: Sequence[int], reviewed: Sequence[bytes] | None = None) -> TxResult:
+        """Auditor: approve many orders in one transaction (`reviewed`: the terms hashes read at review time,
+        default: read now). Refused items are skipped; see `skipped()`."""
+        hashes = list(reviewed) if reviewed is not None else [self.terms_hash(o) for o in order_ids]
+        return self._tx(self.book.functions.approveOrders(list(order_ids), hashes), self.d.auditor)
+
+    def skipped(self) -> list[tuple[int, bytes]]:
+        """(item, revert data) of every batch item the last transaction skipped."""
+        assert self.last_receipt is not None
+        return [
+            (e.args.item, bytes(e.args.reason))
+            for e in self._event(self.last_receipt, self.book, "BatchItemSkipped")
+        ]
 
     def reject(self, order_id: int, reason: str) -> TxResult:
         """Auditor: reject an agreed order with a short reason code."""
@@ -456,11 +523,12 @@ class MarketClient:
         )
 
     def sign(self, party: str, order_id: int) -> TxResult:
-        """Party: allow and escrow its deposit (buyer: deposit + handling fee)."""
+        """Party: escrow its deposit (buyer: deposit + handling fee), from its internal balance when that
+        covers it, otherwise from its wallet (allowed first)."""
         o = self.order(order_id)
         fee = self.book.functions.handlingFee().call()
         amount = o.buyer_deposit + fee if party == o.buyer else o.seller_deposit
-        if amount:
+        if amount and self.withdrawable(party) < amount:
             self.allow(party, amount)
         return self._tx(self.book.functions.sign(order_id), party)
 
@@ -487,13 +555,81 @@ class MarketClient:
             self.book.functions.submitReading(order_id, int(side), energy_wh, meter, signature), relayer
         )
 
+    def submit_readings(self, relayer: str, readings: Sequence[tuple[int, Side, int, str]]) -> TxResult:
+        """Relay many cumulative readings `(order_id, side, energy_wh, meter)` in one transaction, each signed
+        by its meter here (nonces counted per meter in order). Refused items are skipped; see `skipped()`."""
+        nonces: dict[str, int] = {}
+        items = []
+        for order_id, side, energy_wh, meter in readings:
+            nonce = nonces.get(meter, self.book.functions.nonces(meter).call())
+            nonces[meter] = nonce + 1
+            typed = meter_reading_typed_data(
+                self.chain.w3.eth.chain_id, self.book.address, order_id, int(side), energy_wh, meter, nonce
+            )
+            sig = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed)).signature
+            items.append((order_id, int(side), energy_wh, meter, bytes(sig)))
+        return self._tx(self.book.functions.submitReadings(items), relayer)
+
+    def settle_many(self, sender: str, order_ids: Sequence[int]) -> dict[int, Settlement]:
+        """Anyone: settle many orders in one transaction; returns what each settled order paid (an order its
+        policy refused after the deadline falls back to refunds and is absent, as are skipped ones: see
+        `skipped()`). Each `Settlement.gas_used` is the batch's gas divided by the orders settled."""
+        receipt = self._send(self.book.functions.settleMany(list(order_ids)), sender)
+        events = self._event(receipt, self.book, "OrderSettled")
+        share = int(receipt["gasUsed"]) // max(len(events), 1)
+        return {e.args.orderId: self._settlement(e.args, share) for e in events}
+
+    def sign_terms(
+        self,
+        party: str,
+        period_id: int,
+        seller: str,
+        buyer: str,
+        energy_wh: int,
+        price_per_kwh: int,
+        bonus: int = 0,
+    ) -> bytes:
+        """`party`'s EIP-712 signature over bilateral terms (with the seller's current nonce)."""
+        nonce = self.book.functions.nonces(seller).call()
+        typed = bilateral_contract_typed_data(
+            self.chain.w3.eth.chain_id,
+            self.book.address,
+            period_id,
+            seller,
+            buyer,
+            energy_wh,
+            price_per_kwh,
+            bonus,
+            nonce,
+        )
+        return bytes(self.chain.key_of(party).sign_message(encode_typed_data(full_message=typed)).signature)
+
+    def open_signed(
+        self, seller: str, period_id: int, buyer: str, energy_wh: int, price_per_kwh: int, bonus: int = 0
+    ) -> int:
+        """Open a bilateral contract both parties sign here off chain, in one transaction sent by the seller;
+        both deposits are escrowed from the parties' internal balances (`deposit`). Returns the order id."""
+        nonce = self.book.functions.nonces(seller).call()
+        terms = (period_id, seller, buyer, energy_wh, price_per_kwh, bonus, nonce)
+        sigs = [
+            self.sign_terms(p, period_id, seller, buyer, energy_wh, price_per_kwh, bonus)
+            for p in (seller, buyer)
+        ]
+        receipt = self._send(self.book.functions.openSignedContract(terms, *sigs), seller)
+        return self._event(receipt, self.book, "SignedContractOpened")[0].args.orderId
+
     def settle(self, sender: str, order_id: int) -> Settlement:
         """Settle an order after its readings window; returns what was paid."""
         receipt = self._send(self.book.functions.settle(order_id), sender)
-        e = self._event(receipt, self.book, "OrderSettled")[0].args
+        return self._settlement(
+            self._event(receipt, self.book, "OrderSettled")[0].args, int(receipt["gasUsed"])
+        )
+
+    @staticmethod
+    def _settlement(e: Any, gas_used: int) -> Settlement:
         o = e.outcome
         return Settlement(
-            order_id,
+            e.orderId,
             e.deliveredWh,
             e.receivedWh,
             e.fee,
@@ -504,7 +640,7 @@ class MarketClient:
             o["sellerPenalty"],
             o["buyerPenalty"],
             o["reward"],
-            int(receipt["gasUsed"]),
+            gas_used,
         )
 
     def expire(self, sender: str, order_id: int) -> TxResult:

@@ -90,8 +90,8 @@ def _open_day(d: Deployment, out: TextIO, approved: dict[str, str]) -> MarketDay
     buyers = [household, bakery.address, school.address]
     for b in buyers:
         mk.fund(b, tokens(50))
-        mk.allow(b, tokens(50))
-    held_before = sum(mk.balance(a) for a in [*buyers, solar, wind.address, d.operator])
+        mk.deposit(b, tokens(50))  # into the order book's internal balance: no ERC-20 approve per trade
+    held_before = sum(mk.balance(a) + mk.withdrawable(a) for a in [*buyers, solar, wind.address, d.operator])
     mk.set_crossing_fee(zone_id("north"), zone_id("south"), tokens("0.03"))
     period = mk.open_period()
     print(
@@ -171,12 +171,16 @@ def _audit_and_sign(day: MarketDay) -> None:
     """The auditor approves or rejects (never edits); the buyers sign into escrow."""
     d, mk, out = day.d, day.mk, day.out
     expect_refusal(
-        lambda: d.chain.transact(d.order_book.functions.approveOrder(day.bilateral), day.solar),
+        lambda: d.chain.transact(
+            d.order_book.functions.approveOrder(
+                day.bilateral, d.order_book.functions.termsHash(day.bilateral).call()
+            ),
+            day.solar,
+        ),
         out,
         "a seller approving its own order",
     )
-    for oid in day.effective:
-        mk.approve(oid)
+    mk.approve_many(day.effective)  # one batch, each approval naming the terms hash the auditor reviewed
     mk.reject(day.overpriced, "price-out-of-band")
     print(
         f"  auditor approved {day.effective}, rejected {day.overpriced} (the auditor can reject, never edit)",
@@ -195,6 +199,7 @@ def _audit_and_sign(day: MarketDay) -> None:
 def _deliver(day: MarketDay) -> None:
     """Meters report: the solar farm delivers everything, the wind farm 80% of what it sold."""
     d, mk, out, reg = day.d, day.mk, day.out, day.reg
+    readings: list[tuple[int, Side, int, str]] = []
     for oid in day.effective:
         o = mk.order(oid)
         share = 1.0 if o.seller == day.solar else 0.8
@@ -202,11 +207,11 @@ def _deliver(day: MarketDay) -> None:
         gamma = rho if o.seller == day.solar else rho - 100
         seller_meter = reg.contract.functions.metersOf(o.seller).call()[0]
         buyer_meter = reg.contract.functions.metersOf(o.buyer).call()[0]
-        mk.submit_reading(oid, Side.SELLER, rho, seller_meter, relayer=d.operator)
-        mk.submit_reading(oid, Side.BUYER, gamma, buyer_meter, relayer=d.operator)
+        readings += [(oid, Side.SELLER, rho, seller_meter), (oid, Side.BUYER, gamma, buyer_meter)]
+    mk.submit_readings(d.operator, readings)
     print(
         "  meters reported rho and gamma; every reading relayed by the operator with the meter's "
-        "EIP-712 signature",
+        "EIP-712 signature, all in one batch",
         file=out,
     )
     first = mk.order(day.matched[0])
@@ -224,7 +229,7 @@ def _settle(day: MarketDay) -> None:
     """Settle every effective order (a second settlement is refused) and print the payout table."""
     d, mk, out = day.d, day.mk, day.out
     mk.advance_to(day.period, "settlement")
-    day.settlements = {oid: mk.settle(d.operator, oid) for oid in day.effective}
+    day.settlements = mk.settle_many(d.operator, day.effective)  # one batch
     expect_refusal(lambda: mk.settle(d.operator, day.bilateral), out, "settling an order twice")
     print(
         f"  {'order':>5} {'seller':10s} {'buyer':10s} {'kWh':>5} {'price':>5} {'escrow':>7} {'rho':>5} "

@@ -74,13 +74,23 @@ def step_match(ctx: RunContext, run: PeriodRun) -> None:
         ctx.market.advance_to(run.period, "signing")
 
 
+def _no_skips(ctx: RunContext, what: str) -> None:
+    """Raise if the last batch skipped an item (the scenario expects every item to be accepted)."""
+    skipped = ctx.market.skipped()
+    if skipped:
+        raise RuntimeError(f"{what}: the contract refused batch items (item, revert data): {skipped}")
+
+
 def step_audit(ctx: RunContext, run: PeriodRun) -> None:
+    """The auditor rejects the scenario's rejected contracts and approves the rest in one batch."""
     rejected = {run.contract_orders[i] for i in run.spec.reject}
     for oid in run.orders:
         if oid in rejected:
             ctx.market.reject(oid, "scenario")
-        else:
-            ctx.market.approve(oid)
+    approved = [oid for oid in run.orders if oid not in rejected]
+    if approved:
+        ctx.market.approve_many(approved)
+        _no_skips(ctx, "approveOrders")
 
 
 def step_sign(ctx: RunContext, run: PeriodRun) -> None:
@@ -97,6 +107,7 @@ def step_sign(ctx: RunContext, run: PeriodRun) -> None:
 
 def step_deliver(ctx: RunContext, run: PeriodRun) -> None:
     explicit = dict(zip(run.contract_orders, run.spec.readings, strict=False))
+    batch: list[tuple[int, Side, int, str]] = []
     for oid in run.orders:
         o = ctx.market.order(oid)
         if o.status is not OrderStatus.ACTIVE:
@@ -112,14 +123,18 @@ def step_deliver(ctx: RunContext, run: PeriodRun) -> None:
         for side, party, energy in ((Side.SELLER, o.seller, rho), (Side.BUYER, o.buyer, gamma)):
             if energy > 0:  # a missing reading counts as 0 Wh
                 meter = ctx.accounts[ctx.ids_by_address[party]].meters[0]
-                ctx.market.submit_reading(oid, side, energy, meter, relayer=ctx.relayer)
+                batch.append((oid, side, energy, meter))
+    if batch:  # every reading of the period relayed in one transaction
+        ctx.market.submit_readings(ctx.relayer, batch)
+        _no_skips(ctx, "submitReadings")
 
 
 def step_settle(ctx: RunContext, run: PeriodRun) -> None:
     ctx.market.advance_to(run.period, "settlement")
-    for oid in run.orders:
-        if ctx.market.order(oid).status is OrderStatus.ACTIVE:
-            run.settlements[oid] = ctx.market.settle(ctx.relayer, oid)
+    active = [oid for oid in run.orders if ctx.market.order(oid).status is OrderStatus.ACTIVE]
+    if active:  # one batch settles the period
+        run.settlements.update(ctx.market.settle_many(ctx.relayer, active))
+        _no_skips(ctx, "settleMany")
 
 
 def step_reputation(ctx: RunContext, run: PeriodRun) -> None:

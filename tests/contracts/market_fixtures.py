@@ -144,7 +144,7 @@ def active_order(mkt, people, auditor, energy=10_000, price=TOKEN // 2, bonus=TO
         "orderId"
     ]
     mkt.book.acceptProposal(oid, bonus, {"from": buyer})
-    mkt.book.approveOrder(oid, {"from": auditor})
+    mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
     deposit = cost_up(energy, price) + bonus + FEE
     mkt.token.approve(mkt.book, deposit, {"from": buyer})
     mkt.book.sign(oid, {"from": buyer})

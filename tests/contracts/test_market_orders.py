@@ -61,7 +61,7 @@ def agreed(mkt, people, proposal):
 @pytest.fixture
 def approved(mkt, people, auditor, agreed):
     oid, period = agreed
-    mkt.book.approveOrder(oid, {"from": auditor})
+    mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
     return oid, period
 
 
@@ -207,7 +207,7 @@ def test_signed_orders_cannot_be_amended(mkt, people, active):
 
 def test_auditor_approval_fixes_the_policys_deposits(mkt, people, auditor, agreed):
     oid, _ = agreed
-    tx = mkt.book.approveOrder(oid, {"from": auditor})
+    tx = mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
     o = order_of(mkt, oid)
     assert o[2] == APPROVED_ORDER
     assert o[12:14] == (BILL + BONUS, 0)  # seed 003 §5.2: R*r*t + bonus; seller deposits nothing
@@ -217,7 +217,7 @@ def test_auditor_approval_fixes_the_policys_deposits(mkt, people, auditor, agree
 def test_only_the_auditor_approves_or_rejects(mkt, people, agreed):
     oid, _ = agreed
     with reverts_with("NotAuditor", people.p1):
-        mkt.book.approveOrder(oid, {"from": people.p1})
+        mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": people.p1})
     with reverts_with("NotAuditor", accounts[9]):
         mkt.book.rejectOrder(oid, b"x", {"from": accounts[9]})
     assert order_of(mkt, oid)[2] == AGREED
@@ -235,7 +235,7 @@ def test_rejected_order_never_takes_effect(mkt, people, auditor, agreed):
 def test_unaccepted_proposals_cannot_be_audited(mkt, auditor, proposal):
     oid, _ = proposal
     with reverts_with("WrongOrderStatus", oid, PROPOSED, AGREED):
-        mkt.book.approveOrder(oid, {"from": auditor})
+        mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
 
 
 # ------------------------------------------------------------------ escrow

@@ -152,7 +152,7 @@ class OrderBookModel:
             self.mkt.book.rejectOrder(oid, b"fuzz", {"from": self.auditor})
             o["status"] = REJECTED
         else:
-            self.mkt.book.approveOrder(oid, {"from": self.auditor})
+            self.mkt.book.approveOrder(oid, self.mkt.book.termsHash(oid), {"from": self.auditor})
             o.update(status=APPROVED, deposit=cost_up(o["energy"], o["price"]) + o["bonus"])
 
     def sign(self, oid):

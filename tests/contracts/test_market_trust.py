@@ -62,7 +62,7 @@ def grid_order(mkt, people, auditor, grid, pid, seller=None, buyer=None):
     book = mkt.book
     oid = book.proposeContract(pid, buyer, R, PRICE, {"from": seller}).events["ContractProposed"]["orderId"]
     book.acceptProposal(oid, 0, {"from": buyer})
-    book.approveOrder(oid, {"from": auditor})
+    book.approveOrder(oid, book.termsHash(oid), {"from": auditor})
     o = book.order(oid)
     mkt.token.approve(book, o[12] + book.handlingFee(), {"from": buyer})
     mkt.token.approve(book, o[13], {"from": seller})

@@ -5,7 +5,6 @@ stays green and the marker must be removed when the fix lands (a strict xfail th
 """
 
 import brownie
-import pytest
 from brownie import GreenCertificates, accounts
 from conftest import (
     ATTESTATION,
@@ -57,11 +56,6 @@ def test_a_delivered_order_settled_promptly_cannot_be_pushed_into_the_refund_fal
     assert grid.credit.currentRound() == p2 + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 2: approveOrder(orderId) names no terms, so the parties can amend between the auditor's "
-    "review and its approval landing and get terms the auditor never saw approved",
-)
 def test_the_auditor_approves_only_the_terms_it_reviewed(mkt, people, auditor):
     """acceptAmendment resets an order to Agreed, the status approveOrder expects: an amendment proposed and
     accepted in the same block before the auditor's approval is approved with the new terms. The safe
@@ -72,12 +66,18 @@ def test_the_auditor_approves_only_the_terms_it_reviewed(mkt, people, auditor):
     ]
     mkt.book.acceptProposal(oid, 0, {"from": people.c1})
     reviewed = mkt.book.order(oid)  # what the auditor reads and checks (energy, price)
+    reviewed_hash = mkt.book.termsHash(oid)  # and names in its approval
     # the parties front-run the approval with a 100x larger contract at a thousandth of the price
     mkt.book.proposeAmendment(oid, 100 * R, PRICE // 1_000, {"from": people.p1})
     mkt.book.acceptAmendment(oid, 100 * R, PRICE // 1_000, {"from": people.c1})
-    with brownie.reverts():
-        mkt.book.approveOrder(oid, {"from": auditor})
-    assert mkt.book.order(oid)[8] == reviewed[8]
+    with brownie.reverts(revert_pattern=rf"TermsChanged: {oid}, .*"):
+        mkt.book.approveOrder(oid, reviewed_hash, {"from": auditor})
+    assert mkt.book.order(oid)[8] == 100 * R  # the amendment stands, unapproved
+    assert mkt.book.order(oid)[2] == 2  # still Agreed: the auditor must review the new terms
+    assert reviewed[8] == R
+    # the approval of the terms it did review would have worked: the auditor now names the new ones
+    mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
+    assert mkt.book.order(oid)[2] == 3
 
 
 def test_a_just_approved_meter_cannot_certify_generation_from_before_its_approval(registry, auditor, admin):

@@ -28,6 +28,7 @@ contract MarketHandler {
     uint64 public constant RATED_W = 1_000_000; // 1 MW meters
     uint256 internal constant MAX_ORDERS = 40;
     uint256 internal constant MAX_PERIODS = 12;
+    uint256 internal constant KEY_BASE = 0xA11CE0; // actors[i] = vm.addr(KEY_BASE + i) (set up by the test)
 
     EnergyToken public immutable token;
     ParticipantRegistry public immutable registry;
@@ -124,7 +125,7 @@ contract MarketHandler {
         uint256 id = book.proposeContract(periods, buyer, _bound(energy, 1, 20_000), _bound(price, 1e15, 1e18));
         vm.prank(buyer);
         book.acceptProposal(id, _bound(bonus, 0, 1e18));
-        book.approveOrder(id);
+        book.approveOrder(id, book.termsHash(id));
         IEnergyMarket.Order memory o = book.order(id);
         uint256 buyerAmount = uint256(o.buyerDeposit) + book.handlingFee();
         _mint(buyer, buyerAmount);
@@ -139,6 +140,60 @@ contract MarketHandler {
             vm.prank(seller);
             book.sign(id);
         }
+    }
+
+    /// @notice Both parties sign bilateral terms (EIP-712, as `openSignedContract` documents) and one of them opens
+    ///         the contract; both first deposit tokens (issued to them) into their internal balances.
+    function openSigned(uint256 sellerSeed, uint256 buyerSeed, uint256 energy, uint256 price, uint256 bonus) external {
+        uint256 periods = book.periodCount();
+        if (periods == 0 || book.orderCount() >= MAX_ORDERS) return;
+        uint256 si = sellerSeed % ACTORS;
+        uint256 bi = buyerSeed % ACTORS;
+        IEnergyMarket.SignedTerms memory t = IEnergyMarket.SignedTerms(
+            periods,
+            actors[si],
+            actors[bi],
+            _bound(energy, 1, 20_000),
+            _bound(price, 1e15, 1e18),
+            _bound(bonus, 0, 1e18),
+            book.nonces(actors[si])
+        );
+        bytes32 digest = keccak256(
+            abi.encodePacked(
+                "\x19\x01",
+                book.domainSeparator(),
+                keccak256(
+                    abi.encode(
+                        keccak256(
+                            "BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,"
+                            "uint256 pricePerKwh,uint256 bonus,uint256 nonce)"
+                        ),
+                        t.periodId,
+                        t.seller,
+                        t.buyer,
+                        t.energyWh,
+                        t.pricePerKwh,
+                        t.bonus,
+                        t.nonce
+                    )
+                )
+            )
+        );
+        for (uint256 k = 0; k < 2; ++k) {
+            address who = k == 0 ? t.seller : t.buyer;
+            _mint(who, 50e18);
+            vm.prank(who);
+            token.approve(address(book), 50e18);
+            vm.prank(who);
+            book.deposit(50e18);
+        }
+        vm.prank(t.seller);
+        book.openSignedContract(t, _sig(KEY_BASE + si, digest), _sig(KEY_BASE + bi, digest));
+    }
+
+    function _sig(uint256 key, bytes32 digest) private pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
     }
 
     function acceptProposal(uint256 orderSeed, uint256 bonus) external {
@@ -172,7 +227,23 @@ contract MarketHandler {
 
     function approveOrder(uint256 orderSeed) external {
         (uint256 id,) = _pick(orderSeed, _bit(IEnergyMarket.OrderStatus.Agreed));
-        book.approveOrder(id);
+        book.approveOrder(id, book.termsHash(id));
+    }
+
+    /// @notice The batch audit: three picks (any status, so refused items are common), named terms; a stale
+    ///         hash (`stale`) for the middle one.
+    function approveOrders(uint256 seedA, uint256 seedB, uint256 seedC, bool stale) external {
+        uint256 all = type(uint256).max;
+        uint256[] memory ids = new uint256[](3);
+        bytes32[] memory hashes = new bytes32[](3);
+        (ids[0],) = _pick(seedA, all);
+        (ids[1],) = _pick(seedB, all);
+        (ids[2],) = _pick(seedC, all);
+        for (uint256 i = 0; i < 3; ++i) {
+            hashes[i] = book.termsHash(ids[i]);
+        }
+        if (stale) hashes[1] = keccak256(abi.encode(hashes[1]));
+        book.approveOrders(ids, hashes);
     }
 
     function rejectOrder(uint256 orderSeed) external {
@@ -214,6 +285,41 @@ contract MarketHandler {
         book.settle(id);
         poolIn += token.balanceOf(address(pool)) - before;
         if (book.order(id).status == IEnergyMarket.OrderStatus.Cancelled) fallbacks++;
+    }
+
+    /// @notice Anyone settles a batch of three (due or not: refused items are skipped).
+    function settleMany(uint256 seedA, uint256 seedB, uint256 seedC) external {
+        uint256[] memory ids = new uint256[](3);
+        (ids[0],) = _pickDue(seedA, _bit(IEnergyMarket.OrderStatus.Active));
+        (ids[1],) = _pick(seedB, type(uint256).max);
+        (ids[2],) = _pickDue(seedC, _bit(IEnergyMarket.OrderStatus.Active));
+        bool[3] memory wasActive;
+        for (uint256 i = 0; i < 3; ++i) {
+            wasActive[i] = ids[i] != 0 && book.order(ids[i]).status == IEnergyMarket.OrderStatus.Active;
+        }
+        uint256 before = token.balanceOf(address(pool));
+        book.settleMany(ids);
+        poolIn += token.balanceOf(address(pool)) - before; // the same ghosts as `settle`
+        for (uint256 i = 0; i < 3; ++i) {
+            // an id picked twice counts once: only the first sighting was Active
+            if (wasActive[i] && book.order(ids[i]).status == IEnergyMarket.OrderStatus.Cancelled) {
+                fallbacks++;
+                for (uint256 j = i + 1; j < 3; ++j) {
+                    if (ids[j] == ids[i]) wasActive[j] = false;
+                }
+            }
+        }
+    }
+
+    /// @notice A participant moves tokens (issued to it first) into its internal balance on the order book.
+    function deposit(uint256 actorSeed, uint256 amount) external {
+        address who = _actor(actorSeed);
+        amount = _bound(amount, 1, 50e18);
+        _mint(who, amount);
+        vm.prank(who);
+        token.approve(address(book), amount);
+        vm.prank(who);
+        book.deposit(amount);
     }
 
     function expire(uint256 orderSeed) external {
