@@ -17,7 +17,7 @@ interface ITokenRate {
 
 /// @title MatchingMarket: offers, requests and the on-chain verifier of the optimal matching (seed 003 eq 3-5)
 /// @notice Nobody has to trust a solver: any approved participant submits an assignment during the period's
-///         matching window; this contract checks every constraint of eq 5, computes the objective with the
+///         matching window; this contract checks every constraint of seed 003 eq 5, computes the objective with the
 ///         fixed-point definition documented in `IMatchingMarket`, and keeps only a strictly better submission.
 ///         After the window, anyone materialises the winner into orders of the `OrderBook`, one chunk per call.
 /// @dev Invariants:

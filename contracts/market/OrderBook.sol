@@ -25,7 +25,8 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///         and `openSignedContract` (a bilateral contract both parties signed off chain, opened in one call)
 ///         escrow and to which settlements pay; the auditor approves / rejects in batches naming each order's
 ///         `termsHash`; readings and settlements go in batches, each item skipped alone when refused.
-/// @dev LIVENESS (the rule everything else serves; fuzzed by test/foundry invariant_everyOrderTerminates):
+/// @dev LIVENESS (the rule everything else serves; fuzzed by tests/foundry/MarketInvariants.t.sol,
+///  invariant_marketHolds -> _everyOrderTerminates):
 ///  every order reaches a terminal state (Settled, Rejected, Cancelled) in bounded time whatever anyone does,
 ///  and once past its deadline anyone can bring it there with one call:
 ///   - Proposed / Agreed / Approved: `expire` from the period's `signEnd` (deposits refunded);
@@ -479,7 +480,8 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         uint256 previous = side == Side.Seller ? o.deliveredWh : o.receivedWh;
         // a meter reports its cumulative total for the order, which never decreases
         if (energyWh < previous) revert ReadingDecreased(orderId, side, previous, energyWh);
-        _meterEnergy(meter, energyWh - previous); // rated power x time since the meter's last reading
+        // within the meter's Wh budget: rated power x time since its approval, minus what it reported
+        _meterEnergy(meter, energyWh - previous);
         if (side == Side.Seller) o.deliveredWh = uint48(_fits(energyWh, 48));
         else o.receivedWh = uint48(_fits(energyWh, 48));
         emit ReadingRecorded(orderId, meter, side, energyWh, nonce, relayer);

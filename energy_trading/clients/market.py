@@ -21,7 +21,7 @@ from web3.types import TxReceipt
 
 from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
 from energy_trading.chain.deploy import Deployment
-from energy_trading.chain.errors import register_enum
+from energy_trading.chain.errors import iso_time, register_enum
 from energy_trading.chain.txresult import TxResult
 from energy_trading.models.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
 
@@ -124,6 +124,13 @@ class Period:
     match_end: int
     sign_end: int
     readings_end: int
+
+    def __repr__(self) -> str:
+        return (
+            f"Period(#{self.id}, policy {_short(self.policy)}: opened {iso_time(self.opens_at)}, "
+            f"publish until {iso_time(self.publish_end)}, match until {iso_time(self.match_end)}, sign until "
+            f"{iso_time(self.sign_end)}, readings until {iso_time(self.readings_end)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -369,8 +376,12 @@ class MarketClient:
         return self.period(period_id)
 
     def period(self, period_id: int) -> Period:
-        """The period's schedule and policy."""
-        return Period(period_id, *self.book.functions.period(period_id).call())
+        """The period's schedule and policy; ValueError for a period that was never opened."""
+        period = Period(period_id, *self.book.functions.period(period_id).call())
+        if int(period.policy, 16) == 0:
+            count = self.book.functions.periodCount().call()
+            raise ValueError(f"period {period_id}: no such period (periods opened: 1..{count})")
+        return period
 
     def advance_to(self, period: Period, phase: str) -> int:
         """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"."""
@@ -660,8 +671,11 @@ class MarketClient:
     # ------------------------------------------------------------------ views
 
     def order(self, order_id: int) -> Order:
-        """One order."""
+        """One order; ValueError for an order that was never created."""
         raw = self.book.functions.order(order_id).call()
+        if OrderStatus(raw[2]) is OrderStatus.NONE:
+            count = self.book.functions.orderCount().call()
+            raise ValueError(f"order {order_id}: no such order (orders created: 1..{count})")
         return Order(order_id, raw[0], raw[1], OrderStatus(raw[2]), Origin(raw[3]), *raw[4:])
 
     def reputation_of(self, provider: str) -> int:

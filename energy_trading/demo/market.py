@@ -143,6 +143,12 @@ def _match(day: MarketDay) -> None:
         f"unserved {result.unserved or 'none'}, optimal={result.optimal}",
         file=out,
     )
+    if result.objective == 0:
+        print(
+            "  (every provider's reputation RC is 0 before its first folded period, so by seed 003 eq 4 "
+            "every pair scores M_ij = 0; reputation weighs from the next period on)",
+            file=out,
+        )
     wind_offer = day.offers[day.wind.address]
     capacity = d.matching.functions.offer(wind_offer).call()[3]
     too_much = sorted((r, wind_offer) for r, _ in pairs)

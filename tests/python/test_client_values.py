@@ -3,6 +3,8 @@ short result instead of a raw receipt."""
 
 import re
 
+import pytest
+
 from energy_trading.chain.txresult import TxResult
 from energy_trading.clients.market import MarketClient, Order, OrderStatus, Origin, Settlement, kwh, tokens
 from energy_trading.clients.registry import RegistryClient, Role, Source
@@ -41,3 +43,16 @@ def test_transaction_helpers_return_a_small_result(deployment):
     market = MarketClient(deployment)
     funded = market.fund(p.address, tokens(5))
     assert funded.action == "issue from operator" and funded["status"] == 1
+
+
+def test_an_unknown_order_or_period_is_an_error_not_a_zero_record(deployment):
+    """`market.order(99)` printed a zero-filled Order (status NONE, 0x000… -> 0x000…) and `market.period(99)`
+    a Period of zeros; both now say there is no such record and how many exist."""
+    market = MarketClient(deployment)
+    opened = market.open_period()
+    with pytest.raises(ValueError, match=r"order 99: no such order \(orders created: 1\.\.\d+\)"):
+        market.order(99)
+    with pytest.raises(ValueError, match=rf"period 99: no such period \(periods opened: 1\.\.{opened.id}\)"):
+        market.period(99)
+    shown = repr(market.period(opened.id))
+    assert re.search(r"publish until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", shown), shown  # ISO times, not unix s
