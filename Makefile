@@ -21,8 +21,10 @@ lint:
 	ruff format --check .
 
 # each test file on one of two xdist workers (brownie schedules by file; each worker runs its own anvil
-# on the configured port + worker id)
+# on the configured port + worker id). Compile first: on a fresh clone the workers would load the project
+# while the master is still writing build/contracts (FileNotFoundError, a crashed worker).
 test-contracts:
+	tools/timed.sh brownie-compile brownie compile
 	tools/timed.sh test-contracts brownie test -n 2
 
 ## Foundry invariant suite (tests/foundry): runs x depth from foundry.toml (2,000 x 100), one campaign.
