@@ -108,6 +108,9 @@ def block_time():
 
 def open_period(mkt, policy=None):
     """Open a period starting now with the default phase lengths; returns (id, period tuple)."""
+    # a chain.sleep() since the latest block stamps the next block that much later: mine it first, or
+    # publishEnd could equal block.timestamp (BadSchedule) when no wall-clock second passed in between
+    chain.mine()
     now = block_time() + 1
     publish_end = now + PUBLISH
     tx = mkt.book.openPeriod(
