@@ -96,6 +96,8 @@ SLOW = {
     "make test-python": "part of make test",
     "make test-emulator": "part of make test",
     "make test-contracts": "part of make test",
+    "make slither": "part of make test",
+    "make test-forge": "part of make test",
     "consensus-emulator sweep sweeps/seed000_fig10_extended.yaml --out out/fig10": "a sweep of many runs",
     "consensus-emulator sweep sweeps/weighted_raft_skew.yaml --out out/weighted-raft --workers 2": "a sweep",
     "consensus-emulator sweep sweeps/weighted_raft_skew.yaml --out out/weighted-raft --workers 0": "a sweep",
