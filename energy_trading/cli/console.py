@@ -35,16 +35,13 @@ EXAMPLES: tuple[str, ...] = (
     'incentives.holdings(accounts["alice"]), incentives.totals()',
 )
 
-#: Console names bound to a client; a contract of the same name stays reachable as ``d.<name>``.
-CLIENT_NAMES = ("reg", "grid", "certs", "carbon", "market", "incentives")
-
 
 def banner(where: str, contracts: list[str]) -> str:
-    """The text printed above the console's first prompt."""
+    """The text printed above the console's first prompt; `contracts`: the contract names bound as such."""
     people = ", ".join(f"{label} ({role.name.lower()})" for label, (role, _, _) in PEOPLE.items())
     lines = [
         f"energy-trading console ({where})",
-        f"Names: w3, chain, d (Deployment), {', '.join(c for c in contracts if c not in CLIENT_NAMES)},",
+        f"Names: w3, chain, d (Deployment), {', '.join(contracts)},",
         "       operator, auditor (a contract a client's name shadows: d.<name>, e.g. d.incentives),",
         f"       accounts (dict label -> address; registered, approved, {STARTING_TOKENS} tokens each:",
         f"       {people}),",
@@ -98,4 +95,6 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
 def open_console(d: Deployment, where: str) -> None:
     """Start the interactive console (blocks until the user exits)."""
     ns = console_namespace(d)
-    code.interact(banner=banner(where, list(d.contracts())), local=ns, exitmsg="")
+    # the contracts under their own names: those a client's name shadows are reachable as d.<name>
+    contracts = [name for name, contract in d.contracts().items() if ns[name] is contract]
+    code.interact(banner=banner(where, contracts), local=ns, exitmsg="")
