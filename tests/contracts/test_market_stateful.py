@@ -161,9 +161,16 @@ class OrderBookModel:
             return
         amount = o["deposit"] + FEE
         self.mkt.token.approve(self.mkt.book, amount, {"from": o["buyer"]})
+        wallet = self.mkt.token.balanceOf(o["buyer"])
         self.mkt.book.sign(oid, {"from": o["buyer"]})
         o["status"] = ACTIVE
         self.escrowed += amount
+        # sign() escrows from the buyer's order-book balance when it covers the deposit, else from the wallet
+        if self.owed[o["buyer"]] >= amount:
+            self.owed[o["buyer"]] -= amount
+            assert self.mkt.token.balanceOf(o["buyer"]) == wallet
+        else:
+            assert self.mkt.token.balanceOf(o["buyer"]) == wallet - amount
 
     def reading(self, oid, side, energy):
         o = self.orders[oid]
