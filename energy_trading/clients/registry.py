@@ -16,6 +16,7 @@ from web3 import Web3
 from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.errors import register_enum
 from energy_trading.chain.txresult import TxResult
+from energy_trading.models.roles import ROLE_NAMES, SOURCE_NAMES, Role, Source, Status
 
 __all__ = [
     "BINDING_VALIDITY_S",
@@ -34,47 +35,6 @@ __all__ = [
     "zone_id",
 ]
 
-
-class Role(IntEnum):
-    """`IParticipantRegistry.Role`."""
-
-    GENERATOR = 1
-    CONSUMER = 2
-    PROSUMER = 3
-
-
-class Status(IntEnum):
-    """`IParticipantRegistry.Status`."""
-
-    NONE = 0
-    PENDING = 1
-    APPROVED = 2
-    REJECTED = 3
-    SUSPENDED = 4
-    EXIT_REQUESTED = 5
-    EXITED = 6
-
-
-class Source(IntEnum):
-    """`IParticipantRegistry.Source`: Solar, Wind and Biomass earn green certificates; Hydro does not."""
-
-    NONE = 0
-    SOLAR = 1
-    WIND = 2
-    BIOMASS = 3
-    HYDRO = 4
-    FOSSIL = 5
-
-
-ROLE_NAMES: dict[str, Role] = {
-    "generator": Role.GENERATOR,
-    "consumer": Role.CONSUMER,
-    "prosumer": Role.PROSUMER,
-}
-"""Role names as scenario files and the CLI spell them."""
-
-SOURCE_NAMES: dict[str, Source] = {s.name.lower(): s for s in Source if s is not Source.NONE}
-"""Energy-source names as scenario files spell them (solar, wind, biomass, hydro, fossil)."""
 
 for _enum in (Role, Status, Source):
     register_enum(f"IParticipantRegistry.{_enum.__name__}", _enum)

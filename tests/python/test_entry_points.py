@@ -293,7 +293,8 @@ def test_demo_as_a_user_runs_it():
 def test_help_loads_no_chain_library():
     """`energy-trading --help` (and every sub-command's) answered after 10-15 s on a loaded machine: the
     command line imported web3 and py-evm before parsing its arguments. The chain layer is now imported by
-    the commands that use it; a user error raised before it (a bad --time-limit) still prints one line."""
+    the commands that use it (`schema` prints the file formats without it); a user error raised before it (a
+    bad --time-limit) still prints one line."""
     code = (
         "import sys\n"
         "from energy_trading.cli import main\n"
@@ -302,6 +303,9 @@ def test_help_loads_no_chain_library():
         "        main(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['schema', 'scenario']); main(['schema', 'matching'])\n"
         "print('LOADED', sorted(m for m in ('web3', 'evm', 'eth_tester') if m in sys.modules))\n"
         "print('EXIT', main(['match', '-', '--time-limit', '0']))\n"
     )

@@ -8,7 +8,31 @@
 Nothing here touches a chain: parsing a scenario only validates it.
 """
 
-from energy_trading.scenarios.schema.loader import Scenario, load_scenario, parse_scenario
-from energy_trading.scenarios.schema.market import ScenarioError
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario"]
+
+#: public name -> defining module, imported on first use (PEP 562): `schema.file` (the pydantic model that
+#: `energy-trading schema scenario` prints) must load without the loader's section parsers, which import
+#: the chain layer's parameter types.
+_EXPORTS = {
+    "Scenario": "energy_trading.scenarios.schema.loader",
+    "load_scenario": "energy_trading.scenarios.schema.loader",
+    "parse_scenario": "energy_trading.scenarios.schema.loader",
+    "ScenarioError": "energy_trading.scenarios.schema.market",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from energy_trading.clients.registry import ROLE_NAMES, SOURCE_NAMES, Role, Source
+from energy_trading.models.roles import ROLE_NAMES, SOURCE_NAMES, Role, Source
 
 __all__ = [
     "AllowanceTrade",

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, StrictBool, StrictInt, StrictStr, Tag, model_validator
 
-from energy_trading.clients.registry import ROLE_NAMES, SOURCE_NAMES
+from energy_trading.models.roles import ROLE_NAMES, SOURCE_NAMES
 from energy_trading.models.validation import StrictModel, validate
 
 __all__ = ["ScenarioFile", "validate_scenario_file"]

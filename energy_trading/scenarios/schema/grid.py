@@ -14,8 +14,8 @@ from fractions import Fraction
 from typing import Any
 
 from energy_trading.chain.deploy import GridParams
-from energy_trading.clients.registry import Role
 from energy_trading.models.grid_settlement import Delivery, GridPrices, q
+from energy_trading.models.roles import Role
 from energy_trading.models.units import to_wh
 from energy_trading.models.weights import WeightParams
 

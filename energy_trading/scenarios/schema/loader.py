@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from energy_trading.clients.registry import Role
+from energy_trading.models.roles import Role
 from energy_trading.models.validation import InputError
 from energy_trading.scenarios.schema.certificates import (
     CertificateScenarioError,

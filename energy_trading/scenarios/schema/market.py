@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from energy_trading.clients.market import Schedule
-from energy_trading.clients.registry import ROLE_NAMES, SOURCE_NAMES, Role, Source
+from energy_trading.models.roles import ROLE_NAMES, SOURCE_NAMES, Role, Source
 from energy_trading.scenarios.schema import file as schema
 
 __all__ = [
