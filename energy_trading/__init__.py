@@ -20,8 +20,7 @@ importing `energy_trading.models` loads no chain library.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from energy_trading._lazy import lazy_exports
 
 __all__ = [
     "Chain",
@@ -54,17 +53,4 @@ _EXPORTS = {
 _SUBPACKAGES = {"chain", "clients", "cli", "demo", "models", "scenarios"}
 
 
-def __getattr__(name: str) -> Any:
-    """Import a re-exported name or a subpackage on first use."""
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _SUBPACKAGES:
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, _SUBPACKAGES)

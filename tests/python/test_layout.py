@@ -35,7 +35,11 @@ LAYERS: dict[str, set[str]] = {
     "demo": {"scenarios", "clients", "chain", "models", "solvers"},
     "cli": {"demo", "scenarios", "clients", "chain", "models", "solvers"},
     "api": {"cli", "demo", "scenarios", "clients", "chain", "models", "solvers"},
+    "_lazy": set(),  # the PEP 562 re-export helper the package `__init__`s share (standard library only)
 }
+for _layer_imports in LAYERS.values():
+    _layer_imports.add("_lazy")
+LAYERS["_lazy"].discard("_lazy")
 PURE = {"models", "solvers"}
 CHAIN_LIBRARIES = ("web3", "eth_", "brownie", "rlp", "solcx", "hexbytes")
 EMULATOR_USERS = {"scenarios", "demo", "cli"}
