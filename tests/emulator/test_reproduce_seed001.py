@@ -1,10 +1,19 @@
-"""Seed 001 Figs 7 and 10 inputs: the weights recorded from a weighted-Raft run (paper §5.3)."""
+"""Seed 001 reproduce items: the weights recorded from a weighted-Raft run (Figs 7, 10, §5.3), the leader
+counts of Table 3 and the consensus times of Tables 5-7 / Figs 1-3 against the paper's numbers."""
+
+import itertools
 
 import numpy as np
 import pytest
 
-from consensus_emulator.config import WeightedRaftParams
-from consensus_emulator.reproduce.seed001 import weighted_run
+from consensus_emulator.config import RaftParams, WeightedRaftParams
+from consensus_emulator.reproduce.seed001 import (
+    GAIN_POINTS,
+    LinkOrderCluster,
+    _config,
+    tables5_7,
+    weighted_run,
+)
 from consensus_emulator.reproduce.util import run_seed
 from consensus_emulator.weights import Seed001Market
 
@@ -67,3 +76,95 @@ def test_table3_node2_leads_as_often_as_in_the_paper():
         None, run_seed(0, "t34", "weighted"), params=WeightedRaftParams(elect_every_round=True)
     )
     assert abs(result.leader_counts().get(1, 0) - 24) <= 3 * np.sqrt(200 * 0.12 * 0.88)
+
+
+@pytest.fixture(scope="module")
+def tables5_7_outputs():
+    """`reproduce seed001-tables5-7` at its default seed 0, by output name."""
+    return {o.name: o for o in tables5_7(0)}
+
+
+def _gain_rows(output):
+    # columns: consensus, before_ms, after_ms, gain_pct, paper_before_ms, paper_after_ms, paper_gain_pct
+    return {int(r[0]): (float(r[3]), float(r[6])) for r in output.rows}
+
+
+@pytest.mark.slow
+def test_tables5_7_gain_after_10_and_20_consensuses_within_the_paper_tolerance(tables5_7_outputs):
+    # seed 001 Tables 5-7: gains 0.78 / 1.96 (T5), 0.70 / 2.09 (T6), 1.84 / 2.46 % (T7) after 10 / 20
+    # consensuses; tolerance 1.5 points (issue 15). Weighted Raft starts about as fast as Raft: the
+    # weight quorum takes nearly as many acks as the count quorum until eq 19's weights build up.
+    for table in (5, 6, 7):
+        gains = _gain_rows(tables5_7_outputs[f"seed001_table{table}"])
+        for k in (10, 20):
+            emulated, paper = gains[k]
+            assert abs(emulated - paper) <= GAIN_POINTS, (table, k, emulated, paper)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="seed 001 Tables 5-7 after 50-200 consensuses: paper 4.5-9.5 %, emulated 1.9-6.5 %: eq 19's "
+    "participation weights cut the weight quorum from ~14 to ~11 acks as the paper describes, but each "
+    "ack skipped saves only 1.2-1.6 % of a consensus on METRO, and the paper publishes no link delays",
+)
+def test_tables5_7_gain_after_50_to_200_consensuses_within_the_paper_tolerance(tables5_7_outputs):
+    # seed 001 Tables 5-7 at 50, 100, 150, 200 consensuses; tolerance 1.5 points (issue 15)
+    for table in (5, 6, 7):
+        gains = _gain_rows(tables5_7_outputs[f"seed001_table{table}"])
+        for k in (50, 100, 150, 200):
+            emulated, paper = gains[k]
+            assert abs(emulated - paper) <= GAIN_POINTS, (table, k, emulated, paper)
+
+
+@pytest.mark.slow
+def test_tables5_7_gain_grows_with_the_number_of_consensuses(tables5_7_outputs):
+    # §5.2.3: "takes less time ... for more consensus iterations": the gain rises at every count
+    for table in (5, 6, 7):
+        gains = _gain_rows(tables5_7_outputs[f"seed001_table{table}"])
+        series = [gains[k][0] for k in sorted(gains)]
+        assert all(b > a for a, b in itertools.pairwise(series)), (table, series)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="seed 001 Tables 5-7: the paper's traditional totals after 200 are 497.82 < 511.16 < 536.96 ms "
+    "(leaders 1, 2, 5); emulated about 494 / 479 / 503 ms: the order follows where METRO's random "
+    "placement puts each leader, and the paper publishes no placement or link delays",
+)
+def test_tables5_7_traditional_totals_ordered_as_in_the_paper(tables5_7_outputs):
+    totals = [float(tables5_7_outputs[f"seed001_table{t}"].rows[-1][1]) for t in (5, 6, 7)]
+    assert totals == sorted(totals), totals
+
+
+@pytest.mark.slow
+def test_figs_1_3_raft_time_constant_weighted_time_falls_and_fig_10_weights_level_off(tables5_7_outputs):
+    # §5.2.2 Figs 1-3: with a fixed leader Raft's time "remains unchanged" (CV < 2 %) while weighted
+    # Raft's fluctuates and falls; §5.3.3 Fig 10: total weights grow to a threshold, then stay in a band
+    for name in ("seed001_fig1", "seed001_fig2", "seed001_fig3", "seed001_fig10"):
+        failed = [c.what for c in tables5_7_outputs[name].checks if not c.ok]
+        assert not failed, (name, failed)
+
+
+def test_leader_send_order_is_seeded_shared_and_not_the_paper_numbering():
+    # the AppendEntries order must not follow paper node numbers (generators 1-15 first): a per-run
+    # permutation, the same for Raft and weighted Raft on one seed so they share the network
+    raft = LinkOrderCluster(_config("raft", RaftParams(initial_leader=0), 7, 5, None), 7)
+    weighted = LinkOrderCluster(_config("weighted-raft", WeightedRaftParams(initial_leader=0), 7, 5, None), 7)
+    assert raft.send_order(0) == weighted.send_order(0)
+    assert sorted(raft.send_order(0)) == list(range(1, 30))
+    assert raft.send_order(0) != list(range(1, 30))
+    other = LinkOrderCluster(_config("raft", RaftParams(initial_leader=0), 8, 5, None), 8)
+    assert other.send_order(0) != raft.send_order(0)
+
+
+def test_habitual_defaulters_deliver_what_table_2_reports():
+    # seed 001 Table 2: node 17 delivers 180 of its 200 kWh, node 29 50 of 60 when they default
+    market = Seed001Market(30, np.random.default_rng(3))
+    market.default_prob[:] = 0.0
+    market.default_prob[[16, 28]] = 1.0
+    market.w_a[:] = 50.0
+    market.step()
+    assert market.w_a[16] == pytest.approx(50.0 * 180 / 200)  # eq 17: W -= W (C_e - E_a) / C_e
+    assert market.w_a[28] == pytest.approx(50.0 * 50 / 60)
