@@ -13,9 +13,12 @@ link actors). Each round (Algorithm 1; times in ms):
 3. list exchange (lines 14-19): the creator e_c asks every MG for the serial numbers it
    holds and broadcasts the complete list;
 4. redundant data exchange (lines 20-26): an MG missing a listed transaction broadcasts
-   a request; every holder answers with the data and its hash; the requester stores it
-   when at least gamma of the answers conform (malicious holders send tampered copies)
-   and reports its holdings to e_c;
+   a request; every holder answers with the data and its hash after the eq 6 wait towards
+   the requester (§II-A puts this re-broadcast, line 19, in the data plane with the first
+   broadcast of lines 1-2, whose copies follow eq 6), so the round lasts about one t_max -
+   the "one more round of data exchange" that makes SBET's block creation about twice
+   SPFT's (§IV-A-1); the requester stores a copy when at least gamma of the answers
+   conform (malicious holders send tampered copies) and reports its holdings to e_c;
 5. block (lines 27-34): e_c puts every transaction held by at least gamma of all MGs
    (eq 3-4, ``r(T) >= gamma``) into the candidate block and broadcasts it (with the
    data); an MG whose own copies agree with it broadcasts the block hash (a malicious MG
@@ -183,7 +186,8 @@ class MG(Node):
         size = self.costs.header_bytes + ID_BYTES * len(missing)
         yield from self.multicast(sbet.mg_ids, "request", size, missing)
         if not self.supply_done.triggered:
-            yield self.supply_done | env.timeout(sbet.params.t_max_ms)
+            # the suppliers' eq 6 waits reach t_max, plus the link: the same allowance as the election's
+            yield self.supply_done | env.timeout(sbet.params.t_max_ms + sbet.margin)
         gamma = sbet.params.gamma
         for tx, copies in self.supplies.items():
             if copies and copies.count(OK) / len(copies) >= gamma - 1e-12:
@@ -195,7 +199,19 @@ class MG(Node):
         if not have:
             return None
         size = self.costs.header_bytes + len(have) * (self.costs.tx_bytes + 32)
-        return self.send(msg.src, "supply", size, have)
+        self.env.process(self._supply(msg.src, size, have))  # the wait must not hold up this MG's inbox
+        return None
+
+    def _supply(self, requester: int, size: float, have: list):
+        """Algorithm 1 line 22: re-broadcast trading data, with the data plane's eq 6 wait.
+
+        §II-A puts this re-broadcast (line 19-22) in the data plane with the first broadcast
+        (lines 1-2), whose copies leave after zeta (eq 6) so that near and far copies arrive
+        together; the same rule applies here, so the exchange round lasts about one t_max.
+        """
+        yield self.env.timeout(self.sbet.wait_ms(self.id, requester))
+        if not self.crashed:
+            yield from self.send(requester, "supply", size, have)
 
     def on_supply(self, msg: Message) -> None:
         supplies = getattr(self, "supplies", None)
@@ -310,6 +326,10 @@ class SBET:
         self.mg_ids = list(range(self.n))
         dist = self.net.distance_km[: self.n, : self.n]
         self.d_max = float(dist.max()) if dist.max() > 0 else 1.0
+        #: allowance (ms) beyond t_max for an answer sent after an eq 6 wait to cross its link
+        self.margin = (
+            4 * float(self.net.base[: self.n, : self.n].max()) + 4 * max(self.net.cfg.jitter_ms, 0.0) + 1.0
+        )
         self.next_tx = 0
         self.generated: list[int] = []
         self.creator: int | None = None
@@ -374,9 +394,7 @@ class SBET:
     # ------------------------------------------------------------ rounds
     def rounds(self):
         sim, env, p = self.sim, self.env, self.params
-        margin = (
-            4 * float(self.net.base[: self.n, : self.n].max()) + 4 * max(self.net.cfg.jitter_ms, 0.0) + 1.0
-        )
+        margin = self.margin
         for _ in range(sim.cfg.rounds):
             t0 = env.now
             self.record = sim.open_round(-1)  # messages from here on belong to this round
@@ -485,7 +503,7 @@ class SBET:
             yield from ec.multicast(self.mg_ids, "full-list", size, (record.height, ids, holders))
             yield from ec.fill_gaps(ids, holders)  # the creator may lack data too
             if not reports.triggered:
-                yield reports | env.timeout(2 * p.t_max_ms)
+                yield reports | env.timeout(2 * (p.t_max_ms + margin))
             holders = {t: {creator} if ec.db.get(t) == OK else set() for t in ids}
             for src, (held, _t) in self._answers.items():
                 for t in held:
