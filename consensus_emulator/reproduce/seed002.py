@@ -196,9 +196,9 @@ def fig5(seed: int) -> list[Output]:
             ref="seed 002 §IV-A-1, Fig 5",
             note="SBET's election and its redundant data exchange each wait up to t_max (eq 6; the exchange "
             "only when some MG misses a transaction), against SPFT's one eq 6 data window plus PBFT, so "
-            f"SBET / SPFT is {min(sb_sp):.2f}-{max(sb_sp):.2f} (paper 2); volume 100 is not slower than 200 at "
-            "every t_max (the checks give the times): both volumes run the same waits per block, and only "
-            "which links happen to be down differs; "
+            f"SBET / SPFT is {min(sb_sp):.2f}-{max(sb_sp):.2f} (paper 2); volume 100 is not "
+            "slower than 200 at every t_max (the checks give the times): both volumes run the same "
+            "waits per block, and only which links happen to be down differs; "
             "ETPS's ratio follows from the PoS target spacing (PPCoin's 10 min), not from seed 002, "
             "which gives none",
         )
