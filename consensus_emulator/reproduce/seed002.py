@@ -226,6 +226,7 @@ def fig6(seed: int) -> list[Output]:
     ]
     checks += _ratio_checks(series, sizes, "block size", 6)
     spread = max(max(ys) / min(ys) for k, ys in series.items() if not k.startswith("ETPS"))
+    spft200 = series["SPFT, volume 200"]
     return [
         Output(
             "seed002_fig6",
@@ -242,7 +243,11 @@ def fig6(seed: int) -> list[Output]:
             note="in the model a block's size only adds its CPU and transfer time (a few ms at "
             "10-25 trades of "
             "800 bytes) to waits of about t_max = 1 s, so no N shape can appear; the paper "
-            "gives no mechanism",
+            "gives no mechanism; SBET / SPFT is "
+            + ", ".join(f"{a / b:.1f}" for a, b in zip(series["SBET, volume 200"], spft200, strict=True))
+            + " at volume 200 because that run's seeded placement puts every other microgrid far from "
+            f"SPFT's primary, so its eq 6 data window (1 - d / d_max) t_max is only {min(spft200):.0f}-"
+            f"{max(spft200):.0f} ms of t_max = 1000",
         )
     ]
 
