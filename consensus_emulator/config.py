@@ -175,8 +175,8 @@ class CostConfig:
     """
 
     tx_pack_ms: float = 0.0135  # * proposer: fetch, decode and hash one tx into a block
-    tx_verify_ms: float = 0.0683  # * validator: signature + semantic check of one tx
-    store_ms_per_kb: float = 0.00773  # * persist one kB of a formal block
+    tx_verify_ms: float = 0.0697  # * validator: signature + semantic check of one tx
+    store_ms_per_kb: float = 0.0117  # * persist one kB of a formal block
     sign_ms: float = 0.5  # sign a block or a vote
     verify_sig_ms: float = 0.3  # verify one signature on a message
     hash_ms_per_kb: float = 0.004  # SHA-256 of one kB

@@ -75,12 +75,13 @@ def test_messages_per_round_are_three_fan_outs():
 
 
 def test_primary_crash_makes_the_monitor_pick_another():
-    result = run(config(n=5, rounds=8, block=1000, faults=FaultConfig(crash_leader_at_ms=(300.0,))))
+    # the crash falls inside the first round (about 150-254 ms with this seed), while the primary leads
+    result = run(config(n=5, rounds=8, block=1000, faults=FaultConfig(crash_leader_at_ms=(200.0,))))
     assert len(result.elections) == 1
-    crashed = next(r.proposer for r in result.rounds if r.t_start <= 300.0 <= r.t_final)
-    later = [r for r in result.rounds if r.t_start > 300.0]
+    crashed = next(r.proposer for r in result.rounds if r.t_start <= 200.0 <= r.t_final)
+    later = [r for r in result.rounds if r.t_start > 200.0]
     assert later and all(r.proposer != crashed and r.committed for r in later)
-    assert result.elections[0].t_start == pytest.approx(300.0)
+    assert result.elections[0].t_start == pytest.approx(200.0)
 
 
 def test_more_failures_than_a_domain_tolerates_gives_zero_tps():
