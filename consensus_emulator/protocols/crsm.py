@@ -20,6 +20,8 @@ One round (S3-S7, Fig 4; time in ms):
    early once too many reject, or when the vote timeout expires (§IV-F).
 3. formal: the data of passed domains is merged into one formal block, signed and sent
    to all consensus and storage nodes, each of which verifies and stores it (S6-S7).
+   The primary marshals each preparatory and formal block once and then pays one send
+   call per recipient (`CRSMNode.send_serialised`).
    Data of failed domains goes back to the pool for the next round (Fig 4 caption).
 
 Messages per round without faults: (N-1) preparatory + (N-1) votes + (N-1+S) formal,
