@@ -94,3 +94,15 @@ def test_block_creation_time_grows_with_t_max():
         "mean"
     ]
     assert long > short
+
+
+def test_redundant_exchange_adds_about_one_t_max_round():
+    # seed 002 §IV-A-1: SBET takes about twice SPFT's time "on account of one more round of data
+    # exchange"; the holders' answers leave after their eq 6 wait (Algorithm 1 line 22), like the data
+    # broadcast of lines 1-2, so a block whose data some MG lacks takes about one t_max more
+    lossy = replace(MICROGRID, link_mtbf_ms=900.0, link_mttr_ms=300.0)
+    timing = {"t_max_ms": 1000.0, "block_interval_ms": 1000.0}
+    with_exchange = run(sbet(n=8, rounds=5, block=12, network=lossy, **timing))
+    without = run(sbet(n=8, rounds=5, block=12, network=lossy, redundant_exchange=False, **timing))
+    extra = with_exchange.extra["block_creation_ms"]["mean"] - without.extra["block_creation_ms"]["mean"]
+    assert extra >= 800.0, f"the exchange round added {extra:.0f} ms at t_max = 1000 ms"
