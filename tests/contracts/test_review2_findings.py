@@ -1,0 +1,110 @@
+"""Second independent review (attacker's view) of the lean market round and the contracts around it.
+
+One proof of concept per finding (report: /work/wt/review2.md). Each test asserts the SAFE behaviour and is
+marked xfail(strict=True) while the finding is open, so the suite stays green and the marker must be removed
+when the fix lands (a strict xfail that passes fails the run). Findings in contracts/market/* are reported
+only (another helper is rewriting those contracts).
+"""
+
+import pytest
+from brownie import ProviderReputation, accounts, chain
+from conftest import CONSUMER, GENERATOR
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from market_fixtures import ALPHA, TOKEN, WAD, block_time, join, open_period
+
+from energy_trading.clients.market import bilateral_contract_typed_data
+
+R, PRICE, BONUS = 10_000, TOKEN // 2, TOKEN
+
+
+# ------------------------------------------------------------------ finding 1: ProviderReputation.fold
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 1: ProviderReputation.fold is O(n^2) in the provider's pending periods and has no bound: "
+    "past ~150 pending periods it needs more than a block's gas and reverts forever (reputation frozen)",
+)
+def test_fold_stays_callable_after_one_slow_period_held_up_many_later_ones(admin, stranger):
+    """The order book records one activation per (provider, period) and `fold` must fold the OLDEST pending
+    period first: an open trade in it blocks every later period until that trade's deadline (readingsEnd +
+    settlementGrace, one day by default, seven in the tests). A provider trading in every period with one
+    trade left open (its counterparty simply never settles: allowed until the deadline) piles up pending
+    periods; when the deadline passes, fold must fold them all in one transaction, and its search for the
+    oldest scans the whole list for every period folded. Measured (anvil, `fold.estimate_gas`): 50 pending
+    periods 1.81 M gas, 100 pending 6.03 M (x3.3 for x2: quadratic); 200 exceed the 12 M block gas limit of
+    the test chain (30 M on mainnet-like chains: ~225 periods). Nothing shrinks the list except a fold that
+    completes, so once past the limit the provider's reputation never changes again, whatever it delivers.
+
+    The recorder here is the test's admin standing in for the order book (the calls are the book's own:
+    `recordActivation` at activation, `recordSettlement` at settlement)."""
+    rep = ProviderReputation.deploy(admin, ALPHA, {"from": admin})
+    rep.grantRole(rep.RECORDER_ROLE(), admin, {"from": admin})
+    provider = accounts[3]
+    now = block_time()
+    day = 86_400
+    # period 1: its trade stays open until its deadline, a day away
+    rep.recordActivation(provider, 1, now, now + day, {"from": admin})
+    # periods 2..200: traded and settled on time (each one would fold on its own)
+    for pid in range(2, 201):
+        rep.recordActivation(provider, pid, now, now + day + pid, {"from": admin})
+        rep.recordSettlement(provider, pid, R, R, {"from": admin})
+    assert len(rep.pendingPeriods(provider)) == 200
+    chain.sleep(2 * day)
+    chain.mine()
+    # anyone folds, with the whole block's gas
+    tx = rep.fold(provider, {"from": stranger, "gas_limit": chain.block_gas_limit})
+    assert tx.status == 1
+    assert len(rep.pendingPeriods(provider)) == 0
+    assert rep.reputationOf(provider) > 0
+
+
+# ------------------------------------------------------------------ finding 2: sequential seller nonce
+
+
+@pytest.fixture(scope="module")
+def trio(registry, auditor, mkt, admin):
+    """A seller and two buyers with local keys (they sign bilateral terms off chain), each with 100 tokens
+    in the order book's internal balance."""
+    seller, b1, b2 = accounts.add(), accounts.add(), accounts.add()
+    for who, role in ((seller, GENERATOR), (b1, CONSUMER), (b2, CONSUMER)):
+        admin.transfer(who, "1 ether")
+        join(registry, auditor, who, role)
+        mkt.token.issue(who, 100 * WAD, {"from": admin})
+        mkt.token.approve(mkt.book, 100 * WAD, {"from": who})
+        mkt.book.deposit(100 * WAD, {"from": who})
+    return seller, b1, b2
+
+
+def _signed(mkt, pid, seller, buyer, nonce, energy=R):
+    terms = (pid, seller.address, buyer.address, energy, PRICE, BONUS, nonce)
+    sigs = []
+    for who in (seller, buyer):
+        typed = bilateral_contract_typed_data(chain.id, mkt.book.address, *terms)
+        sigs.append(
+            Account.from_key(who.private_key).sign_message(encode_typed_data(full_message=typed)).signature
+        )
+    return terms, sigs[0], sigs[1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 2: openSignedContract consumes the seller's nonces in sequence and nothing revokes a "
+    "signed contract: a buyer who withholds an earlier contract blocks every later one of the seller",
+)
+def test_a_withheld_signed_contract_does_not_block_the_sellers_next_one(mkt, trio, stranger):
+    """The seller signs contract C1 with buyer 1 (nonce n) and C2 with buyer 2 (nonce n + 1); whoever holds
+    both signatures of a contract opens it. Buyer 1 holds C1 and never opens it (it may do so at any moment
+    until matchEnd). C2 cannot open (`InvalidAccountNonce`: n + 1 is not the current nonce), and the seller
+    has no call to cancel C1 or skip its nonce. Its only way out, re-signing C2 at nonce n, revives the
+    original C2 (nonce n + 1) once the re-signed one opened: buyer 2 can then open the same contract twice.
+    The safe behaviour: a signed contract whose counterparty withholds it does not block others (unordered
+    nonces or a revocation the signer can send alone)."""
+    seller, b1, b2 = trio
+    pid, _ = open_period(mkt)
+    n = mkt.book.nonces(seller)
+    c1 = _signed(mkt, pid, seller, b1, n)  # noqa: F841  held back by buyer 1
+    c2 = _signed(mkt, pid, seller, b2, n + 1)
+    tx = mkt.book.openSignedContract(*c2, {"from": stranger})
+    assert tx.status == 1
