@@ -114,23 +114,17 @@ def test_a_withheld_signed_contract_does_not_block_the_sellers_next_one(mkt, tri
     assert tx.status == 1
 
 
-# ------------------------------------------------------------------ finding 3: a straggler's penalty
+# ------------------------------------------------------------------ finding 3: a straggler's penalty (fixed)
+
+DAY = 86_400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 3: a straggler's penalty is queued in a credit round opened for a period that has no "
-    "grid order (or does not exist): the round never closes and the penalty pool's tokens stay unreleasable",
-)
-def test_a_stragglers_penalty_is_releasable_once_every_order_ended(mkt, people, auditor, grid):  # noqa: F811
+def _straggler_round(mkt, people, auditor, grid):  # noqa: F811
     """Two overlapping grid periods. Period 1 has a delivered order A and an order V whose seller delivers
-    half; period 2 has one delivered order B. Settled in the order A, B, V (anyone may settle; V is simply
-    settled last, e.g. by its seller inside the grace period): V is a straggler, so `CreditWeights` opens
-    round 3 for it (review finding 1's fix) and its pooled penalty (seed 001 eq 34: the seller had weight
-    from A) is queued in round 3. No period 3 exists: round 3 closes only when some later grid period's
-    order settles. Every order of the market has ended, yet `PenaltyPool.release` refuses
-    (`NothingReleasable`): the penalty has no terminal state until the market trades again, and never if
-    it does not (last period, or later periods on another policy)."""
+    half; period 2 has one delivered order B. Settled in the order A, B, V (V by its own seller inside the
+    grace period: a timely settlement): V is a straggler, so `CreditWeights` opens round 3 for it (review
+    finding 1's fix) and its pooled penalty (seed 001 eq 34: the seller had weight from A) is queued in round
+    3. No period 3 exists. Returns (period 2, the straggler's settlement)."""
     p1, _ = open_period(mkt, grid.policy)
     p2, period2 = open_period(mkt, grid.policy)
     a = grid_order(mkt, people, auditor, grid, p1)
@@ -150,8 +144,101 @@ def test_a_stragglers_penalty_is_releasable_once_every_order_ended(mkt, people, 
     assert mkt.book.periodCount() == p2  # no period 3
     assert all(mkt.book.order(o)[2] == 5 for o in (a, b, v))  # every order of the market Settled
     assert grid.pool.queueLength() == 1
+    return p2, tx
+
+
+def _credit_state(credit, rounds):
+    return (credit.currentRound(), tuple(credit.isRoundClosed(r) for r in rounds), credit.totalWeight())
+
+
+def test_a_stragglers_penalty_is_releasable_once_every_order_ended(mkt, people, auditor, grid):  # noqa: F811
+    """Finding 3. Before the fix round 3 closed only when a later grid period's order settled, so after every
+    order of the market had ended `PenaltyPool.release` still refused (`NothingReleasable`): the penalty had
+    no terminal state until the market traded again, and never if it did not (last period, or later periods
+    on another policy). Fixed: a day after the straggler opened round 3, anyone closes it
+    (`CreditWeights.closeStragglerRound`) and the penalty is released."""
+    p2, _ = _straggler_round(mkt, people, auditor, grid)
+    chain.sleep(grid.credit.STRAGGLER_ROUND_TIMEOUT())
+    chain.mine()
+    tx = grid.credit.closeStragglerRound({"from": people.outsider})
+    assert tx.events["StragglerRoundClosed"]["round"] == p2 + 1
+    assert grid.credit.isRoundClosed(p2 + 1)
     grid.pool.release(10, {"from": people.outsider})
     assert grid.pool.isRoundDistributed(p2 + 1)
+
+
+def test_closing_a_stragglers_round_is_refused_early_or_twice_and_changes_nothing(
+    mkt,
+    people,
+    auditor,
+    grid,  # noqa: F811
+):
+    """The close is anyone's, so its conditions are the access rule: not before the timeout (an attacker
+    closing every straggler round at once would make each straggler settlement open a round and speed up the
+    decay), not a round whose own period has settled orders, not twice. Each refusal changes nothing."""
+    p2, tx = _straggler_round(mkt, people, auditor, grid)
+    rounds = (p2, p2 + 1)
+    before = _credit_state(grid.credit, rounds)
+    opened = tx.timestamp
+    with brownie.reverts(revert_pattern=rf"RoundNotClosable: {p2 + 1}, {opened + DAY}"):
+        grid.credit.closeStragglerRound({"from": people.outsider})
+    assert _credit_state(grid.credit, rounds) == before
+    chain.sleep(DAY)
+    chain.mine()
+    grid.credit.closeStragglerRound({"from": people.outsider})
+    closed = _credit_state(grid.credit, rounds)
+    assert closed[1] == (True, True)
+    with brownie.reverts(revert_pattern=rf"RoundNotClosable: {p2 + 1}, {2**256 - 1}"):
+        grid.credit.closeStragglerRound({"from": people.outsider})
+    assert _credit_state(grid.credit, rounds) == closed
+
+
+def test_a_round_opened_by_its_own_period_cannot_be_closed_early(mkt, people, auditor, grid):  # noqa: F811
+    """Round 1, opened by period 1's first settlement, waits for period 1's other order however long it takes:
+    closing it is refused, and that order still counts in round 1."""
+    p1, period1 = open_period(mkt, grid.policy)
+    first = grid_order(mkt, people, auditor, grid, p1)
+    second = grid_order(mkt, people, auditor, grid, p1, people.p2, people.c2)
+    goto(period1, "settlement")
+    mkt.book.settle(first, {"from": people.outsider})
+    chain.sleep(2 * DAY)
+    chain.mine()
+    before = _credit_state(grid.credit, (p1,))
+    with brownie.reverts(revert_pattern=rf"RoundNotClosable: {p1}, {2**256 - 1}"):
+        grid.credit.closeStragglerRound({"from": people.outsider})
+    assert _credit_state(grid.credit, (p1,)) == before
+    tx = mkt.book.settle(second, {"from": people.outsider})
+    assert tx.events["GridSettled"]["breakdown"][0] == p1
+    assert grid.credit.isRoundClosed(p1)
+
+
+def test_after_an_early_close_the_rounds_own_period_counts_in_the_next_round(
+    mkt,
+    people,
+    auditor,
+    grid,  # noqa: F811
+):
+    """Closing moves later writes on: the closed round never changes again, the round's own period counts in
+    the next round (itself ahead of its period, so closable a day later), and penalty rounds stay in order."""
+    p2, _ = _straggler_round(mkt, people, auditor, grid)
+    chain.sleep(DAY)
+    chain.mine()
+    grid.credit.closeStragglerRound({"from": people.outsider})
+    p3, period3 = open_period(mkt, grid.policy)
+    assert p3 == p2 + 1  # the period whose number the closed round carries
+    late = grid_order(mkt, people, auditor, grid, p3)
+    read(mkt, people, late, SELLER_SIDE, GRID_R // 2)  # another default: another pooled penalty
+    read(mkt, people, late, BUYER_SIDE, GRID_R)
+    goto(period3, "settlement")
+    tx = mkt.book.settle(late, {"from": people.outsider})
+    assert tx.events["GridSettled"]["breakdown"][0] == p3 + 1
+    assert grid.credit.isRoundClosed(p3) and not grid.credit.isRoundClosed(p3 + 1)
+    assert grid.pool.release(10, {"from": people.outsider}).return_value == 1  # round p3's penalty
+    chain.sleep(DAY)
+    chain.mine()
+    grid.credit.closeStragglerRound({"from": people.outsider})
+    assert grid.pool.release(10, {"from": people.outsider}).return_value == 1  # and round p3 + 1's
+    assert grid.pool.nextRelease() == grid.pool.queueLength() == 2
 
 
 # ------------------------------------------------------------------ finding 4: matched-order width mismatch
