@@ -1,9 +1,10 @@
 """Second independent review (attacker's view) of the lean market round and the contracts around it.
 
-One proof of concept per finding (report: /work/wt/review2.md). Each test asserts the SAFE behaviour and is
-marked xfail(strict=True) while the finding is open, so the suite stays green and the marker must be removed
-when the fix lands (a strict xfail that passes fails the run). Findings in contracts/market/* are reported
-only (another helper is rewriting those contracts).
+One proof of concept per finding (the review report gives each one's sequence and suggested fix). Each
+test asserts the SAFE behaviour and is marked xfail(strict=True) while the finding is open, so the suite
+stays green and the marker must be removed when the fix lands (a strict xfail that passes fails the run).
+Findings in contracts/market/* (1, 2, 4) are reported only; finding 3 (CreditWeights) is fixed, with refusal
+tests.
 """
 
 import brownie
