@@ -48,6 +48,7 @@ interface ICreditWeights {
         bool defaulted
     );
     event NodeRetired(address indexed node, uint256 indexed round, uint256 weightRemoved);
+    event StragglerRoundClosed(uint256 indexed round, address indexed closedBy);
 
     error ZeroAddress();
     error DecayFactorOutOfRange(uint256 factor);
@@ -63,6 +64,7 @@ interface ICreditWeights {
     error ZeroPeriod(uint256 orderId);
     error RoundTooLarge(uint256 periodId);
     error PeriodTotalTooLarge(uint256 periodId, uint256 periodContractedWh);
+    error RoundNotClosable(uint256 round, uint256 closableFrom);
 
     /// @notice Enroller: add an active participant with an initial credit weight (e.g. carried over from
     ///         another system, or the paper's Tables 1-2). Parties are otherwise enrolled automatically at
@@ -80,6 +82,14 @@ interface ICreditWeights {
     ///         takes penalty shares.
     /// @param node an exited participant
     function retire(address node) external;
+
+    /// @notice Anyone: close the open round when a straggler opened it ahead of its period (no order of period
+    ///         `currentRound` has settled yet) at least `STRAGGLER_ROUND_TIMEOUT` ago, so that the penalties
+    ///         queued in it can be released (review 2, finding 3: such a round otherwise stays open until a later
+    ///         period settles, possibly never). Later settlements, the round's own period included, count in
+    ///         the next round. Reverts `RoundNotClosable(round, closableFrom)` otherwise (closableFrom: the
+    ///         earliest time, or type(uint256).max when the round is not a straggler's or is closed already).
+    function closeStragglerRound() external;
 
     /// @notice A node's credit weight now (decays applied), WAD on the 0..100 scale.
     /// @param node the node

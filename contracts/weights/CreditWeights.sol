@@ -30,6 +30,10 @@ import {Units} from "../lib/Units.sol";
 ///    counts in the open round, or, when that round is already complete, opens the next round
 ///    (`currentRound + 1`), which a later period of that number then shares. So `currentRound` only grows and
 ///    every round a write goes to is open.
+///  - Liveness of the rounds themselves: a round closes when its period's orders are all settled or a later round
+///    opens; a round a straggler opened ahead of its period (no order of that period settled yet) may wait for
+///    neither, so anyone may close it (`closeStragglerRound`; review 2, finding 3). Closing only moves later
+///    writes to the next round, so no closed round ever changes.
 contract CreditWeights is ICreditWeights, AccessControl {
     using Checkpoints for Checkpoints.Trace208;
 
@@ -37,6 +41,11 @@ contract CreditWeights is ICreditWeights, AccessControl {
     bytes32 public constant SETTLEMENT_ROLE = keccak256("SETTLEMENT_ROLE");
     /// @notice Accounts allowed to enrol nodes with an initial weight (the consortium operator).
     bytes32 public constant ENROLLER_ROLE = keccak256("ENROLLER_ROLE");
+
+    /// @notice How long a round a straggler opened ahead of its period stays open before anyone may close it
+    ///         (`closeStragglerRound`): closing moves later settlements to a new round, so without a wait an
+    ///         attacker could make every straggler settlement open a round and speed up the decay (eq 24).
+    uint256 public constant STRAGGLER_ROUND_TIMEOUT = 1 days;
 
     uint256 private constant EPOCH_SHIFT = 128;
     uint256 private constant WEIGHT_MASK = (uint256(1) << EPOCH_SHIFT) - 1;
@@ -66,6 +75,8 @@ contract CreditWeights is ICreditWeights, AccessControl {
 
     mapping(uint256 periodId => PeriodTally) private _tallies;
     mapping(uint256 round => uint256) private _roundEpochPlusOne; // 0 = never opened
+    mapping(uint256 round => bool) private _closedEarly; // a straggler's round closed by `closeStragglerRound`
+    uint256 private _currentRoundOpenedAt;
     mapping(address node => Checkpoints.Trace208) private _weights;
     Checkpoints.Trace208 private _totals;
     uint256 private _total;
@@ -156,6 +167,22 @@ contract CreditWeights is ICreditWeights, AccessControl {
         emit NodeRetired(node, key, w);
     }
 
+    /// @inheritdoc ICreditWeights
+    function closeStragglerRound() external {
+        uint256 round = currentRound;
+        // a round opened by its own period's first settlement records that period's tally in the same call, so
+        // an empty tally means a straggler opened it; a round closed early is closed already
+        if (round == 0 || _tallies[round].contractedWh != 0 || _closedEarly[round]) {
+            revert RoundNotClosable(round, type(uint256).max);
+        }
+        uint256 closableFrom = _currentRoundOpenedAt + STRAGGLER_ROUND_TIMEOUT;
+        // false positive: a day-long wait compared with the block time; seconds of miner leeway do not matter
+        // slither-disable-next-line timestamp
+        if (block.timestamp < closableFrom) revert RoundNotClosable(round, closableFrom);
+        _closedEarly[round] = true;
+        emit StragglerRoundClosed(round, msg.sender);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc ICreditWeights
@@ -233,6 +260,7 @@ contract CreditWeights is ICreditWeights, AccessControl {
             }
         }
         currentRound = round;
+        _currentRoundOpenedAt = block.timestamp;
         _roundEpochPlusOne[round] = epoch + 1;
         // false positive: Checkpoints.push returns the previous and new values, which are known here
         // slither-disable-next-line unused-return
@@ -273,6 +301,7 @@ contract CreditWeights is ICreditWeights, AccessControl {
     }
 
     function _complete(uint256 round) private view returns (bool) {
+        if (_closedEarly[round]) return true;
         PeriodTally storage t = _tallies[round];
         return t.contractedWh != 0 && t.settledWh >= t.contractedWh;
     }
