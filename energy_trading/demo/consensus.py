@@ -18,6 +18,12 @@ def consensus_walkthrough(d: Deployment, out: TextIO, tx_log: list[TxRecord]) ->
     print("Consensus emulator fed by this chain (seed 7, 60 blocks per protocol)", file=out)
     nodes = ", ".join(f"{label} {w:.1f}" for label, w in figures["nodes"].items())
     print(f"  node weights from NodeWeights.allWeights(): {nodes}", file=out)
+    print(
+        "  weighted Raft re-elects every block with seed 001 eq 7 timeouts (100 + 5 x weight rank ms), so "
+        "the heaviest node leads; Raft elects once, whoever's random timeout fires first (the same "
+        "node only by chance)",
+        file=out,
+    )
     for name in ("weighted-raft", "raft"):
         m = figures[name]
         leaders = ", ".join(f"{label} x{n}" for label, n in m["leader_counts"].items())
