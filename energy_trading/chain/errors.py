@@ -26,7 +26,7 @@ _ENUMS: dict[str, type[IntEnum]] = {}
 #: Error parameters that hold a unix time (seconds); printed as ISO 8601 UTC.
 TIME_PARAMETERS = frozenset(
     {"now_", "from", "until", "publishEnd", "matchEnd", "signEnd", "readingsEnd", "periodStart", "periodEnd",
-     "lastPeriodEnd", "availableAt", "blockTime"}
+     "lastPeriodEnd", "availableAt", "blockTime", "closableFrom"}
 )  # fmt: skip
 
 
@@ -35,8 +35,16 @@ def register_enum(solidity_name: str, enum: type[IntEnum]) -> None:
     _ENUMS[solidity_name] = enum
 
 
+#: 9999-12-31T23:59:59Z, the last second `datetime` can print. Contracts use a type's maximum
+#: (`type(uint64).max`) for "no bound"; such a time is printed as "never".
+_LAST_PRINTABLE_UNIX_S = 253_402_300_799
+
+
 def iso_time(unix_s: int) -> str:
-    """A unix time (seconds) as ISO 8601 UTC, e.g. 2026-11-30T13:00:00Z."""
+    """A unix time (seconds) as ISO 8601 UTC, e.g. 2026-11-30T13:00:00Z; "never" past the year 9999
+    (a contract's "no bound" sentinel such as `type(uint64).max`)."""
+    if unix_s > _LAST_PRINTABLE_UNIX_S:
+        return "never"
     return datetime.fromtimestamp(unix_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -40,3 +40,16 @@ def test_outside_window_prints_iso_times_and_how_to_get_in(deployment):
     with pytest.raises(ChainRevert) as too_soon:
         market.submit(buyer.address, early.id, [(r, 1)])
     assert "opens in" in str(too_soon.value) and "advance_to" in str(too_soon.value)
+
+
+def test_a_no_bound_sentinel_prints_as_never_not_a_crash():
+    """`settle` before the readings end reverts `OutsideWindow(now, readingsEnd, type(uint64).max)`:
+    rendering the sentinel as a date raised `OverflowError` and lost the refusal (newcomer finding 1);
+    `RoundNotClosable`'s `closableFrom = type(uint256).max` printed 78 digits."""
+    early = ChainRevert("OutsideWindow", {"now_": 1_000, "from": 1_600, "until": 2**64 - 1}, "settle")
+    assert "until=never" in str(early) and "this step opens in 600 s" in str(early)
+    round_ = ChainRevert("RoundNotClosable", {"round": 3, "closableFrom": 2**256 - 1})
+    assert str(round_) == "reverted with RoundNotClosable(round=3, closableFrom=never)"
+    assert "closableFrom=1970-01-02T00:00:00Z" in str(
+        ChainRevert("RoundNotClosable", {"round": 3, "closableFrom": 86_400})
+    )
