@@ -537,9 +537,11 @@ def connect(rpc_url: str | None = None, seed: str = "energy-trading") -> Chain:
     # reads without a sender: web3 leaves `from` empty, and eth-tester then asks eth_accounts on every call
     w3.eth.default_account = unlocked[0]
     w3.middleware_onion.remove("ens_name_to_address")  # no ENS names here: a scan of every request's params
-    if in_process:
-        w3.middleware_onion.remove("validation")  # asks eth_chainId on every eth_call of a chain we made
-    else:
+    # web3's validation layer asks eth_chainId before every eth_call and transaction dict to compare it with
+    # the dict's chainId: this package signs with the chain id it read once, and a node refuses a transaction
+    # signed for another chain itself
+    w3.middleware_onion.remove("validation")
+    if not in_process:
         w3.provider.cache_allowed_requests = True  # eth_chainId once, not on every call
     block_gas = int(w3.eth.get_block("latest")["gasLimit"])
     return Chain(
