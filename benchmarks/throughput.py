@@ -42,6 +42,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import keccak
 
+from energy_trading.chain import fastcall
 from energy_trading.chain.compiler import compile_contracts
 from energy_trading.chain.connection import Chain, connect
 from energy_trading.chain.devnode import anvil_node
@@ -102,12 +103,14 @@ def _split(cpu: float, count: int, gas: int, clock: EvmClock | None) -> dict[str
 
 
 class RequestCounter:
-    """Counts what web3 asks the provider: HTTP requests, and JSON-RPC calls (a batch is one request)."""
+    """Counts what web3 asks the provider: HTTP requests, and JSON-RPC calls (a batch is one request); and
+    the reads executed in process on py-evm directly, which bypass the provider (`reads`)."""
 
     def __init__(self, chain: Chain) -> None:
         self.requests = 0
         self.calls = 0
         self.by_method: dict[str, int] = {}
+        self._w3, self._direct_reads = chain.w3, fastcall.in_process_reads(chain.w3)
         provider = chain.w3.provider
         single, batch = provider.make_request, getattr(provider, "make_batch_request", None)
 
@@ -128,6 +131,12 @@ class RequestCounter:
         if batch is not None:
             provider.make_batch_request = make_batch_request
 
+    @property
+    def reads(self) -> int:
+        """Contract reads executed: `eth_call` requests plus in-process reads on py-evm directly."""
+        direct = fastcall.in_process_reads(self._w3) - self._direct_reads
+        return self.by_method.get("eth_call", 0) + direct
+
 
 def run_runner(name: str, rpc: str | None) -> dict[str, Any]:
     """Play one scenario on a fresh chain; return its transaction count, wall seconds and tx/s."""
@@ -146,7 +155,8 @@ def run_runner(name: str, rpc: str | None) -> dict[str, Any]:
         "rpc_requests_per_tx": counter.requests / n,
         "rpc_calls_per_tx": counter.calls / n,
         "eth_estimateGas": counter.by_method.get("eth_estimateGas", 0),
-        "eth_call": counter.by_method.get("eth_call", 0),
+        "eth_call": counter.reads,
+        "cached_reads": chain.cached_read_hits,
     }
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from web3.middleware import SignAndSendRawMiddlewareBuilder
 from web3.types import RPCEndpoint, TxReceipt
 
 from energy_trading.chain.errors import ChainRevert, RevertDecoder
+from energy_trading.chain.fastcall import FastContract, ReadCache, cache_of, disable_cache, enable_cache
 
 __all__ = [
     "DEFAULT_FUNDING_WEI",
@@ -96,6 +98,7 @@ class Chain:
         funder: a node-unlocked account holding ether, used to fund new accounts.
         in_process: True for the eth-tester/py-evm backend.
         seed: the string new keys are derived from (deterministic accounts per seed).
+        cached_read_hits: reads answered from memory inside `cached_reads` blocks so far (none executed).
     """
 
     w3: Web3
@@ -107,6 +110,7 @@ class Chain:
     decoder: RevertDecoder = field(default_factory=lambda: RevertDecoder([]))
     tx_log: list[TxRecord] | None = None
     gas_limit: int = DEFAULT_GAS_LIMIT
+    cached_read_hits: int = 0
     _tx_log_t0: float = 0.0
     _nonces: dict[str, int] = field(default_factory=dict, repr=False)
     _chain_id: int | None = field(default=None, repr=False)
@@ -133,6 +137,7 @@ class Chain:
             self.labels[account.address] = label
             added = True
             if fund_wei:
+                self._state_changed()
                 tx = {"from": self.funder, "to": account.address, "value": fund_wei, "gas": _FUNDING_GAS}
                 tx_hash = self.w3.eth.send_transaction(tx | self._fee_fields())
                 pending.append((tx_hash, f"fund {label}"))
@@ -182,6 +187,7 @@ class Chain:
             pending = [self.send(fn, sender, gas=gas) for fn, sender in calls]
         else:
             built = [self._sign(fn, sender, 0, gas) for fn, sender in calls]
+            self._state_changed()
             responses = self.w3.provider.make_batch_request(
                 [("eth_sendRawTransaction", ["0x" + raw.hex()]) for _, raw, _, _ in built]
             )
@@ -254,6 +260,7 @@ class Chain:
     def wait(self, pending: PendingTx) -> TxReceipt:
         """The receipt of a sent transaction; raises `ChainRevert` (decoded) when it reverted."""
         receipt = pending.receipt or self._receipt(pending.tx_hash)
+        self._state_changed()  # mined now (a node that does not automine): reads cached before are stale
         if receipt["status"] != 1:
             raise self._revert_of(pending, receipt)
         self._log_tx(receipt, pending.action, pending.size_bytes)
@@ -266,14 +273,12 @@ class Chain:
         action = f"{getattr(fn, 'fn_name', 'constructor')} from {self.label_of(sender)}"
         if sender not in self._nonces:
             self._nonces[sender] = self.w3.eth.get_transaction_count(sender, "pending")
-        if self._chain_id is None:
-            self._chain_id = self.w3.eth.chain_id
         if isinstance(fn, ContractFunction):
             to, data = fn.address, fn._encode_transaction_data()
         else:
             to, data = None, fn.data_in_transaction
         tx: dict[str, Any] = {
-            "chainId": self._chain_id,
+            "chainId": self.chain_id,
             "nonce": self._nonces[sender],
             "gas": gas or self.gas_limit,
             "value": value,
@@ -288,6 +293,7 @@ class Chain:
         return tx, raw, sender, action
 
     def _send_raw(self, tx: dict[str, Any], raw: bytes, action: str) -> PendingTx:
+        self._state_changed()
         if self.in_process:
             tx_hash = bytes(self.w3.eth.send_raw_transaction(raw))
             return PendingTx(tx_hash, tx, len(raw), action)
@@ -368,6 +374,7 @@ class Chain:
         """
         if seconds < 0:
             raise ValueError(f"cannot move the chain's clock backwards ({seconds} s)")
+        self._state_changed()
         if self.in_process:
             tester = self.w3.provider.ethereum_tester
             tester.time_travel(self.now() + max(seconds, 1))
@@ -381,6 +388,37 @@ class Chain:
         """Move the clock so that the next transaction executes at or after `timestamp` (no-op if past)."""
         now = self.now()
         return self.advance_time(timestamp - now) if timestamp > now else now
+
+    @contextmanager
+    def cached_reads(self) -> Iterator[ReadCache]:
+        """Within the block, remember contract reads (`contract.functions.f(...).call()` on contracts made
+        with this chain's web3) until this Chain sends a transaction or moves the clock; yields the cache
+        (`hits` counts the reads it answered).
+
+        Only while this process alone drives the chain (a scenario run): a transaction sent around this
+        Chain (another process, or `w3.eth.send_transaction` directly) is not seen, and reads would return
+        the state before it until this Chain's next transaction."""
+        if cache_of(self.w3) is not None:  # nested: the outer block owns the cache
+            yield cache_of(self.w3)  # type: ignore[misc]
+            return
+        cache = enable_cache(self.w3)
+        try:
+            yield cache
+        finally:
+            self.cached_read_hits += cache.hits
+            disable_cache(self.w3)
+
+    def _state_changed(self) -> None:
+        cache = cache_of(self.w3)
+        if cache is not None:
+            cache.clear()
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id (read once)."""
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        return self._chain_id
 
     def call(self, fn: ContractFunction, sender: str | None = None) -> Any:
         """Call a view function; reverts become `ChainRevert`."""
@@ -494,12 +532,16 @@ def connect(rpc_url: str | None = None, seed: str = "energy-trading") -> Chain:
     unlocked = w3.eth.accounts
     if not unlocked:
         raise ConnectionError(f"the node at {rpc_url} has no unlocked account to fund participants from")
+    # contracts made with this web3 skip web3's per-call ABI lookup in the common case (`fastcall`)
+    w3.eth.set_contract_factory(FastContract)
     # reads without a sender: web3 leaves `from` empty, and eth-tester then asks eth_accounts on every call
     w3.eth.default_account = unlocked[0]
     w3.middleware_onion.remove("ens_name_to_address")  # no ENS names here: a scan of every request's params
-    if in_process:
-        w3.middleware_onion.remove("validation")  # asks eth_chainId on every eth_call of a chain we made
-    else:
+    # web3's validation layer asks eth_chainId before every eth_call and transaction dict to compare it with
+    # the dict's chainId: this package signs with the chain id it read once, and a node refuses a transaction
+    # signed for another chain itself
+    w3.middleware_onion.remove("validation")
+    if not in_process:
         w3.provider.cache_allowed_requests = True  # eth_chainId once, not on every call
     block_gas = int(w3.eth.get_block("latest")["gasLimit"])
     return Chain(

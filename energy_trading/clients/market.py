@@ -316,6 +316,13 @@ class MarketClient:
         self.token = deployment.token
         self.reputation = deployment.reputation
         self.last_receipt: TxReceipt | None = None
+        # Values that never change once read, so each is read once (a scenario would otherwise re-read them
+        # for every order or period): immutables by name, each offer's and request's period, each order's
+        # parties.
+        self._immutables: dict[str, int] = {}
+        self._offer_period: dict[int, int] = {}
+        self._request_period: dict[int, int] = {}
+        self._parties: dict[int, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -331,11 +338,18 @@ class MarketClient:
     def _event(self, receipt: TxReceipt, contract: Any, name: str) -> list[Any]:
         return list(getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD))
 
+    def _immutable(self, contract: Any, name: str) -> int:
+        """An `immutable` of a contract (handlingFee, tokensPerCurrency), read once."""
+        key = f"{contract.address}.{name}"
+        if key not in self._immutables:
+            self._immutables[key] = getattr(contract.functions, name)().call()
+        return self._immutables[key]
+
     # ------------------------------------------------------------------ tokens
 
     def fund(self, account: str, amount: int) -> TxResult:
         """Treasurer (the operator): issue `amount` token base units to `account` against off-chain cash."""
-        t = self.token.functions.tokensPerCurrency().call()
+        t = self._immutable(self.token, "tokensPerCurrency")
         currency = -(-amount * WAD // t)  # round the cash up so at least `amount` tokens are minted
         return self._tx(self.token.functions.issue(account, currency), self.d.operator)
 
@@ -414,23 +428,37 @@ class MarketClient:
 
     def book_of(self, period_id: int) -> tuple[list[int], list[int]]:
         """(offer ids, live request ids) published for a period, ascending (scans the ids on chain)."""
+        offers, requests = self._book(period_id)
+        return list(offers), list(requests)
+
+    def _book(self, period_id: int) -> tuple[dict[int, Any], dict[int, Any]]:
+        """The period's offers and live requests by id, ascending, as the contract returns them.
+
+        Every id is scanned, but an id already seen in another period is skipped without a read: an offer's
+        or a request's period never changes (an offer is replaced in place under its id)."""
         n_offers, n_requests = self.matching.functions.counts().call()
-        offers = [
-            o for o in range(1, n_offers + 1) if self.matching.functions.offer(o).call()[1] == period_id
-        ]
-        requests = []
+        offers: dict[int, Any] = {}
+        for o in range(1, n_offers + 1):
+            if self._offer_period.get(o, period_id) == period_id:
+                raw = self.matching.functions.offer(o).call()
+                self._offer_period[o] = raw[1]
+                if raw[1] == period_id:
+                    offers[o] = raw
+        requests: dict[int, Any] = {}
         for r in range(1, n_requests + 1):
-            raw = self.matching.functions.request(r).call()
-            if raw[1] == period_id and not raw[2]:
-                requests.append(r)
+            if self._request_period.get(r, period_id) == period_id:
+                raw = self.matching.functions.request(r).call()
+                self._request_period[r] = raw[1]
+                if raw[1] == period_id and not raw[2]:
+                    requests[r] = raw
         return offers, requests
 
     def instance(self, period_id: int) -> MatchingInstance:
         """The period's matching problem with the contract's fixed point (ids are on-chain ids)."""
-        offer_ids, request_ids = self.book_of(period_id)
-        offers = [self.matching.functions.offer(o).call() for o in offer_ids]
-        requests = [self.matching.functions.request(r).call() for r in request_ids]
-        t = self.matching.functions.tokensPerCurrency().call()
+        book_offers, book_requests = self._book(period_id)
+        offer_ids, request_ids = list(book_offers), list(book_requests)
+        offers, requests = list(book_offers.values()), list(book_requests.values())
+        t = self._immutable(self.matching, "tokensPerCurrency")
         fees: dict[tuple[bytes, bytes], int] = {}
 
         def fee(a: bytes, b: bytes) -> int:
@@ -537,7 +565,7 @@ class MarketClient:
         """Party: escrow its deposit (buyer: deposit + handling fee), from its internal balance when that
         covers it, otherwise from its wallet (allowed first)."""
         o = self.order(order_id)
-        fee = self.book.functions.handlingFee().call()
+        fee = self._immutable(self.book, "handlingFee")
         amount = o.buyer_deposit + fee if party == o.buyer else o.seller_deposit
         if amount and self.withdrawable(party) < amount:
             self.allow(party, amount)
@@ -547,7 +575,7 @@ class MarketClient:
         """The meter's EIP-712 signature over its next reading (uses the meter's current nonce)."""
         nonce = self.book.functions.nonces(meter).call()
         typed = meter_reading_typed_data(
-            self.chain.w3.eth.chain_id, self.book.address, order_id, int(side), energy_wh, meter, nonce
+            self.chain.chain_id, self.book.address, order_id, int(side), energy_wh, meter, nonce
         )
         signed = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed))
         return bytes(signed.signature)
@@ -572,10 +600,12 @@ class MarketClient:
         nonces: dict[str, int] = {}
         items = []
         for order_id, side, energy_wh, meter in readings:
-            nonce = nonces.get(meter, self.book.functions.nonces(meter).call())
+            if meter not in nonces:
+                nonces[meter] = self.book.functions.nonces(meter).call()
+            nonce = nonces[meter]
             nonces[meter] = nonce + 1
             typed = meter_reading_typed_data(
-                self.chain.w3.eth.chain_id, self.book.address, order_id, int(side), energy_wh, meter, nonce
+                self.chain.chain_id, self.book.address, order_id, int(side), energy_wh, meter, nonce
             )
             sig = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed)).signature
             items.append((order_id, int(side), energy_wh, meter, bytes(sig)))
@@ -603,7 +633,7 @@ class MarketClient:
         """`party`'s EIP-712 signature over bilateral terms (with the seller's current nonce)."""
         nonce = self.book.functions.nonces(seller).call()
         typed = bilateral_contract_typed_data(
-            self.chain.w3.eth.chain_id,
+            self.chain.chain_id,
             self.book.address,
             period_id,
             seller,
@@ -676,7 +706,20 @@ class MarketClient:
         if OrderStatus(raw[2]) is OrderStatus.NONE:
             count = self.book.functions.orderCount().call()
             raise ValueError(f"order {order_id}: no such order (orders created: 1..{count})")
-        return Order(order_id, raw[0], raw[1], OrderStatus(raw[2]), Origin(raw[3]), *raw[4:])
+        order = Order(order_id, raw[0], raw[1], OrderStatus(raw[2]), Origin(raw[3]), *raw[4:])
+        self._parties[order_id] = (order.seller, order.buyer)
+        return order
+
+    def parties(self, order_id: int) -> tuple[str, str]:
+        """(seller, buyer) of an order: read once (with `order`), since an order's parties never change."""
+        if order_id not in self._parties:
+            self.order(order_id)
+        return self._parties[order_id]
+
+    def activated(self, result: TxResult) -> bool:
+        """Whether the transaction of `result` (a `sign`) activated its order (an `OrderActivated` event),
+        read from its receipt instead of from the order afterwards."""
+        return bool(self._event(result.receipt, self.book, "OrderActivated"))
 
     def reputation_of(self, provider: str) -> int:
         """RC_j in WAD after the provider's last folded period."""

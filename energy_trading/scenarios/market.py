@@ -99,9 +99,9 @@ def step_sign(ctx: RunContext, run: PeriodRun) -> None:
         if o.status is not OrderStatus.APPROVED:
             continue
         for party, deposit in ((o.buyer, o.buyer_deposit), (o.seller, o.seller_deposit)):
-            if deposit or party == o.buyer:
-                ctx.market.sign(party, oid)
-            if ctx.market.order(oid).status is OrderStatus.ACTIVE:
+            # a party with nothing to escrow (a seller without deposit) sends nothing; the order is active
+            # once the transaction that escrows the last deposit emits `OrderActivated`
+            if (deposit or party == o.buyer) and ctx.market.activated(ctx.market.sign(party, oid)):
                 break
 
 
@@ -138,7 +138,7 @@ def step_settle(ctx: RunContext, run: PeriodRun) -> None:
 
 
 def step_reputation(ctx: RunContext, run: PeriodRun) -> None:
-    traded = {ctx.ids_by_address[ctx.market.order(oid).seller] for oid in run.settlements}
+    traded = {ctx.ids_by_address[ctx.market.parties(oid)[0]] for oid in run.settlements}
     for pid in ctx.scenario.providers:
         if pid in traded:
             ctx.market.fold(ctx.address(pid), ctx.relayer)

@@ -100,6 +100,14 @@ def run_scenario(
     chain = chain or connect(rpc_url, seed=f"scenario:{scenario.name}")
     if not chain.in_process:
         chain.w3.provider.cache_allowed_requests = True  # eth_chainId once, not on every transaction
+    # the run is the chain's only driver: a read repeated before the next transaction is answered from memory
+    with chain.cached_reads():
+        return _run(scenario, chain, progress)
+
+
+def _run(
+    scenario: Scenario, chain: Chain, progress: Callable[[Iterable[Any], str], Iterable[Any]] | None
+) -> dict[str, Any]:
     log = chain.start_tx_log()
     with _stage_callback(progress, DEPLOY_STAGES, "deploying stages") as stage:
         d = deploy(chain, market=market.market_params(scenario.market), progress=stage)
