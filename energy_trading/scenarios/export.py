@@ -140,16 +140,24 @@ def periods_frame(results: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _grid_periods_frame(grid_periods: list[Mapping[str, Any]], contracts: pd.DataFrame) -> pd.DataFrame:
-    """One row per grid-balanced period: its credit round, the number of contracts it settled and the sum
-    of every per-contract quantity (kWh, tokens) over them; per-participant weights are in weights.csv."""
+    """One row per grid-balanced period: its credit round, the number of contracts it settled, the sum of
+    every per-contract quantity (kWh, tokens) over them and `mean_price`, their energy-weighted mean price
+    (tokens/kWh; a sum of prices means nothing); per-participant weights are in weights.csv."""
     base = pd.DataFrame([{"period": p["period"], "round": p.get("round")} for p in grid_periods])
     if contracts.empty:
         return base.assign(contracts=0)
-    summed = [c for c in contracts.columns if c not in ("id", "period", "kind", "seller", "buyer", "status")]
-    totals = contracts.groupby("period").agg(
-        contracts=("id", "size"),
-        **{c: (c, "sum") for c in summed if pd.api.types.is_numeric_dtype(contracts[c])},
+    not_summed = ("id", "period", "kind", "seller", "buyer", "status", "price")
+    summed = [c for c in contracts.columns if c not in not_summed]
+    totals = (
+        contracts.assign(value=contracts["energy_kwh"] * contracts["price"])
+        .groupby("period")
+        .agg(
+            contracts=("id", "size"),
+            value=("value", "sum"),
+            **{c: (c, "sum") for c in summed if pd.api.types.is_numeric_dtype(contracts[c])},
+        )
     )
+    totals["mean_price"] = totals.pop("value") / totals["energy_kwh"]
     frame = base.merge(totals, left_on="period", right_index=True, how="left")
     return frame.fillna({"contracts": 0}).astype({"contracts": int})
 

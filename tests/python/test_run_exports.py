@@ -125,3 +125,8 @@ def test_grid_run_exports_one_row_per_settled_contract(tmp_path):
     for column in ("seller_income", "buyer_expense", "grid_revenue", "pooled"):
         assert periods[column].sum() == pytest.approx(orders[column].sum())
     assert not any(c.startswith("participants.") for c in periods.columns)
+    # prices are not summed (period 1 printed 2 contracts' prices added up): an energy-weighted mean
+    assert "price" not in periods.columns
+    for period, group in orders.groupby("period"):
+        mean = (group["energy_kwh"] * group["price"]).sum() / group["energy_kwh"].sum()
+        assert periods.set_index("period").loc[period, "mean_price"] == pytest.approx(mean)
