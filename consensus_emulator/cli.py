@@ -232,6 +232,50 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------ run
+#: `run`'s protocol options (argparse dest) -> the protocols that read them; any other protocol refuses the
+#: option instead of running without it (`pbft --domains 3` used to run a plain PBFT and exit 0).
+OPTION_PROTOCOLS: dict[str, frozenset[str]] = {
+    "domains": frozenset({"crsm"}),
+    "threshold": frozenset({"crsm", "raft", "weighted-raft", "sbet"}),
+    "storage_nodes": frozenset({"crsm"}),
+    "vote_timeout_ms": frozenset({"crsm"}),
+    "timeout_min_ms": frozenset({"raft"}),
+    "timeout_max_ms": frozenset({"raft"}),
+    "heartbeat_ms": frozenset({"crsm", "raft", "weighted-raft"}),
+    "leader": frozenset({"raft", "weighted-raft"}),
+    "elect_every_round": frozenset({"raft", "weighted-raft"}),
+    "weights_from": frozenset({"weighted-raft"}),
+    "weights_rpc": frozenset({"weighted-raft"}),
+    "weights_address": frozenset({"weighted-raft"}),
+    "participation_gamma": frozenset({"weighted-raft"}),
+    "view_change_timeout_ms": frozenset({"pbft", "hybrid", "spft"}),
+    "committee_fraction": frozenset({"hybrid"}),
+    "target_spacing_ms": frozenset({"etps"}),
+    "view_timeout_ms": frozenset({"hotstuff"}),
+    "t_max_ms": frozenset({"sbet", "spft", "etps"}),
+    "block_interval_ms": frozenset({"sbet"}),
+    "no_redundancy": frozenset({"sbet"}),
+    "queries": frozenset({"sbet"}),
+    "creator_rule": frozenset({"sbet"}),
+    "shards": frozenset({"sharded"}),
+    "trades": frozenset({"sharded"}),
+    "capacity": frozenset({"sharded"}),
+}
+
+
+def _refuse_foreign_options(protocol: str, args: argparse.Namespace) -> None:
+    """`ConfigError` naming every given option that `protocol` does not read."""
+    foreign = [
+        f"--{dest.replace('_', '-')} ({', '.join(sorted(users))} only)"
+        for dest, users in OPTION_PROTOCOLS.items()
+        if protocol not in users and getattr(args, dest, None) not in (None, False)
+    ]
+    if foreign:
+        raise ConfigError(
+            f"{protocol} does not use {'; '.join(foreign)}: drop the option or pick that protocol"
+        )
+
+
 def build_config(args: argparse.Namespace) -> SimConfig:
     """Turn `run` arguments into a validated `SimConfig` (raises `ConfigError`)."""
     from consensus_emulator import chain_input
@@ -239,6 +283,7 @@ def build_config(args: argparse.Namespace) -> SimConfig:
     protocol = args.protocol
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    _refuse_foreign_options(protocol, args)
     nodes = args.nodes
     params: Any
     if protocol == "weighted-raft":

@@ -54,6 +54,9 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(capsys, protoc
         (["run", "paxos"], "unknown protocol 'paxos'"),
         (["run", "sbet", "--replay", "x.json"], "--replay feeds a proposer's pending pool"),
         (["reproduce", "seed999"], "unknown experiment 'seed999'"),
+        # an option the protocol does not read is refused, not ignored (pbft ran as if it were not given)
+        (["run", "pbft", "--domains", "3"], "pbft does not use --domains (crsm only)"),
+        (["run", "raft", "--shards", "2", "--t-max-ms", "9"], "--t-max-ms (etps, sbet, spft only); --shards (sharded only)"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv, hint):
@@ -157,3 +160,14 @@ def test_calibrate_recovers_the_default_costs(capsys):
     assert code == 0
     for name in ("tx_pack_ms", "tx_verify_ms", "store_ms_per_kb"):
         assert solved[name] == pytest.approx(getattr(COSTS, name), rel=0.01), name
+
+
+def test_every_protocol_option_names_the_protocols_that_read_it():
+    """A new `run` option under "protocol parameters" must be listed in OPTION_PROTOCOLS, or a protocol
+    that does not read it would silently ignore it."""
+    from consensus_emulator.cli import OPTION_PROTOCOLS, PROTOCOLS, _parser
+
+    run_parser = _parser()._subparsers._group_actions[0].choices["run"]
+    group = next(g for g in run_parser._action_groups if g.title == "protocol parameters")
+    assert {a.dest for a in group._group_actions} == set(OPTION_PROTOCOLS)
+    assert all(users <= set(PROTOCOLS) for users in OPTION_PROTOCOLS.values())
