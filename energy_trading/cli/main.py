@@ -89,14 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
-        help="run a scenario file on a fresh deployment; write results.json and plots",
+        help="run a scenario file on a fresh deployment; write results.json, CSV tables, plots and a report",
         description="Run a scenario (YAML or JSON, see docs/scenario-format.md) on a fresh deployment, "
-        "print a summary table and write results.json plus PNG plots.",
+        "print a summary table and write results.json, orders.csv, periods.csv (weights.csv when the run "
+        "has node weights), PNG plots and report.html.",
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file: .yaml, .yml or .json")
     _add_rpc(p)
     p.add_argument(
-        "--out", metavar="DIR", help="directory for results.json and plots (default: results/<scenario name>)"
+        "--out", metavar="DIR", help="directory for the run's files (default: results/<scenario name>)"
     )
 
     p = sub.add_parser(

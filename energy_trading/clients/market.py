@@ -394,7 +394,8 @@ class MarketClient:
         period = Period(period_id, *self.book.functions.period(period_id).call())
         if int(period.policy, 16) == 0:
             count = self.book.functions.periodCount().call()
-            raise ValueError(f"period {period_id}: no such period (periods opened: 1..{count})")
+            opened = f"periods opened: 1..{count}" if count else "no period opened yet"
+            raise ValueError(f"period {period_id}: no such period ({opened})")
         return period
 
     def advance_to(self, period: Period, phase: str) -> int:
@@ -705,7 +706,8 @@ class MarketClient:
         raw = self.book.functions.order(order_id).call()
         if OrderStatus(raw[2]) is OrderStatus.NONE:
             count = self.book.functions.orderCount().call()
-            raise ValueError(f"order {order_id}: no such order (orders created: 1..{count})")
+            created = f"orders created: 1..{count}" if count else "no order created yet"
+            raise ValueError(f"order {order_id}: no such order ({created})")
         order = Order(order_id, raw[0], raw[1], OrderStatus(raw[2]), Origin(raw[3]), *raw[4:])
         self._parties[order_id] = (order.seller, order.buyer)
         return order
