@@ -9,7 +9,7 @@ from energy_trading.chain.deploy import Deployment
 from energy_trading.clients.certificates import CarbonClient, CertificatesClient
 from energy_trading.clients.grid import GridClient
 from energy_trading.clients.incentives import IncentivesClient
-from energy_trading.clients.market import MarketClient, Side, kwh, tokens
+from energy_trading.clients.market import MarketClient, Side, as_tokens, kwh, tokens
 from energy_trading.clients.registry import RegistryClient, Role, Source, Status
 
 __all__ = ["EXAMPLES", "PEOPLE", "banner", "console_namespace", "open_console"]
@@ -31,7 +31,7 @@ EXAMPLES: tuple[str, ...] = (
     "grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads",
     'certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})',
     'p = market.open_period(); market.publish_offer(accounts["alice"], p.id, tokens("0.5"), kwh(20))',
-    'market.publish_request(accounts["bob"], p.id, kwh(5)); market.balance(accounts["bob"])',
+    'market.publish_request(accounts["bob"], p.id, kwh(5)); as_tokens(market.balance(accounts["bob"]))',
     'incentives.holdings(accounts["alice"]), incentives.totals()',
 )
 
@@ -50,6 +50,7 @@ def banner(where: str, contracts: list[str]) -> str:
         "       certs (CertificatesClient: readings, sales, claims),",
         "       carbon (CarbonClient: quotas, emissions),",
         "       market (MarketClient: periods, offers, requests, matching, orders), Side, kwh(), tokens(),",
+        "       as_tokens() (base units -> tokens: balances and payouts are in base units, 10^18 a token),",
         "       incentives (IncentivesClient: time-stamped incentive lots, block creator reward).",
         "Examples:",
         *(f"  {line}" for line in EXAMPLES),
@@ -86,6 +87,7 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "Side": Side,
         "kwh": kwh,
         "tokens": tokens,
+        "as_tokens": as_tokens,
     }
     for name, contract in d.contracts().items():
         ns.setdefault(name, contract)  # a client keeps its name; its contract stays d.<name>
