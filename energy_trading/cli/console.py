@@ -23,6 +23,8 @@ PEOPLE: dict[str, tuple[Role, Source, str]] = {
     "dave": (Role.CONSUMER, Source.NONE, "south"),
 }
 STARTING_TOKENS = "1000"
+#: Each participant's initial credit weight (0..100, seed 001 eq 15's starting point) on enrolment.
+STARTING_CREDIT_WEIGHT = 50
 
 #: The banner's examples; each line runs as written in a fresh console (tests/python/test_entry_points.py
 #: types every one of them into a real console through a pseudo-terminal).
@@ -43,7 +45,8 @@ def banner(where: str, contracts: list[str]) -> str:
         f"energy-trading console ({where})",
         f"Names: w3, chain, d (Deployment), {', '.join(contracts)},",
         "       operator, auditor (a contract a client's name shadows: d.<name>, e.g. d.incentives),",
-        f"       accounts (dict label -> address; registered, approved, {STARTING_TOKENS} tokens each:",
+        f"       accounts (dict label -> address; registered, approved, {STARTING_TOKENS} tokens each, "
+        f"credit weight {STARTING_CREDIT_WEIGHT}:",
         f"       {people}),",
         "       reg (RegistryClient), Role, Source, Status,",
         "       grid (GridClient: credit weights, penalty shares, node weights),",
@@ -62,11 +65,13 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
     """The names the console binds: contracts, role holders, clients and four approved, funded accounts."""
     reg = RegistryClient(d)
     market = MarketClient(d)
+    grid = GridClient.of(d)
     people: dict[str, str] = {}
     for label, (role, source, zone) in PEOPLE.items():
         address = reg.register(label, role, source, zone=zone).address
         reg.approve(address)
         market.fund(address, tokens(STARTING_TOKENS))
+        grid.enrol(address, STARTING_CREDIT_WEIGHT)  # so the node weights (eq 8-13) list them
         people[label] = address
     ns: dict[str, Any] = {
         "w3": d.chain.w3,
@@ -79,7 +84,7 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "Role": Role,
         "Source": Source,
         "Status": Status,
-        "grid": GridClient.of(d),
+        "grid": grid,
         "certs": CertificatesClient(d),
         "carbon": CarbonClient(d),
         "market": market,

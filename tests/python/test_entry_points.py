@@ -43,6 +43,7 @@ def test_console_runs_every_banner_example():
     assert_quiet(banner + transcript)
     assert "Error" not in transcript and "reverted" not in transcript, transcript
     assert "<Status.APPROVED: 2>" in outputs[0]
+    assert outputs[1].count("Fraction(") == 4, outputs[1]  # the four people's node weights, not {}
     assert "'1000 tokens'" in outputs[4], outputs[4]  # bob's balance in tokens, not 10^21 base units
     # `incentives` is the IncentivesClient (its contract, which has the same name, is d.incentives)
     assert "({}, {" in outputs[-1] and "Contract object" not in outputs[-1], outputs[-1]
