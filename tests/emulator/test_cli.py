@@ -56,7 +56,10 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(capsys, protoc
         (["reproduce", "seed999"], "unknown experiment 'seed999'"),
         # an option the protocol does not read is refused, not ignored (pbft ran as if it were not given)
         (["run", "pbft", "--domains", "3"], "pbft does not use --domains (crsm only)"),
-        (["run", "raft", "--shards", "2", "--t-max-ms", "9"], "--t-max-ms (etps, sbet, spft only); --shards (sharded only)"),
+        (
+            ["run", "raft", "--shards", "2", "--t-max-ms", "9"],
+            "--t-max-ms (etps, sbet, spft only); --shards (sharded only)",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv, hint):
