@@ -26,7 +26,18 @@ contract ProviderReputation is IProviderReputation, AccessControl {
     uint256 public immutable alpha;
 
     mapping(address provider => uint256) private _rc;
-    mapping(address provider => mapping(uint256 periodId => PeriodRecord)) private _records;
+    /// @dev `PeriodRecord` packed in one slot (the first trade of a provider in a period writes one fresh slot,
+    ///      not two): timestamps < 2^40 s, sumV <= trades x 1e18 < 2^96 (SafeCast refuses anything larger).
+    struct Packed {
+        uint32 open;
+        uint32 trades;
+        uint40 signEnd;
+        uint40 deadline;
+        uint96 sumV;
+        bool folded;
+    }
+
+    mapping(address provider => mapping(uint256 periodId => Packed)) private _records;
     mapping(address provider => uint64[]) private _pending;
 
     /// @param admin the account that grants roles (the consortium operator)
@@ -42,11 +53,11 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         external
         onlyRole(RECORDER_ROLE)
     {
-        PeriodRecord storage r = _records[provider][periodId];
+        Packed storage r = _records[provider][periodId];
         if (r.open == 0 && r.trades == 0) _pending[provider].push(SafeCast.toUint64(periodId));
         uint32 open = ++r.open;
-        r.signEnd = signEnd;
-        r.deadline = deadline;
+        r.signEnd = SafeCast.toUint40(signEnd);
+        r.deadline = SafeCast.toUint40(deadline);
         emit TradeOpened(provider, periodId, open);
     }
 
@@ -55,7 +66,7 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         external
         onlyRole(RECORDER_ROLE)
     {
-        PeriodRecord storage r = _records[provider][periodId];
+        Packed storage r = _records[provider][periodId];
         if (r.folded) {
             emit LateTradeIgnored(provider, periodId, deliveredWh, agreedWh);
             return;
@@ -66,7 +77,7 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         uint256 v = deliveredWh >= agreedWh ? Units.WAD : Units.wdiv(deliveredWh, agreedWh);
         r.open -= 1;
         r.trades += 1;
-        r.sumV += SafeCast.toUint128(v);
+        r.sumV = SafeCast.toUint96(r.sumV + v);
         emit TradeRecorded(provider, periodId, deliveredWh, agreedWh, v);
     }
 
@@ -81,7 +92,7 @@ contract ProviderReputation is IProviderReputation, AccessControl {
                 if (pending[i] < pending[at]) at = i;
             }
             uint256 periodId = pending[at];
-            PeriodRecord storage r = _records[provider][periodId];
+            Packed storage r = _records[provider][periodId];
             if (block.timestamp < r.signEnd || (r.open != 0 && block.timestamp < r.deadline)) break;
             r.folded = true;
             pending[at] = pending[pending.length - 1];
@@ -104,7 +115,8 @@ contract ProviderReputation is IProviderReputation, AccessControl {
 
     /// @inheritdoc IProviderReputation
     function periodRecord(address provider, uint256 periodId) external view returns (PeriodRecord memory) {
-        return _records[provider][periodId];
+        Packed storage r = _records[provider][periodId];
+        return PeriodRecord(r.open, r.trades, r.signEnd, r.sumV, r.deadline, r.folded);
     }
 
     /// @inheritdoc IProviderReputation
