@@ -414,7 +414,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         Stored storage o = _orderIn(orderId, OrderStatus.Approved);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
-        if (!registry.isActive(msg.sender)) revert PartyNotActive(msg.sender);
+        _activeRole(msg.sender);
         uint256 amount = 0;
         if (msg.sender == o.buyer) {
             if (o.buyerSigned) revert AlreadySigned(orderId, msg.sender);
@@ -523,8 +523,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             return _fallBack(orderId, o, reason);
         }
         address pool = _book(orderId, o, policy, outcome);
-        _closeObligation(o.seller);
-        _closeObligation(o.buyer);
+        _closeObligations(o.seller, o.buyer);
         reputation.recordSettlement(o.seller, o.periodId, o.deliveredWh, o.energyWh);
         if (outcome.toPool > 0) token.safeTransfer(pool, outcome.toPool);
     }
@@ -555,8 +554,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         // an Active order escrowed every non-zero deposit, so the signed flags cover exactly what is held
         (outcome.toBuyer, outcome.toSeller) = _refund(o);
         emit SettlementFellBack(orderId, reason, outcome.toBuyer, outcome.toSeller);
-        _closeObligation(o.seller);
-        _closeObligation(o.buyer);
+        _closeObligations(o.seller, o.buyer);
     }
 
     /// @dev Effects of a settlement: check conservation, mark settled, credit payees, emit. Returns the pool.
@@ -712,8 +710,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     function _activate(uint256 orderId, Stored storage o, Period storage p) private {
         o.status = OrderStatus.Active;
         _contractedWh[o.periodId] += o.energyWh;
-        _openObligation(o.seller);
-        _openObligation(o.buyer);
+        _openObligations(o.seller, o.buyer);
         reputation.recordActivation(o.seller, o.periodId, p.signEnd, p.readingsEnd + settlementGrace);
         emit OrderActivated(orderId, o.periodId, o.seller, o.buyer);
     }
@@ -744,17 +741,28 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         }
     }
 
-    /// @dev `account` has one more Active order; the registry obligation is opened with the first (and the
-    ///      registry refuses it for an inactive account), later ones check the account is still active.
-    function _openObligation(address account) private {
-        Account storage a = _accounts[account];
-        if (a.activeOrders++ == 0) registry.openObligation(account);
-        else if (!registry.isActive(account)) revert PartyNotActive(account);
+    /// @dev Both parties have one more Active order (counted before any registry call); the registry obligation
+    ///      is opened with a party's first (the registry refuses it for an inactive account), later ones check
+    ///      the party is still active.
+    function _openObligations(address seller, address buyer) private {
+        bool sellerFirst = _accounts[seller].activeOrders++ == 0;
+        bool buyerFirst = _accounts[buyer].activeOrders++ == 0;
+        _openObligation(seller, sellerFirst);
+        _openObligation(buyer, buyerFirst);
     }
 
-    /// @dev `account` has one Active order less; the registry obligation is closed with the last one.
-    function _closeObligation(address account) private {
-        if (--_accounts[account].activeOrders == 0) registry.closeObligation(account);
+    function _openObligation(address account, bool first) private {
+        if (first) registry.openObligation(account);
+        else _activeRole(account);
+    }
+
+    /// @dev Both parties have one Active order less (counted before any registry call); a party's registry
+    ///      obligation is closed with its last one.
+    function _closeObligations(address seller, address buyer) private {
+        bool sellerLast = --_accounts[seller].activeOrders == 0;
+        bool buyerLast = --_accounts[buyer].activeOrders == 0;
+        if (sellerLast) registry.closeObligation(seller);
+        if (buyerLast) registry.closeObligation(buyer);
     }
 
     function _credit(address account, uint256 amount) private {
@@ -831,11 +839,17 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (!IAccessControl(address(registry)).hasRole(AUDITOR_ROLE, msg.sender)) revert NotAuditor(msg.sender);
     }
 
+    /// @dev The role of `account`, which must be approved (active) in the registry; one slot of the registry's
+    ///      record (role, status), not the four-slot `participant` struct.
+    function _activeRole(address account) private view returns (IParticipantRegistry.Role role) {
+        IParticipantRegistry.Status status;
+        (role, status) = registry.roleAndStatus(account);
+        if (status != IParticipantRegistry.Status.Approved) revert PartyNotActive(account);
+    }
+
     /// @dev `provider`: a generator or prosumer; otherwise a consumer or prosumer. Either way approved.
     function _requireRole(address account, bool provider) private view {
-        // one slot of the registry's record (role, status), not the four-slot `participant` struct
-        (IParticipantRegistry.Role role, IParticipantRegistry.Status status) = registry.roleAndStatus(account);
-        if (status != IParticipantRegistry.Status.Approved) revert PartyNotActive(account);
+        IParticipantRegistry.Role role = _activeRole(account);
         if (provider && role == IParticipantRegistry.Role.Consumer) revert NotAProvider(account);
         if (!provider && role == IParticipantRegistry.Role.Generator) revert NotAConsumer(account);
     }
