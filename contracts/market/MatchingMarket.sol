@@ -88,6 +88,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         if (pt.role == IParticipantRegistry.Role.Consumer) revert NotAProvider(msg.sender);
         if (pricePerKwh == 0) revert ZeroPrice();
         if (capacityWh == 0) revert ZeroEnergy();
+        // the order book stores a price in 96 bits: refused here, not in `materialize` (review 2 finding 4)
+        SafeCast.toUint96(pricePerKwh);
         uint256 rc = reputation.fold(msg.sender);
         offerId = _offerOf[periodId][msg.sender];
         if (offerId == 0) {
@@ -111,6 +113,11 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         IParticipantRegistry.Participant memory pt = _approved(msg.sender);
         if (pt.role == IParticipantRegistry.Role.Generator) revert NotAConsumer(msg.sender);
         if (energyWh == 0) revert ZeroEnergy();
+        // what the order book cannot store (energy >= 2^64 Wh, bonus >= 2^96) is refused at publication: one
+        // such request in the best assignment would make its whole chunk revert in `materialize` (review 2
+        // finding 4)
+        SafeCast.toUint64(energyWh);
+        SafeCast.toUint96(bonus);
         requestId = ++_requestCount;
         _requests[requestId] = Request(
             msg.sender, uint64(periodId), false, SafeCast.toUint128(energyWh), SafeCast.toUint128(bonus), pt.zone

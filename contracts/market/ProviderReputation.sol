@@ -17,7 +17,8 @@ import {Units} from "../lib/Units.sol";
 ///    `open == 0` or its deadline (readings end + grace) passed: folding waits on one period for a bounded time,
 ///    never forever (a buyer's faulty meter cannot freeze the seller's reputation).
 ///  - After the fold a period's record is final: `recordSettlement` on it only emits `LateTradeIgnored`.
-///  - Every loop runs over one provider's own pending periods, never over participants.
+///  - Every loop runs over one provider's own pending periods, never over participants; `fold` searches them in
+///    memory (quadratic in memory, linear in storage reads and writes), so a backlog stays foldable.
 contract ProviderReputation is IProviderReputation, AccessControl {
     /// @notice The order book(s) allowed to record trades.
     bytes32 public constant RECORDER_ROLE = keccak256("RECORDER_ROLE");
@@ -83,20 +84,24 @@ contract ProviderReputation is IProviderReputation, AccessControl {
 
     /// @inheritdoc IProviderReputation
     function fold(address provider) external returns (uint256 reputationWad) {
-        uint64[] storage pending = _pending[provider];
+        uint64[] storage stored = _pending[provider];
+        // the list is read once and the oldest searched in memory (review 2 finding 1: a search in storage for
+        // every period folded made a backlog of ~150 periods exceed a block's gas, freezing the reputation);
+        // the periods still pending are written back once, in the order the swap-and-pop below leaves them
+        uint64[] memory pending = stored;
+        uint256 count = pending.length;
+        uint256 left = count;
         reputationWad = _rc[provider];
-        while (pending.length > 0) {
-            // the oldest pending period (the list is short: periods of this provider still open or unfolded)
+        while (left > 0) {
             uint256 at = 0;
-            for (uint256 i = 1; i < pending.length; i++) {
+            for (uint256 i = 1; i < left; i++) {
                 if (pending[i] < pending[at]) at = i;
             }
             uint256 periodId = pending[at];
             Packed storage r = _records[provider][periodId];
             if (block.timestamp < r.signEnd || (r.open != 0 && block.timestamp < r.deadline)) break;
             r.folded = true;
-            pending[at] = pending[pending.length - 1];
-            pending.pop();
+            pending[at] = pending[--left];
             // a period whose every trade was still open at its deadline has no C_j: RC unchanged
             if (r.trades == 0) continue;
             // seed 003 eq 1: C_j(T) = sum(v) / k
@@ -104,6 +109,14 @@ contract ProviderReputation is IProviderReputation, AccessControl {
             // seed 003 eq 2: RC_j(T) = alpha*C_j(T) + (1-alpha)*RC_j(T-1), rounded down
             reputationWad = Units.wmul(alpha, current) + Units.wmul(Units.WAD - alpha, reputationWad);
             emit ReputationFolded(provider, periodId, r.trades, current, reputationWad);
+        }
+        if (left < count) {
+            for (uint256 i = 0; i < left; i++) {
+                stored[i] = pending[i];
+            }
+            for (uint256 i = left; i < count; i++) {
+                stored.pop();
+            }
         }
         _rc[provider] = reputationWad;
     }
