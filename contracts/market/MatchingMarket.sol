@@ -88,8 +88,6 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         if (pt.role == IParticipantRegistry.Role.Consumer) revert NotAProvider(msg.sender);
         if (pricePerKwh == 0) revert ZeroPrice();
         if (capacityWh == 0) revert ZeroEnergy();
-        // the order book stores a price in 96 bits: refused here, not in `materialize` (review 2 finding 4)
-        SafeCast.toUint96(pricePerKwh);
         uint256 rc = reputation.fold(msg.sender);
         offerId = _offerOf[periodId][msg.sender];
         if (offerId == 0) {
@@ -99,7 +97,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         _offers[offerId] = Offer(
             msg.sender,
             uint64(periodId),
-            SafeCast.toUint128(pricePerKwh),
+            // the order book stores a price in 96 bits: refused here, not in `materialize` (review 2 finding 4)
+            SafeCast.toUint96(pricePerKwh),
             SafeCast.toUint128(capacityWh),
             rc,
             pt.zone
@@ -116,11 +115,9 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         // what the order book cannot store (energy >= 2^64 Wh, bonus >= 2^96) is refused at publication: one
         // such request in the best assignment would make its whole chunk revert in `materialize` (review 2
         // finding 4)
-        SafeCast.toUint64(energyWh);
-        SafeCast.toUint96(bonus);
         requestId = ++_requestCount;
         _requests[requestId] = Request(
-            msg.sender, uint64(periodId), false, SafeCast.toUint128(energyWh), SafeCast.toUint128(bonus), pt.zone
+            msg.sender, uint64(periodId), false, SafeCast.toUint64(energyWh), SafeCast.toUint96(bonus), pt.zone
         );
         emit RequestPublished(requestId, periodId, msg.sender, energyWh, bonus);
     }
