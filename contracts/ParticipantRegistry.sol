@@ -194,6 +194,12 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
     }
 
     /// @inheritdoc IParticipantRegistry
+    function roleAndStatus(address account) external view returns (Role role, Status status) {
+        Participant storage p = _participants[account];
+        return (p.role, p.status);
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function isActive(address account) external view returns (bool) {
         // false positive: an enum comparison, not a balance or timestamp that an attacker can nudge
         // slither-disable-next-line incorrect-equality

@@ -101,14 +101,16 @@ interface IMatchingMarket {
     function setCrossingFee(bytes32 zoneA, bytes32 zoneB, uint256 feePerKwh) external;
 
     /// @notice Provider: publish (or replace) the caller's offer for a period during its publish phase.
-    ///         Folds the caller's finished periods first, so the offer carries an up-to-date RC_j.
+    ///         Folds the caller's finished periods first, so the offer carries an up-to-date RC_j. A price the
+    ///         order book cannot store (>= 2^96) is refused (`SafeCastOverflowedUintDowncast`).
     /// @param periodId the period
     /// @param pricePerKwh r_j (token base units per kWh)
     /// @param capacityWh a_j (Wh)
     /// @return offerId the offer (the same id when replacing)
     function publishOffer(uint256 periodId, uint256 pricePerKwh, uint256 capacityWh) external returns (uint256 offerId);
 
-    /// @notice Consumer: publish a request for a period during its publish phase.
+    /// @notice Consumer: publish a request for a period during its publish phase. What the order book cannot
+    ///         store (energy >= 2^64 Wh, bonus >= 2^96) is refused (`SafeCastOverflowedUintDowncast`).
     /// @param periodId the period
     /// @param energyWh R_i (Wh)
     /// @param bonus optional honest-supplier reward (tokens), escrowed if the request is matched

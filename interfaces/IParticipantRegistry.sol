@@ -198,6 +198,12 @@ interface IParticipantRegistry {
     /// @return the record
     function participant(address account) external view returns (Participant memory);
 
+    /// @notice The role and status of `account` (one storage slot: what a market checks before an order).
+    /// @param account the participant
+    /// @return role the registered role (None when it never registered)
+    /// @return status the review status
+    function roleAndStatus(address account) external view returns (Role role, Status status);
+
     /// @notice True when `account` is approved and may trade.
     /// @param account the participant
     /// @return whether the account is active

@@ -70,7 +70,8 @@ interface IProviderReputation {
     /// @notice Anyone: fold every finished period of `provider`, oldest first, into RC (eq 1-2). Stops at the
     ///         oldest pending period that is not finished (signing still open, or trades unsettled and the
     ///         period's deadline not reached). The loop is
-    ///         bounded by the provider's own pending periods, never by the number of participants.
+    ///         bounded by the provider's own pending periods, never by the number of participants; the search
+    ///         for the oldest runs in memory, so a backlog of hundreds of periods folds in one call.
     /// @param provider the provider
     /// @return reputationWad RC_j after folding
     function fold(address provider) external returns (uint256 reputationWad);

@@ -68,20 +68,21 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
 
     /// @dev Check that `meter` is approved, belongs to `expectedOwner` (zero = any owner) and that the caller is
     ///      the meter or relays its signature over `structHash`. `structHash` must include `_useNonce(meter)`
-    ///      (use `_nextNonce` when building it). Returns the meter's owner.
+    ///      (use `_nextNonce` when building it). Returns the meter's registry record (for `_meterEnergy`, so the
+    ///      registry is read once per reading).
     function _authenticateReading(address meter, address expectedOwner, bytes32 structHash, bytes calldata signature)
         internal
         view
-        returns (address owner)
+        returns (IParticipantRegistry.Meter memory m)
     {
-        IParticipantRegistry.Meter memory m = registry.meterInfo(meter);
-        owner = m.owner;
+        m = registry.meterInfo(meter);
+        address owner = m.owner;
         if (owner == address(0)) revert UnknownMeter(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) revert MeterNotApproved(meter, m.status);
         if (expectedOwner != address(0) && owner != expectedOwner) {
             revert MeterNotOwnedBy(meter, expectedOwner, owner);
         }
-        if (msg.sender == meter) return owner;
+        if (msg.sender == meter) return m;
         // false positive: the third value only details `err`, which is checked; any error refuses the reading
         // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedDataV4(structHash), signature);
@@ -94,7 +95,13 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     ///      rated * elapsed` (no rounding to whole seconds of meter time). Records the energy.
     function _meterEnergy(address meter, uint256 energyWh) internal {
         if (energyWh == 0) return;
-        IParticipantRegistry.Meter memory m = registry.meterInfo(meter);
+        _meterEnergy(meter, registry.meterInfo(meter), energyWh);
+    }
+
+    /// @dev `_meterEnergy` with the meter's registry record `m` already read (by `_authenticateReading`, in the
+    ///      same call).
+    function _meterEnergy(address meter, IParticipantRegistry.Meter memory m, uint256 energyWh) internal {
+        if (energyWh == 0) return;
         uint256 reported = _reportedSinceApproval(meter, m);
         uint256 headroom = _headroom(m, reported);
         if (energyWh > headroom) revert ReadingImplausible(meter, energyWh, headroom);

@@ -97,7 +97,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         _offers[offerId] = Offer(
             msg.sender,
             uint64(periodId),
-            SafeCast.toUint128(pricePerKwh),
+            // the order book stores a price in 96 bits: refused here, not in `materialize` (review 2 finding 4)
+            SafeCast.toUint96(pricePerKwh),
             SafeCast.toUint128(capacityWh),
             rc,
             pt.zone
@@ -111,9 +112,12 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         IParticipantRegistry.Participant memory pt = _approved(msg.sender);
         if (pt.role == IParticipantRegistry.Role.Generator) revert NotAConsumer(msg.sender);
         if (energyWh == 0) revert ZeroEnergy();
+        // what the order book cannot store (energy >= 2^64 Wh, bonus >= 2^96) is refused at publication: one
+        // such request in the best assignment would make its whole chunk revert in `materialize` (review 2
+        // finding 4)
         requestId = ++_requestCount;
         _requests[requestId] = Request(
-            msg.sender, uint64(periodId), false, SafeCast.toUint128(energyWh), SafeCast.toUint128(bonus), pt.zone
+            msg.sender, uint64(periodId), false, SafeCast.toUint64(energyWh), SafeCast.toUint96(bonus), pt.zone
         );
         emit RequestPublished(requestId, periodId, msg.sender, energyWh, bonus);
     }

@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
@@ -50,10 +50,12 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    and only for the terms it names (`termsHash`).
 ///  - A batch (`approveOrders`, `rejectOrders`, `submitReadings`, `settleMany`) applies each item through an
 ///    external self-call: an item that reverts leaves no trace but its `BatchItemSkipped` event.
-///  - While an order is `Active` both parties hold one open obligation in the registry (so neither can exit).
+///  - `_accounts[a].activeOrders` = number of Active orders with `a` as seller or buyer, and `a` holds exactly one
+///    open obligation from this book in the registry while that number is > 0 (so no party of an Active order
+///    can exit); every activation checks both parties are active in the registry.
 ///  - Handling fee: paid by the buyer when signing, credited to `feeRecipient` at settlement, refunded if the order
 ///    expires. Readings missing at the end of the readings window count as 0 Wh.
-contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, ReentrancyGuard {
+contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice Opens trading periods (the consortium operator).
@@ -113,7 +115,15 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     mapping(uint256 orderId => Stored) private _orders;
     uint256 private _orderCount;
     mapping(uint256 orderId => Amendment) private _amendments;
-    mapping(address account => uint256) private _withdrawable;
+    /// @dev One slot per account: its internal balance and how many of its orders are Active. The registry holds
+    ///      one obligation per account with at least one Active order (opened at 0 -> 1, closed at 1 -> 0), so a
+    ///      trader with many orders in a period costs the registry two calls, not two per order.
+    struct Account {
+        uint128 balance;
+        uint64 activeOrders;
+    }
+
+    mapping(address account => Account) private _accounts;
     mapping(uint256 periodId => uint256) private _contractedWh;
     uint256 private _totalEscrowed;
     uint256 private _totalWithdrawable;
@@ -404,7 +414,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         Stored storage o = _orderIn(orderId, OrderStatus.Approved);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
-        if (!registry.isActive(msg.sender)) revert PartyNotActive(msg.sender);
+        _activeRole(msg.sender);
         uint256 amount = 0;
         if (msg.sender == o.buyer) {
             if (o.buyerSigned) revert AlreadySigned(orderId, msg.sender);
@@ -423,7 +433,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         bool sellerDone = o.sellerSigned || o.sellerDeposit == 0;
         if (buyerDone && sellerDone) _activate(orderId, o, p);
         if (amount == 0) return;
-        if (_withdrawable[msg.sender] >= amount) {
+        if (_accounts[msg.sender].balance >= amount) {
             _debit(msg.sender, amount);
             emit BalanceEscrowed(msg.sender, amount);
         } else {
@@ -476,12 +486,13 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         _requireWindow(o.periodId, p.opensAt, p.readingsEnd);
         uint256 nonce = _useNonce(meter);
         bytes32 structHash = keccak256(abi.encode(READING_TYPEHASH, orderId, uint8(side), energyWh, meter, nonce));
-        _authenticateReading(meter, side == Side.Seller ? o.seller : o.buyer, structHash, signature);
+        IParticipantRegistry.Meter memory m =
+            _authenticateReading(meter, side == Side.Seller ? o.seller : o.buyer, structHash, signature);
         uint256 previous = side == Side.Seller ? o.deliveredWh : o.receivedWh;
         // a meter reports its cumulative total for the order, which never decreases
         if (energyWh < previous) revert ReadingDecreased(orderId, side, previous, energyWh);
         // within the meter's Wh budget: rated power x time since its approval, minus what it reported
-        _meterEnergy(meter, energyWh - previous);
+        _meterEnergy(meter, m, energyWh - previous);
         if (side == Side.Seller) o.deliveredWh = uint48(_fits(energyWh, 48));
         else o.receivedWh = uint48(_fits(energyWh, 48));
         emit ReadingRecorded(orderId, meter, side, energyWh, nonce, relayer);
@@ -512,8 +523,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
             return _fallBack(orderId, o, reason);
         }
         address pool = _book(orderId, o, policy, outcome);
-        registry.closeObligation(o.seller);
-        registry.closeObligation(o.buyer);
+        _closeObligations(o.seller, o.buyer);
         reputation.recordSettlement(o.seller, o.periodId, o.deliveredWh, o.energyWh);
         if (outcome.toPool > 0) token.safeTransfer(pool, outcome.toPool);
     }
@@ -544,8 +554,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         // an Active order escrowed every non-zero deposit, so the signed flags cover exactly what is held
         (outcome.toBuyer, outcome.toSeller) = _refund(o);
         emit SettlementFellBack(orderId, reason, outcome.toBuyer, outcome.toSeller);
-        registry.closeObligation(o.seller);
-        registry.closeObligation(o.buyer);
+        _closeObligations(o.seller, o.buyer);
     }
 
     /// @dev Effects of a settlement: check conservation, mark settled, credit payees, emit. Returns the pool.
@@ -597,7 +606,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function withdraw() external nonReentrant returns (uint256 amount) {
-        amount = _withdrawable[msg.sender];
+        amount = _accounts[msg.sender].balance;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         _debit(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
@@ -656,7 +665,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     /// @inheritdoc IEnergyMarket
     function withdrawable(address account) external view returns (uint256) {
-        return _withdrawable[account];
+        return _accounts[account].balance;
     }
 
     /// @inheritdoc IEnergyMarket
@@ -701,8 +710,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     function _activate(uint256 orderId, Stored storage o, Period storage p) private {
         o.status = OrderStatus.Active;
         _contractedWh[o.periodId] += o.energyWh;
-        registry.openObligation(o.seller);
-        registry.openObligation(o.buyer);
+        _openObligations(o.seller, o.buyer);
         reputation.recordActivation(o.seller, o.periodId, p.signEnd, p.readingsEnd + settlementGrace);
         emit OrderActivated(orderId, o.periodId, o.seller, o.buyer);
     }
@@ -724,17 +732,43 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @dev Take `amount` from `account`'s internal balance (into escrow or out by withdrawal).
     function _debit(address account, uint256 amount) private {
         if (amount == 0) return;
-        uint256 balance = _withdrawable[account];
+        Account storage a = _accounts[account];
+        uint256 balance = a.balance;
         if (balance < amount) revert InsufficientBalance(account, balance, amount);
         unchecked {
-            _withdrawable[account] = balance - amount;
+            a.balance = uint128(balance - amount);
             _totalWithdrawable -= amount;
         }
     }
 
+    /// @dev Both parties have one more Active order (counted before any registry call); the registry obligation
+    ///      is opened with a party's first (the registry refuses it for an inactive account), later ones check
+    ///      the party is still active.
+    function _openObligations(address seller, address buyer) private {
+        bool sellerFirst = _accounts[seller].activeOrders++ == 0;
+        bool buyerFirst = _accounts[buyer].activeOrders++ == 0;
+        _openObligation(seller, sellerFirst);
+        _openObligation(buyer, buyerFirst);
+    }
+
+    function _openObligation(address account, bool first) private {
+        if (first) registry.openObligation(account);
+        else _activeRole(account);
+    }
+
+    /// @dev Both parties have one Active order less (counted before any registry call); a party's registry
+    ///      obligation is closed with its last one.
+    function _closeObligations(address seller, address buyer) private {
+        bool sellerLast = --_accounts[seller].activeOrders == 0;
+        bool buyerLast = --_accounts[buyer].activeOrders == 0;
+        if (sellerLast) registry.closeObligation(seller);
+        if (buyerLast) registry.closeObligation(buyer);
+    }
+
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
-        _withdrawable[account] += amount;
+        Account storage a = _accounts[account];
+        a.balance = uint128(_fits(a.balance + amount, 128));
         _totalWithdrawable += amount;
     }
 
@@ -805,11 +839,18 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (!IAccessControl(address(registry)).hasRole(AUDITOR_ROLE, msg.sender)) revert NotAuditor(msg.sender);
     }
 
+    /// @dev The role of `account`, which must be approved (active) in the registry; one slot of the registry's
+    ///      record (role, status), not the four-slot `participant` struct.
+    function _activeRole(address account) private view returns (IParticipantRegistry.Role role) {
+        IParticipantRegistry.Status status;
+        (role, status) = registry.roleAndStatus(account);
+        if (status != IParticipantRegistry.Status.Approved) revert PartyNotActive(account);
+    }
+
     /// @dev `provider`: a generator or prosumer; otherwise a consumer or prosumer. Either way approved.
     function _requireRole(address account, bool provider) private view {
-        IParticipantRegistry.Participant memory pt = registry.participant(account);
-        if (pt.status != IParticipantRegistry.Status.Approved) revert PartyNotActive(account);
-        if (provider && pt.role == IParticipantRegistry.Role.Consumer) revert NotAProvider(account);
-        if (!provider && pt.role == IParticipantRegistry.Role.Generator) revert NotAConsumer(account);
+        IParticipantRegistry.Role role = _activeRole(account);
+        if (provider && role == IParticipantRegistry.Role.Consumer) revert NotAProvider(account);
+        if (!provider && role == IParticipantRegistry.Role.Generator) revert NotAConsumer(account);
     }
 }

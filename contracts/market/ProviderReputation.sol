@@ -17,7 +17,8 @@ import {Units} from "../lib/Units.sol";
 ///    `open == 0` or its deadline (readings end + grace) passed: folding waits on one period for a bounded time,
 ///    never forever (a buyer's faulty meter cannot freeze the seller's reputation).
 ///  - After the fold a period's record is final: `recordSettlement` on it only emits `LateTradeIgnored`.
-///  - Every loop runs over one provider's own pending periods, never over participants.
+///  - Every loop runs over one provider's own pending periods, never over participants; `fold` searches them in
+///    memory (quadratic in memory, linear in storage reads and writes), so a backlog stays foldable.
 contract ProviderReputation is IProviderReputation, AccessControl {
     /// @notice The order book(s) allowed to record trades.
     bytes32 public constant RECORDER_ROLE = keccak256("RECORDER_ROLE");
@@ -26,7 +27,18 @@ contract ProviderReputation is IProviderReputation, AccessControl {
     uint256 public immutable alpha;
 
     mapping(address provider => uint256) private _rc;
-    mapping(address provider => mapping(uint256 periodId => PeriodRecord)) private _records;
+    /// @dev `PeriodRecord` packed in one slot (the first trade of a provider in a period writes one fresh slot,
+    ///      not two): timestamps < 2^40 s, sumV <= trades x 1e18 < 2^96 (SafeCast refuses anything larger).
+    struct Packed {
+        uint32 open;
+        uint32 trades;
+        uint40 signEnd;
+        uint40 deadline;
+        uint96 sumV;
+        bool folded;
+    }
+
+    mapping(address provider => mapping(uint256 periodId => Packed)) private _records;
     mapping(address provider => uint64[]) private _pending;
 
     /// @param admin the account that grants roles (the consortium operator)
@@ -42,11 +54,11 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         external
         onlyRole(RECORDER_ROLE)
     {
-        PeriodRecord storage r = _records[provider][periodId];
+        Packed storage r = _records[provider][periodId];
         if (r.open == 0 && r.trades == 0) _pending[provider].push(SafeCast.toUint64(periodId));
         uint32 open = ++r.open;
-        r.signEnd = signEnd;
-        r.deadline = deadline;
+        r.signEnd = SafeCast.toUint40(signEnd);
+        r.deadline = SafeCast.toUint40(deadline);
         emit TradeOpened(provider, periodId, open);
     }
 
@@ -55,7 +67,7 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         external
         onlyRole(RECORDER_ROLE)
     {
-        PeriodRecord storage r = _records[provider][periodId];
+        Packed storage r = _records[provider][periodId];
         if (r.folded) {
             emit LateTradeIgnored(provider, periodId, deliveredWh, agreedWh);
             return;
@@ -66,26 +78,30 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         uint256 v = deliveredWh >= agreedWh ? Units.WAD : Units.wdiv(deliveredWh, agreedWh);
         r.open -= 1;
         r.trades += 1;
-        r.sumV += SafeCast.toUint128(v);
+        r.sumV = SafeCast.toUint96(r.sumV + v);
         emit TradeRecorded(provider, periodId, deliveredWh, agreedWh, v);
     }
 
     /// @inheritdoc IProviderReputation
     function fold(address provider) external returns (uint256 reputationWad) {
-        uint64[] storage pending = _pending[provider];
+        uint64[] storage stored = _pending[provider];
+        // the list is read once and the oldest searched in memory (review 2 finding 1: a search in storage for
+        // every period folded made a backlog of ~150 periods exceed a block's gas, freezing the reputation);
+        // the periods still pending are written back once, in the order the swap-and-pop below leaves them
+        uint64[] memory pending = stored;
+        uint256 count = pending.length;
+        uint256 left = count;
         reputationWad = _rc[provider];
-        while (pending.length > 0) {
-            // the oldest pending period (the list is short: periods of this provider still open or unfolded)
+        while (left > 0) {
             uint256 at = 0;
-            for (uint256 i = 1; i < pending.length; i++) {
+            for (uint256 i = 1; i < left; i++) {
                 if (pending[i] < pending[at]) at = i;
             }
             uint256 periodId = pending[at];
-            PeriodRecord storage r = _records[provider][periodId];
+            Packed storage r = _records[provider][periodId];
             if (block.timestamp < r.signEnd || (r.open != 0 && block.timestamp < r.deadline)) break;
             r.folded = true;
-            pending[at] = pending[pending.length - 1];
-            pending.pop();
+            pending[at] = pending[--left];
             // a period whose every trade was still open at its deadline has no C_j: RC unchanged
             if (r.trades == 0) continue;
             // seed 003 eq 1: C_j(T) = sum(v) / k
@@ -93,6 +109,14 @@ contract ProviderReputation is IProviderReputation, AccessControl {
             // seed 003 eq 2: RC_j(T) = alpha*C_j(T) + (1-alpha)*RC_j(T-1), rounded down
             reputationWad = Units.wmul(alpha, current) + Units.wmul(Units.WAD - alpha, reputationWad);
             emit ReputationFolded(provider, periodId, r.trades, current, reputationWad);
+        }
+        if (left < count) {
+            for (uint256 i = 0; i < left; i++) {
+                stored[i] = pending[i];
+            }
+            for (uint256 i = left; i < count; i++) {
+                stored.pop();
+            }
         }
         _rc[provider] = reputationWad;
     }
@@ -104,7 +128,8 @@ contract ProviderReputation is IProviderReputation, AccessControl {
 
     /// @inheritdoc IProviderReputation
     function periodRecord(address provider, uint256 periodId) external view returns (PeriodRecord memory) {
-        return _records[provider][periodId];
+        Packed storage r = _records[provider][periodId];
+        return PeriodRecord(r.open, r.trades, r.signEnd, r.sumV, r.deadline, r.folded);
     }
 
     /// @inheritdoc IProviderReputation

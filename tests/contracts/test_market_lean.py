@@ -348,3 +348,49 @@ def test_a_batch_reading_naming_the_order_book_as_its_meter_is_refused(mkt, peop
     (skipped,) = tx.events[SKIPPED]
     assert bytes(skipped["reason"])[:4] == Web3.keccak(text="OnlySelf(address)")[:4]
     assert state(mkt, oid) == before
+
+
+# ------------------------------------------------------------------ registry obligations, one per trader
+
+
+def test_registry_obligation_is_held_once_per_trader_until_its_last_active_order_settles(
+    mkt, lean, registry, auditor
+):
+    seller, buyer, _ = lean
+    pid, period = open_period(mkt)
+    first, second = open_signed(mkt, lean, pid), open_signed(mkt, lean, pid)
+    before = registry.participant(seller)[6]
+    goto(period, "signing")
+    for oid in (first, second):
+        mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
+    # two Active orders, one obligation each in the registry (opened with the first, not per order)
+    assert registry.participant(seller)[6] == before + 1
+    assert registry.participant(buyer)[6] == registry.participant(seller)[6]
+    goto(period, "settlement")
+    mkt.book.settle(first, {"from": auditor})
+    assert registry.participant(seller)[6] == before + 1  # the second order still holds it
+    registry.requestExit({"from": seller})
+    with reverts_with("OpenObligations", seller, before + 1):
+        registry.finalizeExit(seller, {"from": seller})
+    mkt.book.settle(second, {"from": auditor})
+    assert registry.participant(seller)[6] == before
+    assert mkt.book.order(second)[2] == SETTLED
+
+
+def test_a_later_activation_refuses_a_party_suspended_since_its_first(mkt, auditor, registry, lean):
+    seller, buyer, _ = lean
+    pid, period = open_period(mkt)
+    first, second = open_signed(mkt, lean, pid), open_signed(mkt, lean, pid)
+    goto(period, "signing")
+    mkt.book.approveOrder(first, mkt.book.termsHash(first), {"from": auditor})
+    registry.suspend(buyer, b"audit", {"from": auditor})
+    before = (state(mkt, second), balances(mkt, seller, buyer), registry.participant(buyer)[6])
+    with reverts_with("PartyNotActive", buyer):
+        mkt.book.approveOrder(second, mkt.book.termsHash(second), {"from": auditor})
+    assert (state(mkt, second), balances(mkt, seller, buyer), registry.participant(buyer)[6]) == before
+
+
+def test_role_and_status_is_the_first_slot_of_the_record(registry, people):
+    for who in (people.p1, people.c1, accounts[9]):
+        record = registry.participant(who)
+        assert tuple(registry.roleAndStatus(who)) == (record[0], record[1])

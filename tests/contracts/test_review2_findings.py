@@ -3,15 +3,16 @@
 One proof of concept per finding (the review report gives each one's sequence and suggested fix). Each
 test asserts the SAFE behaviour and is marked xfail(strict=True) while the finding is open, so the suite
 stays green and the marker must be removed when the fix lands (a strict xfail that passes fails the run).
-Findings in contracts/market/* (1, 2, 4) are reported only; finding 3 (CreditWeights) is fixed, with refusal
-tests.
+Finding 2 (contracts/market/OrderBook) is reported only; findings 1 (ProviderReputation.fold searches in
+memory), 3 (CreditWeights, with refusal tests) and 4 (MatchingMarket refuses at publication what the book
+cannot store) are fixed.
 """
 
 import brownie
 import pytest
 from brownie import ProviderReputation, accounts, chain
 from brownie.exceptions import VirtualMachineError
-from conftest import CONSUMER, GENERATOR
+from conftest import CONSUMER, GENERATOR, reverts_with
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from market_fixtures import ALPHA, BUYER_SIDE, SELLER_SIDE, TOKEN, WAD, block_time, goto, join, open_period
@@ -26,11 +27,6 @@ R, PRICE, BONUS = 10_000, TOKEN // 2, TOKEN
 # ------------------------------------------------------------------ finding 1: ProviderReputation.fold
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 1: ProviderReputation.fold is O(n^2) in the provider's pending periods and has no bound: "
-    "past ~150 pending periods it needs more than a block's gas and reverts forever (reputation frozen)",
-)
 def test_fold_stays_callable_after_one_slow_period_held_up_many_later_ones(admin, stranger):
     """The order book records one activation per (provider, period) and `fold` must fold the OLDEST pending
     period first: an open trade in it blocks every later period until that trade's deadline (readingsEnd +
@@ -245,11 +241,6 @@ def test_after_an_early_close_the_rounds_own_period_counts_in_the_next_round(
 # ------------------------------------------------------------------ finding 4: matched-order width mismatch
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 4: MatchingMarket stores a request's bonus (and energy, price) in 128 bits, the order "
-    "book refuses above 96 (64) bits: one such request in the best assignment blocks its chunk for good",
-)
 def test_one_request_the_book_cannot_store_does_not_block_the_matched_orders_of_its_chunk(mkt, people):
     """An honest seller offers 20 kWh, an honest buyer requests 8 kWh. The attacker (any approved consumer)
     requests 8 kWh with a bonus of 2^96 base units: `publishRequest` stores it (`uint128`), the verifier
@@ -279,3 +270,25 @@ def test_one_request_the_book_cannot_store_does_not_block_the_matched_orders_of_
     m.materialize(pid, 0, pairs, {"from": people.c1})
     created = [mkt.book.order(i) for i in range(before + 1, mkt.book.orderCount() + 1)]
     assert any(o[6] == people.c1 for o in created)  # the honest buyer's matched order exists
+
+
+def test_publication_refuses_what_the_book_cannot_store_and_changes_nothing(mkt, people):
+    """Finding 4's fix: the widths of `OrderBook` (energy < 2^64 Wh, price and bonus < 2^96) are checked at
+    publication, with SafeCast's error naming the width and the value; nothing is stored (no id consumed)."""
+    m = mkt.matching
+
+    def request(energy, bonus):
+        tx = m.publishRequest(pid, energy, bonus, {"from": people.c1})
+        return tx.events["RequestPublished"]["requestId"]
+
+    pid, _ = open_period(mkt)
+    first = request(8_000, 0)
+    with reverts_with("SafeCastOverflowedUintDowncast", 96, 2**96):
+        m.publishRequest(pid, 8_000, 2**96, {"from": people.c1})
+    with reverts_with("SafeCastOverflowedUintDowncast", 64, 2**64):
+        m.publishRequest(pid, 2**64, 0, {"from": people.c1})
+    with reverts_with("SafeCastOverflowedUintDowncast", 96, 2**96):
+        m.publishOffer(pid, 2**96, 20_000, {"from": people.p1})
+    # the largest storable values are accepted, under the next id
+    assert request(2**64 - 1, 2**96 - 1) == first + 1
+    assert tuple(int(v) for v in m.request(first + 1)[3:5]) == (2**64 - 1, 2**96 - 1)
