@@ -22,9 +22,10 @@ lint:
 
 # each test file on one of two xdist workers (brownie schedules by file; each worker runs its own anvil
 # on the configured port + worker id). Compile first: on a fresh clone the workers would load the project
-# while the master is still writing build/contracts (FileNotFoundError, a crashed worker).
+# while the master is still writing build/contracts (FileNotFoundError, a crashed worker). tools/compile.sh
+# also fills the Python suite's compile cache in parallel (a second single-threaded solcjs run).
 test-contracts:
-	tools/timed.sh brownie-compile brownie compile
+	tools/timed.sh compile tools/compile.sh
 	tools/timed.sh test-contracts brownie test -n 2
 
 ## Foundry invariant suite (tests/foundry): runs x depth from foundry.toml (2,000 x 100), one campaign.
@@ -36,12 +37,14 @@ test-forge:
 slither:
 	FOUNDRY_PROFILE=slither tools/timed.sh slither .venv-slither/bin/slither contracts --config-file slither.config.json
 
-# independent tests on two xdist workers (each with its own in-process chains and anvil node)
+# independent tests on two xdist workers (each with its own in-process chains and anvil node), handed out
+# one at a time (--maxschedchunk 1) after the longest ones (tests/python/conftest.py), so both cores stay busy
+# to the end
 test-python:
-	tools/timed.sh test-python pytest -p no:pytest-brownie -n 2 tests/python
+	tools/timed.sh test-python pytest -p no:pytest-brownie -n 2 --maxschedchunk 1 tests/python
 
 test-emulator:
-	tools/timed.sh test-emulator pytest -p no:pytest-brownie -n 2 tests/emulator
+	tools/timed.sh test-emulator pytest -p no:pytest-brownie -n 2 --maxschedchunk 1 tests/emulator
 
 ## The long-running documented commands (benchmarks, whole reproductions, etcd validation): tens of minutes.
 test-slow: setup

@@ -11,6 +11,42 @@ from energy_trading.chain.compiler import compile_contracts
 settings.register_profile("untimed", deadline=None)
 settings.load_profile("untimed")
 
+# The tests that take tens of seconds each (pytest --durations=50, -n 2, measured 2026-11-30 at load ~8 on
+# the 2 cores; longest first). They are dispatched first, and the Makefile's --maxschedchunk 1 hands out the
+# rest one test at a time, so the two workers finish together instead of one core idling while the other
+# runs a long test it picked up last (longest-first list scheduling). This changes the order only.
+LONGEST_FIRST = (
+    "tests/python/test_readme_commands.py::test_fast_documented_commands_run_cleanly",
+    "tests/python/test_entry_points.py::test_console_runs_every_banner_example",
+    "tests/python/test_scenario.py::test_seed003_reproduces_fig4_honest_highest_dishonest_lowest",
+    "tests/python/test_entry_points.py::test_demo_as_a_user_runs_it",
+    "tests/python/test_certificates_scenario.py::test_shipped_fig9_scenario_reproduces_the_papers_described_shape",
+    "tests/python/test_seed001_fig8.py::test_the_chain_follows_the_model_and_the_figure_is_drawn",
+    "tests/python/test_seed001_tables.py::test_energy_trading_run_reproduces_tables_1_and_2_on_chain",
+    "tests/python/test_certificates_scenario.py::test_small_scenario_results_match_the_model",
+    "tests/python/test_entry_points.py::test_plain_brownie_test_collects_only_the_contract_suite",
+    "tests/python/test_certificates_scenario.py::test_market_deliveries_of_renewable_sellers_become_certificates",
+    "tests/python/test_entry_points.py::test_run_a_small_scenario_as_a_user_does",
+    "tests/python/test_entry_points.py::test_brownie_test_prints_no_future_warning",
+    "tests/python/test_run_progress.py::test_off_a_terminal_a_grid_run_prints_a_line_per_stage",
+    "tests/python/test_grid_chain.py::test_chain_round_matches_the_model_and_conserves_every_token",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the LONGEST_FIRST tests to the front, longest first; every other test keeps its place."""
+    rank = {nodeid: i for i, nodeid in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("[")[0], len(rank)))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist, compile the contracts once on the controller before the workers start: otherwise, on a
+    fresh tree, each worker's `artifacts` fixture runs its own solcjs compile (about a minute) at the same
+    time, one per core. The workers then read the on-disk cache (build/energy_trading)."""
+    config = session.config
+    if not hasattr(config, "workerinput") and config.getoption("numprocesses", None):
+        compile_contracts()
+
 
 @pytest.fixture(scope="session")
 def artifacts():
