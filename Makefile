@@ -23,10 +23,11 @@ lint:
 # each test file on one of two xdist workers (brownie schedules by file; each worker runs its own anvil
 # on the configured port + worker id). Compile first: on a fresh clone the workers would load the project
 # while the master is still writing build/contracts (FileNotFoundError, a crashed worker). tools/compile.sh
-# also fills the Python suite's compile cache in parallel (a second single-threaded solcjs run).
+# also fills the Python suite's compile cache in parallel (a second single-threaded solcjs run). Files are
+# handed out longest first (tests/contracts/conftest.py).
 test-contracts:
 	tools/timed.sh compile tools/compile.sh
-	tools/timed.sh test-contracts brownie test -n 2
+	tools/timed.sh test-contracts brownie test -n 2 --no-loadscope-reorder
 
 ## Foundry invariant suite (tests/foundry): runs x depth from foundry.toml (2,000 x 100), one campaign.
 test-forge:
