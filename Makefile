@@ -39,13 +39,13 @@ slither:
 	FOUNDRY_PROFILE=slither tools/timed.sh slither .venv-slither/bin/slither contracts --config-file slither.config.json
 
 # independent tests on two xdist workers (each with its own in-process chains and anvil node), handed out
-# one at a time (--maxschedchunk 1) after the longest ones (tests/python/conftest.py), so both cores stay busy
-# to the end
+# one at a time (--dist loadgroup, one unit per test or per module-fixture group, in collection order) after the
+# longest ones (tests/python/conftest.py), so both cores stay busy to the end
 test-python:
-	tools/timed.sh test-python pytest -p no:pytest-brownie -n 2 --maxschedchunk 1 tests/python
+	tools/timed.sh test-python pytest -p no:pytest-brownie -n 2 --dist loadgroup --no-loadscope-reorder tests/python
 
 test-emulator:
-	tools/timed.sh test-emulator pytest -p no:pytest-brownie -n 2 --maxschedchunk 1 tests/emulator
+	tools/timed.sh test-emulator pytest -p no:pytest-brownie -n 2 --dist loadgroup --no-loadscope-reorder tests/emulator
 
 ## The long-running documented commands (benchmarks, whole reproductions, etcd validation): tens of minutes.
 test-slow: setup

@@ -12,9 +12,10 @@ settings.register_profile("untimed", deadline=None)
 settings.load_profile("untimed")
 
 # The tests that take tens of seconds each (pytest --durations=50, -n 2, measured 2026-11-30 at load ~8 on
-# the 2 cores; longest first). They are dispatched first, and the Makefile's --maxschedchunk 1 hands out the
-# rest one test at a time, so the two workers finish together instead of one core idling while the other
-# runs a long test it picked up last (longest-first list scheduling). This changes the order only.
+# the 2 cores; longest first). They are dispatched first, and the Makefile's --dist loadgroup hands out the
+# rest one test (or one module-fixture group) at a time, so the two workers finish together instead of one
+# core idling while the other runs a long test it picked up last (longest-first list scheduling). This
+# changes the order only.
 LONGEST_FIRST = (
     "tests/python/test_readme_commands.py::test_fast_documented_commands_run_cleanly",
     "tests/python/test_entry_points.py::test_console_runs_every_banner_example",
@@ -33,10 +34,21 @@ LONGEST_FIRST = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the group marks into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Move the LONGEST_FIRST tests to the front, longest first; every other test keeps its place."""
+    """Move the LONGEST_FIRST tests to the front, longest first; every other test keeps its place.
+
+    A test that uses a module-scoped fixture joins its module's xdist group (`--dist loadgroup`): the module's
+    tests then run on one worker in file order against one fixture, as in a serial run (some build on the
+    state an earlier test left, e.g. test_incentives.py spends what the issue test issued); every other test
+    is its own unit, handed out one at a time."""
     rank = {nodeid: i for i, nodeid in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("[")[0], len(rank)))
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d[-1].scope in ("module", "class", "package") for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
