@@ -93,15 +93,15 @@ contract ProviderReputation is IProviderReputation, AccessControl {
         uint256 left = count;
         reputationWad = _rc[provider];
         while (left > 0) {
-            uint256 at = 0;
+            uint256 oldest = 0;
             for (uint256 i = 1; i < left; i++) {
-                if (pending[i] < pending[at]) at = i;
+                if (pending[i] < pending[oldest]) oldest = i;
             }
-            uint256 periodId = pending[at];
+            uint256 periodId = pending[oldest];
             Packed storage r = _records[provider][periodId];
             if (block.timestamp < r.signEnd || (r.open != 0 && block.timestamp < r.deadline)) break;
             r.folded = true;
-            pending[at] = pending[--left];
+            pending[oldest] = pending[--left];
             // a period whose every trade was still open at its deadline has no C_j: RC unchanged
             if (r.trades == 0) continue;
             // seed 003 eq 1: C_j(T) = sum(v) / k
