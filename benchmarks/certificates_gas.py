@@ -5,8 +5,8 @@ nothing else: the cost of the bare token standard. It is deployed on the same ch
 certificate operation is set beside the baseline operation that does the same token work:
 
 * issuance (a meter's EIP-712-signed reading relayed by the generator that completes 1 MWh and mints a new id:
-  signature check, registry look-ups, period and eq 6 bookkeeping, certificate data) vs plain `mint` of a new
-  id to an address with no balance;
+  signature check, registry look-ups, period and seed 001 eq 6 bookkeeping, certificate data) vs plain
+  `mint` of a new id to an address with no balance;
 * a reading that completes no MWh (only the carried remainder moves) vs the same plain `mint`;
 * transfer of one certificate to an account with no balance of that id vs plain `safeTransferFrom` likewise
   (the difference is the per-owner totals the weight model reads);

@@ -8,8 +8,8 @@ one 0/1 knapsack per provider::
 
     K(u) = sum_i u_i + sum_j max { sum_{i in S} (M_ij - u_i) : S feasible for j, sum_{i in S} R_i <= a_j }
 
-an upper bound on eq 5 for every u >= 0 that can be strictly below the LP. Its best value (over u) is the
-Dantzig-Wolfe bound, found here by column generation: a master LP over knapsack columns (HiGHS), whose
+an upper bound on seed 003 eq 5 for every u >= 0 that can be strictly below the LP. Its best value (over u) is
+the Dantzig-Wolfe bound, found here by column generation: a master LP over knapsack columns (HiGHS), whose
 duals price the knapsacks (OR-Tools' knapsack solver, exact). Every round prints
 
 - ``K(u)`` at the master's duals (a certified bound: the knapsack profits are rounded UP to integers, so

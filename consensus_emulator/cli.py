@@ -164,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--participation-gamma",
         type=float,
-        help="weighted-raft: gamma of the eq 19 participation weight (default 0)",
+        help="weighted-raft: gamma of the seed 001 eq 19 participation weight (default 0)",
     )
     p.add_argument(
         "--view-change-timeout-ms",
@@ -187,7 +187,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--creator-rule",
         choices=("sample", "argmax"),
-        help="sbet: draw the creator with eq 7's probability (default) or take the largest (Algorithm 1)",
+        help="sbet: draw the creator with seed 002 eq 7's probability (default) or take the largest "
+        "(Algorithm 1)",
     )
     p.add_argument("--shards", type=int, help="sharded: number of shards (default 3; 1 = general)")
     p.add_argument("--trades", type=int, help="sharded: trades to settle (default 30)")

@@ -22,7 +22,7 @@ interface ITokenRate {
 ///         After the window, anyone materialises the winner into orders of the `OrderBook`, one chunk per call.
 /// @dev Invariants:
 ///  - `best(p)` only improves (lexicographically on (objective, servedWh)) and only during p's matching window.
-///  - Every stored best assignment satisfies eq 5: each request at most once, same period, approved parties at
+///  - Every stored best assignment satisfies seed 003 eq 5: each request at most once, same period, approved parties at
 ///    submission, zeta_ij >= 0, and per offer sum R_i <= a_j.
 ///  - Each chunk of the best assignment is materialised at most once, after the window, as orders `Agreed`.
 ///  - Loops run over the caller's own submission (bounded by its calldata), never over participants.
@@ -257,7 +257,7 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         bytes32[] hashes;
     }
 
-    /// @dev Check every constraint of eq 5 on `pairs` and compute (sum M_ij, sum R_i) and the chunk hashes.
+    /// @dev Check every constraint of seed 003 eq 5 on `pairs` and compute (sum M_ij, sum R_i) and the chunk hashes.
     ///      Capacity use is tracked in memory over the distinct offers of the submission (a linear scan: the
     ///      submission bounds it).
     function _evaluate(uint256 periodId, Pair[] calldata pairs)
@@ -277,7 +277,7 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
             uint256 requestId = pairs[i].requestId;
             if (i > 0) {
                 uint256 prev = pairs[i - 1].requestId;
-                // eq 5: each request is served by at most one provider (ascending ids make duplicates adjacent)
+                // seed 003 eq 5: each request is served by at most one provider (ascending ids make duplicates adjacent)
                 if (requestId == prev) revert RequestAssignedTwice(i, requestId);
                 if (requestId < prev) revert RequestsNotAscending(i, prev, requestId);
             }
@@ -296,7 +296,7 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         view
     {
         (uint256 energy, uint256 degree, uint256 capacity) = _checkPair(periodId, index, requestId, offerId);
-        // eq 5: sum_i R_i x_ij <= a_j, tracked over the submission's distinct offers
+        // seed 003 eq 5: sum_i R_i x_ij <= a_j, tracked over the submission's distinct offers
         uint256 k = 0;
         while (k < t.distinct && t.offerIds[k] != offerId) k++;
         if (k == t.distinct) {
@@ -332,7 +332,7 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         return (r.energyWh, _degree(requestId, r, offerId, o), o.capacityWh);
     }
 
-    /// @dev M_ij (eq 3-4) in WAD with the fixed-point definition of `IMatchingMarket`; reverts on zeta < 0.
+    /// @dev M_ij (seed 003 eq 3-4) in WAD with the fixed-point definition of `IMatchingMarket`; reverts on zeta < 0.
     function _degree(uint256 requestId, Request storage r, uint256 offerId, Offer storage o)
         private
         view
@@ -342,7 +342,7 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         // seed 003 eq 3: zeta_ij = R_i*r_j - eta_ij (revenue rounded down, network fee rounded up)
         uint256 revenue = Units.costDown(energy, o.pricePerKwh);
         uint256 eta = Units.costUp(energy, _crossingFees[_zonePair(r.zone, o.zone)]);
-        // eq 5: only pairs with zeta_ij >= 0
+        // seed 003 eq 5: only pairs with zeta_ij >= 0
         if (revenue < eta) revert NegativeRevenue(requestId, offerId, revenue, eta);
         uint256 zeta = Math.mulDiv(revenue - eta, Units.WAD, tokensPerCurrency);
         uint256 rc = o.reputationWad;

@@ -248,7 +248,7 @@ contract NodeWeights is INodeWeights, AccessControl {
     function lineWeight(address node) public view returns (uint256) {
         Trading storage t = _trading[node];
         if (t.transmissions == 0) return 0;
-        return Math.mulDiv(uint256(t.transmissions) - t.failures, Units.MAX_WEIGHT, t.transmissions); // eq 23
+        return Math.mulDiv(uint256(t.transmissions) - t.failures, Units.MAX_WEIGHT, t.transmissions); // seed 001 eq 23
     }
 
     /// @notice W_gc of eq 20: the node's counted certificates over all counted certificates.

@@ -109,7 +109,7 @@ class Deployment:
         grid_policy: `GridBalancedSettlement` (seed 001 §4.3) at `GridParams()` prices, allowed on the market.
         green_certificates: `GreenCertificates`, ERC-1155 certificates per metered MWh (seed 001 eq 6, 20).
         certificate_exchange: `CertificateExchange`, certificate sales for EnergyToken (atomic swap).
-        carbon_ledger: `CarbonLedger`, quotas, allowance trades, emissions, settlement (eq 21-22);
+        carbon_ledger: `CarbonLedger`, quotas, allowance trades, emissions, settlement (seed 001 eq 21-22);
             the auditor holds its REGULATOR_ROLE.
         incentives: `IncentiveCurrency`, seed 004 §3.4's time-stamped incentive lots and block creator reward
             (reads the order book's settled orders; the operator funds its EnergyToken reserve).
@@ -368,8 +368,8 @@ def deploy_certificates(
 
     The operator administers the carbon ledger and `regulator` (the registry's auditor in the standard
     deployment) holds its REGULATOR_ROLE. When `node_weights` is given, the operator sets the certificate
-    contract as its eq 20 source and the carbon ledger as its eq 21-22 source. Returns the handles by the
-    `Deployment` field names.
+    contract as its seed 001 eq 20 source and the carbon ledger as its seed 001 eq 21-22 source. Returns the
+    handles by the `Deployment` field names.
     """
 
     certificates = deploy_contract(

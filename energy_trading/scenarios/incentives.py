@@ -180,8 +180,8 @@ def incentives_summary(section: Mapping[str, Any]) -> str:
     for v in section["vintages"]:
         label = "block reward" if v["band"] == 0 else f"band {v['band']}"
         lines.append(
-            f"  vintage {v['id']:>26} {label:12s} issued {v['issued']:8.2f} held {v['held']:8.2f} "
-            f"retired {v['retired']:7.2f}"
+            f"  vintage {v['id']:>26} {label:12s} issued {v['issued']:8.2f} = held {v['held']:8.2f} "
+            f"+ spent {v['spent']:7.2f} + redeemed {v['redeemed']:7.2f} + retired {v['retired']:7.2f}"
         )
     return "\n".join(lines)
 

@@ -247,14 +247,16 @@ def market_params(spec: MarketSpec) -> MarketParams:
 
 
 def market_summary(results: Mapping[str, Any]) -> list[str]:
-    """The market's lines of the run summary: per period the orders, energy, escrow and payouts; then
-    reputation per provider and the order book's token conservation."""
+    """The market's lines of the run summary: per period the orders, the energy of the settled orders (as
+    contracted and as the sellers' meters delivered, kWh), escrow and payouts (tokens); then reputation per
+    provider and the order book's token conservation."""
     lines: list[str] = []
     periods = results.get("periods") or []
     if periods:
         lines.append(
-            f"{'period':>6} {'orders':>6} {'settled':>7} {'rejected':>8} {'energy kWh':>10} {'escrow':>9} "
-            f"{'to sellers':>10} {'refunds':>9} {'rewards':>8} {'penalties':>9} {'fees':>6}"
+            f"{'period':>6} {'orders':>6} {'settled':>7} {'rejected':>8} {'contracted kWh':>14} "
+            f"{'delivered kWh':>13} {'escrow':>9} {'to sellers':>10} {'refunds':>9} {'rewards':>8} "
+            f"{'penalties':>9} {'fees':>6}"
         )
         for p in periods:
             orders = p["orders"]
@@ -262,7 +264,9 @@ def market_summary(results: Mapping[str, Any]) -> list[str]:
             lines.append(
                 f"{p['period']:>6} {len(orders):>6} {len(settled):>7} "
                 f"{sum(o['status'] == 'rejected' for o in orders):>8} "
-                f"{sum(o['energy_kwh'] for o in settled):>10.1f} {sum(o['escrow'] for o in settled):>9.3f} "
+                f"{sum(o['energy_kwh'] for o in settled):>14.1f} "
+                f"{sum(o['readings']['delivered_kwh'] for o in settled):>13.1f} "
+                f"{sum(o['escrow'] for o in settled):>9.3f} "
                 f"{sum(o['payouts']['to_seller'] for o in settled):>10.3f} "
                 f"{sum(o['payouts']['to_buyer'] for o in settled):>9.3f} "
                 f"{sum(o['reward'] for o in settled):>8.3f} {sum(o['penalty'] for o in settled):>9.3f} "

@@ -95,7 +95,7 @@ def plot_credit_weights(
     ax.set_xlabel("settlement round (consensus iteration)")
     ax.set_ylabel("credit weight W_a (0..100)")
     ax.set_ylim(-2, 102)
-    ax.set_title(title or f"{results.get('scenario', '')}: credit weights (dotted: decay, eq 24)")
+    ax.set_title(title or f"{results.get('scenario', '')}: credit weights (dotted: decay, seed 001 eq 24)")
     ax.legend()
     ax.grid(alpha=0.3)
     out = Path(path)
@@ -119,7 +119,8 @@ def _plot_one_round(
     ax.set_ylabel("credit weight W_a (0..100)")
     ax.set_ylim(0, 118)
     ax.set_title(
-        title or f"{results.get('scenario', '')}: credit weights before and after the round (eq 14-17)"
+        title
+        or f"{results.get('scenario', '')}: credit weights before and after the round (seed 001 eq 14-17)"
     )
     ax.legend(loc="upper right", ncol=2)
     ax.grid(alpha=0.3, axis="y")
@@ -133,7 +134,7 @@ def _plot_one_round(
 def plot_certificate_weights(
     results: Mapping[str, Any], path: str | Path, nodes: Sequence[str] | None = None
 ) -> Path:
-    """Draw the eq 20 weights of the tracked nodes over rounds (in the manner of seed 001 Fig 9) as a PNG."""
+    """Draw the seed 001 eq 20 weights of the tracked nodes over rounds (as in seed 001 Fig 9) as a PNG."""
     plt = _pyplot()
     cert = results["certificates"]
     nodes = list(nodes or cert["tracked"])

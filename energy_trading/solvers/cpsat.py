@@ -1,4 +1,4 @@
-"""OR-Tools CP-SAT on eq 5, restricted to given pairs, for the portfolio's second worker process.
+"""OR-Tools CP-SAT on seed 003 eq 5, restricted to given pairs, for the portfolio's second worker process.
 
 CP-SAT needs integer coefficients: the objective uses ``W_ij = floor(M_ij * S)`` with S chosen so the
 largest W is about 2**30. Since ``M_ij < (W_ij + 1) / S``, a CP-SAT bound B on ``sum W x`` bounds the true

@@ -1,5 +1,5 @@
-"""HiGHS (through `highspy`) on eq 5: the LP relaxation by column generation, the LP-fix heuristic and a
-local search after it, then branch-and-bound on the pairs reduced-cost fixing cannot exclude.
+"""HiGHS (through `highspy`) on seed 003 eq 5: the LP relaxation by column generation, the LP-fix heuristic
+and a local search after it, then branch-and-bound on the pairs reduced-cost fixing cannot exclude.
 
 These functions are meant to run in a worker process (`energy_trading.solvers.portfolio`) that the
 parent kills at the deadline: HiGHS's own time limit is not checked everywhere (at 5000 x 200 its MIP
@@ -101,7 +101,7 @@ def _add_cols(
 def column_generation(
     problem: Problem, lower: float, deadline: float, send: Send, give_up: float | None = None
 ) -> tuple[float | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """The LP relaxation of eq 5 over all pairs, solved on a growing subset of columns.
+    """The LP relaxation of seed 003 eq 5 over all pairs, solved on a growing subset of columns.
 
     Starts from the columns a subgradient step on ``L(v)`` ranks best per request (plus the greedy
     assignment's), prices every pair with the LP's duals after each solve and adds the best positive

@@ -1,5 +1,5 @@
-"""An anytime portfolio for eq 5 that keeps its time limit: HiGHS and CP-SAT in worker processes that are
-killed at the deadline, with the best assignment and the best proven bound kept as they arrive.
+"""An anytime portfolio for seed 003 eq 5 that keeps its time limit: HiGHS and CP-SAT in worker processes that
+are killed at the deadline, with the best assignment and the best proven bound kept as they arrive.
 
 Why processes: neither library can be interrupted everywhere (HiGHS's MIP presolve once spent over five
 minutes building its clique table at 5000 x 200 with a 60 s limit), so each runs in a forked process that
@@ -116,7 +116,8 @@ def solve_portfolio(
     cpsat_workers: int = 2,
     seed: int = 0,
 ) -> MatchResult:
-    """The best assignment of eq 5 found within `time_limit_s` seconds (wall clock), with a certified bound.
+    """The best assignment of seed 003 eq 5 found within `time_limit_s` seconds (wall clock), with a certified
+    bound.
 
     Returns within the limit at every size (on a loaded machine, up to a few tens of ms past it): solvers
     run in worker processes killed min(0.4 s, 5 %) before the limit. `solvers` picks the portfolio
