@@ -68,6 +68,19 @@ def _escrow_and_meter(
     """Open a grid-policy period; per `PLAN` entry escrow one contract and relay both meters' readings."""
     fee = d.order_book.functions.handlingFee().call()
     period = m.open_period(policy=d.grid_policy.address)
+    policy = d.grid_policy.functions
+    grid_price, grid_fee, feed_in = (
+        f().call() / 1e18 for f in (policy.gridPrice, policy.gridFee, policy.feedInPrice)
+    )
+    print(
+        f"  prices, tokens/kWh: contract U 0.62, grid B {grid_price:g}, grid fee G {grid_fee:g}, "
+        f"feed-in S {feed_in:g}\n"
+        "  escrow (GridBalancedSettlement.deposits, tokens): the buyer locks the most its energy can cost,\n"
+        "    max(B, U + G) per contracted kWh plus its largest penalty (seed 001 eq 33), or the bill for\n"
+        "    the most its meter may read; the seller locks its largest penalty (eq 32: loss x C_e x\n"
+        "    (1 + W_max), W_max = 100 points); what is not owed comes back at settlement",
+        file=out,
+    )
     orders = []
     for seller, buyer, contract_wh, taken_wh in PLAN:
         s, b = people[seller].address, people[buyer].address
