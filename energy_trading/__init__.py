@@ -20,7 +20,17 @@ importing `energy_trading.models` loads no chain library.
 
 from __future__ import annotations
 
+import warnings
+
 from energy_trading._lazy import lazy_exports
+
+# web3 7.16 imports `websockets.legacy` for its websocket providers at `import web3`, and eth-brownie pins
+# websockets 15.0.1, whose `websockets.legacy` warns DeprecationWarning on import (deprecated in 14.0).
+# Nothing here uses a websocket provider, and neither pin can move, so this one message is ignored before
+# any module of the package imports web3 (users saw it in their own pytest runs and under `-W default`).
+warnings.filterwarnings(
+    "ignore", message=r"websockets\.legacy is deprecated", category=DeprecationWarning, module="websockets"
+)
 
 __all__ = [
     "Chain",
