@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
@@ -23,9 +24,12 @@ def set_progress(on: bool) -> None:
 
 
 def steps(iterable: Iterable[T], desc: str, total: int | None = None) -> Iterator[T]:
-    """`iterable` with a tqdm bar named `desc` (to stderr) when progress is on, so long items never
-    run silently; the bar disappears when the item ends."""
+    """`iterable` with a tqdm bar named `desc` (to stderr) when progress is on and stderr is a terminal, so
+    long items never run silently; the bar disappears when the item ends."""
     from tqdm import tqdm
 
     items = list(iterable)
-    yield from tqdm(items, desc=desc, total=total or len(items), leave=False, disable=not _PROGRESS["on"])
+    # off a terminal (a pipe, a log) the per-item bars would write carriage-return animation into the log;
+    # the executor's one line per finished item is the progress there
+    on = _PROGRESS["on"] and sys.stderr.isatty()
+    yield from tqdm(items, desc=desc, total=total or len(items), leave=False, disable=not on)

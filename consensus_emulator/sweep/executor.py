@@ -12,7 +12,8 @@ order of `tasks`, whatever order they finish in:
 
 `on_result(index, result)` is called in the calling process as each task finishes, which
 is how a sweep stores every finished run at once and can resume after an interruption.
-A progress bar (tqdm, on stderr) counts finished tasks.
+Progress on stderr counts finished tasks: a tqdm bar on a terminal; in a pipe or log file one plain line
+per finished task and one at the end (no carriage-return animation in logs).
 
 Dask does the scheduling, the worker processes and the transport; nothing here
 re-implements them.
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any, TypeVar
@@ -80,7 +83,10 @@ def map_tasks(
     results: list[Any] = [None] * len(tasks)
     if not tasks:
         return results
-    bar = tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress, dynamic_ncols=True)
+    if progress and not sys.stderr.isatty():
+        bar: Any = LineProgress(len(tasks), desc)
+    else:
+        bar = tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress, dynamic_ncols=True)
     try:
         if workers == 0:
             for i, task in enumerate(tasks):
@@ -93,6 +99,30 @@ def map_tasks(
         return results
     finally:
         bar.close()
+
+
+class LineProgress:
+    """tqdm's `update`/`close` for a log: one line per finished task (`desc: 3/23 tasks done, 41 s`) and
+    one at the end, on stderr."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        self.total, self.desc, self.done = total, desc, 0
+        self.started = time.monotonic()
+
+    def update(self, n: int = 1) -> None:
+        """Count `n` more finished tasks and print the count so far."""
+        self.done += n
+        self._say(f"{self.done}/{self.total} tasks done, {self._elapsed()}")
+
+    def close(self) -> None:
+        """Print the end line."""
+        self._say(f"finished {self.done}/{self.total} in {self._elapsed()}")
+
+    def _say(self, what: str) -> None:
+        print(f"{self.desc}: {what}", file=sys.stderr, flush=True)
+
+    def _elapsed(self) -> str:
+        return f"{time.monotonic() - self.started:.0f} s"
 
 
 def _call(func: Callable[[T], R], task: T, index: int) -> R:

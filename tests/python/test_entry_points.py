@@ -268,7 +268,9 @@ def test_consensus_emulator_reproduce_one_item_and_calibrate(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "[CALIBRATED] crsm_calibration" in out.stdout and "paper:    15 ms prepare" in out.stdout
     assert (tmp_path / "summary.json").exists() and list(tmp_path.glob("*.csv"))
-    assert "reproduce: 100%" in out.stderr
+    # stderr is a pipe here, as in a log: one line per finished item, no bar animation or cursor codes
+    assert "reproduce: 1/1 tasks done" in out.stderr and "reproduce: finished 1/1" in out.stderr
+    assert "\r" not in out.stderr and "\x1b[" not in out.stderr
     assert_quiet(out.stdout + out.stderr)
     cal = run("consensus-emulator", "calibrate")
     assert cal.returncode == 0, cal.stderr
