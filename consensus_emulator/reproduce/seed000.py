@@ -275,6 +275,7 @@ def fig9(seed: int) -> list[Output]:
     blocks = (100, 200, 300, 400, 500, 600, 800, 1000)
     rows, series, errs = [], {}, {}
     checks = []
+    fits: list[tuple[float, float, float]] = []
     for n, d in steps(conditions, "seed000 fig9"):
         ys, es = [], []
         for b in blocks:
@@ -287,6 +288,10 @@ def fig9(seed: int) -> list[Output]:
         series[key], errs[key] = ys, es
         t = dict(zip(blocks, ys, strict=True))
         checks.append((t[600] / t[200], t[600] / t[500], max(ys), t[1000]))
+        # Block time (ms) = fixed + per_tx * block_tx, least squares over the block sizes: the node's
+        # processing limit is 1000 / per_tx tx/s.
+        per_tx, fixed = np.polyfit(blocks, [1000.0 * b / y for b, y in zip(blocks, ys, strict=True)], 1)
+        fits.append((fixed, per_tx, t[1000] * per_tx / 1000.0))
     verdict_checks = [
         c
         for (n, d), (r200, r500, top, last) in zip(conditions, checks, strict=True)
@@ -337,8 +342,23 @@ def fig9(seed: int) -> list[Output]:
             verdict_checks,
             plot,
             ref="seed 000 §IV-E, Fig 9",
-            note="the model's CPU cost is linear in the block size and its queues never drop or block, "
-            "so TPS saturates but cannot fall beyond the node's limit",
+            note="each block's time is a fixed part plus a part linear in its transactions (least squares "
+            "over 100-1000 tx: "
+            + ", ".join(
+                f"{fixed:.1f} + {per_tx:.3f} ms/tx at N={n}"
+                for (n, _d), (fixed, per_tx, _share) in zip(conditions, fits, strict=True)
+            )
+            + "), so TPS rises towards the node's processing limit 1000 / per-tx ms ("
+            + ", ".join(f"{1000.0 / per_tx:.0f}" for _fixed, per_tx, _share in fits)
+            + " tx/s) and reaches "
+            + ", ".join(f"{100 * share:.0f}" for _f, _p, share in fits)
+            + " % of it at 1000 tx, but never falls: a fall needs a cost that grows faster than the block "
+            "(a full buffer, a blocked sender), and §IV-E names neither the buffer nor the block size at "
+            "which blocking starts (its setup: 2.2 GHz nodes with 8 GB on a LAN, gRPC, whose default 4 MB "
+            "message limit is 16,777 of the model's 250-byte transactions), so the model adds none rather "
+            "than tune one; "
+            f"at N=4 (one domain) the fixed part is only {fits[0][0]:.1f} ms, so 600 tx per block gain "
+            f"{100 * (checks[0][0] - 1):.0f} % over 200 (paper: much larger, taken as > 20 %)",
         )
     ]
 

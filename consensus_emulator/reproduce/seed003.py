@@ -25,10 +25,11 @@ def fig5(seed: int) -> list[Output]:
     trades = tuple(range(10, 101, 10))
     seeds = 10
     series: dict[str, list[float]] = {"sharded (3 x 4)": [], "general (12)": []}
+    per_trade: dict[str, list[float]] = {"sharded (3 x 4)": [], "general (12)": []}
     rows = []
     for x in steps(trades, "seed003 fig5 trades"):
         for shards, label in ((3, "sharded (3 x 4)"), (1, "general (12)")):
-            times = []
+            times, trade_means = [], []
             for s in range(seeds):
                 res = run(
                     SimConfig(
@@ -41,8 +42,10 @@ def fig5(seed: int) -> list[Output]:
                     )
                 )
                 times.append(res.extra["consensus_time_ms"])
+                trade_means.append(res.extra["mean_trade_consensus_ms"])
             series[label].append(float(np.mean(times)))
-            rows.append([x, label, float(np.mean(times)), float(np.std(times))])
+            per_trade[label].append(float(np.mean(trade_means)))
+            rows.append([x, label, float(np.mean(times)), float(np.std(times)), float(np.mean(trade_means))])
     sh, gen = np.array(series["sharded (3 x 4)"]), np.array(series["general (12)"])
     slope_sh, slope_gen = np.polyfit(trades, sh, 1)[0], np.polyfit(trades, gen, 1)[0]
     small = [i for i, x in enumerate(trades) if x <= SMALL_TRADES]
@@ -82,7 +85,7 @@ def fig5(seed: int) -> list[Output]:
         Output(
             "seed003_fig5",
             "Seed 003 Fig 5: consensus time vs number of trades",
-            ["trades", "mechanism", "consensus_ms_mean", "consensus_ms_std"],
+            ["trades", "mechanism", "consensus_ms_mean", "consensus_ms_std", "per_trade_ms_mean"],
             rows,
             "the general mechanism takes longer at small volumes with a stable gap, and its time grows "
             "faster as trades increase (no numbers in the text)",
@@ -95,6 +98,9 @@ def fig5(seed: int) -> list[Output]:
             f"time is the slowest of three shards (each: fastest of 4 puzzle solvers in U[20, 40] ms plus "
             f"3 confirmations over U[0, 20] ms links) against the fastest of 12 solvers plus 11 "
             f"confirmations: {sh[0]:.0f} vs {gen[0]:.0f} ms at 10 trades; sharding wins once trades "
-            f"exceed one block",
+            f"exceed one block; measured per trade instead (the mean time a trade reaches consensus in "
+            f"its own shard, as §4.3 decouples the shards in time; not the compared quantity, which is "
+            f"the time to complete the consensus of all trades) the general mechanism is the slower one at "
+            f"10 trades: {per_trade['general (12)'][0]:.0f} vs {per_trade['sharded (3 x 4)'][0]:.0f} ms",
         )
     ]

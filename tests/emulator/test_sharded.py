@@ -53,3 +53,11 @@ def test_sharding_grows_slower_with_volume_than_the_general_mechanism():
     split = [mean_time(3, x) for x in (20, 100)]
     assert split[1] < general[1]
     assert split[1] - split[0] < general[1] - general[0]
+
+
+def test_per_trade_time_is_the_trade_weighted_mean_of_regional_finality():
+    # 25 trades, one network: blocks of 10, 10, 5 final at t1 < t2 < t3; the mean weighs each by its trades
+    result = run(sharded(1, 25))
+    t1, t2, t3 = (r.t_decided for r in result.committed)
+    assert t1 < t2 < t3 == result.extra["consensus_time_ms"]
+    assert np.isclose(result.extra["mean_trade_consensus_ms"], (10 * t1 + 10 * t2 + 5 * t3) / 25)
