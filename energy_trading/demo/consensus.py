@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from consensus_emulator import default_config
 from energy_trading.chain.connection import TxRecord
 from energy_trading.chain.deploy import Deployment
 from energy_trading.scenarios.emulation import REPLAY_RATE_TPS, chain_node_weights, consensus_figures
@@ -18,18 +19,22 @@ def consensus_walkthrough(d: Deployment, out: TextIO, tx_log: list[TxRecord]) ->
     print("Consensus emulator fed by this chain (seed 7, 60 blocks per protocol)", file=out)
     nodes = ", ".join(f"{label} {w:.1f}" for label, w in figures["nodes"].items())
     print(f"  node weights from NodeWeights.allWeights(): {nodes}", file=out)
-    print(
-        "  weighted Raft re-elects every block with seed 001 eq 7 timeouts (100 + 5 x weight rank ms), so "
-        "the heaviest node leads; Raft elects once, whoever's random timeout fires first (the same "
-        "node only by chance)",
-        file=out,
-    )
+    block_tx = default_config("raft").workload.block_tx
+    for line in (
+        "weighted Raft re-elects every block with seed 001 eq 7 timeouts (100 + 5 x weight rank ms), so the",
+        "heaviest node leads; Raft elects once, whoever's random timeout fires first (the same node only by",
+        f"chance). Workload: saturated, {block_tx} synthetic transactions per block (this chain's stream",
+        "is replayed on CRSM below). Block latency and TPS per block count one block's consensus;",
+        "throughput is committed transactions / simulated time, elections included.",
+    ):
+        print(f"  {line}", file=out)
     for name in ("weighted-raft", "raft"):
         m = figures[name]
         leaders = ", ".join(f"{label} x{n}" for label, n in m["leader_counts"].items())
         print(
-            f"  {name:13s} leaders: {leaders}; block latency {m['block_latency_ms']:.1f} ms, "
-            f"TPS {m['tps_mean']:.0f}",
+            f"  {name:13s} leaders: {leaders}; {m['elections']} election(s); block latency "
+            f"{m['block_latency_ms']:.1f} ms, TPS per block {m['tps_mean']:.0f}, throughput "
+            f"{float(m['throughput_tps']):.0f} tx/s",
             file=out,
         )
     if "crsm-replay" in figures:

@@ -293,6 +293,16 @@ def test_demo_as_a_user_runs_it():
     ):
         assert heading in out.stdout
     assert "deploying: incentive currency" in out.stderr and "deploying: done in" in out.stderr
+    # re-electing every block is not free: the election count and the throughput with elections are shown
+    weighted = re.search(
+        r"^  weighted-raft leaders: .*; (\d+) election\(s\);.*throughput (\d+) tx/s", out.stdout, re.M
+    )
+    plain = re.search(r"^  raft +leaders: .*; (\d+) election\(s\);.*throughput (\d+) tx/s", out.stdout, re.M)
+    assert weighted and plain, out.stdout
+    assert int(weighted[1]) == 60 and int(plain[1]) == 1
+    assert int(weighted[2]) < int(plain[2])
+    # the grid section's escrow figures come with the prices and the deposit rule that give them
+    assert "prices, tokens/kWh: contract U 0.62, grid B" in out.stdout
     assert_quiet(out.stdout + out.stderr)
 
 
