@@ -121,9 +121,11 @@ class Seed001Market:
             np.where(self.generator, quota * rng.uniform(0.9, 1.3, n), quota * rng.uniform(0.9, 1.5, n)),
         )
         bought = np.where(emitted > quota, (emitted - quota) * rng.uniform(0.0, 1.0, n), 0.0)
-        settlement = quota + bought - emitted  # eq 22
+        settlement = quota + bought - emitted  # seed 001 eq 22
         span = settlement.max() - settlement.min()
-        self.w_ce = (settlement - settlement.min()) / span * 100.0 if span > 0 else np.zeros(n)  # eq 21
+        self.w_ce = (
+            (settlement - settlement.min()) / span * 100.0 if span > 0 else np.zeros(n)
+        )  # seed 001 eq 21
         self.w_d = np.zeros(n)
         self.w_gc = np.zeros(n)
         self.w_b = np.where(self.generator, 100.0, 0.0)
@@ -133,7 +135,7 @@ class Seed001Market:
         """Trade one round (k += 1) and return the total weights after it."""
         c, rng, n = self.c, self.rng, self.n
         self.k += 1
-        if self.k > 1 and (self.k - 1) % c.decay_every == 0:  # eq 24-25
+        if self.k > 1 and (self.k - 1) % c.decay_every == 0:  # seed 001 eq 24-25
             self.w_a *= math.exp(-c.delta)
             self.w_g *= math.exp(-c.delta)
         defaults = rng.random(n) < self.default_prob
@@ -141,18 +143,18 @@ class Seed001Market:
             np.isnan(self.default_delivery), rng.uniform(0.6, 0.95, n), self.default_delivery
         )
         actual = np.where(defaults, self.contract * delivered, self.contract)
-        # eq 15: "sum E_c is the total negotiated transaction volume of transaction k" (§4.2.1):
+        # seed 001 eq 15: "sum E_c is the total negotiated transaction volume of transaction k" (§4.2.1):
         # each trade counted once (Table 1: node 1's 310 kWh lifts 97.67 to 97.98, i.e.
         # 2.33 x 310 / 2310, the sum of the 15 contracts), not once per side (4620)
         share = self.contract / self.contract[self.generator].sum()
-        reward = (c.w_max - self.w_a) * share  # eq 15
-        penalty = self.w_a * (self.contract - actual) / self.contract  # eq 17
+        reward = (c.w_max - self.w_a) * share  # seed 001 eq 15
+        penalty = self.w_a * (self.contract - actual) / self.contract  # seed 001 eq 17
         self.w_a = np.clip(np.where(defaults, self.w_a - penalty, self.w_a + reward), 0.0, c.w_max)
         floor = c.phi * min(actual.min(), self.contract.min())
         self.w_d = (
             (np.minimum(actual, self.contract) - floor) / (self.contract.max() - floor) * 100.0
-        )  # eq 18
-        # green certificates, eq 6 (one per MWh, remainder carried) and eq 20
+        )  # seed 001 eq 18
+        # green certificates, seed 001 eq 6 (one per MWh, remainder carried) and eq 20
         self.generated_kwh += np.where(self.renewable, actual, 0.0)
         issued = np.floor(self.generated_kwh / 1000.0)
         self.generated_kwh -= issued * 1000.0
@@ -164,7 +166,7 @@ class Seed001Market:
                 self.certs[rng.choice(consumers)] += 1
         held = self.certs.sum()
         self.w_gc = self.certs / held * 100.0 if held > 0 else np.zeros(n)
-        # line reliability of generators, eq 23
+        # line reliability of generators, seed 001 eq 23
         self.transmissions += self.generator
         self.line_faults += self.generator & (rng.random(n) < self.line_fault_prob)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -22,7 +22,7 @@ interface ICreditWeights {
         uint256 contractedWh; // C_e
         uint256 sellerActualWh; // E_af
         uint256 buyerActualWh; // E_ay
-        uint256 periodContractedWh; // sum of C_e over the period (eq 15's denominator)
+        uint256 periodContractedWh; // sum of C_e over the period (seed 001 eq 15's denominator)
     }
 
     /// @notice What one settlement did to the two parties' credit weights (WAD, 0..100 scale).
@@ -30,10 +30,10 @@ interface ICreditWeights {
         uint256 round;
         uint256 sellerBefore;
         uint256 sellerAfter;
-        uint256 sellerDrop; // dW_f of eq 32 (0 when the seller performed)
+        uint256 sellerDrop; // dW_f of seed 001 eq 32 (0 when the seller performed)
         uint256 buyerBefore;
         uint256 buyerAfter;
-        uint256 buyerDrop; // dW_y of eq 33
+        uint256 buyerDrop; // dW_y of seed 001 eq 33
     }
 
     event NodeEnrolled(address indexed node, uint256 weight, uint256 indexed round);

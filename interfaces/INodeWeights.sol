@@ -18,9 +18,9 @@ interface INodeWeights {
         uint256 muGenerator; // carbon, generation nodes (mu1)
         uint256 muConsumer; // carbon, consumption nodes (mu2)
         uint256 lambda; // line reliability, generation nodes only
-        uint256 phi; // eq 18 adjustment factor, <= 1
-        uint256 omega; // eq 19 step
-        uint256 decayFactor; // e^{-delta} for W_g (eq 25)
+        uint256 phi; // seed 001 eq 18 adjustment factor, <= 1
+        uint256 omega; // seed 001 eq 19 step
+        uint256 decayFactor; // e^{-delta} for W_g (seed 001 eq 25)
         uint256 decayEvery; // l: consensus rounds between decays of W_g (0 = never)
     }
 

@@ -145,7 +145,7 @@ class MG(Node):
 
     def _candidacy(self, ep: int, rnd: int):
         busy = self.sbet.sim.rng.random() < self.sbet.params.busy_prob
-        yield self.env.timeout(self.sbet.wait_ms(self.id, ep))  # eq 6 wait (Algorithm 1 line 6)
+        yield self.env.timeout(self.sbet.wait_ms(self.id, ep))  # seed 002 eq 6 wait (Algorithm 1 line 6)
         yield from self.send(ep, "candidacy", self.costs.vote_bytes, (rnd, not busy))
 
     def on_candidacy(self, msg: Message) -> None:
@@ -186,7 +186,7 @@ class MG(Node):
         size = self.costs.header_bytes + ID_BYTES * len(missing)
         yield from self.multicast(sbet.mg_ids, "request", size, missing)
         if not self.supply_done.triggered:
-            # the suppliers' eq 6 waits reach t_max, plus the link: the same allowance as the election's
+            # the suppliers' seed 002 eq 6 waits reach t_max, plus the link: the election's allowance
             yield self.supply_done | env.timeout(sbet.params.t_max_ms + sbet.margin)
         gamma = sbet.params.gamma
         for tx, copies in self.supplies.items():
@@ -510,7 +510,7 @@ class SBET:
                     if t in holders:
                         holders[t].add(src)
         need = math.ceil(p.gamma * self.n - 1e-9)
-        verified = [t for t in ids if len(holders[t]) >= need][: sim.cfg.workload.block_tx]  # eq 3-4
+        verified = [t for t in ids if len(holders[t]) >= need][: sim.cfg.workload.block_tx]  # seed 002 eq 3-4
         if not verified:
             record.t_prepared = record.t_decided = record.t_final = env.now
             record.note = "nothing verified"

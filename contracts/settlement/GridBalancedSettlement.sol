@@ -58,12 +58,12 @@ contract GridBalancedSettlement is ISettlementPolicy, AccessControl {
     /// @notice What one settlement computed (tokens, and credit weights WAD on the 0..100 scale).
     struct Breakdown {
         uint256 round; // the credit round the order counted in
-        uint256 sellerIncome; // V_f (eq 26/29)
-        uint256 buyerExpense; // V_y (eq 27/30)
-        int256 gridRevenue; // V_g (eq 28/31), negative when feed-in exceeds fee and top-up
+        uint256 sellerIncome; // V_f (seed 001 eq 26/29)
+        uint256 buyerExpense; // V_y (seed 001 eq 27/30)
+        int256 gridRevenue; // V_g (seed 001 eq 28/31), negative when feed-in exceeds fee and top-up
         uint256 feedIn; // (E_af - E_ay) * S, owed to the seller by the grid account
-        uint256 sellerPenalty; // M_f (eq 32)
-        uint256 buyerPenalty; // M_y (eq 33)
+        uint256 sellerPenalty; // M_f (seed 001 eq 32)
+        uint256 buyerPenalty; // M_y (seed 001 eq 33)
         uint256 sellerCompensation; // paid to the seller out of M_y
         uint256 buyerCompensation; // paid to the buyer out of M_f
         uint256 pooled; // F_w, to the penalty pool

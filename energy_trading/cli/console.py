@@ -30,7 +30,7 @@ STARTING_CREDIT_WEIGHT = 50
 #: types every one of them into a real console through a pseudo-terminal).
 EXAMPLES: tuple[str, ...] = (
     'eve = reg.register("eve", Role.CONSUMER); reg.approve(eve.address); reg.status(eve.address)',
-    "grid.all_weights()   # node weights (eq 8-13) the consensus emulator reads",
+    "grid.all_weights()   # node weights (seed 001 eq 8-13) the consensus emulator reads",
     'certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})',
     'p = market.open_period(); market.publish_offer(accounts["alice"], p.id, tokens("0.5"), kwh(20))',
     'market.publish_request(accounts["bob"], p.id, kwh(5)); as_tokens(market.balance(accounts["bob"]))',
@@ -71,7 +71,7 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         address = reg.register(label, role, source, zone=zone).address
         reg.approve(address)
         market.fund(address, tokens(STARTING_TOKENS))
-        grid.enrol(address, STARTING_CREDIT_WEIGHT)  # so the node weights (eq 8-13) list them
+        grid.enrol(address, STARTING_CREDIT_WEIGHT)  # so the node weights (seed 001 eq 8-13) list them
         people[label] = address
     ns: dict[str, Any] = {
         "w3": d.chain.w3,

@@ -239,8 +239,12 @@ def penalties(
     eps = 0 if (seller_defaults and buyer_defaults) else 1
     buyer_loss_rate = max(prices.grid - u - prices.fee, Fraction(0))  # B - U - G
     seller_loss_rate = max(u - prices.feed_in, Fraction(0))  # U - S
-    m_f = buyer_loss_rate * (c - e_f) * (eps + q(seller_drop)) if seller_defaults else Fraction(0)  # eq 32
-    m_y = seller_loss_rate * (c - e_y) * (eps + q(buyer_drop)) if buyer_defaults else Fraction(0)  # eq 33
+    m_f = (
+        buyer_loss_rate * (c - e_f) * (eps + q(seller_drop)) if seller_defaults else Fraction(0)
+    )  # seed 001 eq 32
+    m_y = (
+        seller_loss_rate * (c - e_y) * (eps + q(buyer_drop)) if buyer_defaults else Fraction(0)
+    )  # seed 001 eq 33
     comp_y = buyer_loss_rate * (c - e_f) if seller_defaults and not buyer_defaults else Fraction(0)
     comp_f = seller_loss_rate * (c - e_y) if buyer_defaults and not seller_defaults else Fraction(0)
     return Penalties(m_f, m_y, comp_f, comp_y, m_f + m_y - comp_f - comp_y)

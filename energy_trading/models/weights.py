@@ -197,7 +197,9 @@ class WeightParts:
 def node_weight(parts: WeightParts, generator: bool, params: WeightParams | None = None) -> Fraction:
     """seed 001 eq 8-10 (generation node, `generator=True`) or eq 11-13 (consumption node)."""
     p = params or WeightParams()
-    w1 = p.alpha * parts.credit + p.beta * parts.volume + p.gamma * parts.consensus  # eq 9 / 12
+    w1 = p.alpha * parts.credit + p.beta * parts.volume + p.gamma * parts.consensus  # seed 001 eq 9 / 12
     if generator:
-        return w1 + p.eta * parts.green + p.mu_generator * parts.carbon + p.lam * parts.line  # eq 8, 10
-    return w1 + p.eta * parts.green + p.mu_consumer * parts.carbon  # eq 11, 13
+        return (
+            w1 + p.eta * parts.green + p.mu_generator * parts.carbon + p.lam * parts.line
+        )  # seed 001 eq 8, 10
+    return w1 + p.eta * parts.green + p.mu_consumer * parts.carbon  # seed 001 eq 11, 13

@@ -69,7 +69,7 @@ def run_grid_scenario(
     )
     fee = d.order_book.functions.handlingFee().call()
     run = _GridRun(d, GridClient(chain, d.operator, contracts), MarketClient(d), t, fee)
-    # the scenario's node weights read the deployment's certificates and carbon ledger (eq 20-22)
+    # the scenario's node weights read the deployment's certificates and carbon ledger (seed 001 eq 20-22)
     run.g.set_weight_sources(getattr(d, "green_certificates", None), getattr(d, "carbon_ledger", None))
     run.register(scenario, wrap)
     periods_out: list[dict[str, Any]] = []

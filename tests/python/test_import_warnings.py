@@ -8,7 +8,11 @@ import sys
 def test_connect_prints_no_warning_with_all_warnings_shown() -> None:
     code = "from energy_trading import connect, deploy; chain = connect(); print(chain.w3.eth.chain_id)"
     done = subprocess.run(
-        [sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-W", "default", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
