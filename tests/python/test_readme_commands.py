@@ -52,8 +52,11 @@ FAST: dict[str, str] = {
     "brownie compile": "",
     "energy-trading match INSTANCE.json": "energy-trading match {instance}",
     "energy-trading match INSTANCE.json [--time-limit S]": "energy-trading match {instance} --time-limit 5",
-    "energy-trading match instance.json [--time-limit 60]": "energy-trading match {instance} --time-limit 5",
     "energy-trading match instance.json": "energy-trading match {instance}",
+    # the shipped example, as typed
+    "energy-trading match examples/matching_instance.json --time-limit 60": (
+        "energy-trading match examples/matching_instance.json --time-limit 60"
+    ),
     "energy-trading run SCENARIO [--rpc URL] [--out DIR]": "energy-trading run {tiny} --out {tmp}/tiny",
     "consensus-emulator run PROTOCOL [...] [--json]": "consensus-emulator run pbft --nodes 7 --json",
     "consensus-emulator run crsm --nodes 20 --domains 4 --crashed 3 --seed 7": "",
