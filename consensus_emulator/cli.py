@@ -509,6 +509,17 @@ def format_run(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     ]
     width = max(len(label) for label, _ in rows)
     lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    replayed = workload.get("replay") if workload.get("arrival") == "replay" else None
+    if replayed:
+        committed = int(metrics.get("tx_committed", 0))
+        lines.append(
+            f"replay: {committed} of {replayed} transactions committed"
+            + (
+                ""
+                if committed >= replayed
+                else f" (NOT drained: the run stopped after {config['rounds']} rounds; raise --rounds)"
+            )
+        )
     lines.append("(all metrics and the full configuration as JSON: add --json)")
     return "\n".join(lines)
 

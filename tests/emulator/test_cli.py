@@ -174,3 +174,15 @@ def test_every_protocol_option_names_the_protocols_that_read_it():
     group = next(g for g in run_parser._action_groups if g.title == "protocol parameters")
     assert {a.dest for a in group._group_actions} == set(OPTION_PROTOCOLS)
     assert all(users <= set(PROTOCOLS) for users in OPTION_PROTOCOLS.values())
+
+
+def test_replay_table_says_when_the_stream_did_not_drain(capsys, tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(
+        json.dumps({"transactions": [{"time_s": 0.001 * k, "size_bytes": 300} for k in range(45)]})
+    )
+    code, out, _ = run_cli(capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "2")
+    assert code == 0
+    assert "replay: 20 of 45 transactions committed (NOT drained: the run stopped after 2 rounds" in out
+    code, out, _ = run_cli(capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "5")
+    assert "replay: 45 of 45 transactions committed\n" in out
