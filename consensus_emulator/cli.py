@@ -205,7 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument(
         "name", nargs="?", help="'all', an experiment name, or a prefix such as seed000 (see --list)"
     )
-    rp.add_argument("--out", type=Path, default=Path("out/reproduce"), help="output directory")
+    rp.add_argument(
+        "--out", type=Path, default=Path("out/reproduce"), help="output directory (default out/reproduce)"
+    )
     rp.add_argument("--seed", type=int, default=0, help="experiment seed (default 0)")
     rp.add_argument(
         "--jobs",
@@ -575,7 +577,9 @@ def _add_validate_parser(sub: Any) -> None:
         "rules and the measured link delay and fsync time. Writes CSV and CDF plots.",
     )
     v.add_argument("system", choices=("etcd",), help="the real system to compare with")
-    v.add_argument("--out", type=Path, default=Path("out/validate"), help="output directory")
+    v.add_argument(
+        "--out", type=Path, default=Path("out/validate"), help="output directory (default out/validate)"
+    )
     v.add_argument("--trials", type=int, default=20, help="leader kills per setting (default 20)")
     v.add_argument(
         "--settings",
