@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,7 @@ def run_section(ctx: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def incentives_summary(section: Mapping[str, Any]) -> str:
-    """Text for people: totals and one line per vintage."""
+    """Text for people: totals and one line per vintage (its UTC day, band, units per kWh, expiry)."""
     t = section["totals"]
     lines = [
         f"incentives (seed 004 §3.4): issued {t['issued']:.2f} units, spent {t['spent']:.2f}, "
@@ -178,9 +179,10 @@ def incentives_summary(section: Mapping[str, Any]) -> str:
         f"{'OK' if section['supply_identity_holds'] else 'VIOLATED'}"
     ]
     for v in section["vintages"]:
-        label = "block reward" if v["band"] == 0 else f"band {v['band']}"
+        label = "block reward" if v["band"] == 0 else f"band {v['band']}, {v['incentive_per_kwh']:g}/kWh"
         lines.append(
-            f"  vintage {v['id']:>26} {label:12s} issued {v['issued']:8.2f} = held {v['held']:8.2f} "
+            f"  vintage {_day(v['start'])} {label:18s} expires "
+            f"{_day(v['expires_at'])}: issued {v['issued']:8.2f} = held {v['held']:8.2f} "
             f"+ spent {v['spent']:7.2f} + redeemed {v['redeemed']:7.2f} + retired {v['retired']:7.2f}"
         )
     return "\n".join(lines)
@@ -218,6 +220,11 @@ def plot_holdings_by_vintage(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _day(unix_s: int) -> str:
+    """A UTC date for people (vintage days are UTC days)."""
+    return datetime.fromtimestamp(unix_s, tz=UTC).strftime("%Y-%m-%d")
 
 
 def _vintage_label(vid: str) -> str:

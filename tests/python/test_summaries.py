@@ -13,6 +13,9 @@ def test_each_vintage_line_shows_issued_as_held_spent_redeemed_and_retired() -> 
         "spent": 10.0,
         "redeemed": 2.0,
         "retired": 3.0,
+        "start": 1_796_083_200,  # 2026-12-01 00:00 UTC
+        "expires_at": 1_796_083_200 + 30 * 86_400,
+        "incentive_per_kwh": 2.0,
     }
     section = {
         "totals": {"issued": 20.0, "spent": 10.0, "redeemed": 2.0, "retired": 3.0, "live": 5.0},
@@ -21,7 +24,7 @@ def test_each_vintage_line_shows_issued_as_held_spent_redeemed_and_retired() -> 
     }
     text = incentives_summary(section)
     line = text.splitlines()[1]
-    assert "band 3" in line
+    assert line.startswith("  vintage 2026-12-01 band 3, 2/kWh       expires 2026-12-31: ")
     assert "issued    20.00 = held     5.00 + spent   10.00 + redeemed    2.00 + retired    3.00" in line
     assert text.splitlines()[0].endswith("-> OK")
 
