@@ -24,7 +24,7 @@ def test_each_vintage_line_shows_issued_as_held_spent_redeemed_and_retired() -> 
     }
     text = incentives_summary(section)
     line = text.splitlines()[1]
-    assert line.startswith("  vintage 2026-12-01 band 3, 2/kWh       expires 2026-12-31: ")
+    assert line.startswith("  vintage 2026-12-01 band 3, 2/kWh      expires 2026-12-31: ")
     assert "issued    20.00 = held     5.00 + spent   10.00 + redeemed    2.00 + retired    3.00" in line
     assert text.splitlines()[0].endswith("-> OK")
 
