@@ -48,6 +48,7 @@ def banner(where: str, contracts: list[str]) -> str:
         f"       accounts (dict label -> address; registered, approved, {STARTING_TOKENS} tokens each, "
         f"credit weight {STARTING_CREDIT_WEIGHT}:",
         f"       {people}),",
+        "       meters (dict label -> its approved meter, for market.submit_reading(..., meters[label])),",
         "       reg (RegistryClient), Role, Source, Status,",
         "       grid (GridClient: credit weights, penalty shares, node weights),",
         "       certs (CertificatesClient: readings, sales, claims),",
@@ -67,8 +68,11 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
     market = MarketClient(d)
     grid = GridClient.of(d)
     people: dict[str, str] = {}
+    meters: dict[str, Any] = {}
     for label, (role, source, zone) in PEOPLE.items():
-        address = reg.register(label, role, source, zone=zone).address
+        participant = reg.register(label, role, source, zone=zone)
+        address = participant.address
+        meters[label] = participant.meters[0]
         reg.approve(address)
         market.fund(address, tokens(STARTING_TOKENS))
         grid.enrol(address, STARTING_CREDIT_WEIGHT)  # so the node weights (seed 001 eq 8-13) list them
@@ -80,6 +84,7 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "operator": d.operator,
         "auditor": d.auditor,
         "accounts": people,
+        "meters": meters,
         "reg": reg,
         "Role": Role,
         "Source": Source,

@@ -492,14 +492,25 @@ class MarketClient:
         """Solve the period's matching off chain (HiGHS MILP)."""
         return solve(self.instance(period_id), time_limit_s=time_limit_s)
 
-    def evaluate(self, period_id: int, pairs: Sequence[tuple[int, int]]) -> tuple[int, int]:
-        """The verifier's (objective WAD, served Wh) of `pairs`, by eth_call (reverts like a submission)."""
-        return self.chain.call(self.matching.functions.evaluate(period_id, [list(p) for p in pairs]))
+    @classmethod
+    def _pair_list(cls, pairs: Sequence[tuple[int, int]] | MatchResult) -> list[list[int]]:
+        """(request id, offer id) pairs as the verifier takes them, from pairs or a `solve` result."""
+        if isinstance(pairs, MatchResult):
+            pairs = cls.pairs_of(pairs)
+        return [list(p) for p in pairs]
 
-    def submit(self, submitter: str, period_id: int, pairs: Sequence[tuple[int, int]]) -> TxResult:
-        """Submit an assignment for verification during the matching window."""
+    def evaluate(self, period_id: int, pairs: Sequence[tuple[int, int]] | MatchResult) -> tuple[int, int]:
+        """The verifier's (objective WAD, served Wh) of `pairs` (or of a `solve` result), by eth_call
+        (reverts like a submission)."""
+        return self.chain.call(self.matching.functions.evaluate(period_id, self._pair_list(pairs)))
+
+    def submit(
+        self, submitter: str, period_id: int, pairs: Sequence[tuple[int, int]] | MatchResult
+    ) -> TxResult:
+        """Submit an assignment, (request id, offer id) pairs or a `solve` result, for verification during
+        the matching window."""
         return self._tx(
-            self.matching.functions.submitAssignment(period_id, [list(p) for p in pairs]), submitter
+            self.matching.functions.submitAssignment(period_id, self._pair_list(pairs)), submitter
         )
 
     def best(self, period_id: int) -> dict[str, Any]:
@@ -508,11 +519,15 @@ class MarketClient:
         keys = ("submitter", "pair_count", "chunk_count", "chunks_materialized", "objective_wad", "served_wh")
         return dict(zip(keys, b, strict=True))
 
-    def materialize(self, sender: str, period_id: int, pairs: Sequence[tuple[int, int]]) -> list[int]:
-        """Turn every chunk of the (submitted, best) assignment `pairs` into orders; returns the order ids."""
+    def materialize(
+        self, sender: str, period_id: int, pairs: Sequence[tuple[int, int]] | MatchResult
+    ) -> list[int]:
+        """Turn every chunk of the (submitted, best) assignment `pairs` (or `solve` result) into orders;
+        returns the order ids."""
         order_ids: list[int] = []
-        for c in range(0, len(pairs), CHUNK_SIZE):
-            chunk = [list(p) for p in pairs[c : c + CHUNK_SIZE]]
+        pair_list = self._pair_list(pairs)
+        for c in range(0, len(pair_list), CHUNK_SIZE):
+            chunk = pair_list[c : c + CHUNK_SIZE]
             receipt = self._send(
                 self.matching.functions.materialize(period_id, c // CHUNK_SIZE, chunk), sender
             )

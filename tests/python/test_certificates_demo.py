@@ -31,3 +31,8 @@ def test_console_binds_clients_on_the_consoles_deployment(deployment):
     assert ns["certs"].certificates.address == ns["green_certificates"].address
     assert ns["carbon"].ledger.address == ns["carbon_ledger"].address
     assert ns["carbon"].regulator == deployment.auditor
+    # each ready-made account comes with its approved meter, so readings work from the console
+    assert set(ns["meters"]) == set(ns["accounts"])
+    registry = deployment.registry.functions
+    for label, account in ns["accounts"].items():
+        assert registry.meterOwner(ns["meters"][label]).call() == account

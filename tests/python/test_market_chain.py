@@ -77,6 +77,8 @@ def test_verifier_objective_equals_the_solver_objective_to_the_wei(world):
     mk.advance_to(period, "matching")
     pairs = mk.pairs_of(result)
     assert mk.evaluate(period.id, pairs) == [result.objective_wad, result.served_wh]
+    # the solver's result is accepted as it is (the console's `market.submit(who, p.id, r)`)
+    assert mk.evaluate(period.id, result) == [result.objective_wad, result.served_wh]
     # random feasible assignments too: the verifier and the oracle agree on every one
     for _ in range(5):
         choice = [None] * 10
