@@ -118,7 +118,8 @@ def _settle(
             f"  settled {oid}: {seller} income {float(b.seller_income):.2f} "
             f"(feed-in {float(b.feed_in):.2f}), "
             f"{buyer} expense {float(b.buyer_expense):.2f}, grid {float(b.grid_revenue):+.2f}; "
-            f"W {float(b.seller_weight_before):.2f}->{float(b.seller_weight_after):.2f} / "
+            f"credit weights (0-100) {float(b.seller_weight_before):.2f}->"
+            f"{float(b.seller_weight_after):.2f} / "
             f"{float(b.buyer_weight_before):.2f}->{float(b.buyer_weight_after):.2f}; "
             f"penalty {float(b.buyer_penalty + b.seller_penalty):.2f}, compensation "
             f"{float(b.seller_compensation + b.buyer_compensation):.2f}, pooled {float(b.pooled):.2f}",

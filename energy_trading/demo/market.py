@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from energy_trading.chain.deploy import Deployment
-from energy_trading.clients.market import MarketClient, OrderStatus, Period, Settlement, Side, kwh, tokens
+from energy_trading.clients.market import MarketClient, Period, Settlement, Side, kwh, tokens
 from energy_trading.clients.registry import Participant, RegistryClient, Role, Source, zone_id
 from energy_trading.demo.expect import expect_refusal
 
@@ -86,6 +86,7 @@ def _open_day(d: Deployment, out: TextIO, approved: dict[str, str]) -> MarketDay
     school = reg.register("school", Role.CONSUMER, zone="south")
     for p in (wind, bakery, school):
         reg.approve(p.address)
+    print("  registered and approved wind-farm (generator, south), bakery (north), school (south)", file=out)
     solar, household = approved["solar-farm"], approved["household"]
     buyers = [household, bakery.address, school.address]
     for b in buyers:
@@ -96,7 +97,7 @@ def _open_day(d: Deployment, out: TextIO, approved: dict[str, str]) -> MarketDay
     period = mk.open_period()
     print(
         f"  operator opened period {period.id} (honest-supplier policy); treasurer issued 50 tokens to "
-        "each consumer; grid-crossing fee north<->south 0.03/kWh",
+        "each consumer; grid-crossing fee north<->south 0.03 tokens/kWh (prices and bonuses are in tokens)",
         file=out,
     )
     return MarketDay(d, out, reg, mk, solar, household, wind, bakery, school, period, held_before)
@@ -113,21 +114,21 @@ def _publish(day: MarketDay) -> None:
     for who, offer in day.offers.items():
         o = d.matching.functions.offer(offer).call()
         print(
-            f"  offer    {day.label(who):12s} {o[2] / 1e18:.2f}/kWh  {o[3] / 1000:5.1f} kWh  "
+            f"  offer    {day.label(who):12s} {o[2] / 1e18:.2f} tokens/kWh  {o[3] / 1000:5.1f} kWh  "
             f"RC {o[4] / 1e18:.3f}",
             file=out,
         )
     wants = [(household, 8, "0.4"), (day.bakery.address, 15, "0.5"), (school.address, 20, "0")]
     for who, energy, bonus in wants:
         mk.publish_request(who, period.id, kwh(energy), tokens(bonus))
-        print(f"  request  {day.label(who):12s} {energy:5.1f} kWh  bonus {bonus}", file=out)
+        print(f"  request  {day.label(who):12s} {energy:5.1f} kWh  bonus {bonus} tokens", file=out)
     day.bilateral = mk.propose(wind.address, period.id, household, kwh(4), tokens("0.45"))
     mk.accept(household, day.bilateral, tokens("0.2"))
     day.overpriced = mk.propose(solar, period.id, school.address, kwh(10), tokens("2.5"))
     mk.accept(school.address, day.overpriced)
     print(
-        "  bilateral wind-farm -> household 4 kWh at 0.45 (bonus 0.2) and solar-farm -> school "
-        "10 kWh at 2.50, both accepted",
+        "  bilateral wind-farm -> household 4 kWh at 0.45 tokens/kWh (bonus 0.2 tokens) and solar-farm -> "
+        "school 10 kWh at 2.50 tokens/kWh, both accepted",
         file=out,
     )
 
@@ -238,6 +239,12 @@ def _settle(day: MarketDay) -> None:
     day.settlements = mk.settle_many(d.operator, day.effective)  # one batch
     expect_refusal(lambda: mk.settle(d.operator, day.bilateral), out, "settling an order twice")
     print(
+        "  kWh: contracted; price: tokens/kWh; rho / gamma: the seller's / buyer's meter reading, kWh;\n"
+        "  escrow, seller (paid to the seller, reward included), refund (to the buyer, penalty included),\n"
+        "  reward, penalty, fee: tokens",
+        file=out,
+    )
+    print(
         f"  {'order':>5} {'seller':10s} {'buyer':10s} {'kWh':>5} {'price':>5} {'escrow':>7} {'rho':>5} "
         f"{'gamma':>5} {'seller':>7} {'refund':>7} {'reward':>6} {'penalty':>7} {'fee':>5}",
         file=out,
@@ -252,8 +259,12 @@ def _settle(day: MarketDay) -> None:
             f"{s.reward / 1e18:>6.3f} {s.seller_penalty / 1e18:>7.3f} {s.fee / 1e18:>5.2f}",
             file=out,
         )
-    rejected = mk.order(day.overpriced).status is OrderStatus.REJECTED
-    print(f"  order {day.overpriced} (rejected: {rejected}) never took effect and escrowed nothing", file=out)
+    status = mk.order(day.overpriced).status
+    print(
+        f"  order {day.overpriced} is {status.name} (2.50 tokens/kWh, out of the auditor's price band): it "
+        "never took effect and escrowed nothing",
+        file=out,
+    )
 
 
 def _withdraw_and_check(day: MarketDay) -> bool:

@@ -40,6 +40,7 @@ def registration_walkthrough(d: Deployment, out: TextIO) -> dict[str, str]:
         "a participant approving an application",
     )
     reg.suspend(hydro.address, "meter-fault")
+    print(f"  auditor suspended {hydro.label} (meter-fault) -> {reg.status(hydro.address).name}", file=out)
     expect_refusal(
         lambda: reg.add_meter(hydro.address, d.chain.new_account("x", 0)),
         out,
