@@ -115,7 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument(
         "--network",
         choices=sorted(NETWORK_PROFILES),
-        help="network profile (default per protocol); raft-paper also sets its 2.5 ms stable-storage write",
+        help="network profile (default per protocol); raft-paper also sets its stable-storage write "
+        "(3.0 +- 1.5 ms)",
     )
     n.add_argument("--latency-ms", type=float, help="base one-way latency (ms)")
     n.add_argument("--jitter", choices=JITTER_KINDS, help="jitter distribution")

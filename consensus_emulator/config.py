@@ -184,6 +184,9 @@ class CostConfig:
     marshal_ms_per_kb: float = 0.004  # serialise one kB
     recv_ms: float = 0.02  # per-message receive overhead
     persist_ms: float = 0.0  # Raft: write term/vote/log entry to stable storage (fsync) per RPC
+    # Raft: a term/vote write takes persist_ms +- this, uniformly (fsync time varies from write to
+    # write); 0 = every write takes persist_ms
+    persist_spread_ms: float = 0.0
     tx_bytes: int = 250  # one signed energy-trading transaction
     header_bytes: int = 200  # block header / message envelope
     vote_bytes: int = 150  # a signed vote or acknowledgement (envelope + hash + signature)
@@ -195,6 +198,11 @@ class CostConfig:
                 raise ConfigError(f"cost {f.name} must be a finite number >= 0, got {value}")
         if self.tx_bytes <= 0:
             raise ConfigError(f"tx_bytes must be > 0, got {self.tx_bytes}")
+        if self.persist_spread_ms > self.persist_ms:
+            raise ConfigError(
+                f"persist_spread_ms ({self.persist_spread_ms}) must be <= persist_ms ({self.persist_ms}): "
+                "a write cannot take negative time"
+            )
 
     def send_cost(self, size_bytes: float) -> float:
         """CPU time (ms) a sender spends on one message of `size_bytes`."""
@@ -217,14 +225,17 @@ class CostConfig:
 #: Calibrated defaults (seed 000: 15 / 76 / 12 ms for 4 nodes, 1000 tx).
 COSTS = CostConfig()
 #: Raft paper §9.3 cluster (LogCabin): one stable-storage write (term/vote metadata + fsync)
-#: takes 2.5 ms. Calibrated once for the whole of Fig 16, not per range (see
-#: `consensus_emulator.validation.raft_paper`): a candidate writes before its RequestVotes
-#: leave, so a peer whose timeout falls within ~2.8 ms (write + link) of the candidate's
-#: has become a candidate itself and the vote splits. The paper's median of 287 ms at
-#: 150-155 ms (a split in about half of the first rounds) bounds that window to a few ms;
-#: the same model with a 14.4 ms write (the prose's "broadcast time of roughly 15 ms" read
-#: as one write) splits every first round and gives a median of about 900 ms there.
-RAFT_PAPER_COSTS = CostConfig(persist_ms=2.5)
+#: takes 3.0 ms on average, each write uniformly between 1.5 and 4.5 ms (fsync time varies
+#: from write to write). Calibrated once for the whole of Fig 16, not per range (see
+#: `consensus_emulator.validation.raft_paper` and docs/validation.md): a candidate writes
+#: before its RequestVotes leave, so a peer whose timeout falls within ~3.3 ms (write + link)
+#: of the candidate's has become a candidate itself and the vote splits; the spread moves the
+#: servers' timers apart from one split round to the next. The mean sets how often a first
+#: round splits (12-24 / 25-50 ms ask for 3.0 ms; a constant 2.5 ms left 25-50's p90 21 %
+#: short), the spread how fast repeated splits at 150-151 ms break up (±1.0 ms: +34 % median,
+#: ±2.0 ms: -13 %). The same model with a 14.4 ms write (the prose's "broadcast time of
+#: roughly 15 ms" read as one write) splits every first round at 150-155 ms (median ~900 ms).
+RAFT_PAPER_COSTS = CostConfig(persist_ms=3.0, persist_spread_ms=1.5)
 #: Costs that go with a network profile when `run --network NAME` selects it.
 PROFILE_COSTS: dict[str, CostConfig] = {"raft-paper": RAFT_PAPER_COSTS}
 

@@ -172,7 +172,11 @@ class RaftNode(Node):
         if coalesce and self.last_write_at == self.env.now and self.disk_free_at >= self.env.now:
             return self.disk_free_at  # one write carries every change made at this instant
         free = cluster.disk_free_at if cluster.shared_disk else self.disk_free_at
-        done = max(self.env.now, free) + self.costs.persist_ms
+        write = self.costs.persist_ms
+        spread = self.costs.persist_spread_ms
+        if spread > 0:  # each write its own fsync time, uniform in persist_ms +- spread
+            write += float(cluster.sim.rng.uniform(-spread, spread))
+        done = max(self.env.now, free) + write
         self.disk_free_at = done
         if cluster.shared_disk:
             cluster.disk_free_at = done

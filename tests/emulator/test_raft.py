@@ -237,6 +237,27 @@ def test_a_vote_reply_waits_for_the_voters_writes():
     assert vote_arrival(2) - vote_arrival(1) == pytest.approx(5.0, abs=0.5)
 
 
+def test_write_times_vary_within_the_spread_and_constant_without_it():
+    from consensus_emulator.config import ConfigError, CostConfig
+
+    def write_times(costs, n=200):
+        cluster = RaftCluster(raft(n=3).with_(costs=costs), replicate=False)
+        node = cluster.nodes[0]
+        times = []
+        for _ in range(n):
+            node.disk_free_at = node.last_write_at = -1.0  # an idle disk, no coalescing
+            times.append(node.persist() - cluster.env.now)
+        return np.array(times)
+
+    spread = write_times(CostConfig(persist_ms=3.0, persist_spread_ms=1.5))
+    assert spread.min() >= 1.5 and spread.max() <= 4.5
+    assert spread.max() - spread.min() > 2.0  # writes differ, not a constant
+    assert abs(spread.mean() - 3.0) < 0.3
+    assert set(write_times(CostConfig(persist_ms=2.5))) == {2.5}
+    with pytest.raises(ConfigError, match="persist_spread_ms"):
+        raft(n=3).with_(costs=CostConfig(persist_ms=1.0, persist_spread_ms=2.0)).validate()
+
+
 def test_check_quorum_lease_ignores_votes_while_the_leader_is_heard():
     params = dict(check_quorum=True, initial_leader=0, timeout_min_ms=150.0, timeout_max_ms=300.0)
     cluster = RaftCluster(raft(n=3, **params), replicate=False)
@@ -284,8 +305,8 @@ def test_a_crash_starts_the_measured_election_and_p99_is_reported():
 
 
 def test_weighted_timeouts_5_ms_apart_elect_the_heaviest_with_stable_storage_writes():
-    # seed 001 eq 7: 100 + 5 * rank ms; with the Raft paper's 2.5 ms vote write the split-vote
-    # window (write + link, ~2.8 ms) is shorter than the 5 ms step, so rank 1 wins every election
+    # seed 001 eq 7: 100 + 5 * rank ms; with the Raft paper's vote write (1.5-4.5 ms) the split-vote
+    # window (write + link, at most ~4.8 ms) is shorter than the 5 ms step, so rank 1 wins every election
     from consensus_emulator.config import RAFT_PAPER, RAFT_PAPER_COSTS
 
     cfg = weighted(

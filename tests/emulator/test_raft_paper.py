@@ -3,9 +3,8 @@ values from the figure's plotted data in Ongaro's dissertation sources; see that
 
 Each check runs the paper's 1000 seeded emulated failovers of its setup (seed 0, as in
 docs/validation.md) and compares the median and 90th percentile with the paper's value for that
-timeout range, within 15 %. Ranges the
-model does not reach are marked xfail (strict) with the number it reaches, so that they are
-reported, not hidden, and a fix that reaches them shows up as XPASS.
+timeout range, within 15 %. A range the model stops reaching fails here (an earlier model missed
+25-50 ms p90 and carried it as a strict xfail; docs/validation.md has its numbers).
 """
 
 import numpy as np
@@ -51,7 +50,19 @@ def test_the_reference_table_carries_the_values_the_text_states():
     assert TOLERANCE == 0.15
 
 
-AGREEING = [(150, 151), (150, 155), (150, 175), (150, 200), (150, 300), (12, 24), (50, 100), (100, 200)]
+# every range with a median and p90 reference (1000 trials, seed 0, docs/validation.md); 25-50 p90
+# is the closest: 64.1 vs 73.7 ms (-13 %), and from seed to seed it moves by about +-5 %
+AGREEING = [
+    (150, 151),
+    (150, 155),
+    (150, 175),
+    (150, 200),
+    (150, 300),
+    (12, 24),
+    (25, 50),
+    (50, 100),
+    (100, 200),
+]
 
 
 @pytest.mark.parametrize(("lo", "hi"), AGREEING, ids=[f"{lo}-{hi}" for lo, hi in AGREEING])
@@ -63,20 +74,6 @@ def test_median_and_p90_within_15_percent_of_the_paper(lo, hi):
         assert abs(got - ref) <= TOLERANCE * ref, (
             f"{paper.label} {stat}: emulated {got:.0f} ms, paper {ref:.0f} ms"
         )
-
-
-# Not reached (1000 trials, seed 0, docs/validation.md):
-#   25-50 p90 58.5 vs 73.7 ms (-21 %): too few split votes at this scale (median 39.0 vs 43.0, -9 %).
-SHORT = [(25, 50)]
-
-
-@pytest.mark.xfail(
-    strict=True, reason="outside 15 % of the paper at these ranges; numbers in the comment above"
-)
-@pytest.mark.parametrize(("lo", "hi"), SHORT, ids=[f"{lo}-{hi}" for lo, hi in SHORT])
-def test_median_and_p90_within_15_percent_where_the_model_misses(lo, hi):
-    row = _comparison(lo, hi)
-    assert row.agrees_median_p90
 
 
 def test_identical_timeouts_are_dominated_by_split_votes():
