@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         "--network",
         choices=sorted(NETWORK_PROFILES),
         help="network profile (default per protocol); raft-paper also sets its stable-storage write "
-        "(3.0 +- 1.5 ms)",
+        "(3.0 +- 1.75 ms)",
     )
     n.add_argument("--latency-ms", type=float, help="base one-way latency (ms)")
     n.add_argument("--jitter", choices=JITTER_KINDS, help="jitter distribution")
