@@ -156,7 +156,7 @@ class RaftNode(Node):
                 + c.hash_cost(msg.size)
                 + count * c.tx_verify_ms
                 + c.store_cost(msg.size)
-                + c.persist_ms
+                + c.persist_ms  # the mean write; term/vote writes draw their spread in `persist`
             )
         return c.recv_ms
 
