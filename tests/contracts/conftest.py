@@ -21,24 +21,26 @@ RATED_W = 10**9  # 1 GW: ample for every test reading; the plausibility tests us
 METER_PENDING, METER_APPROVED, METER_REJECTED = 1, 2, 3
 
 
-# Test files by their summed durations (brownie test -n 2 --durations=0, measured 2026-11-30 at load ~8-13 on
-# the 2 cores; longest first). brownie hands whole files to its two xdist workers in collection order (the
-# Makefile passes --no-loadscope-reorder, which otherwise orders files by test count and so started the
-# 90 s stateful file near the end), so the long ones start first and the short ones fill the gaps at the end.
-# This changes the order of files only; each file's tests keep their order and module isolation.
+# Test files by their summed durations (brownie test -n 2 --durations=0, measured 2026-11-30 at load ~2-7
+# on the 2 cores, after brownie_overhead.py; longest first). brownie hands whole files to its two xdist
+# workers in collection order (the Makefile passes --no-loadscope-reorder, which otherwise orders files by
+# test count and so started the 70 s stateful file near the end), so the long ones start first and the short
+# ones fill the gaps at the end. This changes the order of files only; each file's tests keep their order
+# and isolation.
 LONGEST_FILES_FIRST = (
-    "test_incentives.py",
-    "test_market_orders.py",
     "test_market_stateful.py",
-    "test_certificates.py",
+    "test_certificates_stateful.py",
+    "test_review2_findings.py",
+    "test_market_orders.py",
+    "test_incentives.py",
     "test_market_matching.py",
     "test_carbon.py",
-    "test_registry.py",
-    "test_certificates_stateful.py",
+    "test_certificates.py",
     "test_market_lean.py",
-    "test_certificates_exchange.py",
     "test_market_trust.py",
     "test_incentives_stateful.py",
+    "test_registry.py",
+    "test_certificates_exchange.py",
 )
 
 
