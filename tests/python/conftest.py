@@ -1,6 +1,7 @@
 """Fixtures for the in-process tests of the `energy_trading` package (no node, no brownie)."""
 
 import pytest
+from _longest_first import longest_first_hook
 from hypothesis import settings
 
 from energy_trading import connect, deploy
@@ -11,44 +12,31 @@ from energy_trading.chain.compiler import compile_contracts
 settings.register_profile("untimed", deadline=None)
 settings.load_profile("untimed")
 
-# The tests that take tens of seconds each (pytest --durations=50, -n 2, measured 2026-11-30 at load ~8 on
-# the 2 cores; longest first). They are dispatched first, and the Makefile's --dist loadgroup hands out the
-# rest one test (or one module-fixture group) at a time, so the two workers finish together instead of one
-# core idling while the other runs a long test it picked up last (longest-first list scheduling). This
-# changes the order only.
+# The tests that take tens of seconds each (pytest --durations=60, -n 2, measured 2026-11-30 at load ~7-8 on
+# the 2 cores; longest first). Dispatched first (tests/_longest_first.py); this changes the order only.
 LONGEST_FIRST = (
-    "tests/python/test_readme_commands.py::test_fast_documented_commands_run_cleanly",
-    "tests/python/test_entry_points.py::test_console_runs_every_banner_example",
-    "tests/python/test_scenario.py::test_seed003_reproduces_fig4_honest_highest_dishonest_lowest",
     "tests/python/test_entry_points.py::test_demo_as_a_user_runs_it",
+    "tests/python/test_readme_commands.py::test_fast_documented_commands_run_cleanly",
     "tests/python/test_certificates_scenario.py::test_shipped_fig9_scenario_reproduces_the_papers_described_shape",
-    "tests/python/test_seed001_fig8.py::test_the_chain_follows_the_model_and_the_figure_is_drawn",
-    "tests/python/test_seed001_tables.py::test_energy_trading_run_reproduces_tables_1_and_2_on_chain",
-    "tests/python/test_certificates_scenario.py::test_small_scenario_results_match_the_model",
+    "tests/python/test_scenario.py::test_seed003_reproduces_fig4_honest_highest_dishonest_lowest",
     "tests/python/test_entry_points.py::test_plain_brownie_test_collects_only_the_contract_suite",
-    "tests/python/test_certificates_scenario.py::test_market_deliveries_of_renewable_sellers_become_certificates",
-    "tests/python/test_entry_points.py::test_run_a_small_scenario_as_a_user_does",
-    "tests/python/test_entry_points.py::test_brownie_test_prints_no_future_warning",
+    "tests/python/test_seed001_tables.py::test_energy_trading_run_reproduces_tables_1_and_2_on_chain",
     "tests/python/test_run_progress.py::test_off_a_terminal_a_grid_run_prints_a_line_per_stage",
+    "tests/python/test_entry_points.py::test_run_a_small_scenario_as_a_user_does",
     "tests/python/test_grid_chain.py::test_chain_round_matches_the_model_and_conserves_every_token",
+    "tests/python/test_entry_points.py::test_brownie_run_deploy_script_ends_cleanly",
+    "tests/python/test_seed001_fig8.py::test_the_chain_follows_the_model_and_the_figure_is_drawn",
+    "tests/python/test_entry_points.py::test_brownie_test_prints_no_future_warning",
+    "tests/python/test_certificates_scenario.py::test_small_scenario_results_match_the_model",
+    "tests/python/test_certificates_scenario.py::test_market_deliveries_of_renewable_sellers_become_certificates",
+    "tests/python/test_entry_points.py::test_console_runs_every_banner_example",
+    "tests/python/test_entry_points.py::test_deploy_prints_addresses_after_a_line_per_stage",
+    "tests/python/test_run_progress.py::test_on_a_terminal_every_stage_of_a_market_and_certificates_run_has_a_bar",
+    "tests/python/test_chain_sending.py::test_rpc_mode_does_not_import_py_evm_or_eth_tester",
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the group marks into node ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Move the LONGEST_FIRST tests to the front, longest first; every other test keeps its place.
-
-    A test that uses a module-scoped fixture joins its module's xdist group (`--dist loadgroup`): the module's
-    tests then run on one worker in file order against one fixture, as in a serial run (some build on the
-    state an earlier test left, e.g. test_incentives.py spends what the issue test issued); every other test
-    is its own unit, handed out one at a time."""
-    rank = {nodeid: i for i, nodeid in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("[")[0], len(rank)))
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        defs = fixtures.name2fixturedefs.values() if fixtures else ()
-        if any(d[-1].scope in ("module", "class", "package") for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+pytest_collection_modifyitems = longest_first_hook(LONGEST_FIRST)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
