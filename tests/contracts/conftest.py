@@ -3,10 +3,7 @@
 import brownie
 import pytest
 from brownie import ParticipantRegistry, accounts, chain
-from brownie_overhead import (  # noqa: F401  (a hook and an autouse fixture; the import applies the third fix)
-    cache_chain_id,
-    pytest_collection_finish,
-)
+from brownie_overhead import pytest_collection_finish  # noqa: F401  (the hook; the import applies the rpc fix)
 from web3 import Web3
 
 from energy_trading.clients.registry import sign_meter_binding
