@@ -30,8 +30,13 @@ from brownie.network.state import Chain
 from brownie.network.transaction import TransactionReceipt
 
 from energy_trading.chain.deploy import INCENTIVE_URI, GridParams, IncentiveParams, MarketParams
+from energy_trading.cli.plain_output import plain_stdout_when_piped
 from energy_trading.models.units import to_price, to_wad
 from energy_trading.models.weights import WeightParams, decay_factor_wad
+
+# brownie imports this script before it prints "Running ...", so from here on a pipe or log gets plain lines
+# (brownie writes its transaction lines with colour codes and a spinner even when not on a terminal)
+plain_stdout_when_piped()
 
 CERTIFICATE_URI = "https://energy-trading.example/certificates/{id}.json"
 

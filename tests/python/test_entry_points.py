@@ -130,6 +130,11 @@ def test_brownie_run_deploy_script_ends_cleanly():
         assert name in text
     assert_quiet(text)
     assert "RemoteDisconnected" not in text and "Exception in thread" not in text
+    # piped, as into a log: plain lines, no colour codes or spinner frames
+    assert (
+        "\x1b[" not in out.stdout and "\r" not in out.stdout and "Waiting for confirmation" not in out.stdout
+    )
+    assert "Running 'scripts/deploy.py::main'" in out.stdout
 
 
 def test_match_prints_the_assignment(tmp_path):
