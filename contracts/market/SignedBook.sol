@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
+import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {ISettlementPolicy} from "../../interfaces/ISettlementPolicy.sol";
+import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
+
+/// @title SignedBook: the lean life of a bilateral contract both parties signed off chain (issue 13)
+/// @notice A seller and a buyer agree terms off chain and both sign them (EIP-712 `Deal`); anyone opens the
+///         contract in one call (`open` / `openMany`), escrowing the policy's deposits and the handling fee from
+///         the parties' internal balances (`deposit` once, `withdraw` when they want). The registry's auditor
+///         approves (activates) or rejects it (`approve` / `approveMany`, `reject` / `rejectMany`). The two
+///         meters sign their FINAL reading of the order (`FinalReading`); a relayer hands both in one call
+///         (`report` / `reportMany`) and the order settles in that call through the period's policy; a single
+///         reading is stored until the other arrives. After the readings window anyone settles what is left
+///         (`settle` / `settleMany`, a missing reading counts 0 Wh).
+///         Periods (schedule and policy) are the `OrderBook`'s: this book reads `book.period(id)` once, at
+///         opening, and maps the period's policy to an instance bound to this book (`policyFor`, admin).
+/// @dev Gas design (docs/gas.md has the budget): an order is ONE storage word, the hash of its `Order` (the
+///      signed terms plus what the book fixed at opening: policy, schedule, deposits) with the status in its low
+///      byte; every later call passes the `Order` in calldata and the book checks it against the word. The word
+///      and the reading word are deleted when the order ends (gas refund). The order id is the EIP-712 digest of
+///      the signed terms, unique because the seller's nonce is spent (unordered nonces, one word per 256).
+///      No per-trade registry obligation: both parties are checked active at opening and the escrow sits in this
+///      book, so a party that exits later cannot take it along (its meter stops signing, its side reads 0 Wh).
+///      Provider reputation is not recorded by this book (docs/gas.md, "Not done").
+/// LIVENESS: every order ends (its words deleted, its escrow credited back or paid out) in bounded time whatever
+///  anyone does, and once past its deadline anyone ends it with one call:
+///   - Agreed (opened, not audited): `expire` from the period's `signEnd` (escrow refunded);
+///   - Active: settled as soon as both final readings are in; otherwise `settle` from `readingsEnd` through the
+///     policy with the readings stored (missing = 0 Wh); from `readingsEnd + settlementGrace` a policy that
+///     refuses with a reason no longer blocks: both deposits and the fee are refunded.
+/// Invariants (tests/contracts/test_market_signed.py, tests/foundry/SignedBookInvariants.t.sol):
+///  - Conservation: `token.balanceOf(this) == totalEscrowed() + totalWithdrawable()` (tokens enter only by
+///    `deposit`, leave only by `withdraw` and by a policy's `toPool` transfer, taken from escrow).
+///  - `totalWithdrawable()` = sum of the internal balances `withdrawable(a)`; `totalEscrowed()` = sum over open
+///    orders (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit.
+///  - An order's terms are exactly what both parties signed (two EIP-712 signatures over one `Deal`); the book
+///    adds only the period's mapped policy, its schedule and the policy's deposits. The auditor only moves Agreed
+///    to Active or ends it (Rejected), naming the whole `Order` it reviewed. Nothing takes effect unaudited.
+///  - A seller's nonce opens at most one contract; either party may revoke signed terms before they are opened
+///    (`revoke`), and a seller may invalidate any of its nonces (`invalidateNonces`).
+///  - Each batch item runs as an external self-call: a refused item reverts alone and leaves only its
+///    `BatchItemSkipped` event.
+contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice The registry's weak-centre role (read from the registry: its holders audit orders here).
+    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
+    /// @notice EIP-712 type both parties sign to agree a bilateral contract.
+    bytes32 public constant DEAL_TYPEHASH = keccak256(
+        "Deal(uint256 periodId,address seller,address buyer,uint256 energyWh,uint256 pricePerKwh,uint256 bonus,"
+        "uint256 nonce)"
+    );
+    /// @notice EIP-712 type of a meter's final reading of an order (cumulative Wh over the whole delivery).
+    bytes32 public constant FINAL_READING_TYPEHASH =
+        keccak256("FinalReading(uint256 orderId,uint8 side,uint256 energyWh,address meter)");
+
+    uint8 private constant AGREED = 1;
+    uint8 private constant ACTIVE = 2;
+    uint256 private constant STATUS_MASK = 0xff;
+    /// @dev Reading word: bit 0 seller reading in, bit 1 buyer reading in, delivered Wh << 8, received Wh << 128.
+    uint256 private constant SELLER_IN = 1;
+    uint256 private constant BUYER_IN = 2;
+
+    /// @notice Terms both parties sign (amounts: token base units; prices per kWh; energy Wh).
+    struct Deal {
+        uint256 periodId;
+        address seller;
+        address buyer;
+        uint256 energyWh;
+        uint256 pricePerKwh;
+        uint256 bonus;
+        uint256 nonce;
+    }
+
+    /// @notice An open order: the signed terms plus what the book fixed at opening. Stored as its hash only;
+    ///         callers pass it back (it is in the `Opened` event).
+    struct Order {
+        uint256 periodId;
+        address seller;
+        address buyer;
+        uint256 energyWh;
+        uint256 pricePerKwh;
+        uint256 bonus;
+        address policy;
+        uint64 signEnd;
+        uint64 readingsEnd;
+        uint128 buyerDeposit;
+        uint128 sellerDeposit;
+    }
+
+    /// @notice A meter's final reading (absent when `meter` is the zero address).
+    struct Reading {
+        uint256 energyWh;
+        address meter;
+        bytes signature;
+    }
+
+    /// @notice One item of `report` / `reportMany`: an Active order and up to two final readings.
+    struct Report {
+        uint256 orderId;
+        Order order;
+        Reading seller;
+        Reading buyer;
+    }
+
+    /// @notice The order book whose periods (schedule, policy) this book uses.
+    IEnergyMarket public immutable book;
+    /// @notice The market's currency (EnergyToken).
+    IERC20 public immutable token;
+    /// @notice Receives the handling fee of every settled order.
+    address public immutable feeRecipient;
+    /// @notice Handling fee per order (token base units), escrowed from the buyer at opening.
+    uint256 public immutable handlingFee;
+    /// @notice Seconds after `readingsEnd` before a policy refusal falls back to refunds.
+    uint64 public immutable settlementGrace;
+
+    /// @notice The policy bound to this book that settles orders of periods using `bookPolicy` (0: none).
+    mapping(address bookPolicy => address) public policyFor;
+    /// @notice Unordered nonces: bit `n & 255` of word `n >> 8` is set once nonce `n` is spent.
+    mapping(address signer => mapping(uint256 word => uint256)) public nonceBitmap;
+
+    mapping(uint256 orderId => uint256) private _orders;
+    mapping(uint256 orderId => uint256) private _readings;
+    mapping(address account => uint256) private _balances;
+    /// @dev Both totals in one word (one write per transaction): escrowed << 128 | withdrawable.
+    uint256 private _totals;
+
+    event PolicyMapped(address indexed bookPolicy, address policy);
+    event Deposited(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+    event NoncesInvalidated(address indexed signer, uint256 word, uint256 mask);
+    event Opened(uint256 indexed orderId, address indexed seller, address indexed buyer, Order order);
+    event Approved(uint256 indexed orderId, address indexed auditor);
+    event Rejected(uint256 indexed orderId, address indexed auditor, bytes32 reason);
+    event Expired(uint256 indexed orderId, uint256 toBuyer, uint256 toSeller);
+    event ReadingStored(uint256 indexed orderId, IEnergyMarket.Side side, uint256 energyWh, address meter);
+    event Settled(
+        uint256 indexed orderId,
+        uint256 deliveredWh,
+        uint256 receivedWh,
+        uint256 fee,
+        ISettlementPolicy.Outcome outcome
+    );
+    event SettlementDeferred(uint256 indexed orderId, bytes reason);
+    event SettlementFellBack(uint256 indexed orderId, bytes reason, uint256 toBuyer, uint256 toSeller);
+    event BatchItemSkipped(bytes4 indexed batch, uint256 index, bytes reason);
+
+    error UnknownPeriod(uint256 periodId);
+    error OutsideWindow(uint256 periodId, uint256 time, uint256 from, uint256 until);
+    error PolicyNotMapped(address bookPolicy);
+    error PartyNotActive(address account);
+    error NotAProvider(address account);
+    error NotAConsumer(address account);
+    error SelfTrade(address account);
+    error ZeroEnergy();
+    error ZeroPrice();
+    error InvalidPartySignature(uint256 periodId, address signer);
+    error NonceUsed(address signer, uint256 nonce);
+    error NotParty(address caller);
+    error WrongOrder(uint256 orderId, uint256 expectedStatus);
+    error NotAuditor(address caller);
+    error OnlySelf(address caller);
+    error LengthMismatch(uint256 a, uint256 b);
+    error ReadingAlreadyIn(uint256 orderId, IEnergyMarket.Side side);
+    error TooEarly(uint256 orderId, uint256 time, uint256 from);
+    error InsufficientBalance(address account, uint256 balance, uint256 needed);
+    error NothingToWithdraw(address account);
+    error ConservationViolated(uint256 orderId, uint256 deposits, uint256 paidOut);
+    error MissingPayee(uint256 orderId, uint256 toGrid, uint256 toPool);
+    error TooLarge(uint256 value);
+
+    /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
+    /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
+    /// @param token_ the EnergyToken
+    constructor(address admin, IEnergyMarket book_, IERC20 token_)
+        MeterAuthenticated(IParticipantRegistry(MeterAuthenticated(address(book_)).registry()), "SignedBook", "1")
+    {
+        book = book_;
+        token = token_;
+        feeRecipient = OrderBookView(address(book_)).feeRecipient();
+        handlingFee = OrderBookView(address(book_)).handlingFee();
+        settlementGrace = book_.settlementGrace();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ admin, balances, nonces
+
+    /// @notice Admin only: settle orders of periods whose book policy is `bookPolicy` through `policy` (a policy
+    ///         instance whose `market` is this book; zero unmaps). Open orders keep the policy they opened with.
+    /// @param bookPolicy a policy allowed on the order book
+    /// @param policy the policy bound to this book
+    function mapPolicy(address bookPolicy, address policy) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        policyFor[bookPolicy] = policy;
+        emit PolicyMapped(bookPolicy, policy);
+    }
+
+    /// @notice Anyone: move `amount` tokens (ERC-20 allowance to this book) into the caller's internal balance.
+    /// @param amount token base units
+    function deposit(uint256 amount) external nonReentrant {
+        _credit(msg.sender, amount);
+        _totals += amount;
+        emit Deposited(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Anyone with a balance: pull the caller's whole internal balance (pull payments).
+    /// @return amount token base units sent
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        amount = _balances[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        delete _balances[msg.sender];
+        _totals -= amount;
+        emit Withdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice The signer only: spend the nonces of word `word` set in `mask` (revokes every contract it signed
+    ///         with them that is not open yet).
+    /// @param word nonce >> 8
+    /// @param mask bits to set
+    function invalidateNonces(uint256 word, uint256 mask) external {
+        nonceBitmap[msg.sender][word] |= mask;
+        emit NoncesInvalidated(msg.sender, word, mask);
+    }
+
+    /// @notice The deal's seller or buyer, alone: revoke signed terms that are not open yet (spends the seller's
+    ///         nonce). Refused once the nonce is spent (opened or revoked).
+    /// @param deal the signed terms
+    function revoke(Deal calldata deal) external {
+        if (msg.sender != deal.seller && msg.sender != deal.buyer) revert NotParty(msg.sender);
+        _useNonce(deal.seller, deal.nonce);
+        emit NoncesInvalidated(deal.seller, deal.nonce >> 8, 1 << (deal.nonce & 0xff));
+    }
+
+    // ------------------------------------------------------------------ opening
+
+    /// @notice Anyone: open a bilateral contract both parties signed. Within the period's publish-to-match
+    ///         window; seller a provider, buyer a consumer, both active; escrows the deposits and the fee.
+    /// @param deal the signed terms
+    /// @param sellerSignature the seller's EIP-712 signature of `deal`
+    /// @param buyerSignature the buyer's EIP-712 signature of `deal`
+    /// @return orderId the deal's EIP-712 digest
+    function open(Deal calldata deal, bytes calldata sellerSignature, bytes calldata buyerSignature)
+        external
+        nonReentrant
+        returns (uint256 orderId)
+    {
+        return _open(deal, sellerSignature, buyerSignature);
+    }
+
+    /// @notice Anyone: `open` many; an item refused is skipped (`BatchItemSkipped`), the others open.
+    /// @param deals the signed terms
+    /// @param sellerSignatures one per deal
+    /// @param buyerSignatures one per deal
+    /// @return opened how many opened
+    function openMany(Deal[] calldata deals, bytes[] calldata sellerSignatures, bytes[] calldata buyerSignatures)
+        external
+        returns (uint256 opened)
+    {
+        if (deals.length != sellerSignatures.length || deals.length != buyerSignatures.length) {
+            revert LengthMismatch(deals.length, sellerSignatures.length);
+        }
+        for (uint256 i = 0; i < deals.length; ++i) {
+            // slither-disable-next-line unused-return
+            try this.open(deals[i], sellerSignatures[i], buyerSignatures[i]) {
+                ++opened;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.openMany.selector, i, reason);
+            }
+        }
+    }
+
+    function _open(Deal calldata d, bytes calldata sellerSig, bytes calldata buyerSig)
+        private
+        returns (uint256 orderId)
+    {
+        Order memory o = _checkDeal(d);
+        orderId = _checkSignatures(d, sellerSig, buyerSig);
+        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(o.policy).deposits(_terms(orderId, o));
+        if ((buyerDeposit | sellerDeposit) >> 128 != 0) revert TooLarge(buyerDeposit | sellerDeposit);
+        o.buyerDeposit = uint128(buyerDeposit);
+        o.sellerDeposit = uint128(sellerDeposit);
+        uint256 buyerEscrow = buyerDeposit + handlingFee;
+        _debit(d.buyer, buyerEscrow);
+        _debit(d.seller, sellerDeposit);
+        // escrow moves from the withdrawable half of the totals word to the escrowed half
+        uint256 escrow = buyerEscrow + sellerDeposit;
+        _totals = _totals + (escrow << 128) - escrow;
+        _orders[orderId] = _word(o, AGREED);
+        emit Opened(orderId, d.seller, d.buyer, o);
+    }
+
+    /// @dev The period (known, in its publish-to-match window, policy mapped), the parties' roles and the terms;
+    ///      returns the order without deposits.
+    function _checkDeal(Deal calldata d) private view returns (Order memory o) {
+        IEnergyMarket.Period memory p = book.period(d.periodId);
+        if (p.opensAt == 0) revert UnknownPeriod(d.periodId);
+        if (block.timestamp < p.opensAt || block.timestamp >= p.matchEnd) {
+            revert OutsideWindow(d.periodId, block.timestamp, p.opensAt, p.matchEnd);
+        }
+        address policy = policyFor[p.policy];
+        if (policy == address(0)) revert PolicyNotMapped(p.policy);
+        _requireRole(d.seller, true);
+        _requireRole(d.buyer, false);
+        if (d.seller == d.buyer) revert SelfTrade(d.seller);
+        if (d.energyWh == 0) revert ZeroEnergy();
+        if (d.pricePerKwh == 0) revert ZeroPrice();
+        o = Order(
+            d.periodId, d.seller, d.buyer, d.energyWh, d.pricePerKwh, d.bonus, policy, p.signEnd, p.readingsEnd, 0, 0
+        );
+    }
+
+    /// @dev Both parties signed `d` (EOA or ERC-1271 wallet); spends the seller's nonce. Returns the digest as id.
+    function _checkSignatures(Deal calldata d, bytes calldata sellerSig, bytes calldata buyerSig)
+        private
+        returns (uint256)
+    {
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, d)));
+        if (!SignatureChecker.isValidSignatureNow(d.seller, digest, sellerSig)) {
+            revert InvalidPartySignature(d.periodId, d.seller);
+        }
+        if (!SignatureChecker.isValidSignatureNow(d.buyer, digest, buyerSig)) {
+            revert InvalidPartySignature(d.periodId, d.buyer);
+        }
+        _useNonce(d.seller, d.nonce);
+        return uint256(digest);
+    }
+
+    // ------------------------------------------------------------------ audit
+
+    /// @notice The registry's auditor: approve the order it reviewed (`order` must be exactly what was opened);
+    ///         activates it. Before the period's `signEnd`.
+    /// @param orderId the order
+    /// @param order the reviewed order
+    function approve(uint256 orderId, Order calldata order) external {
+        _requireAuditor();
+        _approve(orderId, order, msg.sender);
+    }
+
+    /// @notice The registry's auditor: reject an opened order (escrow refunded to the internal balances).
+    /// @param orderId the order
+    /// @param order the reviewed order
+    /// @param reason a reason code
+    function reject(uint256 orderId, Order calldata order, bytes32 reason) external {
+        _requireAuditor();
+        _reject(orderId, order, reason, msg.sender);
+    }
+
+    /// @notice The registry's auditor: `approve` many; a refused item is skipped, the others applied.
+    /// @param orderIds the orders
+    /// @param orders the reviewed orders, one per id
+    /// @return done how many were approved
+    function approveMany(uint256[] calldata orderIds, Order[] calldata orders) external returns (uint256 done) {
+        _requireAuditor();
+        if (orderIds.length != orders.length) revert LengthMismatch(orderIds.length, orders.length);
+        for (uint256 i = 0; i < orderIds.length; ++i) {
+            try this.auditItem(orderIds[i], orders[i], bytes32(0), true, msg.sender) {
+                ++done;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.approveMany.selector, i, reason);
+            }
+        }
+    }
+
+    /// @notice The registry's auditor: `reject` many; a refused item is skipped, the others applied.
+    /// @param orderIds the orders
+    /// @param orders the reviewed orders, one per id
+    /// @param reasons one reason code per order
+    /// @return done how many were rejected
+    function rejectMany(uint256[] calldata orderIds, Order[] calldata orders, bytes32[] calldata reasons)
+        external
+        returns (uint256 done)
+    {
+        _requireAuditor();
+        if (orderIds.length != orders.length || orderIds.length != reasons.length) {
+            revert LengthMismatch(orderIds.length, orders.length);
+        }
+        for (uint256 i = 0; i < orderIds.length; ++i) {
+            try this.auditItem(orderIds[i], orders[i], reasons[i], false, msg.sender) {
+                ++done;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.rejectMany.selector, i, reason);
+            }
+        }
+    }
+
+    /// @notice This contract only (one item of an audit batch, as a self-call so that a refusal reverts alone).
+    /// @param orderId the order
+    /// @param order the reviewed order
+    /// @param reason the reject reason (unused when approving)
+    /// @param approving approve or reject
+    /// @param auditor the batch's caller, checked by the batch
+    function auditItem(uint256 orderId, Order calldata order, bytes32 reason, bool approving, address auditor)
+        external
+    {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        if (approving) _approve(orderId, order, auditor);
+        else _reject(orderId, order, reason, auditor);
+    }
+
+    function _approve(uint256 orderId, Order calldata o, address auditor) private {
+        _requireOrder(orderId, o, AGREED);
+        if (block.timestamp >= o.signEnd) revert OutsideWindow(o.periodId, block.timestamp, 0, o.signEnd);
+        _orders[orderId] = _word(o, ACTIVE);
+        emit Approved(orderId, auditor);
+    }
+
+    function _reject(uint256 orderId, Order calldata o, bytes32 reason, address auditor) private {
+        _requireOrder(orderId, o, AGREED);
+        delete _orders[orderId];
+        emit Rejected(orderId, auditor, reason);
+        _refund(o);
+    }
+
+    /// @notice Anyone, from the period's `signEnd`: end an order the auditor never approved (escrow refunded).
+    /// @param orderId the order
+    /// @param order the order as opened
+    function expire(uint256 orderId, Order calldata order) external {
+        _requireOrder(orderId, order, AGREED);
+        if (block.timestamp < order.signEnd) revert TooEarly(orderId, block.timestamp, order.signEnd);
+        delete _orders[orderId];
+        (uint256 toBuyer, uint256 toSeller) = _refund(order);
+        emit Expired(orderId, toBuyer, toSeller);
+    }
+
+    // ------------------------------------------------------------------ readings and settlement
+
+    /// @notice Anyone (a relayer, or a meter sending its own reading): hand in the final readings of an Active
+    ///         order before `readingsEnd`. Each reading is signed by the party's meter (or sent by it); a side
+    ///         reads once. When both sides are in, the order settles in this call; otherwise the reading is
+    ///         stored until the other arrives or the window ends.
+    /// @param r the order and its readings
+    function report(Report calldata r) external nonReentrant {
+        _report(r, msg.sender);
+    }
+
+    /// @notice Anyone: `report` many; a refused item is skipped, the others applied.
+    /// @param reports the items
+    /// @return done how many were applied
+    function reportMany(Report[] calldata reports) external returns (uint256 done) {
+        for (uint256 i = 0; i < reports.length; ++i) {
+            try this.reportItem(reports[i], msg.sender) {
+                ++done;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.reportMany.selector, i, reason);
+            }
+        }
+    }
+
+    /// @notice This contract only (one item of `reportMany`, as a self-call). A meter at this contract's own
+    ///         address is refused, as it would pass as the sender.
+    /// @param r the item
+    /// @param relayer the batch's caller
+    function reportItem(Report calldata r, address relayer) external nonReentrant {
+        if (msg.sender != address(this) || r.seller.meter == address(this) || r.buyer.meter == address(this)) {
+            revert OnlySelf(msg.sender);
+        }
+        _report(r, relayer);
+    }
+
+    function _report(Report calldata r, address) private {
+        Order calldata o = r.order;
+        _requireOrder(r.orderId, o, ACTIVE);
+        if (block.timestamp >= o.readingsEnd) revert OutsideWindow(o.periodId, block.timestamp, 0, o.readingsEnd);
+        uint256 word = _readings[r.orderId];
+        uint256 stored = word;
+        if (r.seller.meter != address(0)) {
+            if (word & SELLER_IN != 0) revert ReadingAlreadyIn(r.orderId, IEnergyMarket.Side.Seller);
+            _authenticate(r.orderId, IEnergyMarket.Side.Seller, r.seller, o.seller);
+            word |= SELLER_IN | (_fit(r.seller.energyWh) << 8);
+        }
+        if (r.buyer.meter != address(0)) {
+            if (word & BUYER_IN != 0) revert ReadingAlreadyIn(r.orderId, IEnergyMarket.Side.Buyer);
+            _authenticate(r.orderId, IEnergyMarket.Side.Buyer, r.buyer, o.buyer);
+            word |= BUYER_IN | (_fit(r.buyer.energyWh) << 128);
+        }
+        if (word & (SELLER_IN | BUYER_IN) == SELLER_IN | BUYER_IN) {
+            // nothing left to wait for: settle now; a policy refusal keeps the readings for `settle`
+            (bool done, bytes memory reason) = _trySettle(r.orderId, o, word);
+            if (done) return;
+            emit SettlementDeferred(r.orderId, reason);
+        }
+        if (word != stored) _readings[r.orderId] = word;
+    }
+
+    /// @dev Check one final reading (meter approved, owned by `owner`, signed or sent by it, within its Wh budget).
+    function _authenticate(uint256 orderId, IEnergyMarket.Side side, Reading calldata rd, address owner) private {
+        bytes32 structHash = keccak256(abi.encode(FINAL_READING_TYPEHASH, orderId, uint8(side), rd.energyWh, rd.meter));
+        IParticipantRegistry.Meter memory m = _authenticateReading(rd.meter, owner, structHash, rd.signature);
+        _meterEnergy(rd.meter, m, rd.energyWh);
+        emit ReadingStored(orderId, side, rd.energyWh, rd.meter);
+    }
+
+    /// @notice Anyone, from the period's `readingsEnd`: settle an Active order with the readings it has (missing
+    ///         ones count 0 Wh). From `readingsEnd + settlementGrace` a policy refusal falls back to refunds.
+    /// @param orderId the order
+    /// @param order the order as opened
+    function settle(uint256 orderId, Order calldata order) external nonReentrant {
+        _settleLate(orderId, order);
+    }
+
+    /// @notice Anyone: `settle` many; a refused item is skipped, the others applied.
+    /// @param orderIds the orders
+    /// @param orders the orders as opened
+    /// @return done how many were settled (or fell back)
+    function settleMany(uint256[] calldata orderIds, Order[] calldata orders) external returns (uint256 done) {
+        if (orderIds.length != orders.length) revert LengthMismatch(orderIds.length, orders.length);
+        for (uint256 i = 0; i < orderIds.length; ++i) {
+            try this.settle(orderIds[i], orders[i]) {
+                ++done;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.settleMany.selector, i, reason);
+            }
+        }
+    }
+
+    function _settleLate(uint256 orderId, Order calldata o) private {
+        _requireOrder(orderId, o, ACTIVE);
+        if (block.timestamp < o.readingsEnd) revert TooEarly(orderId, block.timestamp, o.readingsEnd);
+        (bool done, bytes memory reason) = _trySettle(orderId, o, _readings[orderId]);
+        if (done) return;
+        // an empty reason is an out-of-gas or a bare revert: never a refusal (the caller cannot starve the
+        // policy to force the fallback); before the deadline a refusal still blocks
+        if (reason.length == 0 || block.timestamp < uint256(o.readingsEnd) + settlementGrace) {
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
+            }
+        }
+        _close(orderId);
+        (uint256 toBuyer, uint256 toSeller) = _refund(o);
+        emit SettlementFellBack(orderId, reason, toBuyer, toSeller);
+    }
+
+    /// @dev Settle through the order's policy with the readings in `word`; false and the reason if it refuses.
+    function _trySettle(uint256 orderId, Order calldata o, uint256 word)
+        private
+        returns (bool, bytes memory)
+    {
+        uint256 delivered = uint120(word >> 8);
+        uint256 received = word >> 128;
+        ISettlementPolicy policy = ISettlementPolicy(o.policy);
+        ISettlementPolicy.Outcome memory out;
+        try policy.settle(_terms(orderId, o), delivered, received) returns (ISettlementPolicy.Outcome memory result) {
+            out = result;
+        } catch (bytes memory reason) {
+            return (false, reason);
+        }
+        uint256 deposits = uint256(o.buyerDeposit) + o.sellerDeposit;
+        if (out.toSeller + out.toBuyer + out.toGrid + out.toPool != deposits) {
+            revert ConservationViolated(orderId, deposits, out.toSeller + out.toBuyer + out.toGrid + out.toPool);
+        }
+        address grid = out.toGrid > 0 ? policy.grid() : address(0);
+        address pool = out.toPool > 0 ? policy.pool() : address(0);
+        if ((out.toGrid > 0 && grid == address(0)) || (out.toPool > 0 && pool == address(0))) {
+            revert MissingPayee(orderId, out.toGrid, out.toPool);
+        }
+        _close(orderId);
+        uint256 fee = handlingFee;
+        uint256 escrow = deposits + fee;
+        // escrow leaves: all of it but the pool's share becomes withdrawable
+        _totals = _totals - (escrow << 128) + (escrow - out.toPool);
+        _credit(o.seller, out.toSeller);
+        _credit(o.buyer, out.toBuyer);
+        _credit(grid, out.toGrid);
+        _credit(feeRecipient, fee);
+        emit Settled(orderId, delivered, received, fee, out);
+        if (out.toPool > 0) token.safeTransfer(pool, out.toPool);
+        return (true, "");
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The EIP-712 digest of `deal` (the id its order gets when opened).
+    /// @param deal the terms
+    /// @return the digest both parties sign
+    function dealDigest(Deal calldata deal) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, deal)));
+    }
+
+    /// @notice The status of `orderId` if `order` is what it holds: 0 none or ended, 1 Agreed, 2 Active.
+    /// @param orderId the order
+    /// @param order the order as opened
+    /// @return status 0, 1 or 2
+    function statusOf(uint256 orderId, Order calldata order) external view returns (uint256 status) {
+        uint256 w = _orders[orderId];
+        if (w == 0 || w & ~STATUS_MASK != _word(order, 0)) return 0;
+        return w & STATUS_MASK;
+    }
+
+    /// @notice The raw state word of an order (hash with status in the low byte; 0 when none or ended).
+    /// @param orderId the order
+    /// @return the word
+    function orderWord(uint256 orderId) external view returns (uint256) {
+        return _orders[orderId];
+    }
+
+    /// @notice The stored readings of an order: which sides are in and their Wh.
+    /// @param orderId the order
+    /// @return sellerIn whether the seller's reading is in
+    /// @return deliveredWh the seller-side reading
+    /// @return buyerIn whether the buyer's reading is in
+    /// @return receivedWh the buyer-side reading
+    function readingsOf(uint256 orderId)
+        external
+        view
+        returns (bool sellerIn, uint256 deliveredWh, bool buyerIn, uint256 receivedWh)
+    {
+        uint256 w = _readings[orderId];
+        return (w & SELLER_IN != 0, uint120(w >> 8), w & BUYER_IN != 0, w >> 128);
+    }
+
+    /// @notice Whether `signer`'s nonce is spent.
+    /// @param signer the seller
+    /// @param nonce the nonce
+    /// @return true when spent
+    function nonceUsed(address signer, uint256 nonce) external view returns (bool) {
+        return nonceBitmap[signer][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @notice An account's internal balance (token base units).
+    /// @param account the account
+    /// @return the balance
+    function withdrawable(address account) external view returns (uint256) {
+        return _balances[account];
+    }
+
+    /// @notice Tokens held for open orders (deposits + fees).
+    /// @return token base units
+    function totalEscrowed() external view returns (uint256) {
+        return _totals >> 128;
+    }
+
+    /// @notice Sum of every internal balance.
+    /// @return token base units
+    function totalWithdrawable() external view returns (uint256) {
+        return uint128(_totals);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _word(Order memory o, uint8 status) private pure returns (uint256) {
+        return (uint256(keccak256(abi.encode(o))) & ~STATUS_MASK) | status;
+    }
+
+    function _requireOrder(uint256 orderId, Order calldata o, uint8 status) private view {
+        if (_orders[orderId] != _word(o, status)) revert WrongOrder(orderId, status);
+    }
+
+    /// @dev Delete both words of an ended order (gas refund; its id can never open again: the nonce is spent).
+    function _close(uint256 orderId) private {
+        delete _orders[orderId];
+        delete _readings[orderId];
+    }
+
+    function _refund(Order calldata o) private returns (uint256 toBuyer, uint256 toSeller) {
+        toBuyer = uint256(o.buyerDeposit) + handlingFee;
+        toSeller = o.sellerDeposit;
+        uint256 escrow = toBuyer + toSeller;
+        _totals = _totals - (escrow << 128) + escrow;
+        _credit(o.buyer, toBuyer);
+        _credit(o.seller, toSeller);
+    }
+
+    function _useNonce(address signer, uint256 nonce) private {
+        mapping(uint256 => uint256) storage words = nonceBitmap[signer];
+        uint256 bit = 1 << (nonce & 0xff);
+        uint256 w = words[nonce >> 8];
+        if (w & bit != 0) revert NonceUsed(signer, nonce);
+        words[nonce >> 8] = w | bit;
+    }
+
+    /// @dev Internal balance moves only; the caller moves the totals word.
+    function _debit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 balance = _balances[account];
+        if (balance < amount) revert InsufficientBalance(account, balance, amount);
+        unchecked {
+            _balances[account] = balance - amount;
+        }
+    }
+
+    function _credit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 balance = _balances[account] + amount;
+        if (balance >> 128 != 0) revert TooLarge(balance);
+        _balances[account] = balance;
+    }
+
+    function _fit(uint256 wh) private pure returns (uint256) {
+        if (wh >> 120 != 0) revert TooLarge(wh);
+        return wh;
+    }
+
+    function _terms(uint256 orderId, Order memory o) private pure returns (ISettlementPolicy.Terms memory) {
+        // periodContractedWh: this book keeps no per-period total (one more word per trade); a policy that
+        // needs it must not be mapped here (the honest-supplier policy ignores it)
+        return ISettlementPolicy.Terms(orderId, o.periodId, o.seller, o.buyer, o.energyWh, o.pricePerKwh, o.bonus, 0);
+    }
+
+    function _requireAuditor() private view {
+        if (!IAccessControl(address(registry)).hasRole(AUDITOR_ROLE, msg.sender)) revert NotAuditor(msg.sender);
+    }
+
+    /// @dev One registry word per party (`roleAndStatus`): approved, and a provider (generator / prosumer) or a
+    ///      consumer (consumer / prosumer).
+    function _requireRole(address account, bool provider) private view {
+        (IParticipantRegistry.Role role, IParticipantRegistry.Status status) = registry.roleAndStatus(account);
+        if (status != IParticipantRegistry.Status.Approved) revert PartyNotActive(account);
+        if (provider && role == IParticipantRegistry.Role.Consumer) revert NotAProvider(account);
+        if (!provider && role == IParticipantRegistry.Role.Generator) revert NotAConsumer(account);
+    }
+}
+
+/// @dev The order book's public immutables this book copies at construction.
+interface OrderBookView {
+    function feeRecipient() external view returns (address);
+    function handlingFee() external view returns (uint256);
+}
