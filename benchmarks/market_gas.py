@@ -37,6 +37,7 @@ from typing import Any
 from energy_trading import connect, deploy
 from energy_trading.clients.market import CHUNK_SIZE, MarketClient, Side, kwh, tokens
 from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.clients.signed import SignedClient, SignedOrder
 
 BASELINE = "OpenZeppelin ERC-20 transfer"
 
@@ -158,10 +159,81 @@ def measure(rpc: str | None) -> dict[str, int]:
         + s_lean
     )
     gas.update(lean_matched(chain, d, reg, mk))
+    gas.update(signed_book(chain, d, reg, mk))
     for n in (10, 100):
         gas[f"PER TRADE lean bilateral, {n} trades batched"] = batched_bilateral(chain, d, reg, mk, n)
         gas[f"PER TRADE lean matched, {n} trades batched"] = batched_matched(chain, d, reg, mk, n)
+    for n in (10, 100):
+        gas[f"SignedBook PER TRADE bilateral, {n} trades batched"] = batched_signed(chain, d, reg, mk, n)
     return gas
+
+
+def _signed_people(
+    reg: RegistryClient, mk: MarketClient, sb: SignedClient, tag: str, n: int
+) -> tuple[list[Any], list[Any]]:
+    """`n` approved providers and consumers, each with tokens in its SignedBook internal balance."""
+    providers = [reg.register(f"{tag}p{i}", Role.GENERATOR, Source.SOLAR, zone="north") for i in range(n)]
+    consumers = [reg.register(f"{tag}c{i}", Role.CONSUMER, zone="north") for i in range(n)]
+    for a in providers + consumers:
+        reg.approve(a.address)
+        mk.fund(a.address, tokens(10_000))
+        sb.deposit(a.address, tokens(10_000))
+    return providers, consumers
+
+
+def signed_book(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient) -> dict[str, int]:
+    """One SignedBook trade, step by step: open (both signatures), audit, both final readings relayed in one
+    call that settles, withdraw. Measured for the first trade of fresh parties and meters (their nonce word and
+    meter budget words are created) and for a later trade of the same parties (steady state)."""
+    sb = SignedClient(d)
+    (seller,), (buyer,) = _signed_people(reg, mk, sb, "sb", 1)
+    relayer = reg.register("sbrelay", Role.CONSUMER, zone="north")
+    period = mk.open_period()
+    g: dict[str, int] = {}
+
+    def used() -> int:
+        return int(sb.last_receipt["gasUsed"])
+
+    mk.fund(seller.address, tokens(1))
+    sb.deposit(seller.address, tokens(1))
+    g["SignedBook deposit into internal balance (when the user wants)"] = used()
+    for phase in ("first trade of new parties", "steady state"):
+        o = sb.open(seller.address, period.id, buyer.address, kwh(10), tokens("0.5"), tokens("0.5"))
+        steps = {f"SignedBook open signed contract (2 EIP-712 signatures), {phase}": used()}
+        sb.approve(o)
+        steps[f"SignedBook audit: approve (activates), {phase}"] = used()
+        st = sb.report(relayer.address, o, (kwh(10), seller.meters[0]), (kwh("9.9"), buyer.meters[0]))
+        assert st is not None, "both readings in: the order must settle in the same call"
+        steps[f"SignedBook both final readings relayed + settle (1 call), {phase}"] = used()
+        g.update(steps)
+        g[f"SignedBook ALL-IN bilateral, {phase} (3 transactions)"] = sum(steps.values())
+    sb.withdraw(seller.address)
+    g["SignedBook withdraw (when the user wants)"] = used()
+    return g
+
+
+def batched_signed(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient, n: int) -> int:
+    """Gas per trade of `n` SignedBook trades in one period (10 sellers, 10 buyers, fresh): one `openMany`,
+    one `approveMany`, one `reportMany` (both final readings of every order, settling each); total / n."""
+    sb = SignedClient(d)
+    providers, consumers = _signed_people(reg, mk, sb, f"sb{n}", 10)
+    period = mk.open_period()
+    deals = []
+    for k in range(n):
+        seller, buyer = providers[k % 10], consumers[(k // 10 + k) % 10]
+        deals.append(sb.deal(seller.address, period.id, buyer.address, kwh(1), tokens("0.5"), 0))
+    orders: list[SignedOrder] = sb.open_many(consumers[0].address, deals)
+    assert len(orders) == n and not sb.skipped(), sb.skipped()
+    total = int(sb.last_receipt["gasUsed"])
+    sb.approve_many(orders)
+    assert not sb.skipped(), sb.skipped()
+    total += int(sb.last_receipt["gasUsed"])
+    meters = {a.address: a.meters[0] for a in providers + consumers}
+    items = [sb.report_item(o, (kwh(1), meters[o.seller]), (kwh(1), meters[o.buyer])) for o in orders]
+    settled = sb.report_many(consumers[0].address, items)
+    assert len(settled) == n and not sb.skipped(), sb.skipped()
+    total += int(sb.last_receipt["gasUsed"])
+    return total // n
 
 
 def _people(reg: RegistryClient, mk: MarketClient, tag: str, n: int) -> tuple[list[Any], list[Any]]:

@@ -38,10 +38,11 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///     policy with the readings stored (missing = 0 Wh); from `readingsEnd + settlementGrace` a policy that
 ///     refuses with a reason no longer blocks: both deposits and the fee are refunded.
 /// Invariants (tests/contracts/test_market_signed.py, tests/foundry/SignedBookInvariants.t.sol):
-///  - Conservation: `token.balanceOf(this) == totalEscrowed() + totalWithdrawable()` (tokens enter only by
-///    `deposit`, leave only by `withdraw` and by a policy's `toPool` transfer, taken from escrow).
-///  - `totalWithdrawable()` = sum of the internal balances `withdrawable(a)`; `totalEscrowed()` = sum over open
-///    orders (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit.
+///  - Conservation: `token.balanceOf(this)` = sum over accounts of `withdrawable(a)` + sum over open orders
+///    (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit. Tokens enter only by `deposit` and leave
+///    only by `withdraw` and a policy's `toPool` share (taken from the order's escrow); every other move is
+///    between an internal balance and an order's escrow. No running totals are stored (two more word writes per
+///    trade): the tests sum the balances of every account and the escrow of every open order.
 ///  - An order's terms are exactly what both parties signed (two EIP-712 signatures over one `Deal`); the book
 ///    adds only the period's mapped policy, its schedule and the policy's deposits. The auditor only moves Agreed
 ///    to Active or ends it (Rejected), naming the whole `Order` it reviewed. Nothing takes effect unaudited.
@@ -131,8 +132,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     mapping(uint256 orderId => uint256) private _orders;
     mapping(uint256 orderId => uint256) private _readings;
     mapping(address account => uint256) private _balances;
-    /// @dev Both totals in one word (one write per transaction): escrowed << 128 | withdrawable.
-    uint256 private _totals;
 
     event PolicyMapped(address indexed bookPolicy, address policy);
     event Deposited(address indexed account, uint256 amount);
@@ -177,6 +176,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error ConservationViolated(uint256 orderId, uint256 deposits, uint256 paidOut);
     error MissingPayee(uint256 orderId, uint256 toGrid, uint256 toPool);
     error TooLarge(uint256 value);
+    error EmptyReport(uint256 orderId);
 
     /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
@@ -207,7 +207,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @param amount token base units
     function deposit(uint256 amount) external nonReentrant {
         _credit(msg.sender, amount);
-        _totals += amount;
         emit Deposited(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -218,7 +217,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         amount = _balances[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         delete _balances[msg.sender];
-        _totals -= amount;
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -292,9 +290,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         uint256 buyerEscrow = buyerDeposit + handlingFee;
         _debit(d.buyer, buyerEscrow);
         _debit(d.seller, sellerDeposit);
-        // escrow moves from the withdrawable half of the totals word to the escrowed half
-        uint256 escrow = buyerEscrow + sellerDeposit;
-        _totals = _totals + (escrow << 128) - escrow;
         _orders[orderId] = _word(o, AGREED);
         emit Opened(orderId, d.seller, d.buyer, o);
     }
@@ -486,10 +481,17 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         if (word & (SELLER_IN | BUYER_IN) == SELLER_IN | BUYER_IN) {
             // nothing left to wait for: settle now; a policy refusal keeps the readings for `settle`
             (bool done, bytes memory reason) = _trySettle(r.orderId, o, word);
-            if (done) return;
+            if (done) return; // the readings are in the `Settled` event
             emit SettlementDeferred(r.orderId, reason);
         }
-        if (word != stored) _readings[r.orderId] = word;
+        if (word == stored) revert EmptyReport(r.orderId);
+        _readings[r.orderId] = word;
+        if (r.seller.meter != address(0)) {
+            emit ReadingStored(r.orderId, IEnergyMarket.Side.Seller, r.seller.energyWh, r.seller.meter);
+        }
+        if (r.buyer.meter != address(0)) {
+            emit ReadingStored(r.orderId, IEnergyMarket.Side.Buyer, r.buyer.energyWh, r.buyer.meter);
+        }
     }
 
     /// @dev Check one final reading (meter approved, owned by `owner`, signed or sent by it, within its Wh budget).
@@ -497,7 +499,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         bytes32 structHash = keccak256(abi.encode(FINAL_READING_TYPEHASH, orderId, uint8(side), rd.energyWh, rd.meter));
         IParticipantRegistry.Meter memory m = _authenticateReading(rd.meter, owner, structHash, rd.signature);
         _meterEnergy(rd.meter, m, rd.energyWh);
-        emit ReadingStored(orderId, side, rd.energyWh, rd.meter);
     }
 
     /// @notice Anyone, from the period's `readingsEnd`: settle an Active order with the readings it has (missing
@@ -565,9 +566,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         _close(orderId);
         uint256 fee = handlingFee;
-        uint256 escrow = deposits + fee;
-        // escrow leaves: all of it but the pool's share becomes withdrawable
-        _totals = _totals - (escrow << 128) + (escrow - out.toPool);
         _credit(o.seller, out.toSeller);
         _credit(o.buyer, out.toBuyer);
         _credit(grid, out.toGrid);
@@ -633,18 +631,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         return _balances[account];
     }
 
-    /// @notice Tokens held for open orders (deposits + fees).
-    /// @return token base units
-    function totalEscrowed() external view returns (uint256) {
-        return _totals >> 128;
-    }
-
-    /// @notice Sum of every internal balance.
-    /// @return token base units
-    function totalWithdrawable() external view returns (uint256) {
-        return uint128(_totals);
-    }
-
     // ------------------------------------------------------------------ internals
 
     function _word(Order memory o, uint8 status) private pure returns (uint256) {
@@ -664,8 +650,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     function _refund(Order calldata o) private returns (uint256 toBuyer, uint256 toSeller) {
         toBuyer = uint256(o.buyerDeposit) + handlingFee;
         toSeller = o.sellerDeposit;
-        uint256 escrow = toBuyer + toSeller;
-        _totals = _totals - (escrow << 128) + escrow;
         _credit(o.buyer, toBuyer);
         _credit(o.seller, toSeller);
     }

@@ -102,6 +102,8 @@ class Deployment:
         order_book: `OrderBook`: trading periods and the order lifecycle (audit, escrow, readings, settling).
         matching: `MatchingMarket`: offers, requests and the verified optimal matching (seed 003 eq 3-5).
         honest_policy: `HonestSupplierSettlement` (seed 003 §5.2), allowed on the order book.
+        signed_book: `SignedBook`: the lean signed-bilateral lifecycle (issue 13) on the order book's periods.
+        signed_policy: `HonestSupplierSettlement` bound to the signed book, mapped from `honest_policy`.
         credit_weights: `CreditWeights`, credit weight W_a per round (seed 001 eq 14-17, 24).
         penalty_pool: `PenaltyPool`, default penalties shared by credit weight (seed 001 eq 34).
         node_weights: `NodeWeights`, node weight W_f / W_y for weighted Raft (seed 001 eq 8-25).
@@ -126,6 +128,8 @@ class Deployment:
     order_book: Contract
     matching: Contract
     honest_policy: Contract
+    signed_book: Contract
+    signed_policy: Contract
     credit_weights: Contract
     penalty_pool: Contract
     node_weights: Contract
@@ -202,7 +206,8 @@ def _deploy_market(
 ) -> dict[str, Contract]:
     """Token, reputation, order book, matching market and honest-supplier policy, with their roles wired:
     the order book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market
-    holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book."""
+    holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book; the
+    signed book (lean signed-bilateral path) settles the honest-supplier periods through its own instance."""
     token = deploy_contract(
         chain,
         artifacts["EnergyToken"],
@@ -248,12 +253,21 @@ def _deploy_market(
         order_book.functions.setPolicyAllowed(honest.address, True),
     ]
     chain.transact_many([(fn, operator) for fn in grants])  # independent of each other
+    signed_book = deploy_contract(
+        chain, artifacts["SignedBook"], operator, operator, order_book.address, token.address
+    )
+    signed_policy = deploy_contract(
+        chain, artifacts["HonestSupplierSettlement"], operator, signed_book.address, p.tau_wh
+    )
+    chain.transact(signed_book.functions.mapPolicy(honest.address, signed_policy.address), operator)
     return {
         "token": token,
         "reputation": reputation,
         "order_book": order_book,
         "matching": matching,
         "honest_policy": honest,
+        "signed_book": signed_book,
+        "signed_policy": signed_policy,
     }
 
 

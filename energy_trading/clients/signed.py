@@ -1,0 +1,283 @@
+"""Chain client for `SignedBook`, the lean signed-bilateral lifecycle (issue 13).
+
+A seller and a buyer sign the terms of a bilateral contract off chain (EIP-712 `Deal`); anyone opens it in
+one transaction, escrowing from the parties' internal balances on the signed book (`deposit` once,
+`withdraw` when wanted). The auditor approves it naming the whole order; the two meters sign their FINAL
+reading of the order and a relayer hands both in with `report`, which settles the order in the same
+transaction. Every call after opening passes the order itself (`SignedOrder.order`): the book stores only its
+hash. Batches (`open_many`, `approve_many`, `report_many`, `settle_many`) skip a refused item alone.
+Energies are Wh and token amounts base units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.messages import encode_typed_data
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
+from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.txresult import TxResult
+from energy_trading.clients.market import Settlement, Side
+
+__all__ = ["SignedClient", "SignedOrder", "deal_typed_data", "final_reading_typed_data"]
+
+_DOMAIN = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+_DEAL = [
+    {"name": "periodId", "type": "uint256"},
+    {"name": "seller", "type": "address"},
+    {"name": "buyer", "type": "address"},
+    {"name": "energyWh", "type": "uint256"},
+    {"name": "pricePerKwh", "type": "uint256"},
+    {"name": "bonus", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+]
+_READING = [
+    {"name": "orderId", "type": "uint256"},
+    {"name": "side", "type": "uint8"},
+    {"name": "energyWh", "type": "uint256"},
+    {"name": "meter", "type": "address"},
+]
+_NO_READING = (0, "0x0000000000000000000000000000000000000000", b"")
+
+
+def _domain(chain_id: int, book: str) -> dict[str, Any]:
+    return {"name": "SignedBook", "version": "1", "chainId": chain_id, "verifyingContract": book}
+
+
+def deal_typed_data(chain_id: int, book: str, deal: Sequence[Any]) -> dict[str, Any]:
+    """EIP-712 typed data of a `Deal` `(periodId, seller, buyer, energyWh, pricePerKwh, bonus, nonce)` on the
+    signed book at `book` (energy in Wh, price per kWh and bonus in token base units; any unspent nonce)."""
+    return {
+        "types": {"EIP712Domain": _DOMAIN, "Deal": _DEAL},
+        "primaryType": "Deal",
+        "domain": _domain(chain_id, book),
+        "message": dict(zip((f["name"] for f in _DEAL), deal, strict=True)),
+    }
+
+
+def final_reading_typed_data(
+    chain_id: int, book: str, order_id: int, side: int, energy_wh: int, meter: str
+) -> dict[str, Any]:
+    """EIP-712 typed data of a meter's `FinalReading` of an order (side 0 seller / rho, 1 buyer / gamma; Wh)."""
+    return {
+        "types": {"EIP712Domain": _DOMAIN, "FinalReading": _READING},
+        "primaryType": "FinalReading",
+        "domain": _domain(chain_id, book),
+        "message": {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter},
+    }
+
+
+@dataclass(frozen=True)
+class SignedOrder:
+    """An opened order: its id (the deal's EIP-712 digest) and the `Order` tuple every later call passes."""
+
+    id: int
+    order: tuple[Any, ...]
+
+    @property
+    def seller(self) -> str:
+        """The seller's address."""
+        return self.order[1]
+
+    @property
+    def buyer(self) -> str:
+        """The buyer's address."""
+        return self.order[2]
+
+
+class SignedClient:
+    """Drives a deployment's `SignedBook` (signing as each step's account: parties, auditor, meters, relayer)."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.d = deployment
+        self.chain = deployment.chain
+        self.book = deployment.signed_book
+        self.token = deployment.token
+        self.last_receipt: TxReceipt | None = None
+        self._next_nonce: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _send(self, fn: Any, sender: str) -> TxReceipt:
+        gas = IN_PROCESS_GAS_LIMIT if self.chain.in_process else None
+        self.last_receipt = self.chain.transact(fn, sender, gas=gas)
+        return self.last_receipt
+
+    def _tx(self, fn: Any, sender: str) -> TxResult:
+        return TxResult.of(self._send(fn, sender), f"{fn.fn_name} from {self.chain.label_of(sender)}")
+
+    def _events(self, name: str) -> list[Any]:
+        assert self.last_receipt is not None
+        return list(getattr(self.book.events, name)().process_receipt(self.last_receipt, errors=DISCARD))
+
+    def skipped(self) -> list[tuple[int, bytes]]:
+        """(index, revert data) of every batch item the last transaction skipped."""
+        return [(e.args.index, bytes(e.args.reason)) for e in self._events("BatchItemSkipped")]
+
+    # ------------------------------------------------------------------ balances
+
+    def deposit(self, account: str, amount: int) -> TxResult:
+        """Allow and move `amount` token base units from `account`'s wallet into its internal balance."""
+        self._send(self.token.functions.approve(self.book.address, amount), account)
+        return self._tx(self.book.functions.deposit(amount), account)
+
+    def withdraw(self, account: str) -> int:
+        """Pull `account`'s whole internal balance; returns the amount (token base units)."""
+        self._send(self.book.functions.withdraw(), account)
+        return self._events("Withdrawn")[0].args.amount
+
+    def withdrawable(self, account: str) -> int:
+        """`account`'s internal balance on the signed book (token base units)."""
+        return self.book.functions.withdrawable(account).call()
+
+    # ------------------------------------------------------------------ opening
+
+    def next_nonce(self, seller: str) -> int:
+        """The seller's next unspent nonce, counted here from 0 (unordered nonces: any unspent one works)."""
+        n = self._next_nonce.get(seller, 0)
+        while self.book.functions.nonceUsed(seller, n).call():
+            n += 1
+        self._next_nonce[seller] = n + 1
+        return n
+
+    def deal(
+        self, seller: str, period_id: int, buyer: str, energy_wh: int, price_per_kwh: int, bonus: int = 0
+    ) -> tuple[Any, ...]:
+        """The `Deal` tuple for these terms with the seller's next unspent nonce."""
+        return (period_id, seller, buyer, energy_wh, price_per_kwh, bonus, self.next_nonce(seller))
+
+    def sign_deal(self, party: str, deal: Sequence[Any]) -> bytes:
+        """`party`'s EIP-712 signature of `deal` (made with its key, off chain)."""
+        typed = deal_typed_data(self.chain.chain_id, self.book.address, deal)
+        return bytes(self.chain.key_of(party).sign_message(encode_typed_data(full_message=typed)).signature)
+
+    def _opened(self) -> list[SignedOrder]:
+        return [SignedOrder(e.args.orderId, tuple(e.args.order.values())) for e in self._events("Opened")]
+
+    def open(
+        self,
+        seller: str,
+        period_id: int,
+        buyer: str,
+        energy_wh: int,
+        price_per_kwh: int,
+        bonus: int = 0,
+        relayer: str | None = None,
+    ) -> SignedOrder:
+        """Both parties sign the terms here; `relayer` (default the seller) opens the contract in one call,
+        escrowing the deposits and the fee from the internal balances."""
+        deal = self.deal(seller, period_id, buyer, energy_wh, price_per_kwh, bonus)
+        fn = self.book.functions.open(deal, self.sign_deal(seller, deal), self.sign_deal(buyer, deal))
+        self._send(fn, relayer or seller)
+        return self._opened()[0]
+
+    def open_many(self, relayer: str, deals: Sequence[Sequence[Any]]) -> list[SignedOrder]:
+        """Open many signed deals in one call (each signed here by its two parties); refused items are skipped
+        (`skipped()`). Returns the orders opened."""
+        sellers = [self.sign_deal(d[1], d) for d in deals]
+        buyers = [self.sign_deal(d[2], d) for d in deals]
+        self._send(self.book.functions.openMany([tuple(d) for d in deals], sellers, buyers), relayer)
+        return self._opened()
+
+    def revoke(self, party: str, deal: Sequence[Any]) -> TxResult:
+        """The deal's seller or buyer: revoke signed terms not yet opened (spends the seller's nonce)."""
+        return self._tx(self.book.functions.revoke(tuple(deal)), party)
+
+    # ------------------------------------------------------------------ audit
+
+    def approve(self, o: SignedOrder) -> TxResult:
+        """Auditor: approve (activate) the order it reviewed."""
+        return self._tx(self.book.functions.approve(o.id, o.order), self.d.auditor)
+
+    def approve_many(self, orders: Sequence[SignedOrder]) -> TxResult:
+        """Auditor: approve many orders in one call; refused items are skipped (`skipped()`)."""
+        return self._tx(
+            self.book.functions.approveMany([o.id for o in orders], [o.order for o in orders]), self.d.auditor
+        )
+
+    def reject(self, o: SignedOrder, reason: str) -> TxResult:
+        """Auditor: reject an opened order (escrow refunded) with a short reason code."""
+        code = reason.encode()[:32].ljust(32, b"\0")
+        return self._tx(self.book.functions.reject(o.id, o.order, code), self.d.auditor)
+
+    def expire(self, sender: str, o: SignedOrder) -> TxResult:
+        """Anyone after the period's signing window: end an order never approved (escrow refunded)."""
+        return self._tx(self.book.functions.expire(o.id, o.order), sender)
+
+    # ------------------------------------------------------------------ readings and settlement
+
+    def final_reading(self, o: SignedOrder, side: Side, energy_wh: int, meter: str) -> tuple[int, str, bytes]:
+        """A `Reading` tuple: `meter`'s signed final reading of the order (Wh)."""
+        typed = final_reading_typed_data(self.chain.chain_id, self.book.address, o.id, int(side), energy_wh, meter)
+        sig = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed)).signature
+        return (energy_wh, meter, bytes(sig))
+
+    def report_item(
+        self,
+        o: SignedOrder,
+        delivered: tuple[int, str] | None,
+        received: tuple[int, str] | None,
+    ) -> tuple[Any, ...]:
+        """A `Report` tuple with the seller's `(Wh, meter)` and the buyer's `(Wh, meter)` final readings
+        (None: that side not in this report)."""
+        seller = self.final_reading(o, Side.SELLER, *delivered) if delivered else _NO_READING
+        buyer = self.final_reading(o, Side.BUYER, *received) if received else _NO_READING
+        return (o.id, o.order, seller, buyer)
+
+    def _settlements(self) -> dict[int, Settlement]:
+        assert self.last_receipt is not None
+        events = self._events("Settled")
+        share = int(self.last_receipt["gasUsed"]) // max(len(events), 1)
+        return {
+            e.args.orderId: Settlement(
+                e.args.orderId,
+                e.args.deliveredWh,
+                e.args.receivedWh,
+                e.args.fee,
+                *(e.args.outcome[k] for k in ("toSeller", "toBuyer", "toGrid", "toPool")),
+                *(e.args.outcome[k] for k in ("sellerPenalty", "buyerPenalty", "reward")),
+                share,
+            )
+            for e in events
+        }
+
+    def report(
+        self,
+        relayer: str,
+        o: SignedOrder,
+        delivered: tuple[int, str] | None,
+        received: tuple[int, str] | None,
+    ) -> Settlement | None:
+        """Relay the final readings of an order; returns its settlement when this call completed the readings
+        (None when one side is still missing)."""
+        self._send(self.book.functions.report(self.report_item(o, delivered, received)), relayer)
+        return self._settlements().get(o.id)
+
+    def report_many(self, relayer: str, items: Sequence[tuple[Any, ...]]) -> dict[int, Settlement]:
+        """Relay many `report_item`s in one call; returns the settlements made (refused items: `skipped()`)."""
+        self._send(self.book.functions.reportMany(list(items)), relayer)
+        return self._settlements()
+
+    def settle(self, sender: str, o: SignedOrder) -> Settlement | None:
+        """Anyone after the readings window: settle with the stored readings (None when it fell back)."""
+        self._send(self.book.functions.settle(o.id, o.order), sender)
+        return self._settlements().get(o.id)
+
+    def settle_many(self, sender: str, orders: Sequence[SignedOrder]) -> dict[int, Settlement]:
+        """Anyone: `settle` many in one call; refused items are skipped (`skipped()`)."""
+        self._send(self.book.functions.settleMany([o.id for o in orders], [o.order for o in orders]), sender)
+        return self._settlements()
+
+    def status(self, o: SignedOrder) -> int:
+        """0 none or ended, 1 Agreed (opened), 2 Active (approved)."""
+        return self.book.functions.statusOf(o.id, o.order).call()
