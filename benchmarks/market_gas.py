@@ -183,8 +183,9 @@ def _signed_people(
 
 def signed_book(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient) -> dict[str, int]:
     """One SignedBook trade, step by step: open (both signatures), audit, both final readings relayed in one
-    call that settles, withdraw. Measured for the first trade of fresh parties and meters (their nonce word and
-    meter budget words are created) and for a later trade of the same parties (steady state)."""
+    call that settles, withdraw. Measured for the first trade of fresh parties and meters (their nonce word
+
+    and meter budget words are created) and for a later trade of the same parties (steady state)."""
     sb = SignedClient(d)
     (seller,), (buyer,) = _signed_people(reg, mk, sb, "sb", 1)
     relayer = reg.register("sbrelay", Role.CONSUMER, zone="north")

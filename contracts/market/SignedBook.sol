@@ -26,7 +26,8 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 /// @dev Gas design (docs/gas.md has the budget): an order is ONE storage word, the hash of its `Order` (the
 ///      signed terms plus what the book fixed at opening: policy, schedule, deposits) with the status in its low
 ///      byte; every later call passes the `Order` in calldata and the book checks it against the word. The word
-///      and the reading word are deleted when the order ends (gas refund). The order id is the EIP-712 digest of
+///      and the reading word are deleted when the order ends (gas refund). The auditor names the order by its
+///      hash (`orderHash`), so an approval carries no order in calldata. The order id is the EIP-712 digest of
 ///      the signed terms, unique because the seller's nonce is spent (unordered nonces, one word per 256).
 ///      No per-trade registry obligation: both parties are checked active at opening and the escrow sits in this
 ///      book, so a party that exits later cannot take it along (its meter stops signing, its side reads 0 Wh).
@@ -66,7 +67,12 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
 
     uint8 private constant AGREED = 1;
     uint8 private constant ACTIVE = 2;
+    /// @dev Active with one reading stored in `_readings` (the other side not in yet).
+    uint8 private constant ACTIVE_READ = 3;
     uint256 private constant STATUS_MASK = 0xff;
+    /// @dev Order word: bits 48..255 the top 208 bits of `orderHash(order)`, bits 8..47 the period's `signEnd`
+    ///      (what `approve` checks without the order), bits 0..7 the status.
+    uint256 private constant HASH_SHIFT = 48;
     /// @dev Reading word: bit 0 seller reading in, bit 1 buyer reading in, delivered Wh << 8, received Wh << 128.
     uint256 private constant SELLER_IN = 1;
     uint256 private constant BUYER_IN = 2;
@@ -304,6 +310,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         address policy = policyFor[p.policy];
         if (policy == address(0)) revert PolicyNotMapped(p.policy);
+        if (p.signEnd >> 40 != 0) revert TooLarge(p.signEnd); // the order word keeps it in 40 bits
         _requireRole(d.seller, true);
         _requireRole(d.buyer, false);
         if (d.seller == d.buyer) revert SelfTrade(d.seller);
@@ -332,13 +339,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
 
     // ------------------------------------------------------------------ audit
 
-    /// @notice The registry's auditor: approve the order it reviewed (`order` must be exactly what was opened);
-    ///         activates it. Before the period's `signEnd`.
+    /// @notice The registry's auditor: approve the order it reviewed, named by its hash (`orderHash(order)` of
+    ///         exactly what was opened); activates it. Before the period's `signEnd`.
     /// @param orderId the order
-    /// @param order the reviewed order
-    function approve(uint256 orderId, Order calldata order) external {
+    /// @param reviewed `orderHash` of the reviewed order
+    function approve(uint256 orderId, bytes32 reviewed) external {
         _requireAuditor();
-        _approve(orderId, order, msg.sender);
+        _approve(orderId, reviewed, msg.sender);
     }
 
     /// @notice The registry's auditor: reject an opened order (escrow refunded to the internal balances).
@@ -352,13 +359,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
 
     /// @notice The registry's auditor: `approve` many; a refused item is skipped, the others applied.
     /// @param orderIds the orders
-    /// @param orders the reviewed orders, one per id
+    /// @param reviewed `orderHash` of each reviewed order, one per id
     /// @return done how many were approved
-    function approveMany(uint256[] calldata orderIds, Order[] calldata orders) external returns (uint256 done) {
+    function approveMany(uint256[] calldata orderIds, bytes32[] calldata reviewed) external returns (uint256 done) {
         _requireAuditor();
-        if (orderIds.length != orders.length) revert LengthMismatch(orderIds.length, orders.length);
+        if (orderIds.length != reviewed.length) revert LengthMismatch(orderIds.length, reviewed.length);
         for (uint256 i = 0; i < orderIds.length; ++i) {
-            try this.auditItem(orderIds[i], orders[i], bytes32(0), true, msg.sender) {
+            try this.approveItem(orderIds[i], reviewed[i], msg.sender) {
                 ++done;
             } catch (bytes memory reason) {
                 emit BatchItemSkipped(this.approveMany.selector, i, reason);
@@ -380,7 +387,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             revert LengthMismatch(orderIds.length, orders.length);
         }
         for (uint256 i = 0; i < orderIds.length; ++i) {
-            try this.auditItem(orderIds[i], orders[i], reasons[i], false, msg.sender) {
+            try this.rejectItem(orderIds[i], orders[i], reasons[i], msg.sender) {
                 ++done;
             } catch (bytes memory reason) {
                 emit BatchItemSkipped(this.rejectMany.selector, i, reason);
@@ -388,24 +395,33 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
     }
 
-    /// @notice This contract only (one item of an audit batch, as a self-call so that a refusal reverts alone).
+    /// @notice This contract only (one item of `approveMany`, as a self-call so that a refusal reverts alone).
     /// @param orderId the order
-    /// @param order the reviewed order
-    /// @param reason the reject reason (unused when approving)
-    /// @param approving approve or reject
+    /// @param reviewed `orderHash` of the reviewed order
     /// @param auditor the batch's caller, checked by the batch
-    function auditItem(uint256 orderId, Order calldata order, bytes32 reason, bool approving, address auditor)
-        external
-    {
+    function approveItem(uint256 orderId, bytes32 reviewed, address auditor) external {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        if (approving) _approve(orderId, order, auditor);
-        else _reject(orderId, order, reason, auditor);
+        _approve(orderId, reviewed, auditor);
     }
 
-    function _approve(uint256 orderId, Order calldata o, address auditor) private {
-        _requireOrder(orderId, o, AGREED);
-        if (block.timestamp >= o.signEnd) revert OutsideWindow(o.periodId, block.timestamp, 0, o.signEnd);
-        _orders[orderId] = _word(o, ACTIVE);
+    /// @notice This contract only (one item of `rejectMany`, as a self-call so that a refusal reverts alone).
+    /// @param orderId the order
+    /// @param order the reviewed order
+    /// @param reason the reason code
+    /// @param auditor the batch's caller, checked by the batch
+    function rejectItem(uint256 orderId, Order calldata order, bytes32 reason, address auditor) external {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        _reject(orderId, order, reason, auditor);
+    }
+
+    function _approve(uint256 orderId, bytes32 reviewed, address auditor) private {
+        uint256 w = _orders[orderId];
+        if (w & STATUS_MASK != AGREED || w >> HASH_SHIFT != uint256(reviewed) >> HASH_SHIFT) {
+            revert WrongOrder(orderId, AGREED);
+        }
+        uint256 signEnd = uint40(w >> 8);
+        if (block.timestamp >= signEnd) revert OutsideWindow(0, block.timestamp, 0, signEnd);
+        _orders[orderId] = (w & ~STATUS_MASK) | ACTIVE;
         emit Approved(orderId, auditor);
     }
 
@@ -464,9 +480,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
 
     function _report(Report calldata r, address) private {
         Order calldata o = r.order;
-        _requireOrder(r.orderId, o, ACTIVE);
+        uint256 status = _requireActive(r.orderId, o);
         if (block.timestamp >= o.readingsEnd) revert OutsideWindow(o.periodId, block.timestamp, 0, o.readingsEnd);
-        uint256 word = _readings[r.orderId];
+        // the reading word is read only when the status says one is stored
+        uint256 word = status == ACTIVE_READ ? _readings[r.orderId] : 0;
         uint256 stored = word;
         if (r.seller.meter != address(0)) {
             if (word & SELLER_IN != 0) revert ReadingAlreadyIn(r.orderId, IEnergyMarket.Side.Seller);
@@ -480,12 +497,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         if (word & (SELLER_IN | BUYER_IN) == SELLER_IN | BUYER_IN) {
             // nothing left to wait for: settle now; a policy refusal keeps the readings for `settle`
-            (bool done, bytes memory reason) = _trySettle(r.orderId, o, word);
+            (bool done, bytes memory reason) = _trySettle(r.orderId, o, word, status);
             if (done) return; // the readings are in the `Settled` event
             emit SettlementDeferred(r.orderId, reason);
         }
         if (word == stored) revert EmptyReport(r.orderId);
         _readings[r.orderId] = word;
+        if (status == ACTIVE) _orders[r.orderId] = _word(o, ACTIVE_READ);
         if (r.seller.meter != address(0)) {
             emit ReadingStored(r.orderId, IEnergyMarket.Side.Seller, r.seller.energyWh, r.seller.meter);
         }
@@ -525,9 +543,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     function _settleLate(uint256 orderId, Order calldata o) private {
-        _requireOrder(orderId, o, ACTIVE);
+        uint256 status = _requireActive(orderId, o);
         if (block.timestamp < o.readingsEnd) revert TooEarly(orderId, block.timestamp, o.readingsEnd);
-        (bool done, bytes memory reason) = _trySettle(orderId, o, _readings[orderId]);
+        (bool done, bytes memory reason) =
+            _trySettle(orderId, o, status == ACTIVE_READ ? _readings[orderId] : 0, status);
         if (done) return;
         // an empty reason is an out-of-gas or a bare revert: never a refusal (the caller cannot starve the
         // policy to force the fallback); before the deadline a refusal still blocks
@@ -536,13 +555,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
                 revert(add(reason, 32), mload(reason))
             }
         }
-        _close(orderId);
+        _close(orderId, status);
         (uint256 toBuyer, uint256 toSeller) = _refund(o);
         emit SettlementFellBack(orderId, reason, toBuyer, toSeller);
     }
 
     /// @dev Settle through the order's policy with the readings in `word`; false and the reason if it refuses.
-    function _trySettle(uint256 orderId, Order calldata o, uint256 word)
+    function _trySettle(uint256 orderId, Order calldata o, uint256 word, uint256 status)
         private
         returns (bool, bytes memory)
     {
@@ -564,7 +583,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         if ((out.toGrid > 0 && grid == address(0)) || (out.toPool > 0 && pool == address(0))) {
             revert MissingPayee(orderId, out.toGrid, out.toPool);
         }
-        _close(orderId);
+        _close(orderId, status);
         uint256 fee = handlingFee;
         _credit(o.seller, out.toSeller);
         _credit(o.buyer, out.toBuyer);
@@ -584,14 +603,22 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         return _hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, deal)));
     }
 
-    /// @notice The status of `orderId` if `order` is what it holds: 0 none or ended, 1 Agreed, 2 Active.
+    /// @notice The status of `orderId` if `order` is what it holds: 0 none or ended, 1 Agreed, 2 Active,
+    ///         3 Active with one final reading stored.
     /// @param orderId the order
     /// @param order the order as opened
-    /// @return status 0, 1 or 2
+    /// @return status 0 to 3
     function statusOf(uint256 orderId, Order calldata order) external view returns (uint256 status) {
         uint256 w = _orders[orderId];
         if (w == 0 || w & ~STATUS_MASK != _word(order, 0)) return 0;
         return w & STATUS_MASK;
+    }
+
+    /// @notice The hash the auditor names when approving (`approve`): keccak256 of the ABI-encoded order.
+    /// @param order the order as opened (from its `Opened` event)
+    /// @return the hash
+    function orderHash(Order calldata order) external pure returns (bytes32) {
+        return keccak256(abi.encode(order));
     }
 
     /// @notice The raw state word of an order (hash with status in the low byte; 0 when none or ended).
@@ -634,17 +661,27 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     // ------------------------------------------------------------------ internals
 
     function _word(Order memory o, uint8 status) private pure returns (uint256) {
-        return (uint256(keccak256(abi.encode(o))) & ~STATUS_MASK) | status;
+        uint256 h = uint256(keccak256(abi.encode(o)));
+        return ((h >> HASH_SHIFT) << HASH_SHIFT) | (uint256(uint40(o.signEnd)) << 8) | status;
     }
 
     function _requireOrder(uint256 orderId, Order calldata o, uint8 status) private view {
         if (_orders[orderId] != _word(o, status)) revert WrongOrder(orderId, status);
     }
 
-    /// @dev Delete both words of an ended order (gas refund; its id can never open again: the nonce is spent).
-    function _close(uint256 orderId) private {
+    /// @dev The order is Active (with or without a stored reading) and is `o`; returns its status.
+    function _requireActive(uint256 orderId, Order calldata o) private view returns (uint256 status) {
+        uint256 w = _orders[orderId];
+        status = w & STATUS_MASK;
+        if ((status != ACTIVE && status != ACTIVE_READ) || w != _word(o, uint8(status))) {
+            revert WrongOrder(orderId, ACTIVE);
+        }
+    }
+
+    /// @dev Delete the words of an ended order (gas refund; its id can never open again: the nonce is spent).
+    function _close(uint256 orderId, uint256 status) private {
         delete _orders[orderId];
-        delete _readings[orderId];
+        if (status == ACTIVE_READ) delete _readings[orderId];
     }
 
     function _refund(Order calldata o) private returns (uint256 toBuyer, uint256 toSeller) {

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_account.messages import encode_typed_data
+from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
@@ -48,6 +50,8 @@ _READING = [
     {"name": "meter", "type": "address"},
 ]
 _NO_READING = (0, "0x0000000000000000000000000000000000000000", b"")
+_ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
+_ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
 
 
 def _domain(chain_id: int, book: str) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def deal_typed_data(chain_id: int, book: str, deal: Sequence[Any]) -> dict[str, 
 def final_reading_typed_data(
     chain_id: int, book: str, order_id: int, side: int, energy_wh: int, meter: str
 ) -> dict[str, Any]:
-    """EIP-712 typed data of a meter's `FinalReading` of an order (side 0 seller / rho, 1 buyer / gamma; Wh)."""
+    """EIP-712 typed data of a meter's `FinalReading` of an order (side 0 seller / rho, 1 buyer; Wh)."""
     return {
         "types": {"EIP712Domain": _DOMAIN, "FinalReading": _READING},
         "primaryType": "FinalReading",
@@ -85,6 +89,11 @@ class SignedOrder:
     order: tuple[Any, ...]
 
     @property
+    def hash(self) -> bytes:
+        """`SignedBook.orderHash(order)`: keccak256 of the ABI-encoded order (what the auditor names)."""
+        return Web3.keccak(abi_encode(_ORDER_TYPES, list(self.order)))
+
+    @property
     def seller(self) -> str:
         """The seller's address."""
         return self.order[1]
@@ -96,7 +105,7 @@ class SignedOrder:
 
 
 class SignedClient:
-    """Drives a deployment's `SignedBook` (signing as each step's account: parties, auditor, meters, relayer)."""
+    """Drives a deployment's `SignedBook`; signs as each step's account."""
 
     def __init__(self, deployment: Deployment) -> None:
         self.d = deployment
@@ -197,12 +206,12 @@ class SignedClient:
 
     def approve(self, o: SignedOrder) -> TxResult:
         """Auditor: approve (activate) the order it reviewed."""
-        return self._tx(self.book.functions.approve(o.id, o.order), self.d.auditor)
+        return self._tx(self.book.functions.approve(o.id, o.hash), self.d.auditor)
 
     def approve_many(self, orders: Sequence[SignedOrder]) -> TxResult:
         """Auditor: approve many orders in one call; refused items are skipped (`skipped()`)."""
         return self._tx(
-            self.book.functions.approveMany([o.id for o in orders], [o.order for o in orders]), self.d.auditor
+            self.book.functions.approveMany([o.id for o in orders], [o.hash for o in orders]), self.d.auditor
         )
 
     def reject(self, o: SignedOrder, reason: str) -> TxResult:
@@ -218,7 +227,9 @@ class SignedClient:
 
     def final_reading(self, o: SignedOrder, side: Side, energy_wh: int, meter: str) -> tuple[int, str, bytes]:
         """A `Reading` tuple: `meter`'s signed final reading of the order (Wh)."""
-        typed = final_reading_typed_data(self.chain.chain_id, self.book.address, o.id, int(side), energy_wh, meter)
+        typed = final_reading_typed_data(
+            self.chain.chain_id, self.book.address, o.id, int(side), energy_wh, meter
+        )
         sig = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed)).signature
         return (energy_wh, meter, bytes(sig))
 
@@ -264,7 +275,7 @@ class SignedClient:
         return self._settlements().get(o.id)
 
     def report_many(self, relayer: str, items: Sequence[tuple[Any, ...]]) -> dict[int, Settlement]:
-        """Relay many `report_item`s in one call; returns the settlements made (refused items: `skipped()`)."""
+        """Relay many `report_item`s in one call; returns the settlements made (refused: `skipped()`)."""
         self._send(self.book.functions.reportMany(list(items)), relayer)
         return self._settlements()
 
@@ -279,5 +290,5 @@ class SignedClient:
         return self._settlements()
 
     def status(self, o: SignedOrder) -> int:
-        """0 none or ended, 1 Agreed (opened), 2 Active (approved)."""
+        """0 none or ended, 1 Agreed (opened), 2 Active (approved), 3 Active with one final reading stored."""
         return self.book.functions.statusOf(o.id, o.order).call()
