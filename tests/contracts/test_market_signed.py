@@ -1,0 +1,355 @@
+"""SignedBook, the lean signed-bilateral lifecycle (issue 13): open with both EIP-712 signatures, audit by
+hash, both final readings relayed in one call that settles; batches that skip a bad item alone; unordered
+nonces and revocation (review 2 finding 2); liveness when a party or the auditor never acts; conservation.
+
+Conservation is checked by summing: token.balanceOf(book) == every account's internal balance + the escrow
+of every open order (the book stores no running totals)."""
+
+import brownie
+import pytest
+from brownie import HonestSupplierSettlement, SignedBook, accounts, chain
+from conftest import CONSUMER, GENERATOR
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from market_fixtures import FEE, TAU, TOKEN, WAD, goto, join, mkt, open_period  # noqa: F401
+from web3 import Web3
+
+from energy_trading.clients.signed import deal_typed_data, final_reading_typed_data
+
+R = 10_000  # Wh
+PRICE = TOKEN // 2  # per kWh
+BONUS = TOKEN
+ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
+ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
+NO_READING = (0, "0x" + "00" * 20, b"")
+
+
+@pytest.fixture(scope="module")
+def sb(mkt, admin):  # noqa: F811
+    """The signed book on the market's periods, with an honest-supplier policy bound to it."""
+    book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    policy = HonestSupplierSettlement.deploy(book, TAU, {"from": admin})
+    book.mapPolicy(mkt.honest, policy, {"from": admin})
+    return book
+
+
+@pytest.fixture(scope="module")
+def cast(registry, auditor, mkt, sb, admin):  # noqa: F811
+    """A seller and two buyers with local keys and meters, 100 tokens each in the signed book."""
+    seller, b1, b2 = accounts.add(), accounts.add(), accounts.add()
+    meters = {}
+    for who, role in ((seller, GENERATOR), (b1, CONSUMER), (b2, CONSUMER)):
+        admin.transfer(who, "1 ether")
+        meters[who] = join(registry, auditor, who, role)
+        mkt.token.issue(who, 100 * WAD, {"from": admin})
+        mkt.token.approve(sb, 100 * WAD, {"from": who})
+        sb.deposit(100 * WAD, {"from": who})
+    chain.sleep(3_600)  # meter budgets (rated power x time since approval)
+    chain.mine()
+    return seller, b1, b2, meters
+
+
+def sign(key_holder, typed):
+    return (
+        Account.from_key(key_holder.private_key).sign_message(encode_typed_data(full_message=typed)).signature
+    )
+
+
+def deal(sb, pid, seller, buyer, nonce, energy=R):
+    d = (pid, seller.address, buyer.address, energy, PRICE, BONUS, nonce)
+    typed = deal_typed_data(chain.id, sb.address, d)
+    return d, sign(seller, typed), sign(buyer, typed)
+
+
+def opened(tx):
+    """(order id, order tuple) of every Opened event."""
+    return [(e["orderId"], tuple(e["order"])) for e in tx.events["Opened"]] if "Opened" in tx.events else []
+
+
+def stored(sb, oid):
+    """The stored readings of an order as plain Python values (sellerIn, Wh, buyerIn, Wh)."""
+    a, b, c, d = sb.readingsOf(oid)
+    return (bool(a), int(b), bool(c), int(d))
+
+
+def order_hash(order):
+    return Web3.keccak(abi_encode(ORDER_TYPES, list(order)))
+
+
+def reading(sb, oid, side, energy, meter):
+    return (
+        energy,
+        meter.address,
+        sign(meter, final_reading_typed_data(chain.id, sb.address, oid, side, energy, meter.address)),
+    )
+
+
+def held(sb, mkt, who, orders=()):  # noqa: F811
+    """Conservation by summation: internal balances of `who` + escrow of the open `orders` (id, order)."""
+    escrow = sum(o[9] + FEE + o[10] for oid, o in orders if sb.orderWord(oid) != 0)
+    return sum(sb.withdrawable(a) for a in who) + escrow
+
+
+def open_one(sb, cast, pid, nonce=0, buyer=None, relayer=None):
+    seller, b1, _, _ = cast
+    d, s, b = deal(sb, pid, seller, buyer or b1, nonce)
+    return opened(sb.open(d, s, b, {"from": relayer or accounts[9]}))[0]
+
+
+def everyone(cast, admin):
+    seller, b1, b2, _ = cast
+    return [seller, b1, b2, admin]
+
+
+# ------------------------------------------------------------------ the lifecycle
+
+
+def test_one_trade_opens_audits_and_settles_in_the_readings_call(sb, mkt, cast, auditor, admin, stranger):  # noqa: F811
+    seller, b1, _, meters = cast
+    pid, period = open_period(mkt)
+    before = mkt.token.balanceOf(sb)
+    oid, order = open_one(sb, cast, pid, relayer=stranger)  # anyone relays both signatures
+    cost = (R * PRICE + 999) // 1000 + BONUS
+    assert order[9] == cost and order[10] == 0
+    assert sb.withdrawable(b1) == 100 * WAD - cost - FEE
+    assert sb.statusOf(oid, order) == 1
+    sb.approve(oid, order_hash(order), {"from": auditor})
+    assert sb.statusOf(oid, order) == 2
+    goto(period, "signing")
+    tx = sb.report(
+        (oid, order, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1])),
+        {"from": stranger},
+    )
+    out = tx.events["Settled"]["outcome"]
+    assert out["toSeller"] == cost and out["reward"] == BONUS  # delivered and received in full: whole bonus
+    assert sb.orderWord(oid) == 0 and sb.statusOf(oid, order) == 0  # the word is deleted
+    assert sb.withdrawable(seller) == 100 * WAD + cost
+    assert sb.withdrawable(admin) == FEE
+    assert mkt.token.balanceOf(sb) == before == held(sb, mkt, everyone(cast, admin))
+
+
+def test_a_single_reading_is_stored_and_the_second_settles(sb, mkt, cast, auditor, stranger):  # noqa: F811
+    seller, b1, _, meters = cast
+    pid, _ = open_period(mkt)
+    oid, order = open_one(sb, cast, pid)
+    sb.approve(oid, order_hash(order), {"from": auditor})
+    tx = sb.report((oid, order, reading(sb, oid, 0, R, meters[seller]), NO_READING), {"from": stranger})
+    assert "Settled" not in tx.events and sb.statusOf(oid, order) == 3
+    assert stored(sb, oid) == (True, R, False, 0)
+    with brownie.reverts():  # a side reads once
+        sb.report((oid, order, reading(sb, oid, 0, R - 1, meters[seller]), NO_READING), {"from": stranger})
+    tx = sb.report((oid, order, NO_READING, reading(sb, oid, 1, R // 2, meters[b1])), {"from": stranger})
+    assert tx.events["Settled"]["receivedWh"] == R // 2
+    assert stored(sb, oid) == (False, 0, False, 0)
+
+
+# ------------------------------------------------------------------ strangers refused, nothing changes
+
+
+def test_strangers_are_refused_and_nothing_changes(sb, mkt, cast, auditor, stranger, admin):  # noqa: F811
+    seller, b1, _, meters = cast
+    pid, _ = open_period(mkt)
+    oid, order = open_one(sb, cast, pid)
+    word, balances = sb.orderWord(oid), [sb.withdrawable(a) for a in everyone(cast, admin)]
+    h = order_hash(order)
+    with brownie.reverts():
+        sb.approve(oid, h, {"from": stranger})
+    with brownie.reverts():
+        sb.approveMany([oid], [h], {"from": stranger})
+    with brownie.reverts():
+        sb.reject(oid, order, b"no", {"from": stranger})
+    with brownie.reverts():
+        sb.rejectMany([oid], [order], [b"no"], {"from": stranger})
+    with brownie.reverts():
+        sb.approveItem(oid, h, auditor, {"from": stranger})
+    with brownie.reverts():
+        sb.rejectItem(oid, order, b"no", auditor, {"from": auditor})
+    with brownie.reverts():
+        sb.reportItem((oid, order, NO_READING, NO_READING), stranger, {"from": stranger})
+    with brownie.reverts():
+        sb.mapPolicy(mkt.honest, stranger, {"from": stranger})
+    with brownie.reverts():
+        sb.withdraw({"from": stranger})
+    d, _, _ = deal(sb, pid, seller, b1, 5)
+    with brownie.reverts():
+        sb.revoke(d, {"from": stranger})
+    with brownie.reverts():  # before readingsEnd nobody settles
+        sb.settle(oid, order, {"from": stranger})
+    with brownie.reverts():  # before signEnd nobody expires
+        sb.expire(oid, order, {"from": stranger})
+    with brownie.reverts():  # not Active: no readings
+        sb.report((oid, order, reading(sb, oid, 0, R, meters[seller]), NO_READING), {"from": stranger})
+    assert sb.orderWord(oid) == word
+    assert [sb.withdrawable(a) for a in everyone(cast, admin)] == balances
+    assert not sb.nonceUsed(seller, 5)
+
+
+def test_a_forged_or_tampered_order_is_refused(sb, mkt, cast, auditor, stranger):  # noqa: F811
+    seller, b1, b2, meters = cast
+    pid, _ = open_period(mkt)
+    d, s, b = deal(sb, pid, seller, b1, 0)
+    with brownie.reverts():  # the seller's signature twice
+        sb.open(d, s, s, {"from": stranger})
+    oid, order = opened(sb.open(d, s, b, {"from": stranger}))[0]
+    with brownie.reverts():  # the same signed deal opens once
+        sb.open(d, s, b, {"from": stranger})
+    cheaper = list(order)
+    cheaper[9] = 1  # a buyer deposit the book did not fix
+    with brownie.reverts():
+        sb.approve(oid, order_hash(cheaper), {"from": auditor})
+    sb.approve(oid, order_hash(order), {"from": auditor})
+    with brownie.reverts():  # the buyer's reading from another party's meter
+        sb.report((oid, order, NO_READING, reading(sb, oid, 1, R, meters[b2])), {"from": stranger})
+    with brownie.reverts():  # a tampered order
+        sb.report(
+            (oid, tuple(cheaper), reading(sb, oid, 0, R, meters[seller]), NO_READING), {"from": stranger}
+        )
+
+
+# ------------------------------------------------------------------ review 2 finding 2: unordered nonces
+
+
+def test_a_withheld_signed_contract_does_not_block_the_sellers_next_one(sb, mkt, cast, stranger):  # noqa: F811
+    seller, b1, b2, _ = cast
+    pid, _ = open_period(mkt)
+    c1 = deal(sb, pid, seller, b1, 0)  # buyer 1 holds it back
+    c2 = deal(sb, pid, seller, b2, 1)
+    assert len(opened(sb.open(*c2, {"from": stranger}))) == 1
+    sb.revoke(c1[0], {"from": seller})  # the seller takes its consent back alone
+    assert sb.nonceUsed(seller, 0)
+    with brownie.reverts():
+        sb.open(*c1, {"from": b1})
+    c3 = deal(sb, pid, seller, b1, 7)
+    sb.revoke(c3[0], {"from": b1})  # the buyer may revoke too
+    with brownie.reverts():
+        sb.open(*c3, {"from": b1})
+    sb.invalidateNonces(0, 1 << 9, {"from": seller})
+    with brownie.reverts():
+        sb.open(*deal(sb, pid, seller, b1, 9), {"from": b1})
+
+
+# ------------------------------------------------------------------ batches: a bad middle item is skipped
+
+
+def test_open_many_skips_a_bad_item_and_opens_the_others(sb, mkt, cast, stranger):  # noqa: F811
+    seller, b1, b2, _ = cast
+    pid, _ = open_period(mkt)
+    good1, good2 = deal(sb, pid, seller, b1, 0), deal(sb, pid, seller, b2, 2)
+    bad = deal(sb, pid, seller, b2, 1)
+    bad_b = sign(b1, deal_typed_data(chain.id, sb.address, bad[0]))  # not the buyer's signature
+    before = sb.withdrawable(b2)
+    tx = sb.openMany(
+        [good1[0], bad[0], good2[0]],
+        [good1[1], bad[1], good2[1]],
+        [good1[2], bad_b, good2[2]],
+        {"from": stranger},
+    )
+    assert tx.return_value == 2 and len(opened(tx)) == 2
+    assert tx.events["BatchItemSkipped"]["index"] == 1
+    assert not sb.nonceUsed(seller, 1)  # the bad item's state is unchanged
+    assert sb.withdrawable(b2) == before - opened(tx)[1][1][9] - FEE
+
+
+def test_approve_many_skips_a_bad_item(sb, mkt, cast, auditor):  # noqa: F811
+    pid, _ = open_period(mkt)
+    a, b, c = (open_one(sb, cast, pid, nonce=n) for n in range(3))
+    word_b = sb.orderWord(b[0])
+    tx = sb.approveMany(
+        [a[0], b[0], c[0]], [order_hash(a[1]), b"\x01" * 32, order_hash(c[1])], {"from": auditor}
+    )
+    assert tx.return_value == 2 and tx.events["BatchItemSkipped"]["index"] == 1
+    assert sb.orderWord(b[0]) == word_b and sb.statusOf(b[0], b[1]) == 1
+    assert sb.statusOf(a[0], a[1]) == 2 and sb.statusOf(c[0], c[1]) == 2
+
+
+def test_reject_many_skips_a_bad_item_and_refunds_the_others(sb, mkt, cast, auditor, admin):  # noqa: F811
+    _, b1, _, _ = cast
+    pid, _ = open_period(mkt)
+    a, b, c = (open_one(sb, cast, pid, nonce=n) for n in range(3))
+    sb.approve(b[0], order_hash(b[1]), {"from": auditor})  # Active: no longer rejectable
+    before = sb.withdrawable(b1)
+    tx = sb.rejectMany([a[0], b[0], c[0]], [a[1], b[1], c[1]], [b"x"] * 3, {"from": auditor})
+    assert tx.return_value == 2 and tx.events["BatchItemSkipped"]["index"] == 1
+    assert sb.statusOf(b[0], b[1]) == 2
+    assert sb.withdrawable(b1) == before + 2 * (a[1][9] + FEE)
+    assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), [a, b, c])
+
+
+def test_report_many_skips_a_bad_item_and_settles_the_others(sb, mkt, cast, auditor, stranger, admin):  # noqa: F811
+    seller, b1, b2, meters = cast
+    pid, _ = open_period(mkt)
+    orders = [open_one(sb, cast, pid, nonce=n) for n in range(3)]
+    sb.approveMany([o for o, _ in orders], [order_hash(x) for _, x in orders], {"from": auditor})
+    items = [
+        (oid, o, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1]))
+        for oid, o in orders
+    ]
+    mid, o = orders[1]
+    items[1] = (
+        mid,
+        o,
+        reading(sb, mid, 0, R, meters[seller]),
+        reading(sb, mid, 1, R, meters[b2]),
+    )  # wrong meter
+    word = sb.orderWord(mid)
+    tx = sb.reportMany(items, {"from": stranger})
+    assert tx.return_value == 2 and tx.events["BatchItemSkipped"]["index"] == 1
+    assert len(tx.events["Settled"]) == 2
+    assert sb.orderWord(mid) == word and stored(sb, mid) == (False, 0, False, 0)  # nothing stored
+    assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), orders)
+
+
+def test_settle_many_skips_a_bad_item(sb, mkt, cast, auditor, stranger, admin):  # noqa: F811
+    pid, period = open_period(mkt)
+    orders = [open_one(sb, cast, pid, nonce=n) for n in range(3)]
+    sb.approveMany(
+        [orders[0][0], orders[2][0]], [order_hash(orders[0][1]), order_hash(orders[2][1])], {"from": auditor}
+    )
+    goto(period, "settlement")
+    word = sb.orderWord(orders[1][0])  # never approved: not settleable
+    tx = sb.settleMany([o for o, _ in orders], [x for _, x in orders], {"from": stranger})
+    assert tx.return_value == 2 and tx.events["BatchItemSkipped"]["index"] == 1
+    assert sb.orderWord(orders[1][0]) == word
+    # no reading came: both sides read 0 Wh, the seller is penalised the whole bill, the buyer refunded
+    assert all(e["outcome"]["toSeller"] == 0 for e in tx.events["Settled"])
+    assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), orders)
+
+
+# ------------------------------------------------------------------ liveness
+
+
+def test_an_order_the_auditor_never_approves_expires_with_a_refund(sb, mkt, cast, stranger, admin):  # noqa: F811
+    _, b1, _, _ = cast
+    pid, period = open_period(mkt)
+    before = sb.withdrawable(b1)
+    oid, order = open_one(sb, cast, pid)
+    goto(period, "settlement")  # past signEnd
+    tx = sb.expire(oid, order, {"from": stranger})
+    assert tx.events["Expired"]["toBuyer"] == order[9] + FEE
+    assert sb.withdrawable(b1) == before and sb.orderWord(oid) == 0
+    with brownie.reverts():
+        sb.expire(oid, order, {"from": stranger})
+
+
+def test_a_party_that_vanishes_after_one_reading_does_not_block_settlement(
+    sb,
+    mkt,  # noqa: F811
+    cast,
+    auditor,
+    stranger,
+    admin,
+):
+    seller, b1, _, meters = cast
+    pid, period = open_period(mkt)
+    oid, order = open_one(sb, cast, pid)
+    sb.approve(oid, order_hash(order), {"from": auditor})
+    sb.report((oid, order, reading(sb, oid, 0, R, meters[seller]), NO_READING), {"from": stranger})
+    # the buyer's meter never reports; after the readings window anyone settles with 0 Wh received
+    goto(period, "settlement")
+    tx = sb.settle(oid, order, {"from": stranger})
+    assert tx.events["Settled"]["deliveredWh"] == R and tx.events["Settled"]["receivedWh"] == 0
+    assert sb.orderWord(oid) == 0 and stored(sb, oid) == (False, 0, False, 0)
+    with brownie.reverts():  # the window is over: no late reading
+        sb.report((oid, order, NO_READING, reading(sb, oid, 1, R, meters[b1])), {"from": stranger})
+    assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), [(oid, order)])
