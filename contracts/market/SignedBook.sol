@@ -478,6 +478,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         _report(r, relayer);
     }
 
+    // The policy is called before the order's words change (a refusal must leave them as they were, readings
+    // then stored). Re-entry cannot touch this order: `report`, `reportItem` and `settle` are nonReentrant, and
+    // `approve` / `reject` / `expire` need Agreed while it is Active; the policy is the admin's mapped one.
+    // slither-disable-next-line reentrancy-no-eth
     function _report(Report calldata r, address) private {
         Order calldata o = r.order;
         uint256 status = _requireActive(r.orderId, o);
@@ -542,6 +546,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
     }
 
+    // As in `_report`: the fallback writes after a refused policy call; every path to this order is closed to
+    // re-entry (nonReentrant entry points, status checks).
+    // slither-disable-next-line reentrancy-no-eth
     function _settleLate(uint256 orderId, Order calldata o) private {
         uint256 status = _requireActive(orderId, o);
         if (block.timestamp < o.readingsEnd) revert TooEarly(orderId, block.timestamp, o.readingsEnd);
@@ -568,6 +575,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         uint256 delivered = uint120(word >> 8);
         uint256 received = word >> 128;
         ISettlementPolicy policy = ISettlementPolicy(o.policy);
+        // false positive: assigned from the policy's result below (any other path returns or reverts)
+        // slither-disable-next-line uninitialized-local
         ISettlementPolicy.Outcome memory out;
         try policy.settle(_terms(orderId, o), delivered, received) returns (ISettlementPolicy.Outcome memory result) {
             out = result;
