@@ -19,6 +19,9 @@ registered, offers published):
   order (a chunk of 16 / 16), audit, the buyer's sign from its internal balance, two readings, settle.
 Batched per trade, at 10 and 100 trades in one period: the same lifecycle with the audit, the readings and
 the settlement each sent as one batch (`approveOrders`, `submitReadings`, `settleMany`), total gas / trades.
+SignedBook (issue 13, docs/gas.md): open with both signatures, audit by hash, both final readings relayed in
+one call that settles, for the first trade of new parties and in steady state (same parties again), and per
+trade at 10 and 100 trades batched (`openMany`, `approveMany`, `reportMany`).
 The baseline is `EnergyToken.transfer` (an unmodified OpenZeppelin 5 ERC-20 transfer between two funded
 accounts), so "x transfer" reads as: this step costs as much as that many plain token transfers.
 
