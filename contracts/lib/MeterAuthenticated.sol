@@ -89,6 +89,27 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         if (err != ECDSA.RecoverError.NoError || recovered != meter) revert InvalidMeterSignature(meter, recovered);
     }
 
+    /// @dev `_authenticateReading` with the meter's signature in EIP-2098 compact form (`r`, `vs`: 64 bytes of
+    ///      static calldata instead of a 65-byte dynamic `bytes`; both zero when the meter sends it itself).
+    function _authenticateReading(address meter, address expectedOwner, bytes32 structHash, bytes32 r, bytes32 vs)
+        internal
+        view
+        returns (IParticipantRegistry.Meter memory m)
+    {
+        m = registry.meterInfo(meter);
+        address owner = m.owner;
+        if (owner == address(0)) revert UnknownMeter(meter);
+        if (m.status != IParticipantRegistry.MeterStatus.Approved) revert MeterNotApproved(meter, m.status);
+        if (expectedOwner != address(0) && owner != expectedOwner) {
+            revert MeterNotOwnedBy(meter, expectedOwner, owner);
+        }
+        if (msg.sender == meter) return m;
+        // false positive: the third value only details `err`, which is checked; any error refuses the reading
+        // slither-disable-next-line unused-return
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedDataV4(structHash), r, vs);
+        if (err != ECDSA.RecoverError.NoError || recovered != meter) revert InvalidMeterSignature(meter, recovered);
+    }
+
     /// @dev Plausibility bound: accept `energyWh` newly reported by an (authenticated, approved) meter only if it
     ///      fits in what is left of its budget, rated power x the time since its approval, counted exactly: for
     ///      whole Wh, `reported + energy <= floor(rated * elapsed / 3600)` is `(reported + energy) * 3600 <=

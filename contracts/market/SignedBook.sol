@@ -73,6 +73,12 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Order word: bits 48..255 the top 208 bits of `orderHash(order)`, bits 8..47 the period's `signEnd`
     ///      (what `approve` checks without the order), bits 0..7 the status.
     uint256 private constant HASH_SHIFT = 48;
+    uint256 private constant LOW128 = type(uint128).max;
+    /// @dev Transient slots (EIP-1153, cleared after each transaction) caching the last period read from the order
+    ///      book: a period never changes once opened, so a batch reads it once. `mapPolicy` clears the cache.
+    uint256 private constant T_PERIOD_ID = 0x5349474e4544424f4f4b2e504552494f442e49442e; // "SIGNEDBOOK.PERIOD.ID."
+    uint256 private constant T_POLICY = 0x5349474e4544424f4f4b2e504f4c494359; // "SIGNEDBOOK.POLICY"
+    uint256 private constant T_SCHEDULE = 0x5349474e4544424f4f4b2e5343484544554c45; // "SIGNEDBOOK.SCHEDULE"
     /// @dev Reading word: bit 0 seller reading in, bit 1 buyer reading in, delivered Wh << 8, received Wh << 128.
     uint256 private constant SELLER_IN = 1;
     uint256 private constant BUYER_IN = 2;
@@ -104,11 +110,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         uint128 sellerDeposit;
     }
 
-    /// @notice A meter's final reading (absent when `meter` is the zero address).
+    /// @notice A meter's final reading (absent when `meter` is the zero address), with the meter's EIP-712
+    ///         signature in EIP-2098 compact form (`r`, `vs`; both zero when the meter sends it itself).
     struct Reading {
         uint256 energyWh;
         address meter;
-        bytes signature;
+        bytes32 r;
+        bytes32 vs;
     }
 
     /// @notice One item of `report` / `reportMany`: an Active order and up to two final readings.
@@ -132,29 +140,28 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
 
     /// @notice The policy bound to this book that settles orders of periods using `bookPolicy` (0: none).
     mapping(address bookPolicy => address) public policyFor;
-    /// @notice Unordered nonces: bit `n & 255` of word `n >> 8` is set once nonce `n` is spent.
-    mapping(address signer => mapping(uint256 word => uint256)) public nonceBitmap;
+    /// @dev Unordered nonces from 128 on: bit `n & 255` of word `n >> 8` is set once nonce `n` is spent (nonces
+    ///      0..127 live in the high half of the signer's account word, which exists once it deposited, so the
+    ///      first contracts of a seller write no fresh word).
+    mapping(address signer => mapping(uint256 word => uint256)) private _nonceWords;
 
     mapping(uint256 orderId => uint256) private _orders;
     mapping(uint256 orderId => uint256) private _readings;
-    mapping(address account => uint256) private _balances;
+    /// @dev One word per account: the internal balance (low 128 bits) and the spent nonces 0..127 (high 128 bits).
+    mapping(address account => uint256) private _accounts;
 
     event PolicyMapped(address indexed bookPolicy, address policy);
     event Deposited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
     event NoncesInvalidated(address indexed signer, uint256 word, uint256 mask);
-    event Opened(uint256 indexed orderId, address indexed seller, address indexed buyer, Order order);
+    /// @dev The parties are in `order` (not repeated as topics: two topics cost 750 gas per opening).
+    event Opened(uint256 indexed orderId, Order order);
     event Approved(uint256 indexed orderId, address indexed auditor);
     event Rejected(uint256 indexed orderId, address indexed auditor, bytes32 reason);
     event Expired(uint256 indexed orderId, uint256 toBuyer, uint256 toSeller);
     event ReadingStored(uint256 indexed orderId, IEnergyMarket.Side side, uint256 energyWh, address meter);
-    event Settled(
-        uint256 indexed orderId,
-        uint256 deliveredWh,
-        uint256 receivedWh,
-        uint256 fee,
-        ISettlementPolicy.Outcome outcome
-    );
+    /// @dev The handling fee credited to `feeRecipient` is the immutable `handlingFee` (not repeated here).
+    event Settled(uint256 indexed orderId, uint256 deliveredWh, uint256 receivedWh, ISettlementPolicy.Outcome outcome);
     event SettlementDeferred(uint256 indexed orderId, bytes reason);
     event SettlementFellBack(uint256 indexed orderId, bytes reason, uint256 toBuyer, uint256 toSeller);
     event BatchItemSkipped(bytes4 indexed batch, uint256 index, bytes reason);
@@ -206,6 +213,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @param policy the policy bound to this book
     function mapPolicy(address bookPolicy, address policy) external onlyRole(DEFAULT_ADMIN_ROLE) {
         policyFor[bookPolicy] = policy;
+        assembly ("memory-safe") {
+            tstore(T_PERIOD_ID, 0)
+        }
         emit PolicyMapped(bookPolicy, policy);
     }
 
@@ -220,9 +230,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @notice Anyone with a balance: pull the caller's whole internal balance (pull payments).
     /// @return amount token base units sent
     function withdraw() external nonReentrant returns (uint256 amount) {
-        amount = _balances[msg.sender];
+        uint256 a = _accounts[msg.sender];
+        amount = a & LOW128;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        delete _balances[msg.sender];
+        _accounts[msg.sender] = a - amount; // the spent nonces stay
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -232,7 +243,11 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @param word nonce >> 8
     /// @param mask bits to set
     function invalidateNonces(uint256 word, uint256 mask) external {
-        nonceBitmap[msg.sender][word] |= mask;
+        if (word == 0) {
+            _accounts[msg.sender] |= mask << 128; // nonces 0..127
+            mask &= ~LOW128;
+        }
+        if (mask != 0) _nonceWords[msg.sender][word] |= mask;
         emit NoncesInvalidated(msg.sender, word, mask);
     }
 
@@ -297,28 +312,65 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         _debit(d.buyer, buyerEscrow);
         _debit(d.seller, sellerDeposit);
         _orders[orderId] = _word(o, AGREED);
-        emit Opened(orderId, d.seller, d.buyer, o);
+        emit Opened(orderId, o);
     }
 
     /// @dev The period (known, in its publish-to-match window, policy mapped), the parties' roles and the terms;
     ///      returns the order without deposits.
-    function _checkDeal(Deal calldata d) private view returns (Order memory o) {
-        IEnergyMarket.Period memory p = book.period(d.periodId);
-        if (p.opensAt == 0) revert UnknownPeriod(d.periodId);
-        if (block.timestamp < p.opensAt || block.timestamp >= p.matchEnd) {
-            revert OutsideWindow(d.periodId, block.timestamp, p.opensAt, p.matchEnd);
+    function _checkDeal(Deal calldata d) private returns (Order memory o) {
+        (address policy, uint256 schedule) = _periodOf(d.periodId);
+        uint256 opensAt = uint64(schedule);
+        uint256 matchEnd = uint64(schedule >> 64);
+        if (block.timestamp < opensAt || block.timestamp >= matchEnd) {
+            revert OutsideWindow(d.periodId, block.timestamp, opensAt, matchEnd);
         }
-        address policy = policyFor[p.policy];
-        if (policy == address(0)) revert PolicyNotMapped(p.policy);
-        if (p.signEnd >> 40 != 0) revert TooLarge(p.signEnd); // the order word keeps it in 40 bits
         _requireRole(d.seller, true);
         _requireRole(d.buyer, false);
         if (d.seller == d.buyer) revert SelfTrade(d.seller);
         if (d.energyWh == 0) revert ZeroEnergy();
         if (d.pricePerKwh == 0) revert ZeroPrice();
         o = Order(
-            d.periodId, d.seller, d.buyer, d.energyWh, d.pricePerKwh, d.bonus, policy, p.signEnd, p.readingsEnd, 0, 0
+            d.periodId,
+            d.seller,
+            d.buyer,
+            d.energyWh,
+            d.pricePerKwh,
+            d.bonus,
+            policy,
+            uint64(schedule >> 128),
+            uint64(schedule >> 192),
+            0,
+            0
         );
+    }
+
+    /// @dev The period's mapped policy and schedule (opensAt | matchEnd << 64 | signEnd << 128 | readingsEnd << 192)
+    ///      from the order book, read once per transaction and period (transient cache).
+    function _periodOf(uint256 periodId) private returns (address policy, uint256 schedule) {
+        uint256 cached;
+        assembly ("memory-safe") {
+            cached := tload(T_PERIOD_ID)
+        }
+        if (cached != 0 && cached - 1 == periodId) {
+            assembly ("memory-safe") {
+                policy := tload(T_POLICY)
+                schedule := tload(T_SCHEDULE)
+            }
+            return (policy, schedule);
+        }
+        IEnergyMarket.Period memory p = book.period(periodId);
+        if (p.opensAt == 0) revert UnknownPeriod(periodId);
+        policy = policyFor[p.policy];
+        if (policy == address(0)) revert PolicyNotMapped(p.policy);
+        if (p.signEnd >> 40 != 0) revert TooLarge(p.signEnd); // the order word keeps it in 40 bits
+        schedule = uint256(p.opensAt) | (uint256(p.matchEnd) << 64) | (uint256(p.signEnd) << 128)
+            | (uint256(p.readingsEnd) << 192);
+        if (periodId == type(uint256).max) return (policy, schedule);
+        assembly ("memory-safe") {
+            tstore(T_PERIOD_ID, add(periodId, 1))
+            tstore(T_POLICY, policy)
+            tstore(T_SCHEDULE, schedule)
+        }
     }
 
     /// @dev Both parties signed `d` (EOA or ERC-1271 wallet); spends the seller's nonce. Returns the digest as id.
@@ -364,12 +416,17 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     function approveMany(uint256[] calldata orderIds, bytes32[] calldata reviewed) external returns (uint256 done) {
         _requireAuditor();
         if (orderIds.length != reviewed.length) revert LengthMismatch(orderIds.length, reviewed.length);
+        // an approval writes one word after checks that read it: each item is checked before its write and a
+        // refused one is skipped with the error `approve` would revert with (no self-call needed)
         for (uint256 i = 0; i < orderIds.length; ++i) {
-            try this.approveItem(orderIds[i], reviewed[i], msg.sender) {
-                ++done;
-            } catch (bytes memory reason) {
-                emit BatchItemSkipped(this.approveMany.selector, i, reason);
+            (uint256 w, bytes memory refusal) = _approvable(orderIds[i], reviewed[i]);
+            if (refusal.length != 0) {
+                emit BatchItemSkipped(this.approveMany.selector, i, refusal);
+                continue;
             }
+            _orders[orderIds[i]] = (w & ~STATUS_MASK) | ACTIVE;
+            emit Approved(orderIds[i], msg.sender);
+            ++done;
         }
     }
 
@@ -395,15 +452,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
     }
 
-    /// @notice This contract only (one item of `approveMany`, as a self-call so that a refusal reverts alone).
-    /// @param orderId the order
-    /// @param reviewed `orderHash` of the reviewed order
-    /// @param auditor the batch's caller, checked by the batch
-    function approveItem(uint256 orderId, bytes32 reviewed, address auditor) external {
-        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        _approve(orderId, reviewed, auditor);
-    }
-
     /// @notice This contract only (one item of `rejectMany`, as a self-call so that a refusal reverts alone).
     /// @param orderId the order
     /// @param order the reviewed order
@@ -415,14 +463,26 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     function _approve(uint256 orderId, bytes32 reviewed, address auditor) private {
-        uint256 w = _orders[orderId];
-        if (w & STATUS_MASK != AGREED || w >> HASH_SHIFT != uint256(reviewed) >> HASH_SHIFT) {
-            revert WrongOrder(orderId, AGREED);
+        (uint256 w, bytes memory refusal) = _approvable(orderId, reviewed);
+        if (refusal.length != 0) {
+            assembly ("memory-safe") {
+                revert(add(refusal, 32), mload(refusal))
+            }
         }
-        uint256 signEnd = uint40(w >> 8);
-        if (block.timestamp >= signEnd) revert OutsideWindow(0, block.timestamp, 0, signEnd);
         _orders[orderId] = (w & ~STATUS_MASK) | ACTIVE;
         emit Approved(orderId, auditor);
+    }
+
+    /// @dev The order's word and, when it may not be approved now, the custom error saying why (empty if it may).
+    function _approvable(uint256 orderId, bytes32 reviewed) private view returns (uint256 w, bytes memory refusal) {
+        w = _orders[orderId];
+        if (w & STATUS_MASK != AGREED || w >> HASH_SHIFT != uint256(reviewed) >> HASH_SHIFT) {
+            return (w, abi.encodeWithSelector(WrongOrder.selector, orderId, AGREED));
+        }
+        uint256 signEnd = uint40(w >> 8);
+        if (block.timestamp >= signEnd) {
+            return (w, abi.encodeWithSelector(OutsideWindow.selector, 0, block.timestamp, 0, signEnd));
+        }
     }
 
     function _reject(uint256 orderId, Order calldata o, bytes32 reason, address auditor) private {
@@ -519,7 +579,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Check one final reading (meter approved, owned by `owner`, signed or sent by it, within its Wh budget).
     function _authenticate(uint256 orderId, IEnergyMarket.Side side, Reading calldata rd, address owner) private {
         bytes32 structHash = keccak256(abi.encode(FINAL_READING_TYPEHASH, orderId, uint8(side), rd.energyWh, rd.meter));
-        IParticipantRegistry.Meter memory m = _authenticateReading(rd.meter, owner, structHash, rd.signature);
+        IParticipantRegistry.Meter memory m = _authenticateReading(rd.meter, owner, structHash, rd.r, rd.vs);
         _meterEnergy(rd.meter, m, rd.energyWh);
     }
 
@@ -598,7 +658,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         _credit(o.buyer, out.toBuyer);
         _credit(grid, out.toGrid);
         _credit(feeRecipient, fee);
-        emit Settled(orderId, delivered, received, fee, out);
+        emit Settled(orderId, delivered, received, out);
         if (out.toPool > 0) token.safeTransfer(pool, out.toPool);
         return (true, "");
     }
@@ -657,14 +717,15 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @param nonce the nonce
     /// @return true when spent
     function nonceUsed(address signer, uint256 nonce) external view returns (bool) {
-        return nonceBitmap[signer][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+        if (nonce < 128) return _accounts[signer] & (1 << (128 + nonce)) != 0;
+        return _nonceWords[signer][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @notice An account's internal balance (token base units).
     /// @param account the account
     /// @return the balance
     function withdrawable(address account) external view returns (uint256) {
-        return _balances[account];
+        return _accounts[account] & LOW128;
     }
 
     // ------------------------------------------------------------------ internals
@@ -701,28 +762,35 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     function _useNonce(address signer, uint256 nonce) private {
-        mapping(uint256 => uint256) storage words = nonceBitmap[signer];
+        if (nonce < 128) {
+            uint256 a = _accounts[signer];
+            uint256 flag = 1 << (128 + nonce);
+            if (a & flag != 0) revert NonceUsed(signer, nonce);
+            _accounts[signer] = a | flag;
+            return;
+        }
+        mapping(uint256 => uint256) storage words = _nonceWords[signer];
         uint256 bit = 1 << (nonce & 0xff);
         uint256 w = words[nonce >> 8];
         if (w & bit != 0) revert NonceUsed(signer, nonce);
         words[nonce >> 8] = w | bit;
     }
 
-    /// @dev Internal balance moves only; the caller moves the totals word.
+    /// @dev Internal balance moves only (the account word's high half, its nonces, is left as it is).
     function _debit(address account, uint256 amount) private {
         if (amount == 0) return;
-        uint256 balance = _balances[account];
+        uint256 a = _accounts[account];
+        uint256 balance = a & LOW128;
         if (balance < amount) revert InsufficientBalance(account, balance, amount);
-        unchecked {
-            _balances[account] = balance - amount;
-        }
+        _accounts[account] = a - amount; // no borrow: balance >= amount
     }
 
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
-        uint256 balance = _balances[account] + amount;
+        uint256 a = _accounts[account];
+        uint256 balance = (a & LOW128) + amount;
         if (balance >> 128 != 0) revert TooLarge(balance);
-        _balances[account] = balance;
+        _accounts[account] = a + amount; // no carry: the new balance fits 128 bits
     }
 
     function _fit(uint256 wh) private pure returns (uint256) {

@@ -26,7 +26,7 @@ from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.txresult import TxResult
 from energy_trading.clients.market import Settlement, Side
 
-__all__ = ["SignedClient", "SignedOrder", "deal_typed_data", "final_reading_typed_data"]
+__all__ = ["SignedClient", "SignedOrder", "compact", "deal_typed_data", "final_reading_typed_data"]
 
 _DOMAIN = [
     {"name": "name", "type": "string"},
@@ -49,7 +49,7 @@ _READING = [
     {"name": "energyWh", "type": "uint256"},
     {"name": "meter", "type": "address"},
 ]
-_NO_READING = (0, "0x0000000000000000000000000000000000000000", b"")
+_NO_READING = (0, "0x0000000000000000000000000000000000000000", b"\0" * 32, b"\0" * 32)
 _ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
 _ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
 
@@ -67,6 +67,12 @@ def deal_typed_data(chain_id: int, book: str, deal: Sequence[Any]) -> dict[str, 
         "domain": _domain(chain_id, book),
         "message": dict(zip((f["name"] for f in _DEAL), deal, strict=True)),
     }
+
+
+def compact(signature: bytes) -> tuple[bytes, bytes]:
+    """EIP-2098 compact form `(r, vs)` of a 65-byte signature `r || s || v` (v 27 or 28)."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r, ((v - 27) << 255 | s).to_bytes(32, "big")
 
 
 def final_reading_typed_data(
@@ -114,6 +120,7 @@ class SignedClient:
         self.token = deployment.token
         self.last_receipt: TxReceipt | None = None
         self._next_nonce: dict[str, int] = {}
+        self._handling_fee: int | None = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -225,13 +232,15 @@ class SignedClient:
 
     # ------------------------------------------------------------------ readings and settlement
 
-    def final_reading(self, o: SignedOrder, side: Side, energy_wh: int, meter: str) -> tuple[int, str, bytes]:
-        """A `Reading` tuple: `meter`'s signed final reading of the order (Wh)."""
+    def final_reading(
+        self, o: SignedOrder, side: Side, energy_wh: int, meter: str
+    ) -> tuple[int, str, bytes, bytes]:
+        """A `Reading` tuple: `meter`'s final reading of the order (Wh) with its compact EIP-712 signature."""
         typed = final_reading_typed_data(
             self.chain.chain_id, self.book.address, o.id, int(side), energy_wh, meter
         )
         sig = self.chain.key_of(meter).sign_message(encode_typed_data(full_message=typed)).signature
-        return (energy_wh, meter, bytes(sig))
+        return (energy_wh, meter, *compact(bytes(sig)))
 
     def report_item(
         self,
@@ -248,13 +257,14 @@ class SignedClient:
     def _settlements(self) -> dict[int, Settlement]:
         assert self.last_receipt is not None
         events = self._events("Settled")
+        fee = self._fee()
         share = int(self.last_receipt["gasUsed"]) // max(len(events), 1)
         return {
             e.args.orderId: Settlement(
                 e.args.orderId,
                 e.args.deliveredWh,
                 e.args.receivedWh,
-                e.args.fee,
+                fee,
                 *(e.args.outcome[k] for k in ("toSeller", "toBuyer", "toGrid", "toPool")),
                 *(e.args.outcome[k] for k in ("sellerPenalty", "buyerPenalty", "reward")),
                 share,
@@ -278,6 +288,12 @@ class SignedClient:
         """Relay many `report_item`s in one call; returns the settlements made (refused: `skipped()`)."""
         self._send(self.book.functions.reportMany(list(items)), relayer)
         return self._settlements()
+
+    def _fee(self) -> int:
+        """The book's handling fee (immutable, read once)."""
+        if self._handling_fee is None:
+            self._handling_fee = self.book.functions.handlingFee().call()
+        return self._handling_fee
 
     def settle(self, sender: str, o: SignedOrder) -> Settlement | None:
         """Anyone after the readings window: settle with the stored readings (None when it fell back)."""
