@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {EnergyToken} from "../../contracts/EnergyToken.sol";
+import {ParticipantRegistry} from "../../contracts/ParticipantRegistry.sol";
+import {OrderBook} from "../../contracts/market/OrderBook.sol";
+import {ProviderReputation} from "../../contracts/market/ProviderReputation.sol";
+import {SignedBook} from "../../contracts/market/SignedBook.sol";
+import {HonestSupplierSettlement} from "../../contracts/settlement/HonestSupplierSettlement.sol";
+import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
+import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {ForgeBase} from "./Base.sol";
+import {SignedHandler} from "./handlers/SignedHandler.sol";
+
+/// @title SignedBook invariants under a fuzzed sequence of every public path (issue 13)
+/// @notice After every handler call: conservation (the book's tokens = every internal balance + the escrow of
+///         every open order), and liveness (every open order past its deadline is ended by a stranger's one call,
+///         after which the parties and the fee recipient can pull everything: no token stuck).
+contract SignedInvariantsTest is ForgeBase {
+    uint256 internal constant WAD = 1e18;
+    uint64 internal constant GRACE = 1 days;
+    uint256 internal constant FEE = 1e16;
+
+    EnergyToken internal token;
+    ParticipantRegistry internal registry;
+    OrderBook internal book;
+    SignedBook internal sb;
+    SignedHandler internal handler;
+    address[4] internal actors;
+    address[4] internal meters;
+
+    function setUp() public {
+        vm.warp(1_800_000_000);
+        address h = _predictHandler();
+        token = new EnergyToken(address(this), h, WAD, 0, 0);
+        registry = new ParticipantRegistry(address(this), h);
+        ProviderReputation reputation = new ProviderReputation(address(this), 4e17);
+        book = new OrderBook(address(this), h, registry, token, reputation, address(0xFEE), FEE, GRACE);
+        HonestSupplierSettlement honest = new HonestSupplierSettlement(address(book), 200);
+        sb = new SignedBook(address(this), book, token);
+        HonestSupplierSettlement signedPolicy = new HonestSupplierSettlement(address(sb), 200);
+        book.setPolicyAllowed(address(honest), true);
+        sb.mapPolicy(address(honest), address(signedPolicy));
+        for (uint256 i = 0; i < 4; i++) {
+            actors[i] = vm.addr(0xA11CE0 + i);
+            uint256 meterKey = 0xBEEF00 + i;
+            meters[i] = vm.addr(meterKey);
+            IParticipantRegistry.MeterRequest[] memory req = new IParticipantRegistry.MeterRequest[](1);
+            req[0] = _signedRequest(meterKey, actors[i], keccak256(abi.encode("device", i)), 1_000_000);
+            vm.prank(actors[i]);
+            registry.register(3, 1, "zone", keccak256(abi.encode("identity", i)), req);
+        }
+        handler = new SignedHandler(token, book, sb, address(honest), actors, meters);
+        require(address(handler) == h, "handler address prediction");
+        for (uint256 i = 0; i < 4; i++) {
+            vm.prank(h);
+            registry.approve(actors[i]);
+            vm.prank(h);
+            registry.approveMeter(meters[i]);
+        }
+        targetContract(address(handler));
+    }
+
+    function invariant_signedBookHolds() public {
+        _conserves();
+        _everyOrderEnds();
+    }
+
+    /// @notice token.balanceOf(book) == sum of internal balances + escrow of every open order; nothing else holds.
+    function _conserves() private view {
+        require(token.balanceOf(address(sb)) == _held(), "signed book: balance != balances + escrow");
+    }
+
+    function _held() private view returns (uint256 held) {
+        for (uint256 i = 0; i < 4; i++) {
+            held += sb.withdrawable(actors[i]);
+        }
+        held += sb.withdrawable(address(0xFEE));
+        for (uint256 k = 0; k < handler.orderCount(); k++) {
+            uint256 id = handler.ids(k);
+            SignedBook.Order memory o = handler.orderOf(id);
+            if (sb.statusOf(id, o) != 0) held += uint256(o.buyerDeposit) + FEE + o.sellerDeposit;
+        }
+    }
+
+    /// @notice Liveness: a stranger (this contract) ends every order past its deadline in one call; then every
+    ///         payee pulls its balance and the book holds no token.
+    function _everyOrderEnds() private {
+        uint256 snapshot = vm.snapshotState();
+        bool open;
+        for (uint256 k = 0; k < handler.orderCount(); k++) {
+            uint256 id = handler.ids(k);
+            SignedBook.Order memory o = handler.orderOf(id);
+            uint256 status = sb.statusOf(id, o);
+            if (status == 0) continue;
+            if (status == 1) {
+                if (block.timestamp < o.signEnd) {
+                    open = true;
+                    continue;
+                }
+                sb.expire(id, o);
+            } else {
+                if (block.timestamp < uint256(o.readingsEnd) + GRACE) {
+                    open = true;
+                    continue;
+                }
+                sb.settle(id, o);
+            }
+            require(sb.statusOf(id, o) == 0, "an order past its deadline stayed open");
+        }
+        if (!open) {
+            for (uint256 i = 0; i < 4; i++) {
+                _pull(actors[i]);
+            }
+            _pull(address(0xFEE));
+            require(token.balanceOf(address(sb)) == 0, "signed book: a token is stuck after every order ended");
+        }
+        vm.revertToState(snapshot);
+    }
+
+    function _pull(address payee) private {
+        if (sb.withdrawable(payee) == 0) return;
+        vm.prank(payee);
+        sb.withdraw();
+    }
+
+    /// @dev The handler is deployed after the 7 contracts above (its CREATE nonce is the current one + 7).
+    function _predictHandler() private view returns (address) {
+        uint256 nonce = vm.getNonce(address(this)) + 7;
+        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), uint8(nonce))))));
+    }
+
+    function _signedRequest(uint256 meterKey, address owner, bytes32 deviceHash, uint64 ratedPowerW)
+        private
+        view
+        returns (IParticipantRegistry.MeterRequest memory)
+    {
+        address meter = vm.addr(meterKey);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                registry.METER_BINDING_TYPEHASH(), owner, meter, deviceHash, ratedPowerW, registry.nonces(meter),
+                type(uint256).max
+            )
+        );
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", registry.domainSeparator(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(meterKey, digest);
+        return IParticipantRegistry.MeterRequest(meter, deviceHash, ratedPowerW, type(uint256).max, abi.encodePacked(r, s, v));
+    }
+}

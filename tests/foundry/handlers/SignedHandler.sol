@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {EnergyToken} from "../../../contracts/EnergyToken.sol";
+import {OrderBook} from "../../../contracts/market/OrderBook.sol";
+import {SignedBook} from "../../../contracts/market/SignedBook.sol";
+import {Vm} from "../Base.sol";
+
+/// @title SignedHandler: the fuzzer's entry point into `SignedBook` (forge invariant handler, issue 13)
+/// @notice Drives four prosumers (keys, one approved 1 MW meter each) through every public path of the signed
+///         book: deposits, signed openings (single and batched), audit (single and batched, with stale hashes),
+///         rejections, revocations, final readings sent by the meters (single and batched, some implausible),
+///         settlement, expiry and withdrawals. Calls the contracts refuse revert and change nothing
+///         (fail_on_revert = false). The handler is the operator (opens the order book's periods), the auditor
+///         and the treasurer; tokens enter only through `_mint`.
+contract SignedHandler {
+    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    uint256 public constant ACTORS = 4;
+    uint256 internal constant KEY_BASE = 0xA11CE0;
+    uint256 internal constant METER_KEY_BASE = 0xBEEF00;
+    uint256 internal constant MAX_ORDERS = 40;
+    uint256 internal constant MAX_PERIODS = 12;
+
+    EnergyToken public immutable token;
+    OrderBook public immutable book;
+    SignedBook public immutable sb;
+    address public immutable honest;
+    address[ACTORS] public actors;
+    address[ACTORS] public meters;
+
+    /// @notice Every order opened (id and the order every later call passes); ended ones stay listed.
+    uint256[] public ids;
+    mapping(uint256 id => SignedBook.Order) internal _order;
+    uint256 public issued;
+    uint256 internal _nonce;
+
+    constructor(
+        EnergyToken token_,
+        OrderBook book_,
+        SignedBook sb_,
+        address honest_,
+        address[ACTORS] memory actors_,
+        address[ACTORS] memory meters_
+    ) {
+        token = token_;
+        book = book_;
+        sb = sb_;
+        honest = honest_;
+        actors = actors_;
+        meters = meters_;
+    }
+
+    function orderCount() external view returns (uint256) {
+        return ids.length;
+    }
+
+    function orderOf(uint256 id) external view returns (SignedBook.Order memory) {
+        return _order[id];
+    }
+
+    function warp(uint256 seconds_) external {
+        vm.warp(block.timestamp + (seconds_ % 4 == 0 ? _bound(seconds_ >> 2, 1, 2 days) : _bound(seconds_ >> 2, 1, 40 minutes)));
+    }
+
+    function openPeriod(uint256 lengthSeed) external {
+        if (book.periodCount() >= MAX_PERIODS) return;
+        uint64 t = uint64(block.timestamp);
+        uint64 publishEnd = t + uint64(_bound(lengthSeed, 10 minutes, 2 hours));
+        uint64 matchEnd = publishEnd + 30 minutes;
+        uint64 signEnd = matchEnd + uint64(_bound(lengthSeed >> 32, 10 minutes, 2 hours));
+        uint64 readingsEnd = signEnd + uint64(_bound(lengthSeed >> 64, 1 hours, 12 hours));
+        book.openPeriod(honest, publishEnd, matchEnd, signEnd, readingsEnd);
+    }
+
+    function deposit(uint256 actorSeed, uint256 amount) external {
+        address who = actors[actorSeed % ACTORS];
+        amount = _bound(amount, 1, 100e18);
+        _mint(who, amount);
+        vm.prank(who);
+        token.approve(address(sb), amount);
+        vm.prank(who);
+        sb.deposit(amount);
+    }
+
+    function withdraw(uint256 actorSeed) external {
+        vm.prank(actors[actorSeed % ACTORS]);
+        sb.withdraw();
+    }
+
+    /// @notice Both parties sign a deal (EIP-712) and a relayer opens it, either alone or in a batch of two with a
+    ///         second deal whose buyer signature is forged (`openMany` must skip it and open the first).
+    function open(uint256 sellerSeed, uint256 buyerSeed, uint256 energy, uint256 price, uint256 bonus, bool batch)
+        external
+    {
+        uint256 periods = book.periodCount();
+        if (periods == 0 || ids.length >= MAX_ORDERS) return;
+        uint256 si = sellerSeed % ACTORS;
+        uint256 bi = buyerSeed % ACTORS;
+        SignedBook.Deal memory d = SignedBook.Deal(
+            periods, actors[si], actors[bi], _bound(energy, 1, 20_000), _bound(price, 1e15, 1e18), _bound(bonus, 0, 1e18), _nonce++
+        );
+        bytes32 digest = sb.dealDigest(d);
+        if (!batch) {
+            sb.open(d, _sig(KEY_BASE + si, digest), _sig(KEY_BASE + bi, digest));
+            _record(d, digest);
+            return;
+        }
+        SignedBook.Deal[] memory deals = new SignedBook.Deal[](2);
+        bytes[] memory ss = new bytes[](2);
+        bytes[] memory bs = new bytes[](2);
+        deals[0] = d;
+        ss[0] = _sig(KEY_BASE + si, digest);
+        bs[0] = _sig(KEY_BASE + bi, digest);
+        deals[1] = d;
+        deals[1].nonce = _nonce++;
+        bytes32 digest2 = sb.dealDigest(deals[1]);
+        ss[1] = _sig(KEY_BASE + si, digest2);
+        bs[1] = _sig(KEY_BASE + si, digest2); // forged: the seller's key for the buyer
+        if (si == bi) return; // a self-trade is refused anyway
+        uint256 opened = sb.openMany(deals, ss, bs);
+        require(opened <= 1, "a forged deal opened");
+        require(!sb.nonceUsed(actors[si], deals[1].nonce), "a skipped item spent its nonce");
+        if (opened == 1) _record(d, digest);
+    }
+
+    function approve(uint256 seed, bool batchWithStale) external {
+        (uint256 id, bool found) = _pick(seed, 1);
+        if (!found) return;
+        bytes32 h = keccak256(abi.encode(_order[id]));
+        if (!batchWithStale) {
+            sb.approve(id, h);
+            return;
+        }
+        uint256[] memory list = new uint256[](2);
+        bytes32[] memory hashes = new bytes32[](2);
+        list[0] = id;
+        hashes[0] = h;
+        list[1] = id;
+        hashes[1] = bytes32(uint256(h) ^ (1 << 255)); // stale: must be skipped (the first item already approved)
+        uint256 before = sb.orderWord(id);
+        uint256 done = sb.approveMany(list, hashes);
+        if (done == 1) require(sb.orderWord(id) == (before & ~uint256(0xff)) | 2, "approveMany: wrong word");
+        require(done <= 1, "a stale approval applied");
+    }
+
+    function reject(uint256 seed) external {
+        (uint256 id, bool found) = _pick(seed, 1);
+        if (!found) return;
+        sb.reject(id, _order[id], "fuzz");
+    }
+
+    function expire(uint256 seed) external {
+        (uint256 id, bool found) = _pick(seed, 1);
+        if (!found) return;
+        sb.expire(id, _order[id]);
+    }
+
+    function revoke(uint256 sellerSeed, uint256 buyerSeed, bool byBuyer) external {
+        SignedBook.Deal memory d =
+            SignedBook.Deal(1, actors[sellerSeed % ACTORS], actors[buyerSeed % ACTORS], 1, 1, 0, _nonce++);
+        vm.prank(byBuyer ? d.buyer : d.seller);
+        sb.revoke(d);
+    }
+
+    /// @notice A relayer hands in final readings signed by the meters (one or both sides; `faulty` ones are
+    ///         implausible, above the meter's budget); alone or as the middle item of a batch of three whose other
+    ///         items are the same report again (a side reads once: at most one item applies).
+    function report(uint256 seed, uint256 energySeed, uint256 sides, bool faulty, bool batch) external {
+        (uint256 id, bool found) = _pick(seed, 2 | 4);
+        if (!found) return;
+        SignedBook.Order memory o = _order[id];
+        uint256 energy = faulty ? type(uint96).max : _bound(energySeed, 0, o.energyWh * 2);
+        SignedBook.Reading memory none;
+        SignedBook.Report memory r = SignedBook.Report(id, o, none, none);
+        if (sides % 3 != 1) r.seller = _reading(id, 0, energy, _index(o.seller));
+        if (sides % 3 != 0) r.buyer = _reading(id, 1, energy, _index(o.buyer));
+        if (!batch) {
+            sb.report(r);
+            return;
+        }
+        SignedBook.Report[] memory items = new SignedBook.Report[](3);
+        items[0] = r;
+        items[1] = r;
+        items[2] = r;
+        require(sb.reportMany(items) <= 1, "a reading applied twice");
+    }
+
+    function _reading(uint256 id, uint8 side, uint256 energy, uint256 i) private view returns (SignedBook.Reading memory) {
+        bytes32 digest = keccak256(
+            abi.encodePacked(
+                "\x19\x01",
+                sb.domainSeparator(),
+                keccak256(abi.encode(sb.FINAL_READING_TYPEHASH(), id, side, energy, meters[i]))
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(METER_KEY_BASE + i, digest);
+        return SignedBook.Reading(energy, meters[i], r, bytes32(uint256(s) | (uint256(v - 27) << 255)));
+    }
+
+    function settle(uint256 seed, bool batch) external {
+        (uint256 id, bool found) = _pick(seed, 2 | 4);
+        if (!found) return;
+        if (!batch) {
+            sb.settle(id, _order[id]);
+            return;
+        }
+        uint256[] memory list = new uint256[](2);
+        SignedBook.Order[] memory os = new SignedBook.Order[](2);
+        list[0] = id;
+        os[0] = _order[id];
+        list[1] = id; // the same order again: ended by the first item, must be skipped
+        os[1] = _order[id];
+        require(sb.settleMany(list, os) <= 1, "an order settled twice");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function _record(SignedBook.Deal memory d, bytes32 digest) private {
+        uint256 id = uint256(digest);
+        (,,, uint64 signEnd, uint64 readingsEnd) = _schedule(d.periodId);
+        (uint256 buyerDeposit, uint256 sellerDeposit) = _deposits(d);
+        _order[id] = SignedBook.Order(
+            d.periodId, d.seller, d.buyer, d.energyWh, d.pricePerKwh, d.bonus, sb.policyFor(honest), signEnd,
+            readingsEnd, uint128(buyerDeposit), uint128(sellerDeposit)
+        );
+        require(sb.statusOf(id, _order[id]) == 1, "opened order not recognised");
+        ids.push(id);
+    }
+
+    function _schedule(uint256 periodId) private view returns (uint64, uint64, uint64, uint64, uint64) {
+        OrderBook.Period memory p = book.period(periodId);
+        return (p.opensAt, p.publishEnd, p.matchEnd, p.signEnd, p.readingsEnd);
+    }
+
+    /// @dev The honest-supplier deposits: cost rounded up (energy x price / 1000) + bonus, seller 0.
+    function _deposits(SignedBook.Deal memory d) private pure returns (uint256, uint256) {
+        return ((d.energyWh * d.pricePerKwh + 999) / 1000 + d.bonus, 0);
+    }
+
+    /// @dev An order whose status bit (1 Agreed, 2 Active, 4 Active with a reading) is in `statuses`.
+    function _pick(uint256 seed, uint256 statuses) private view returns (uint256, bool) {
+        uint256 n = ids.length;
+        for (uint256 k = 0; k < n; k++) {
+            uint256 id = ids[(seed + k) % n];
+            uint256 s = sb.statusOf(id, _order[id]);
+            if (s != 0 && statuses & (1 << (s - 1)) != 0) return (id, true);
+        }
+        return (0, false);
+    }
+
+    function _sig(uint256 key, bytes32 digest) private pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _mint(address to, uint256 amount) private {
+        token.issue(to, amount);
+        issued += amount;
+    }
+
+    function _index(address who) private view returns (uint256) {
+        for (uint256 i = 0; i < ACTORS; i++) {
+            if (actors[i] == who) return i;
+        }
+        revert("not an actor");
+    }
+
+    function _bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
+        if (hi <= lo) return lo;
+        return lo + (x % (hi - lo + 1));
+    }
+}
