@@ -48,7 +48,8 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    adds only the period's mapped policy, its schedule and the policy's deposits. The auditor only moves Agreed
 ///    to Active or ends it (Rejected), naming the whole `Order` it reviewed. Nothing takes effect unaudited.
 ///  - A seller's nonce opens at most one contract; either party may revoke signed terms before they are opened
-///    (`revoke`), and a seller may invalidate any of its nonces (`invalidateNonces`).
+///    (`revoke`: the seller spends its nonce, the buyer closes that one deal), and a seller may invalidate any of
+///    its nonces (`invalidateNonces`).
 ///  - Each batch item runs as an external self-call: a refused item reverts alone and leaves only its
 ///    `BatchItemSkipped` event.
 contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
@@ -70,6 +71,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Active with one reading stored in `_readings` (the other side not in yet).
     uint8 private constant ACTIVE_READ = 3;
     uint256 private constant STATUS_MASK = 0xff;
+    /// @dev The word of a deal its buyer revoked before it opened (matches no order's word).
+    uint256 private constant REVOKED = 0xff;
     /// @dev Order word: bits 48..255 the top 208 bits of `orderHash(order)`, bits 8..47 the period's `signEnd`
     ///      (what `approve` checks without the order), bits 0..7 the status.
     uint256 private constant HASH_SHIFT = 48;
@@ -154,6 +157,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     event Deposited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
     event NoncesInvalidated(address indexed signer, uint256 word, uint256 mask);
+    event DealRevoked(uint256 indexed orderId, address indexed buyer);
     /// @dev The parties are in `order` (not repeated as topics: two topics cost 750 gas per opening).
     event Opened(uint256 indexed orderId, Order order);
     event Approved(uint256 indexed orderId, address indexed auditor);
@@ -177,6 +181,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error ZeroPrice();
     error InvalidPartySignature(uint256 periodId, address signer);
     error NonceUsed(address signer, uint256 nonce);
+    error DealClosed(uint256 orderId);
     error NotParty(address caller);
     error WrongOrder(uint256 orderId, uint256 expectedStatus);
     error NotAuditor(address caller);
@@ -251,13 +256,22 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         emit NoncesInvalidated(msg.sender, word, mask);
     }
 
-    /// @notice The deal's seller or buyer, alone: revoke signed terms that are not open yet (spends the seller's
-    ///         nonce). Refused once the nonce is spent (opened or revoked).
+    /// @notice The deal's seller or buyer, alone: revoke signed terms that are not open yet. The seller spends
+    ///         its nonce (refused once spent); the buyer marks this one deal revoked, leaving the seller's nonce
+    ///         alone (anyone can name itself buyer of a deal, so a buyer's revocation must not block the seller's
+    ///         other contracts with that nonce). Refused once the deal is open or revoked.
     /// @param deal the signed terms
     function revoke(Deal calldata deal) external {
-        if (msg.sender != deal.seller && msg.sender != deal.buyer) revert NotParty(msg.sender);
-        _useNonce(deal.seller, deal.nonce);
-        emit NoncesInvalidated(deal.seller, deal.nonce >> 8, 1 << (deal.nonce & 0xff));
+        if (msg.sender == deal.seller) {
+            _useNonce(deal.seller, deal.nonce);
+            emit NoncesInvalidated(deal.seller, deal.nonce >> 8, 1 << (deal.nonce & 0xff));
+            return;
+        }
+        if (msg.sender != deal.buyer) revert NotParty(msg.sender);
+        uint256 id = uint256(_hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, deal))));
+        if (_orders[id] != 0) revert DealClosed(id);
+        _orders[id] = REVOKED;
+        emit DealRevoked(id, msg.sender);
     }
 
     // ------------------------------------------------------------------ opening
@@ -304,6 +318,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     {
         Order memory o = _checkDeal(d);
         orderId = _checkSignatures(d, sellerSig, buyerSig);
+        if (_orders[orderId] != 0) revert DealClosed(orderId); // revoked by its buyer (the nonce covers the rest)
         (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(o.policy).deposits(_terms(orderId, o));
         if ((buyerDeposit | sellerDeposit) >> 128 != 0) revert TooLarge(buyerDeposit | sellerDeposit);
         o.buyerDeposit = uint128(buyerDeposit);

@@ -206,7 +206,7 @@ class SignedClient:
         return self._opened()
 
     def revoke(self, party: str, deal: Sequence[Any]) -> TxResult:
-        """The deal's seller or buyer: revoke signed terms not yet opened (spends the seller's nonce)."""
+        """Seller (spends its nonce) or buyer (closes this one deal): revoke terms not yet opened."""
         return self._tx(self.book.functions.revoke(tuple(deal)), party)
 
     # ------------------------------------------------------------------ audit

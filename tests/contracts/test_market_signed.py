@@ -216,9 +216,11 @@ def test_a_withheld_signed_contract_does_not_block_the_sellers_next_one(sb, mkt,
     with brownie.reverts():
         sb.open(*c1, {"from": b1})
     c3 = deal(sb, pid, seller, b1, 7)
-    sb.revoke(c3[0], {"from": b1})  # the buyer may revoke too
+    sb.revoke(c3[0], {"from": b1})  # the buyer may revoke too: that one deal only
     with brownie.reverts():
         sb.open(*c3, {"from": b1})
+    assert not sb.nonceUsed(seller, 7)  # a buyer cannot spend the seller's nonce (anyone names itself buyer)
+    assert len(opened(sb.open(*deal(sb, pid, seller, b2, 7), {"from": stranger}))) == 1
     sb.invalidateNonces(0, 1 << 9, {"from": seller})
     with brownie.reverts():
         sb.open(*deal(sb, pid, seller, b1, 9), {"from": b1})
