@@ -1,0 +1,61 @@
+"""`SignedClient` against a real in-process `SignedBook`: one trade end to end (its settlement equals the
+honest-supplier oracle `honest_supplier_split`), a batch with a bad middle item, conservation by summation."""
+
+import pytest
+
+from energy_trading import connect, deploy
+from energy_trading.clients.market import MarketClient, honest_supplier_split, kwh, tokens
+from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.clients.signed import SignedClient
+
+
+@pytest.fixture(scope="module")
+def world(artifacts):
+    """A deployment with one provider and two consumers, 100 tokens each in the signed book, one period."""
+    chain = connect()
+    d = deploy(chain, artifacts)
+    reg, mk, sb = RegistryClient(d), MarketClient(d), SignedClient(d)
+    seller = reg.register("s", Role.GENERATOR, Source.SOLAR, zone="north")
+    buyers = [reg.register(f"b{i}", Role.CONSUMER, zone="north") for i in range(2)]
+    for a in [seller, *buyers]:
+        reg.approve(a.address)
+        mk.fund(a.address, tokens(100))
+        sb.deposit(a.address, tokens(100))
+    chain.advance_to(chain.now() + 3_600)  # meter budgets (rated power x time since approval)
+    return chain, d, mk, sb, seller, buyers, mk.open_period()
+
+
+def _held(sb, d, accounts, open_orders):
+    fee = d.signed_book.functions.handlingFee().call()
+    escrow = sum(o.order[9] + fee + o.order[10] for o in open_orders if sb.status(o) != 0)
+    return sum(sb.withdrawable(a) for a in accounts) + escrow
+
+
+def test_one_trade_settles_in_the_readings_call_as_the_oracle_says(world):
+    _, d, _, sb, seller, (buyer, _), period = world
+    o = sb.open(seller.address, period.id, buyer.address, kwh(10), tokens("0.5"), tokens("0.2"))
+    assert sb.status(o) == 1
+    sb.approve(o)
+    assert sb.status(o) == 2
+    s = sb.report(d.operator, o, (kwh(10), seller.meters[0]), (kwh("9.9"), buyer.meters[0]))
+    assert s is not None and sb.status(o) == 0
+    oracle = honest_supplier_split(
+        kwh(10), tokens("0.5"), tokens("0.2"), kwh(10), kwh("9.9"), d.market_params.tau_wh
+    )
+    assert (s.to_seller, s.to_buyer) == (oracle["to_seller"], oracle["to_buyer"])
+
+
+def test_a_bad_middle_item_is_skipped_and_the_book_conserves_tokens(world):
+    _, d, mk, sb, seller, (b1, b2), period = world
+    deals = [sb.deal(seller.address, period.id, b.address, kwh(1), tokens("0.5")) for b in (b1, b2, b1)]
+    bad = list(deals[1])
+    bad[2] = seller.address  # a self-trade: refused
+    orders = sb.open_many(d.operator, [deals[0], tuple(bad), deals[2]])
+    assert len(orders) == 2 and [i for i, _ in sb.skipped()] == [1]
+    sb.approve_many(orders)
+    items = [sb.report_item(o, (kwh(1), seller.meters[0]), (kwh(1), b1.meters[0])) for o in orders]
+    items.insert(1, sb.report_item(orders[0], (kwh(1), seller.meters[0]), None))  # settled by item 0 first
+    settled = sb.report_many(d.operator, items)
+    assert len(settled) == 2 and [i for i, _ in sb.skipped()] == [1]
+    accounts = [seller.address, b1.address, b2.address, d.operator]
+    assert mk.balance(d.signed_book.address) == _held(sb, d, accounts, orders)
