@@ -30,14 +30,18 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///      hash (`orderHash`), so an approval carries no order in calldata. The order id is the EIP-712 digest of
 ///      the signed terms, unique because the seller's nonce is spent (unordered nonces, one word per 256).
 ///      No per-trade registry obligation: both parties are checked active at opening and the escrow sits in this
-///      book, so a party that exits later cannot take it along (its meter stops signing, its side reads 0 Wh).
+///      book, so a party that exits or is suspended later cannot take it along; the order goes on as agreed (its
+///      meter, still approved in the registry unless the auditor revokes it, reports and the order settles as
+///      usual; a meter that stops reporting reads 0 Wh at the window's end).
 ///      Provider reputation is not recorded by this book (docs/gas.md, "Not done").
 /// LIVENESS: every order ends (its words deleted, its escrow credited back or paid out) in bounded time whatever
 ///  anyone does, and once past its deadline anyone ends it with one call:
 ///   - Agreed (opened, not audited): `expire` from the period's `signEnd` (escrow refunded);
 ///   - Active: settled as soon as both final readings are in; otherwise `settle` from `readingsEnd` through the
-///     policy with the readings stored (missing = 0 Wh); from `readingsEnd + settlementGrace` a policy that
-///     refuses with a reason no longer blocks: both deposits and the fee are refunded.
+///     policy with the readings stored (missing = 0 Wh); from `readingsEnd + settlementGrace` any failure of
+///     the policy (a revert with or without a reason, a split that breaks conservation, a missing payee) no
+///     longer blocks: both deposits and the fee are refunded. The policy then always gets `POLICY_GAS`, so the
+///     caller cannot force that fallback by sending too little gas (`InsufficientGas` refuses such a call).
 /// Invariants (tests/contracts/test_market_signed.py, tests/foundry/SignedBookInvariants.t.sol):
 ///  - Conservation: `token.balanceOf(this)` = sum over accounts of `withdrawable(a)` + sum over open orders
 ///    (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit. Tokens enter only by `deposit` and leave
@@ -77,6 +81,15 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     ///      (what `approve` checks without the order), bits 0..7 the status.
     uint256 private constant HASH_SHIFT = 48;
     uint256 private constant LOW128 = type(uint128).max;
+    /// @dev Gas handed to the settlement policy (the grid-balanced policy needs about 420k): an out-of-gas inside
+    ///      it is then the policy's own failure, never one the caller forced by sending too little gas.
+    uint256 private constant POLICY_GAS = 1_500_000;
+    /// @dev Gas a late settlement (past the grace, where any failure falls back to refunds) needs on entry: the
+    ///      policy's share (all but 1/64 of what is left is forwarded) plus the rest of the settlement.
+    uint256 private constant LATE_SETTLE_GAS = 1_700_000;
+    /// @dev Gas each `openMany` item may use (an ERC-1271 wallet's signature check included), so one item cannot
+    ///      take the whole batch's gas.
+    uint256 private constant OPEN_ITEM_GAS = 500_000;
     /// @dev Transient slots (EIP-1153, cleared after each transaction) caching the last period read from the order
     ///      book: a period never changes once opened, so a batch reads it once. `mapPolicy` clears the cache.
     uint256 private constant T_PERIOD_ID = 0x5349474e4544424f4f4b2e504552494f442e49442e; // "SIGNEDBOOK.PERIOD.ID."
@@ -195,6 +208,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error MissingPayee(uint256 orderId, uint256 toGrid, uint256 toPool);
     error TooLarge(uint256 value);
     error EmptyReport(uint256 orderId);
+    error InsufficientGas(uint256 left, uint256 needed);
 
     /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
@@ -304,7 +318,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         for (uint256 i = 0; i < deals.length; ++i) {
             // slither-disable-next-line unused-return
-            try this.open(deals[i], sellerSignatures[i], buyerSignatures[i]) {
+            try this.open{gas: OPEN_ITEM_GAS}(deals[i], sellerSignatures[i], buyerSignatures[i]) {
                 ++opened;
             } catch (bytes memory reason) {
                 emit BatchItemSkipped(this.openMany.selector, i, reason);
@@ -627,12 +641,15 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     function _settleLate(uint256 orderId, Order calldata o) private {
         uint256 status = _requireActive(orderId, o);
         if (block.timestamp < o.readingsEnd) revert TooEarly(orderId, block.timestamp, o.readingsEnd);
+        bool late = block.timestamp >= uint256(o.readingsEnd) + settlementGrace;
+        // past the grace every failure of the settlement falls back to refunds, so the caller must leave the
+        // policy its whole gas share: a failure cannot then be forced by starving it
+        if (late && gasleft() < LATE_SETTLE_GAS) revert InsufficientGas(gasleft(), LATE_SETTLE_GAS);
         (bool done, bytes memory reason) =
             _trySettle(orderId, o, status == ACTIVE_READ ? _readings[orderId] : 0, status);
         if (done) return;
-        // an empty reason is an out-of-gas or a bare revert: never a refusal (the caller cannot starve the
-        // policy to force the fallback); before the deadline a refusal still blocks
-        if (reason.length == 0 || block.timestamp < uint256(o.readingsEnd) + settlementGrace) {
+        // before the deadline a refusal still blocks (the policy may accept later)
+        if (!late) {
             assembly ("memory-safe") {
                 revert(add(reason, 32), mload(reason))
             }
@@ -642,7 +659,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         emit SettlementFellBack(orderId, reason, toBuyer, toSeller);
     }
 
-    /// @dev Settle through the order's policy with the readings in `word`; false and the reason if it refuses.
+    /// @dev Settle through the order's policy with the readings in `word`; false and the reason if anything about
+    ///      the policy fails (it reverts, with or without a reason, its split breaks conservation, or a payee it
+    ///      names is missing), before any write: the caller then defers (readings call) or falls back (late).
     function _trySettle(uint256 orderId, Order calldata o, uint256 word, uint256 status)
         private
         returns (bool, bytes memory)
@@ -653,19 +672,40 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         // false positive: assigned from the policy's result below (any other path returns or reverts)
         // slither-disable-next-line uninitialized-local
         ISettlementPolicy.Outcome memory out;
-        try policy.settle(_terms(orderId, o), delivered, received) returns (ISettlementPolicy.Outcome memory result) {
+        try policy.settle{gas: POLICY_GAS}(_terms(orderId, o), delivered, received) returns (
+            ISettlementPolicy.Outcome memory result
+        ) {
             out = result;
         } catch (bytes memory reason) {
             return (false, reason);
         }
         uint256 deposits = uint256(o.buyerDeposit) + o.sellerDeposit;
-        if (out.toSeller + out.toBuyer + out.toGrid + out.toPool != deposits) {
-            revert ConservationViolated(orderId, deposits, out.toSeller + out.toBuyer + out.toGrid + out.toPool);
+        // each share at most the deposits (< 2^129 together), so the sum cannot overflow
+        if (out.toSeller > deposits || out.toBuyer > deposits || out.toGrid > deposits || out.toPool > deposits) {
+            return (false, abi.encodeWithSelector(ConservationViolated.selector, orderId, deposits, type(uint256).max));
         }
-        address grid = out.toGrid > 0 ? policy.grid() : address(0);
-        address pool = out.toPool > 0 ? policy.pool() : address(0);
+        uint256 paid = out.toSeller + out.toBuyer + out.toGrid + out.toPool;
+        if (paid != deposits) {
+            return (false, abi.encodeWithSelector(ConservationViolated.selector, orderId, deposits, paid));
+        }
+        address grid;
+        address pool;
+        if (out.toGrid > 0) {
+            try policy.grid{gas: POLICY_GAS}() returns (address g) {
+                grid = g;
+            } catch (bytes memory reason) {
+                return (false, reason);
+            }
+        }
+        if (out.toPool > 0) {
+            try policy.pool{gas: POLICY_GAS}() returns (address a) {
+                pool = a;
+            } catch (bytes memory reason) {
+                return (false, reason);
+            }
+        }
         if ((out.toGrid > 0 && grid == address(0)) || (out.toPool > 0 && pool == address(0))) {
-            revert MissingPayee(orderId, out.toGrid, out.toPool);
+            return (false, abi.encodeWithSelector(MissingPayee.selector, orderId, out.toGrid, out.toPool));
         }
         _close(orderId, status);
         uint256 fee = handlingFee;

@@ -12,7 +12,7 @@ from conftest import CONSUMER, GENERATOR
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from market_fixtures import FEE, TAU, TOKEN, WAD, goto, join, mkt, open_period  # noqa: F401
+from market_fixtures import FEE, GRACE, TAU, TOKEN, WAD, goto, join, mkt, open_period  # noqa: F401
 from web3 import Web3
 
 from energy_trading.clients.signed import compact, deal_typed_data, final_reading_typed_data
@@ -349,4 +349,57 @@ def test_a_party_that_vanishes_after_one_reading_does_not_block_settlement(
     assert sb.orderWord(oid) == 0 and stored(sb, oid) == (False, 0, False, 0)
     with brownie.reverts():  # the window is over: no late reading
         sb.report((oid, order, NO_READING, reading(sb, oid, 1, R, meters[b1])), {"from": stranger})
+    assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), [(oid, order)])
+
+
+# ------------------------------------------------------------------ review 3 (B): any failure falls back late
+
+DEPOSITS_SELECTOR = Web3.keccak(
+    text="deposits((uint256,uint256,address,address,uint256,uint256,uint256,uint256))"
+)[:4]
+
+
+def _silent_policy(admin):
+    """A policy with no source: `deposits` returns (1000, 0); every other call (settle, grid, pool) reverts
+    with NO data, as an out-of-gas or a bare `revert()` would. Hand-assembled EVM (no mock contract belongs in
+    contracts/): selector == deposits ? return (1000, 0) : revert(0, 0)."""
+    runtime = (
+        "600035" "60e01c"  # selector = calldata[0:4]
+        "63" + DEPOSITS_SELECTOR.hex().removeprefix("0x") + "14" "601357"  # == deposits ? jump to 0x13
+        "600080fd"  # revert(0, 0)
+        "5b" "6103e8600052" "6000602052" "60406000f3"  # 0x13: return (1000, 0)
+    )  # fmt: skip
+    init = "602480600b6000396000f3"  # codecopy the 36-byte runtime and return it
+    tx = admin.transfer(data="0x" + init + runtime)
+    return tx.contract_address
+
+
+def test_a_policy_that_fails_without_a_reason_falls_back_after_the_grace(
+    sb,
+    mkt,  # noqa: F811
+    cast,
+    auditor,
+    stranger,
+    admin,
+):
+    _, b1, _, _ = cast
+    book_policy = HonestSupplierSettlement.deploy(mkt.book, TAU, {"from": admin})
+    mkt.book.setPolicyAllowed(book_policy, True, {"from": admin})
+    sb.mapPolicy(book_policy, _silent_policy(admin), {"from": admin})
+    pid, period = open_period(mkt, book_policy)
+    before = sb.withdrawable(b1)
+    oid, order = open_one(sb, cast, pid)
+    assert order[9] == 1000  # the silent policy's deposit
+    sb.approve(oid, order_hash(order), {"from": auditor})
+    goto(period, "settlement")
+    with brownie.reverts():  # before the grace a failure still blocks
+        sb.settle(oid, order, {"from": stranger})
+    chain.sleep(GRACE)
+    chain.mine()
+    with brownie.reverts():  # too little gas for the policy's share: refused, not a forced fallback
+        sb.settle(oid, order, {"from": stranger, "gas_limit": 1_000_000})
+    assert sb.statusOf(oid, order) == 2
+    tx = sb.settle(oid, order, {"from": stranger, "gas_limit": 3_000_000})
+    assert tx.events["SettlementFellBack"]["toBuyer"] == 1000 + FEE
+    assert sb.withdrawable(b1) == before and sb.orderWord(oid) == 0
     assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), [(oid, order)])
