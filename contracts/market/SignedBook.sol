@@ -688,8 +688,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         if (paid != deposits) {
             return (false, abi.encodeWithSelector(ConservationViolated.selector, orderId, deposits, paid));
         }
-        address grid;
-        address pool;
+        address grid = address(0); // set below when the split pays the grid
+        address pool = address(0); // set below when the split pays the pool
         if (out.toGrid > 0) {
             try policy.grid{gas: POLICY_GAS}() returns (address g) {
                 grid = g;
