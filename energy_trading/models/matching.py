@@ -293,7 +293,7 @@ def solve(instance: MatchingInstance, time_limit_s: float | None = None) -> Matc
         method="milp-highs",
         status=str(stage1.message),
         solve_time_s=time.perf_counter() - t0,
-        bound=-float(stage1.mip_dual_bound) * scale / WAD,
+        bound=-float(stage1.mip_dual_bound) * scale / WAD + 0.0,  # + 0.0: no "-0.0" for an empty instance
         gap=float(stage1.mip_gap),
     )
 
