@@ -19,10 +19,10 @@ from eth_account.messages import encode_typed_data
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
 from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.errors import iso_time, register_enum
 from energy_trading.chain.txresult import TxResult
+from energy_trading.clients.sending import SendingClient
 from energy_trading.models.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
 
 __all__ = [
@@ -305,17 +305,14 @@ def bilateral_contract_typed_data(
     return typed
 
 
-class MarketClient:
+class MarketClient(SendingClient):
     """Drives the market contracts of a deployment."""
 
     def __init__(self, deployment: Deployment) -> None:
-        self.d = deployment
-        self.chain = deployment.chain
+        super().__init__(deployment)
         self.book = deployment.order_book
         self.matching = deployment.matching
-        self.token = deployment.token
         self.reputation = deployment.reputation
-        self.last_receipt: TxReceipt | None = None
         # Values that never change once read, so each is read once (a scenario would otherwise re-read them
         # for every order or period): immutables by name, each offer's and request's period, each order's
         # parties.
@@ -325,15 +322,6 @@ class MarketClient:
         self._parties: dict[int, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ plumbing
-
-    def _send(self, fn: Any, sender: str) -> TxReceipt:
-        # in-process: a fixed limit instead of py-evm's slow binary-search estimate (gasUsed is unaffected)
-        gas = IN_PROCESS_GAS_LIMIT if self.chain.in_process else None
-        self.last_receipt = self.chain.transact(fn, sender, gas=gas)
-        return self.last_receipt
-
-    def _tx(self, fn: Any, sender: str) -> TxResult:
-        return TxResult.of(self._send(fn, sender), f"{fn.fn_name} from {self.chain.label_of(sender)}")
 
     def _event(self, receipt: TxReceipt, contract: Any, name: str) -> list[Any]:
         return list(getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD))

@@ -19,12 +19,11 @@ from eth_abi import encode as abi_encode
 from eth_account.messages import encode_typed_data
 from web3 import Web3
 from web3.logs import DISCARD
-from web3.types import TxReceipt
 
-from energy_trading.chain.connection import IN_PROCESS_GAS_LIMIT
 from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.txresult import TxResult
 from energy_trading.clients.market import Settlement, Side
+from energy_trading.clients.sending import SendingClient
 
 __all__ = ["SignedClient", "SignedOrder", "compact", "deal_typed_data", "final_reading_typed_data"]
 
@@ -110,27 +109,16 @@ class SignedOrder:
         return self.order[2]
 
 
-class SignedClient:
+class SignedClient(SendingClient):
     """Drives a deployment's `SignedBook`; signs as each step's account."""
 
     def __init__(self, deployment: Deployment) -> None:
-        self.d = deployment
-        self.chain = deployment.chain
+        super().__init__(deployment)
         self.book = deployment.signed_book
-        self.token = deployment.token
-        self.last_receipt: TxReceipt | None = None
         self._next_nonce: dict[str, int] = {}
         self._handling_fee: int | None = None
 
     # ------------------------------------------------------------------ plumbing
-
-    def _send(self, fn: Any, sender: str) -> TxReceipt:
-        gas = IN_PROCESS_GAS_LIMIT if self.chain.in_process else None
-        self.last_receipt = self.chain.transact(fn, sender, gas=gas)
-        return self.last_receipt
-
-    def _tx(self, fn: Any, sender: str) -> TxResult:
-        return TxResult.of(self._send(fn, sender), f"{fn.fn_name} from {self.chain.label_of(sender)}")
 
     def _events(self, name: str) -> list[Any]:
         assert self.last_receipt is not None
