@@ -18,6 +18,10 @@ from energy_trading.chain.deploy import DEPLOY_STAGES
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.cli.console import EXAMPLES
 
+#: The tests that launch brownie's `development` network (anvil on port 8545) run on one xdist worker, one
+#: after the other: on two workers one attached to the other's anvil and lost it when that test ended.
+BROWNIE_NETWORK = pytest.mark.xdist_group("brownie-development-network")
+
 
 def test_console_runs_every_banner_example():
     child = pexpect.spawn(
@@ -91,6 +95,7 @@ def test_plain_brownie_test_collects_only_the_contract_suite():
     assert_quiet(out.stdout + out.stderr)
 
 
+@BROWNIE_NETWORK
 def test_brownie_test_prints_no_future_warning():
     """brownie's compiled Chain made every chain.snapshot/revert/sleep/mine warn "rpc.snapshot should not be
     called directly" (a false alarm, see tools/setup.sh); the .pth filter setup.sh writes silences exactly
@@ -116,6 +121,7 @@ def test_nothing_here_calls_brownie_rpc_directly():
     assert offenders == []
 
 
+@BROWNIE_NETWORK
 def test_brownie_run_deploy_script_ends_cleanly():
     out = run("brownie", "run", "scripts/deploy.py", "--network", "development", timeout=300)
     text = out.stdout + out.stderr
