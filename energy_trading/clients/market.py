@@ -22,6 +22,7 @@ from web3.types import TxReceipt
 from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.errors import iso_time, register_enum
 from energy_trading.chain.txresult import TxResult
+from energy_trading.clients import eip712
 from energy_trading.clients.sending import SendingClient
 from energy_trading.models.matching import MatchingInstance, MatchResult, onchain_revenue_wad, solve
 
@@ -235,31 +236,9 @@ def meter_reading_typed_data(
     `side` is 0 for the seller's meter (rho) and 1 for the buyer's (gamma); `energy_wh` in Wh; `nonce` is
     the meter's current nonce on the order book (`nonces(meter)`).
     """
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "MeterReading": [
-                {"name": "orderId", "type": "uint256"},
-                {"name": "side", "type": "uint8"},
-                {"name": "energyWh", "type": "uint256"},
-                {"name": "meter", "type": "address"},
-                {"name": "nonce", "type": "uint256"},
-            ],
-        },
-        "primaryType": "MeterReading",
-        "domain": {
-            "name": "EnergyMarket",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": order_book,
-        },
-        "message": {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter, "nonce": nonce},
-    }
+    message = {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter, "nonce": nonce}
+    domain = eip712.domain("EnergyMarket", chain_id, order_book)
+    return eip712.typed_data("MeterReading", eip712.METER_READING_FIELDS, domain, message)
 
 
 def bilateral_contract_typed_data(
@@ -279,21 +258,7 @@ def bilateral_contract_typed_data(
     `energy_wh` in Wh, `price_per_kwh` and `bonus` in token base units; `nonce` is the seller's current nonce
     on the order book (`nonces(seller)`).
     """
-    typed = meter_reading_typed_data(chain_id, order_book, 0, 0, 0, seller, 0)
-    typed["types"] = {
-        "EIP712Domain": typed["types"]["EIP712Domain"],
-        "BilateralContract": [
-            {"name": "periodId", "type": "uint256"},
-            {"name": "seller", "type": "address"},
-            {"name": "buyer", "type": "address"},
-            {"name": "energyWh", "type": "uint256"},
-            {"name": "pricePerKwh", "type": "uint256"},
-            {"name": "bonus", "type": "uint256"},
-            {"name": "nonce", "type": "uint256"},
-        ],
-    }
-    typed["primaryType"] = "BilateralContract"
-    typed["message"] = {
+    message = {
         "periodId": period_id,
         "seller": seller,
         "buyer": buyer,
@@ -302,7 +267,8 @@ def bilateral_contract_typed_data(
         "bonus": bonus,
         "nonce": nonce,
     }
-    return typed
+    domain = eip712.domain("EnergyMarket", chain_id, order_book)
+    return eip712.typed_data("BilateralContract", eip712.DEAL_FIELDS, domain, message)
 
 
 class MarketClient(SendingClient):

@@ -22,50 +22,26 @@ from web3.logs import DISCARD
 
 from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.txresult import TxResult
+from energy_trading.clients import eip712
 from energy_trading.clients.market import Settlement, Side
 from energy_trading.clients.sending import SendingClient
 
 __all__ = ["SignedClient", "SignedOrder", "compact", "deal_typed_data", "final_reading_typed_data"]
 
-_DOMAIN = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-_DEAL = [
-    {"name": "periodId", "type": "uint256"},
-    {"name": "seller", "type": "address"},
-    {"name": "buyer", "type": "address"},
-    {"name": "energyWh", "type": "uint256"},
-    {"name": "pricePerKwh", "type": "uint256"},
-    {"name": "bonus", "type": "uint256"},
-    {"name": "nonce", "type": "uint256"},
-]
-_READING = [
-    {"name": "orderId", "type": "uint256"},
-    {"name": "side", "type": "uint8"},
-    {"name": "energyWh", "type": "uint256"},
-    {"name": "meter", "type": "address"},
-]
 _NO_READING = (0, "0x0000000000000000000000000000000000000000", b"\0" * 32, b"\0" * 32)
 _ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
 _ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
 
 
 def _domain(chain_id: int, book: str) -> dict[str, Any]:
-    return {"name": "SignedBook", "version": "1", "chainId": chain_id, "verifyingContract": book}
+    return eip712.domain("SignedBook", chain_id, book)
 
 
 def deal_typed_data(chain_id: int, book: str, deal: Sequence[Any]) -> dict[str, Any]:
     """EIP-712 typed data of a `Deal` `(periodId, seller, buyer, energyWh, pricePerKwh, bonus, nonce)` on the
     signed book at `book` (energy in Wh, price per kWh and bonus in token base units; any unspent nonce)."""
-    return {
-        "types": {"EIP712Domain": _DOMAIN, "Deal": _DEAL},
-        "primaryType": "Deal",
-        "domain": _domain(chain_id, book),
-        "message": dict(zip((f["name"] for f in _DEAL), deal, strict=True)),
-    }
+    message = dict(zip((f["name"] for f in eip712.DEAL_FIELDS), deal, strict=True))
+    return eip712.typed_data("Deal", eip712.DEAL_FIELDS, _domain(chain_id, book), message)
 
 
 def compact(signature: bytes) -> tuple[bytes, bytes]:
@@ -78,12 +54,8 @@ def final_reading_typed_data(
     chain_id: int, book: str, order_id: int, side: int, energy_wh: int, meter: str
 ) -> dict[str, Any]:
     """EIP-712 typed data of a meter's `FinalReading` of an order (side 0 seller / rho, 1 buyer; Wh)."""
-    return {
-        "types": {"EIP712Domain": _DOMAIN, "FinalReading": _READING},
-        "primaryType": "FinalReading",
-        "domain": _domain(chain_id, book),
-        "message": {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter},
-    }
+    message = {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter}
+    return eip712.typed_data("FinalReading", eip712.READING_FIELDS, _domain(chain_id, book), message)
 
 
 @dataclass(frozen=True)
