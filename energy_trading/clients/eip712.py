@@ -1,7 +1,8 @@
-"""EIP-712 type lists the contracts define, written once for every client that signs for them.
+"""EIP-712 type lists of the two order books, written once for both market clients (market.py, signed.py).
 
 Each list is the field order of a Solidity typehash (`keccak256("Name(type name,...)")`); a typed-data dict
-built from it must match the contract's constant byte for byte, so the lists live here and nowhere else:
+built from it must match the contract's constant byte for byte (tests/python/test_eip712_types.py checks it).
+The certificate and registry types (one client each) stay beside their clients. The lists:
 - `DEAL_FIELDS`: `SignedBook.Deal` and `OrderBook.BilateralContract` (the same seven terms);
 - `READING_FIELDS`: `SignedBook.FinalReading`; `OrderBook.MeterReading` adds the meter's nonce;
 - `DOMAIN_FIELDS`: the `EIP712Domain` both books use (OpenZeppelin `EIP712`: name, version, chain, contract).
