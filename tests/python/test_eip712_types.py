@@ -1,4 +1,4 @@
-"""The EIP-712 type lists in `energy_trading.clients.eip712` hash to the typehashes the contracts define.
+"""The EIP-712 type lists in `energy_trading.clients.eip712` are the type strings the contracts hash.
 
 One list serves every client (SignedBook's `Deal` and OrderBook's `BilateralContract` share the terms), so a
 field renamed or reordered on one side of the Solidity/Python boundary shows up here, not as a signature the
@@ -7,9 +7,11 @@ chain refuses.
 
 from __future__ import annotations
 
-import pytest
-from web3 import Web3
+import re
 
+import pytest
+
+from energy_trading.chain.project import REPO_ROOT
 from energy_trading.clients import eip712
 from energy_trading.clients.market import bilateral_contract_typed_data, meter_reading_typed_data
 from energy_trading.clients.signed import deal_typed_data, final_reading_typed_data
@@ -17,47 +19,27 @@ from energy_trading.clients.signed import deal_typed_data, final_reading_typed_d
 BOOK = "0x" + "11" * 20
 
 
-def _encode_type(primary: str, fields: list[dict[str, str]]) -> bytes:
-    return f"{primary}({','.join(f['type'] + ' ' + f['name'] for f in fields)})".encode()
+def _encode_type(primary: str, fields: list[dict[str, str]]) -> str:
+    """EIP-712 `encodeType` of a struct without nested structs: `Name(type name,...)`."""
+    return f"{primary}({','.join(f['type'] + ' ' + f['name'] for f in fields)})"
+
+
+def _solidity_strings(path: str) -> str:
+    """The contract source, adjacent string literals joined (`"a," "b"` -> `"a,b"`) as solc joins them."""
+    return re.sub(r'"\s*"', "", (REPO_ROOT / path).read_text())
 
 
 @pytest.mark.parametrize(
-    ("primary", "fields", "solidity"),
+    ("primary", "fields", "source"),
     [
-        (
-            "Deal",
-            eip712.DEAL_FIELDS,
-            "Deal(uint256 periodId,address seller,address buyer,uint256 energyWh,uint256 pricePerKwh,"
-            "uint256 bonus,uint256 nonce)",
-        ),
-        (
-            "FinalReading",
-            eip712.READING_FIELDS,
-            "FinalReading(uint256 orderId,uint8 side,uint256 energyWh,address meter)",
-        ),
-        (
-            "MeterReading",
-            eip712.METER_READING_FIELDS,
-            "MeterReading(uint256 orderId,uint8 side,uint256 energyWh,address meter,uint256 nonce)",
-        ),
+        ("Deal", eip712.DEAL_FIELDS, "contracts/market/SignedBook.sol"),
+        ("FinalReading", eip712.READING_FIELDS, "contracts/market/SignedBook.sol"),
+        ("BilateralContract", eip712.DEAL_FIELDS, "contracts/market/OrderBook.sol"),
+        ("MeterReading", eip712.METER_READING_FIELDS, "contracts/market/OrderBook.sol"),
     ],
 )
-def test_type_lists_encode_as_the_contracts_typehash_strings(primary, fields, solidity):
-    assert Web3.keccak(_encode_type(primary, fields)) == Web3.keccak(text=solidity)
-
-
-def test_solidity_sources_carry_the_same_type_strings():
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    signed = (root / "contracts/market/SignedBook.sol").read_text()
-    book = (root / "contracts/market/OrderBook.sol").read_text()
-    assert (
-        '"Deal(uint256 periodId,address seller,address buyer,uint256 energyWh,uint256 pricePerKwh,'
-        'uint256 bonus,"' in signed
-    )
-    assert '"FinalReading(uint256 orderId,uint8 side,uint256 energyWh,address meter)"' in signed
-    assert "MeterReading(uint256 orderId,uint8 side,uint256 energyWh,address meter,uint256 nonce)" in book
+def test_each_type_list_is_the_string_its_contract_hashes(primary, fields, source):
+    assert f'"{_encode_type(primary, fields)}"' in _solidity_strings(source)
 
 
 def test_both_books_sign_the_same_terms_under_their_own_domain():
