@@ -61,6 +61,12 @@ def artifacts():
     return compile_contracts()
 
 
+@pytest.fixture
+def chain() -> Chain:
+    """A fresh in-process EVM for each test (nothing deployed)."""
+    return connect()
+
+
 @pytest.fixture(scope="session")
 def _deployed(artifacts: dict) -> tuple[Deployment, dict[str, Any]]:
     """One in-process EVM per session (per xdist worker) with every contract deployed, and the client-side
