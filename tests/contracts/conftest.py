@@ -3,7 +3,7 @@
 import brownie
 import pytest
 from brownie import ParticipantRegistry, accounts, chain
-from brownie_overhead import pytest_collection_finish  # noqa: F401  (the hook; the import applies the rpc fix)
+from brownie_overhead import direct_rpc_session, pytest_collection_finish  # noqa: F401  (see brownie_overhead.py)
 from web3 import Web3
 
 from energy_trading.clients.registry import sign_meter_binding

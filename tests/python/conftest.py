@@ -1,11 +1,18 @@
 """Fixtures for the in-process tests of the `energy_trading` package (no node, no brownie)."""
 
+import copy
+from collections.abc import Iterator
+from dataclasses import fields
+from typing import Any
+
 import pytest
 from _longest_first import longest_first_hook
 from hypothesis import settings
 
 from energy_trading import connect, deploy
 from energy_trading.chain.compiler import compile_contracts
+from energy_trading.chain.connection import Chain
+from energy_trading.chain.deploy import Deployment
 
 # No per-example deadline: a deadline is a timed assertion, and on a loaded CI machine the first call of an
 # example (cold caches, a busy CPU) can exceed it while the rerun does not, which hypothesis reports as Flaky.
@@ -55,15 +62,44 @@ def artifacts():
 
 
 @pytest.fixture
-def chain():
-    """A fresh in-process EVM for each test."""
+def chain() -> Chain:
+    """A fresh in-process EVM for each test (nothing deployed)."""
     return connect()
 
 
+@pytest.fixture(scope="session")
+def _deployed(artifacts: dict) -> tuple[Deployment, dict[str, Any]]:
+    """One in-process EVM per session (per xdist worker) with every contract deployed, and the client-side
+    state of its `Chain` right after the deploy (keys, labels, local nonces, fees)."""
+    d = deploy(connect(), artifacts)
+    return d, _client_state(d.chain)
+
+
+def _client_state(chain: Chain) -> dict[str, Any]:
+    """A copy of every field of `chain` except the web3 connection (dicts copied, not shared)."""
+    return {f.name: copy.copy(getattr(chain, f.name)) for f in fields(chain) if f.name != "w3"}
+
+
 @pytest.fixture
-def deployment(chain, artifacts):
-    """Every contract deployed to a fresh in-process EVM."""
-    return deploy(chain, artifacts)
+def deployment(_deployed: tuple[Deployment, dict[str, Any]]) -> Iterator[Deployment]:
+    """Every contract deployed to an in-process EVM, as a fresh `deploy(connect())` leaves it.
+
+    The deploy (~2 s of CPU) runs once per session; each test runs on an EVM snapshot taken after it and
+    reverted afterwards (eth-tester's `take_snapshot`/`revert_to_snapshot`: the chain head goes back to the
+    deploy's last block, so every contract, balance, nonce and the clock are as deployed). The `Chain`
+    object's own caches, which a revert does not reach (local nonces, fees, the keys and labels of accounts a
+    test created, whose funding the revert undid, so `new_account` must fund them again), are put back to
+    their state after the deploy too, and its signing middleware is rebuilt for that key set."""
+    d, state = _deployed
+    tester = d.chain.w3.provider.ethereum_tester
+    snapshot = tester.take_snapshot()
+    try:
+        yield d
+    finally:
+        tester.revert_to_snapshot(snapshot)
+        for name, value in state.items():
+            setattr(d.chain, name, copy.copy(value))
+        d.chain._refresh_signer()
 
 
 @pytest.fixture(scope="session")
