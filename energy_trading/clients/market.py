@@ -241,36 +241,6 @@ def meter_reading_typed_data(
     return eip712.typed_data("MeterReading", eip712.METER_READING_FIELDS, domain, message)
 
 
-def bilateral_contract_typed_data(
-    chain_id: int,
-    order_book: str,
-    period_id: int,
-    seller: str,
-    buyer: str,
-    energy_wh: int,
-    price_per_kwh: int,
-    bonus: int,
-    nonce: int,
-) -> dict[str, Any]:
-    """EIP-712 typed data of `OrderBook`'s `BilateralContract`: the terms both parties sign off chain so that
-    anyone opens the contract with `openSignedContract` in one transaction.
-
-    `energy_wh` in Wh, `price_per_kwh` and `bonus` in token base units; `nonce` is the seller's current nonce
-    on the order book (`nonces(seller)`).
-    """
-    message = {
-        "periodId": period_id,
-        "seller": seller,
-        "buyer": buyer,
-        "energyWh": energy_wh,
-        "pricePerKwh": price_per_kwh,
-        "bonus": bonus,
-        "nonce": nonce,
-    }
-    domain = eip712.domain("EnergyMarket", chain_id, order_book)
-    return eip712.typed_data("BilateralContract", eip712.DEAL_FIELDS, domain, message)
-
-
 class MarketClient(SendingClient):
     """Drives the market contracts of a deployment."""
 
@@ -317,7 +287,7 @@ class MarketClient(SendingClient):
 
     def deposit(self, account: str, amount: int) -> TxResult:
         """Move `amount` token base units from `account`'s wallet into its internal balance on the order book
-        (allows them first); signing and signed contracts then escrow from it with no further approval."""
+        (allows them first); `sign` then escrows from it with no further approval."""
         self.allow(account, amount)
         return self._tx(self.book.functions.deposit(amount), account)
 
@@ -589,45 +559,6 @@ class MarketClient(SendingClient):
         events = self._event(receipt, self.book, "OrderSettled")
         share = int(receipt["gasUsed"]) // max(len(events), 1)
         return {e.args.orderId: self._settlement(e.args, share) for e in events}
-
-    def sign_terms(
-        self,
-        party: str,
-        period_id: int,
-        seller: str,
-        buyer: str,
-        energy_wh: int,
-        price_per_kwh: int,
-        bonus: int = 0,
-    ) -> bytes:
-        """`party`'s EIP-712 signature over bilateral terms (with the seller's current nonce)."""
-        nonce = self.book.functions.nonces(seller).call()
-        typed = bilateral_contract_typed_data(
-            self.chain.chain_id,
-            self.book.address,
-            period_id,
-            seller,
-            buyer,
-            energy_wh,
-            price_per_kwh,
-            bonus,
-            nonce,
-        )
-        return bytes(self.chain.key_of(party).sign_message(encode_typed_data(full_message=typed)).signature)
-
-    def open_signed(
-        self, seller: str, period_id: int, buyer: str, energy_wh: int, price_per_kwh: int, bonus: int = 0
-    ) -> int:
-        """Open a bilateral contract both parties sign here off chain, in one transaction sent by the seller;
-        both deposits are escrowed from the parties' internal balances (`deposit`). Returns the order id."""
-        nonce = self.book.functions.nonces(seller).call()
-        terms = (period_id, seller, buyer, energy_wh, price_per_kwh, bonus, nonce)
-        sigs = [
-            self.sign_terms(p, period_id, seller, buyer, energy_wh, price_per_kwh, bonus)
-            for p in (seller, buyer)
-        ]
-        receipt = self._send(self.book.functions.openSignedContract(terms, *sigs), seller)
-        return self._event(receipt, self.book, "SignedContractOpened")[0].args.orderId
 
     def settle(self, sender: str, order_id: int) -> Settlement:
         """Settle an order after its readings window; returns what was paid."""
