@@ -9,8 +9,8 @@ layer; `kwh()` and `tokens()` convert from the human units the scenarios use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any
@@ -33,6 +33,7 @@ __all__ = [
     "OrderStatus",
     "Origin",
     "Period",
+    "PhaseReached",
     "Schedule",
     "Settlement",
     "Side",
@@ -71,6 +72,12 @@ def as_tokens(base_units: int) -> str:
 
 def _short(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}" if len(address) == 42 else address
+
+
+def _name(address: str, labels: Mapping[str, str] | None) -> str:
+    """The account's label when `labels` (checksummed address -> label, e.g. `Chain.labels`) knows it, else
+    the short address."""
+    return (labels or {}).get(address) or _short(address)
 
 
 class OrderStatus(IntEnum):
@@ -134,6 +141,28 @@ class Period:
         )
 
 
+class PhaseReached(int):
+    """What `MarketClient.advance_to` returns: the chain time reached (unix seconds; it is that int, so code
+    that used the number keeps working), shown as the phase of the period reached and when it started."""
+
+    period_id: int
+    phase: str
+    starts_at: int
+
+    def __new__(cls, now: int, period_id: int, phase: str, starts_at: int) -> PhaseReached:
+        reached = super().__new__(cls, now)
+        reached.period_id, reached.phase, reached.starts_at = period_id, phase, starts_at
+        return reached
+
+    def __repr__(self) -> str:
+        return (
+            f"PhaseReached({self.phase} of period #{self.period_id}, which started "
+            f"{iso_time(self.starts_at)}; chain time now {iso_time(int(self))})"
+        )
+
+    __str__ = int.__repr__  # the number, as before, wherever it is formatted
+
+
 @dataclass(frozen=True)
 class Order:
     """`IEnergyMarket.Order` (energies Wh, amounts token base units)."""
@@ -155,6 +184,8 @@ class Order:
     seller_deposit: int
     delivered_wh: int
     received_wh: int
+    #: Account labels by checksummed address (the client's `Chain.labels`), used by the repr only.
+    labels: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def energy_kwh(self) -> Decimal:
@@ -164,7 +195,8 @@ class Order:
     def __repr__(self) -> str:
         return (
             f"Order(#{self.id} {self.origin.name} {self.status.name}, period {self.period_id}: "
-            f"{_short(self.seller)} -> {_short(self.buyer)}, {as_kwh(self.energy_wh)} at "
+            f"{_name(self.seller, self.labels)} -> {_name(self.buyer, self.labels)}, "
+            f"{as_kwh(self.energy_wh)} at "
             f"{as_tokens(self.price_per_kwh)}/kWh, bonus {as_tokens(self.bonus)}, fee {as_tokens(self.fee)}, "
             f"escrow buyer {as_tokens(self.buyer_deposit)} seller {as_tokens(self.seller_deposit)}, "
             f"metered {as_kwh(self.delivered_wh)} sent / {as_kwh(self.received_wh)} received)"
@@ -322,8 +354,10 @@ class MarketClient(SendingClient):
             raise ValueError(f"period {period_id}: no such period ({opened})")
         return period
 
-    def advance_to(self, period: Period, phase: str) -> int:
-        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"."""
+    def advance_to(self, period: Period, phase: str) -> PhaseReached:
+        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"
+        (no-op if already past). Returns the chain time reached (unix seconds, an int) that shows the phase
+        and its start time."""
         starts = {
             "matching": period.publish_end,
             "signing": period.match_end,
@@ -331,7 +365,7 @@ class MarketClient(SendingClient):
         }
         if phase not in starts:
             raise ValueError(f"unknown phase {phase!r}: use one of {sorted(starts)}")
-        return self.chain.advance_to(starts[phase])
+        return PhaseReached(self.chain.advance_to(starts[phase]), period.id, phase, starts[phase])
 
     # ------------------------------------------------------------------ offers and requests
 
@@ -608,7 +642,8 @@ class MarketClient(SendingClient):
             count = self.book.functions.orderCount().call()
             created = f"orders created: 1..{count}" if count else "no order created yet"
             raise ValueError(f"order {order_id}: no such order ({created})")
-        order = Order(order_id, raw[0], raw[1], OrderStatus(raw[2]), Origin(raw[3]), *raw[4:])
+        status, origin = OrderStatus(raw[2]), Origin(raw[3])
+        order = Order(order_id, raw[0], raw[1], status, origin, *raw[4:], labels=self.chain.labels)
         self._parties[order_id] = (order.seller, order.buyer)
         return order
 
