@@ -6,19 +6,20 @@ pairs, so the per-pair cost of on-chain verification shows), materialise one chu
 propose and accept a bilateral contract, the auditor's approval, the buyer's signature (escrow of deposit
 and fee, from its wallet and from its internal balance), a meter reading sent by the meter and one relayed
 with its EIP-712 signature, settlement (honest-supplier policy), reputation folding and the pulled withdrawal;
-the lean path: a deposit into the internal balance, a bilateral contract opened with both parties' EIP-712
-signatures in one transaction.
+a deposit into the internal balance.
 
 All-in totals of one trade (every transaction from agreement to settlement, steady state: accounts already
 registered, offers published):
 - legacy bilateral: propose, accept, audit, ERC-20 approve, sign, two relayed readings, settle, two
   withdrawals (the path before issue 13);
-- lean bilateral: signed opening, audit, two relayed readings, settle (escrow from and payment to the
-  internal balances; a deposit or withdrawal happens when the user wants, not per trade);
+- OrderBook bilateral from the internal balance: propose, accept, audit, the buyer's sign from its internal
+  balance, two relayed readings, settle (a deposit or withdrawal happens when the user wants, not per trade);
 - lean matched: the request, its share of the offer and of the assignment (1 pair) and one materialised
   order (a chunk of 16 / 16), audit, the buyer's sign from its internal balance, two readings, settle.
-Batched per trade, at 10 and 100 trades in one period: the same lifecycle with the audit, the readings and
+Batched per trade, at 10 and 100 trades in one period: the same lifecycles with the audit, the readings and
 the settlement each sent as one batch (`approveOrders`, `submitReadings`, `settleMany`), total gas / trades.
+`OrderBook`'s signed opening (`openSignedContract`, the "lean bilateral" rows of earlier runs) was removed
+(review 2 finding 2); the OrderBook bilateral rows are its remaining path: propose + accept + sign.
 SignedBook (issue 13, docs/gas.md): open with both signatures, audit by hash, both final readings relayed in
 one call that settles, for the first trade of new parties and in steady state (same parties again), and per
 trade at 10 and 100 trades batched (`openMany`, `approveMany`, `reportMany`).
@@ -120,24 +121,28 @@ def measure(rpc: str | None) -> dict[str, int]:
     mk.allow(buyer.address, tokens(10))
     gas["ERC-20 approve before signing"] = used()
 
-    # the lean path: internal balances, signed opening, audit naming the terms
+    # the same bilateral trade with escrow from and payment to the internal balances (no ERC-20 approve)
     period3 = mk.open_period()
     for a in (seller, buyer):
         mk.fund(a.address, tokens(1_000))
     mk.deposit(seller.address, tokens(100))
     mk.deposit(buyer.address, tokens(100))
     gas["deposit into internal balance (when the user wants)"] = used()
-    lean = mk.open_signed(seller.address, period3.id, buyer.address, kwh(10), tokens("0.5"), tokens("0.5"))
-    gas["open signed bilateral contract (both EIP-712 signatures)"] = used()
-    mk.approve(lean)
-    gas["audit: approve signed order (activates it)"] = used()
-    mk.submit_reading(lean, Side.SELLER, kwh(10), seller.meters[0], relayer=providers[3].address)
-    r1 = used()
-    mk.submit_reading(lean, Side.BUYER, kwh("9.9"), buyer.meters[0], relayer=providers[3].address)
-    r2 = used()
+    internal = mk.propose(seller.address, period3.id, buyer.address, kwh(10), tokens("0.5"))
+    steps = [used()]
+    mk.accept(buyer.address, internal, tokens("0.5"))
+    steps.append(used())
+    mk.approve(internal)
+    steps.append(used())
+    mk.sign(buyer.address, internal)  # from the internal balance: no allowance needed
+    steps.append(used())
+    mk.submit_reading(internal, Side.SELLER, kwh(10), seller.meters[0], relayer=providers[3].address)
+    steps.append(used())
+    mk.submit_reading(internal, Side.BUYER, kwh("9.9"), buyer.meters[0], relayer=providers[3].address)
+    steps.append(used())
     mk.advance_to(period3, "settlement")
-    mk.settle(providers[3].address, lean)
-    s_lean = used()
+    mk.settle(providers[3].address, internal)
+    steps.append(used())
     gas["ALL-IN legacy bilateral (11 transactions)"] = (
         sum(
             gas[k]
@@ -154,17 +159,11 @@ def measure(rpc: str | None) -> dict[str, int]:
         + gas["meter reading relayed with EIP-712 signature"]
         + 2 * gas["withdraw"]
     )
-    gas["ALL-IN lean bilateral (5 transactions)"] = (
-        gas["open signed bilateral contract (both EIP-712 signatures)"]
-        + gas["audit: approve signed order (activates it)"]
-        + r1
-        + r2
-        + s_lean
-    )
+    gas["ALL-IN OrderBook bilateral, internal balance (7 transactions)"] = sum(steps)
     gas.update(lean_matched(chain, d, reg, mk))
     gas.update(signed_book(chain, d, reg, mk))
     for n in (10, 100):
-        gas[f"PER TRADE lean bilateral, {n} trades batched"] = batched_bilateral(chain, d, reg, mk, n)
+        gas[f"PER TRADE OrderBook bilateral, {n} trades batched"] = batched_bilateral(chain, d, reg, mk, n)
         gas[f"PER TRADE lean matched, {n} trades batched"] = batched_matched(chain, d, reg, mk, n)
     for n in (10, 100):
         gas[f"SignedBook PER TRADE bilateral, {n} trades batched"] = batched_signed(chain, d, reg, mk, n)
@@ -253,11 +252,15 @@ def _people(reg: RegistryClient, mk: MarketClient, tag: str, n: int) -> tuple[li
 
 
 def _lifecycle_tail(chain: Any, mk: MarketClient, period: Any, orders: list[tuple[int, Any, Any]]) -> int:
-    """Batched audit, relayed readings and settlement of `orders` [(id, seller, buyer)]; returns the gas."""
+    """Batched audit, each buyer's sign from its internal balance (activates the order), batched relayed
+    readings and batched settlement of agreed `orders` [(id, seller, buyer)]; returns the gas."""
     total = 0
     mk.approve_many([o for o, _, _ in orders])
     total += int(mk.last_receipt["gasUsed"])
     assert not mk.skipped(), mk.skipped()
+    for oid, _, buyer in orders:
+        assert mk.activated(mk.sign(buyer.address, oid)), f"order {oid}: the buyer's sign must activate it"
+        total += int(mk.last_receipt["gasUsed"])
     readings = []
     for oid, seller, buyer in orders:
         readings += [(oid, Side.SELLER, kwh(1), seller.meters[0]), (oid, Side.BUYER, kwh(1), buyer.meters[0])]
@@ -272,13 +275,17 @@ def _lifecycle_tail(chain: Any, mk: MarketClient, period: Any, orders: list[tupl
 
 
 def batched_bilateral(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient, n: int) -> int:
-    """Gas per trade of `n` lean bilateral trades in one period (10 sellers, 10 buyers), batches of n."""
+    """Gas per trade of `n` bilateral trades on `OrderBook` in one period (10 sellers, 10 buyers): each
+    proposed and accepted, then one `approveOrders`, each buyer's sign from its internal balance, one
+    `submitReadings`, one `settleMany`; total / n."""
     providers, consumers = _people(reg, mk, f"b{n}", 10)
     period = mk.open_period()
     orders, total = [], 0
     for k in range(n):
         seller, buyer = providers[k % 10], consumers[(k // 10 + k) % 10]
-        oid = mk.open_signed(seller.address, period.id, buyer.address, kwh(1), tokens("0.5"), 0)
+        oid = mk.propose(seller.address, period.id, buyer.address, kwh(1), tokens("0.5"))
+        total += int(mk.last_receipt["gasUsed"])
+        mk.accept(buyer.address, oid)
         total += int(mk.last_receipt["gasUsed"])
         orders.append((oid, seller, buyer))
     mk.advance_to(period, "signing")

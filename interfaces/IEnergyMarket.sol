@@ -87,19 +87,6 @@ interface IEnergyMarket {
         bytes signature;
     }
 
-    /// @notice Bilateral terms both parties sign off chain (EIP-712 type `BilateralContract`, see
-    ///         `openSignedContract`). `nonce` is the seller's next nonce (`nonces(seller)`), so a signed contract
-    ///         opens at most once.
-    struct SignedTerms {
-        uint256 periodId;
-        address seller;
-        address buyer;
-        uint256 energyWh;
-        uint256 pricePerKwh;
-        uint256 bonus;
-        uint256 nonce;
-    }
-
     /// @notice An amendment of an order's terms proposed by one party and waiting for the other.
     struct Amendment {
         address proposer;
@@ -161,16 +148,6 @@ interface IEnergyMarket {
     event Deposited(address indexed account, uint256 amount);
     /// @notice `amount` of `account`'s internal balance moved into escrow (instead of an ERC-20 transfer).
     event BalanceEscrowed(address indexed account, uint256 amount);
-    /// @notice A bilateral contract both parties signed was opened (`Agreed`, both deposits escrowed from the
-    ///         internal balances); its terms are the order's (`order(orderId)`), as signed.
-    event SignedContractOpened(
-        uint256 indexed orderId,
-        uint256 indexed periodId,
-        address indexed seller,
-        address buyer,
-        uint256 buyerEscrow,
-        uint256 sellerEscrow
-    );
     /// @notice One item of a batch was refused and skipped (its state unchanged); `reason` is the item's revert
     ///         data (custom error selector and arguments). `batch` is the batch function's selector.
     event BatchItemSkipped(bytes4 indexed batch, uint256 indexed item, bytes reason);
@@ -205,7 +182,6 @@ interface IEnergyMarket {
     error NothingToWithdraw(address account);
     error InsufficientBalance(address account, uint256 balance, uint256 needed);
     error TermsChanged(uint256 orderId, bytes32 reviewed, bytes32 current);
-    error InvalidPartySignature(uint256 periodId, address party);
     error LengthMismatch(uint256 ids, uint256 hashes);
     error OnlySelf(address caller);
 
@@ -286,8 +262,7 @@ interface IEnergyMarket {
     /// @notice Auditor: approve an agreed order; the policy fixes the deposits. The auditor cannot edit terms,
     ///         and names the terms it reviewed (`termsHash(orderId)` when it read them), so an amendment landing
     ///         between the review and the approval makes the approval revert `TermsChanged` (review finding 2).
-    ///         An order opened with both signatures (`openSignedContract`) keeps its escrowed deposits and
-    ///         becomes `Active` here.
+    ///         An order whose deposits and fee are all zero becomes `Active` here.
     /// @param orderId the order
     /// @param reviewedTerms the `termsHash` of the terms the auditor reviewed
     function approveOrder(uint256 orderId, bytes32 reviewedTerms) external;
@@ -309,8 +284,7 @@ interface IEnergyMarket {
         external
         returns (uint256 rejected);
 
-    /// @notice Auditor: reject an agreed order; it never takes effect (deposits escrowed by a signed opening are
-    ///         credited back to the parties' internal balances).
+    /// @notice Auditor: reject an agreed order; it never takes effect (nothing is escrowed before approval).
     /// @param orderId the order
     /// @param reason a short reason code (kept in the event)
     function rejectOrder(uint256 orderId, bytes32 reason) external;
@@ -348,24 +322,6 @@ interface IEnergyMarket {
     /// @return settled how many were settled (or fell back)
     function settleMany(uint256[] calldata orderIds) external returns (uint256 settled);
 
-    /// @notice Anyone (typically one of the parties): open a bilateral contract both parties signed off chain,
-    ///         replacing propose + accept + sign. Allowed while proposals are (from the period's opening until
-    ///         its matching window closes). Both deposits (buyer: deposit + bonus + handling fee) are fixed by the
-    ///         period's policy and escrowed at once from the parties' internal balances (`deposit`). The order
-    ///         starts `Agreed` with both signatures: it takes effect only when the auditor approves it; a
-    ///         rejection or expiry credits the escrow back. Signatures: EIP-712 over
-    ///         `BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,
-    ///         uint256 pricePerKwh,uint256 bonus,uint256 nonce)` (ECDSA or ERC-1271), `nonce` = `nonces(seller)`.
-    /// @param terms the signed terms
-    /// @param sellerSignature the seller's signature
-    /// @param buyerSignature the buyer's signature
-    /// @return orderId the new order
-    function openSignedContract(
-        SignedTerms calldata terms,
-        bytes calldata sellerSignature,
-        bytes calldata buyerSignature
-    ) external returns (uint256 orderId);
-
     /// @notice Anyone, once the readings window closed: settle an active order through the period's policy.
     ///         If the policy refuses (reverts with a reason) before the settlement deadline, so does this call;
     ///         from the deadline (readings end + `settlementGrace`) on, a refusal triggers the fallback instead:
@@ -384,7 +340,7 @@ interface IEnergyMarket {
     function withdraw() external returns (uint256 amount);
 
     /// @notice Anyone: move `amount` EnergyToken into the caller's internal balance (needs an ERC-20
-    ///         allowance once); signing and signed contracts then escrow from it without further approvals.
+    ///         allowance once); `sign` then escrows from it without further approvals.
     /// @param amount tokens
     function deposit(uint256 amount) external;
 

@@ -7,7 +7,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {IProviderReputation} from "../../interfaces/IProviderReputation.sol";
@@ -22,9 +21,11 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///         (gamma) energy; after the readings window anyone settles the order through the period's settlement
 ///         policy, and payees pull their tokens with `withdraw()`.
 ///         Lean paths (issue 13): participants `deposit` tokens once into an internal balance, from which `sign`
-///         and `openSignedContract` (a bilateral contract both parties signed off chain, opened in one call)
-///         escrow and to which settlements pay; the auditor approves / rejects in batches naming each order's
+///         escrows and to which settlements pay; the auditor approves / rejects in batches naming each order's
 ///         `termsHash`; readings and settlements go in batches, each item skipped alone when refused.
+///         A bilateral contract both parties signed off chain opens in one call on `SignedBook` (unordered nonces,
+///         revocable), not here: this book's signed opening consumed the seller's nonces in order, so a buyer
+///         withholding one signed contract blocked the seller's later ones (review 2 finding 2); it was removed.
 /// @dev LIVENESS (the rule everything else serves; fuzzed by tests/foundry/MarketInvariants.t.sol,
 ///  invariant_marketHolds -> _everyOrderTerminates):
 ///  every order reaches a terminal state (Settled, Rejected, Cancelled) in bounded time whatever anyone does,
@@ -45,9 +46,10 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///  - `totalWithdrawable` = sum of `withdrawable(a)` over all accounts: each account's internal balance (its
 ///    `deposit`s and settlement credits, less what it escrowed from it and withdrew). Escrow from the internal
 ///    balance moves `withdrawable` to `totalEscrowed` without a token transfer, so the first invariant holds.
-///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance, both
-///    EIP-712 signatures for `openSignedContract`); the auditor only moves `Agreed` to `Approved` or `Rejected`,
-///    and only for the terms it names (`termsHash`).
+///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance); the
+///    auditor only moves `Agreed` to `Approved` or `Rejected`, and only for the terms it names (`termsHash`).
+///  - No order holds escrow before it is `Approved` (`sign` needs `Approved`; an amendment needs no signature and
+///    is refused after one), so an approval fixes the deposits and a rejection has nothing to refund.
 ///  - A batch (`approveOrders`, `rejectOrders`, `submitReadings`, `settleMany`) applies each item through an
 ///    external self-call: an item that reverts leaves no trace but its `BatchItemSkipped` event.
 ///  - `_accounts[a].activeOrders` = number of Active orders with `a` as seller or buyer, and `a` holds exactly one
@@ -67,11 +69,6 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     /// @notice EIP-712 type of a meter reading.
     bytes32 public constant READING_TYPEHASH =
         keccak256("MeterReading(uint256 orderId,uint8 side,uint256 energyWh,address meter,uint256 nonce)");
-    /// @dev EIP-712 type of a bilateral contract signed by both parties (`openSignedContract`; spelled out there).
-    bytes32 private constant BILATERAL_TYPEHASH = keccak256(
-        "BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,uint256 pricePerKwh,"
-        "uint256 bonus,uint256 nonce)"
-    );
 
     /// @notice The market's currency (EnergyToken).
     IERC20 public immutable token;
@@ -238,56 +235,6 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
     }
 
     /// @inheritdoc IEnergyMarket
-    function openSignedContract(
-        SignedTerms calldata terms,
-        bytes calldata sellerSignature,
-        bytes calldata buyerSignature
-    ) external nonReentrant returns (uint256 orderId) {
-        Period storage p = _period(terms.periodId);
-        _requireWindow(terms.periodId, p.opensAt, p.matchEnd);
-        _checkSignedTerms(terms, sellerSignature, buyerSignature);
-        orderId = _newOrder(
-            terms.periodId, terms.seller, terms.buyer, 0, terms.energyWh, terms.pricePerKwh, terms.bonus, Origin.Bilateral
-        );
-        _escrowSigned(orderId, _orders[orderId], p);
-    }
-
-    /// @dev The checks of `proposeContract` and `acceptProposal` for signed terms, both signatures, and the
-    ///      seller's nonce (consumed: a signed contract opens at most once).
-    function _checkSignedTerms(SignedTerms calldata terms, bytes calldata sellerSig, bytes calldata buyerSig)
-        private
-    {
-        _requireRole(terms.seller, true);
-        _requireRole(terms.buyer, false);
-        if (terms.buyer == terms.seller) revert SelfTrade(terms.seller);
-        if (terms.energyWh == 0) revert ZeroEnergy();
-        if (terms.pricePerKwh == 0) revert ZeroPrice();
-        bytes32 digest = _signedTermsDigest(terms);
-        if (!SignatureChecker.isValidSignatureNow(terms.seller, digest, sellerSig)) {
-            revert InvalidPartySignature(terms.periodId, terms.seller);
-        }
-        if (!SignatureChecker.isValidSignatureNow(terms.buyer, digest, buyerSig)) {
-            revert InvalidPartySignature(terms.periodId, terms.buyer);
-        }
-        _useCheckedNonce(terms.seller, terms.nonce);
-    }
-
-    /// @dev A signed opening: both parties signed, the policy fixes the deposits, escrowed from internal balances.
-    function _escrowSigned(uint256 orderId, Stored storage o, Period storage p) private {
-        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
-        o.status = OrderStatus.Agreed;
-        o.buyerSigned = true;
-        o.sellerSigned = true;
-        o.buyerDeposit = uint128(_fits(buyerDeposit, 128));
-        o.sellerDeposit = uint128(_fits(sellerDeposit, 128));
-        uint256 buyerEscrow = buyerDeposit + handlingFee;
-        _debit(o.buyer, buyerEscrow);
-        _debit(o.seller, sellerDeposit);
-        _totalEscrowed += buyerEscrow + sellerDeposit;
-        emit SignedContractOpened(orderId, o.periodId, o.seller, o.buyer, buyerEscrow, sellerDeposit);
-    }
-
-    /// @inheritdoc IEnergyMarket
     function proposeAmendment(uint256 orderId, uint256 energyWh, uint256 pricePerKwh) external {
         Stored storage o = _amendable(orderId);
         if (msg.sender != o.seller && msg.sender != o.buyer) revert NotParty(orderId, msg.sender);
@@ -383,28 +330,19 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         if (current != reviewedTerms) revert TermsChanged(orderId, reviewedTerms, current);
         Period storage p = _periods[o.periodId];
         _requireWindow(o.periodId, p.opensAt, p.signEnd);
-        uint256 buyerDeposit;
-        uint256 sellerDeposit;
-        if (o.buyerSigned) {
-            // opened with both signatures: deposits fixed and escrowed at opening (only such an order is signed
-            // while Agreed: `sign` needs Approved and an amendment needs no signature)
-            buyerDeposit = o.buyerDeposit;
-            sellerDeposit = o.sellerDeposit;
-        } else {
-            (buyerDeposit, sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
-            o.buyerDeposit = uint128(_fits(buyerDeposit, 128));
-            o.sellerDeposit = uint128(_fits(sellerDeposit, 128));
-        }
+        // nothing is signed while Agreed (see the invariants): the policy fixes the deposits now
+        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(p.policy).deposits(_terms(orderId, o));
+        o.buyerDeposit = uint128(_fits(buyerDeposit, 128));
+        o.sellerDeposit = uint128(_fits(sellerDeposit, 128));
         o.status = OrderStatus.Approved;
         emit OrderApproved(orderId, auditor, buyerDeposit, sellerDeposit);
-        if (o.buyerSigned || (buyerDeposit + handlingFee == 0 && sellerDeposit == 0)) _activate(orderId, o, p);
+        if (buyerDeposit + handlingFee == 0 && sellerDeposit == 0) _activate(orderId, o, p);
     }
 
     function _reject(uint256 orderId, bytes32 reason, address auditor) private {
         Stored storage o = _orderIn(orderId, OrderStatus.Agreed);
         o.status = OrderStatus.Rejected;
-        emit OrderRejected(orderId, auditor, reason);
-        _refund(o); // only a signed opening has escrow while Agreed
+        emit OrderRejected(orderId, auditor, reason); // nothing escrowed while Agreed: nothing to refund
     }
 
     // ------------------------------------------------------------------ escrow
@@ -787,16 +725,6 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     function _termsHash(uint256 orderId, Stored storage o) private view returns (bytes32) {
         return keccak256(abi.encode(orderId, o.energyWh, o.pricePerKwh, o.bonus));
-    }
-
-    function _signedTermsDigest(SignedTerms calldata t) private view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    BILATERAL_TYPEHASH, t.periodId, t.seller, t.buyer, t.energyWh, t.pricePerKwh, t.bonus, t.nonce
-                )
-            )
-        );
     }
 
     function _period(uint256 periodId) private view returns (Period storage p) {

@@ -3,7 +3,8 @@
 Each list is the field order of a Solidity typehash (`keccak256("Name(type name,...)")`); a typed-data dict
 built from it must match the contract's constant byte for byte (tests/python/test_eip712_types.py checks it).
 The certificate and registry types (one client each) stay beside their clients. The lists:
-- `DEAL_FIELDS`: `SignedBook.Deal` and `OrderBook.BilateralContract` (the same seven terms);
+- `DEAL_FIELDS`: `SignedBook.Deal`, the terms both parties of a bilateral contract sign (the only such list:
+  `OrderBook`'s signed opening and its `BilateralContract` type were removed, review 2 finding 2);
 - `READING_FIELDS`: `SignedBook.FinalReading`; `OrderBook.MeterReading` adds the meter's nonce;
 - `DOMAIN_FIELDS`: the `EIP712Domain` both books use (OpenZeppelin `EIP712`: name, version, chain, contract).
 """

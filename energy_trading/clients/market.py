@@ -9,8 +9,8 @@ layer; `kwh()` and `tokens()` convert from the human units the scenarios use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any
@@ -33,6 +33,7 @@ __all__ = [
     "OrderStatus",
     "Origin",
     "Period",
+    "PhaseReached",
     "Schedule",
     "Settlement",
     "Side",
@@ -71,6 +72,12 @@ def as_tokens(base_units: int) -> str:
 
 def _short(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}" if len(address) == 42 else address
+
+
+def _name(address: str, labels: Mapping[str, str] | None) -> str:
+    """The account's label when `labels` (checksummed address -> label, e.g. `Chain.labels`) knows it, else
+    the short address."""
+    return (labels or {}).get(address) or _short(address)
 
 
 class OrderStatus(IntEnum):
@@ -134,6 +141,28 @@ class Period:
         )
 
 
+class PhaseReached(int):
+    """What `MarketClient.advance_to` returns: the chain time reached (unix seconds; it is that int, so code
+    that used the number keeps working), shown as the phase of the period reached and when it started."""
+
+    period_id: int
+    phase: str
+    starts_at: int
+
+    def __new__(cls, now: int, period_id: int, phase: str, starts_at: int) -> PhaseReached:
+        reached = super().__new__(cls, now)
+        reached.period_id, reached.phase, reached.starts_at = period_id, phase, starts_at
+        return reached
+
+    def __repr__(self) -> str:
+        return (
+            f"PhaseReached({self.phase} of period #{self.period_id}, which started "
+            f"{iso_time(self.starts_at)}; chain time now {iso_time(int(self))})"
+        )
+
+    __str__ = int.__repr__  # the number, as before, wherever it is formatted
+
+
 @dataclass(frozen=True)
 class Order:
     """`IEnergyMarket.Order` (energies Wh, amounts token base units)."""
@@ -155,6 +184,8 @@ class Order:
     seller_deposit: int
     delivered_wh: int
     received_wh: int
+    #: Account labels by checksummed address (the client's `Chain.labels`), used by the repr only.
+    labels: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def energy_kwh(self) -> Decimal:
@@ -164,7 +195,8 @@ class Order:
     def __repr__(self) -> str:
         return (
             f"Order(#{self.id} {self.origin.name} {self.status.name}, period {self.period_id}: "
-            f"{_short(self.seller)} -> {_short(self.buyer)}, {as_kwh(self.energy_wh)} at "
+            f"{_name(self.seller, self.labels)} -> {_name(self.buyer, self.labels)}, "
+            f"{as_kwh(self.energy_wh)} at "
             f"{as_tokens(self.price_per_kwh)}/kWh, bonus {as_tokens(self.bonus)}, fee {as_tokens(self.fee)}, "
             f"escrow buyer {as_tokens(self.buyer_deposit)} seller {as_tokens(self.seller_deposit)}, "
             f"metered {as_kwh(self.delivered_wh)} sent / {as_kwh(self.received_wh)} received)"
@@ -241,36 +273,6 @@ def meter_reading_typed_data(
     return eip712.typed_data("MeterReading", eip712.METER_READING_FIELDS, domain, message)
 
 
-def bilateral_contract_typed_data(
-    chain_id: int,
-    order_book: str,
-    period_id: int,
-    seller: str,
-    buyer: str,
-    energy_wh: int,
-    price_per_kwh: int,
-    bonus: int,
-    nonce: int,
-) -> dict[str, Any]:
-    """EIP-712 typed data of `OrderBook`'s `BilateralContract`: the terms both parties sign off chain so that
-    anyone opens the contract with `openSignedContract` in one transaction.
-
-    `energy_wh` in Wh, `price_per_kwh` and `bonus` in token base units; `nonce` is the seller's current nonce
-    on the order book (`nonces(seller)`).
-    """
-    message = {
-        "periodId": period_id,
-        "seller": seller,
-        "buyer": buyer,
-        "energyWh": energy_wh,
-        "pricePerKwh": price_per_kwh,
-        "bonus": bonus,
-        "nonce": nonce,
-    }
-    domain = eip712.domain("EnergyMarket", chain_id, order_book)
-    return eip712.typed_data("BilateralContract", eip712.DEAL_FIELDS, domain, message)
-
-
 class MarketClient(SendingClient):
     """Drives the market contracts of a deployment."""
 
@@ -317,7 +319,7 @@ class MarketClient(SendingClient):
 
     def deposit(self, account: str, amount: int) -> TxResult:
         """Move `amount` token base units from `account`'s wallet into its internal balance on the order book
-        (allows them first); signing and signed contracts then escrow from it with no further approval."""
+        (allows them first); `sign` then escrows from it with no further approval."""
         self.allow(account, amount)
         return self._tx(self.book.functions.deposit(amount), account)
 
@@ -352,8 +354,10 @@ class MarketClient(SendingClient):
             raise ValueError(f"period {period_id}: no such period ({opened})")
         return period
 
-    def advance_to(self, period: Period, phase: str) -> int:
-        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"."""
+    def advance_to(self, period: Period, phase: str) -> PhaseReached:
+        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"
+        (no-op if already past). Returns the chain time reached (unix seconds, an int) that shows the phase
+        and its start time."""
         starts = {
             "matching": period.publish_end,
             "signing": period.match_end,
@@ -361,7 +365,7 @@ class MarketClient(SendingClient):
         }
         if phase not in starts:
             raise ValueError(f"unknown phase {phase!r}: use one of {sorted(starts)}")
-        return self.chain.advance_to(starts[phase])
+        return PhaseReached(self.chain.advance_to(starts[phase]), period.id, phase, starts[phase])
 
     # ------------------------------------------------------------------ offers and requests
 
@@ -590,45 +594,6 @@ class MarketClient(SendingClient):
         share = int(receipt["gasUsed"]) // max(len(events), 1)
         return {e.args.orderId: self._settlement(e.args, share) for e in events}
 
-    def sign_terms(
-        self,
-        party: str,
-        period_id: int,
-        seller: str,
-        buyer: str,
-        energy_wh: int,
-        price_per_kwh: int,
-        bonus: int = 0,
-    ) -> bytes:
-        """`party`'s EIP-712 signature over bilateral terms (with the seller's current nonce)."""
-        nonce = self.book.functions.nonces(seller).call()
-        typed = bilateral_contract_typed_data(
-            self.chain.chain_id,
-            self.book.address,
-            period_id,
-            seller,
-            buyer,
-            energy_wh,
-            price_per_kwh,
-            bonus,
-            nonce,
-        )
-        return bytes(self.chain.key_of(party).sign_message(encode_typed_data(full_message=typed)).signature)
-
-    def open_signed(
-        self, seller: str, period_id: int, buyer: str, energy_wh: int, price_per_kwh: int, bonus: int = 0
-    ) -> int:
-        """Open a bilateral contract both parties sign here off chain, in one transaction sent by the seller;
-        both deposits are escrowed from the parties' internal balances (`deposit`). Returns the order id."""
-        nonce = self.book.functions.nonces(seller).call()
-        terms = (period_id, seller, buyer, energy_wh, price_per_kwh, bonus, nonce)
-        sigs = [
-            self.sign_terms(p, period_id, seller, buyer, energy_wh, price_per_kwh, bonus)
-            for p in (seller, buyer)
-        ]
-        receipt = self._send(self.book.functions.openSignedContract(terms, *sigs), seller)
-        return self._event(receipt, self.book, "SignedContractOpened")[0].args.orderId
-
     def settle(self, sender: str, order_id: int) -> Settlement:
         """Settle an order after its readings window; returns what was paid."""
         receipt = self._send(self.book.functions.settle(order_id), sender)
@@ -677,7 +642,8 @@ class MarketClient(SendingClient):
             count = self.book.functions.orderCount().call()
             created = f"orders created: 1..{count}" if count else "no order created yet"
             raise ValueError(f"order {order_id}: no such order ({created})")
-        order = Order(order_id, raw[0], raw[1], OrderStatus(raw[2]), Origin(raw[3]), *raw[4:])
+        status, origin = OrderStatus(raw[2]), Origin(raw[3])
+        order = Order(order_id, raw[0], raw[1], status, origin, *raw[4:], labels=self.chain.labels)
         self._parties[order_id] = (order.seller, order.buyer)
         return order
 

@@ -1,25 +1,33 @@
-"""The lean order lifecycle (issue 13): internal balances, signed bilateral openings, batch audit, batch
-readings and batch settlement.
+"""The lean order lifecycle on `OrderBook` (issue 13): internal balances, batch audit, batch readings and
+batch settlement, one registry obligation per trader; and the signed bilateral opening's refusals, on
+`SignedBook`.
 
 Every new function: a stranger is refused, a refusal leaves balances and the order as they were, and each
 batch skips a bad item in the middle (with `BatchItemSkipped`) while applying the others.
+
+`OrderBook.openSignedContract` was removed (review 2 finding 2: its sequential seller nonces let a buyer
+withholding one signed contract block the seller's later ones); a contract both parties signed off chain opens
+on `SignedBook`. Its tests here moved with it: the refusals (a signature that does not cover the terms, a
+second opening, more than the buyer's balance) now run against `SignedBook` below; its lifecycle, rejection,
+expiry and unordered nonces are in tests/contracts/test_market_signed.py, and that `OrderBook` no longer
+dispatches the call in tests/contracts/test_review2_findings.py. The registry-obligation and activation
+properties of the order book are tested on its remaining path (propose, accept, approve, sign).
 """
 
 import pytest
-from brownie import accounts, chain
+from brownie import HonestSupplierSettlement, SignedBook, accounts, chain
 from conftest import CONSUMER, GENERATOR, reverts_with
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from market_fixtures import (
     ACTIVE,
-    AGREED,
     APPROVED_ORDER,
     BUYER_SIDE,
-    CANCELLED,
     FEE,
     REJECTED,
     SELLER_SIDE,
     SETTLED,
+    TAU,
     TOKEN,
     WAD,
     active_order,
@@ -32,7 +40,7 @@ from market_fixtures import (
 )
 from web3 import Web3
 
-from energy_trading.clients.market import bilateral_contract_typed_data
+from energy_trading.clients.signed import deal_typed_data
 
 R, PRICE, BONUS = 10_000, TOKEN // 2, TOKEN
 DEPOSIT = cost_up(R, PRICE) + BONUS + FEE  # what the buyer escrows (honest-supplier policy: seller nothing)
@@ -56,21 +64,20 @@ def lean(registry, auditor, mkt, admin):
     return seller, buyer, meters
 
 
-def terms(mkt, pid, seller, buyer, energy=R, price=PRICE, bonus=BONUS, nonce=None):
-    nonce = mkt.book.nonces(seller) if nonce is None else nonce
-    return (pid, seller.address, buyer.address, energy, price, bonus, nonce)
-
-
-def sig(mkt, signer, t):
-    typed = bilateral_contract_typed_data(chain.id, mkt.book.address, *t)
-    return Account.from_key(signer.private_key).sign_message(encode_typed_data(full_message=typed)).signature
-
-
-def open_signed(mkt, lean, pid, relayer=None, **kw):
+def agreed(mkt, lean, pid):
+    """A bilateral order of the `lean` pair on the order book, proposed and accepted (Agreed)."""
     seller, buyer, _ = lean
-    t = terms(mkt, pid, seller, buyer, **kw)
-    tx = mkt.book.openSignedContract(t, sig(mkt, seller, t), sig(mkt, buyer, t), {"from": relayer or seller})
-    return tx.events["SignedContractOpened"]["orderId"]
+    tx = mkt.book.proposeContract(pid, buyer, R, PRICE, {"from": seller})
+    oid = tx.events["ContractProposed"]["orderId"]
+    mkt.book.acceptProposal(oid, BONUS, {"from": buyer})
+    return oid
+
+
+def activate(mkt, lean, oid, auditor):
+    """Approve an agreed order and sign it by the buyer from its internal balance (the honest-supplier policy
+    asks the seller for nothing, so the buyer's signature activates it)."""
+    mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
+    return mkt.book.sign(oid, {"from": lean[1]})
 
 
 def state(mkt, oid):
@@ -122,87 +129,91 @@ def test_sign_escrows_from_the_internal_balance_without_an_erc20_approve(mkt, pe
     assert mkt.token.balanceOf(mkt.book) == mkt.book.totalEscrowed() + mkt.book.totalWithdrawable()
 
 
-# ------------------------------------------------------------------ signed openings
+# ------------------------------------------------------------------ signed openings (SignedBook)
 
 
-def test_a_signed_contract_opens_in_one_transaction_and_takes_effect_only_at_approval(
-    mkt, lean, auditor, stranger
-):
+@pytest.fixture(scope="module")
+def sb(mkt, lean, admin):
+    """`SignedBook` on the order book's periods (honest-supplier policy bound to it); each of the `lean` pair
+    deposits there the 100 tokens still in its wallet."""
+    book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    book.mapPolicy(mkt.honest, HonestSupplierSettlement.deploy(book, TAU, {"from": admin}), {"from": admin})
+    for who in lean[:2]:
+        mkt.token.approve(book, 100 * WAD, {"from": who})
+        book.deposit(100 * WAD, {"from": who})
+    return book
+
+
+def deal(sb, pid, seller, buyer, nonce=0, energy=R, price=PRICE, bonus=BONUS):
+    return (pid, seller.address, buyer.address, energy, price, bonus, nonce)
+
+
+def sig(sb, signer, d):
+    typed = deal_typed_data(chain.id, sb.address, d)
+    return Account.from_key(signer.private_key).sign_message(encode_typed_data(full_message=typed)).signature
+
+
+def sb_state(sb, mkt, seller, buyer, nonce=0):
+    """What a refused opening must leave as it was: both internal balances, the book's tokens, the nonce."""
+    return (
+        sb.withdrawable(seller),
+        sb.withdrawable(buyer),
+        mkt.token.balanceOf(sb),
+        sb.nonceUsed(seller, nonce),
+    )
+
+
+def test_signed_contract_refusals_leave_everything_unchanged(mkt, lean, sb, stranger):
     seller, buyer, _ = lean
     pid, _ = open_period(mkt)
-    before = balances(mkt, seller, buyer)
-    oid = open_signed(mkt, lean, pid, relayer=stranger)  # anyone may relay both signatures
-    o = mkt.book.order(oid)
-    assert (o[2], o[4], o[5]) == (AGREED, True, True)
-    assert (o[8], o[9], o[10], o[11], o[12]) == (R, PRICE, BONUS, FEE, DEPOSIT - FEE)
-    assert mkt.book.withdrawable(buyer) == before[1][1] - DEPOSIT
-    assert mkt.book.totalEscrowed() == before[3] + DEPOSIT
-    assert mkt.token.balanceOf(mkt.book) == before[2]  # no token moved
-    assert mkt.book.nonces(seller) == 1
-    tx = mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
-    assert "OrderActivated" in tx.events
-    assert mkt.book.order(oid)[2] == ACTIVE
-
-
-def test_signed_contract_refusals_leave_everything_unchanged(mkt, lean, stranger):
-    seller, buyer, _ = lean
-    pid, _ = open_period(mkt)
-    t = terms(mkt, pid, seller, buyer)
-    before, count = balances(mkt, seller, buyer), mkt.book.orderCount()
-    with reverts_with("InvalidPartySignature", pid, buyer.address):
-        mkt.book.openSignedContract(t, sig(mkt, seller, t), sig(mkt, seller, t), {"from": seller})
+    d = deal(sb, pid, seller, buyer)
+    before = sb_state(sb, mkt, seller, buyer)
+    with reverts_with("InvalidPartySignature", pid, buyer.address):  # the seller's signature twice
+        sb.open(d, sig(sb, seller, d), sig(sb, seller, d), {"from": seller})
     forged = accounts.add()
     with reverts_with("InvalidPartySignature", pid, seller.address):
-        mkt.book.openSignedContract(t, sig(mkt, forged, t), sig(mkt, buyer, t), {"from": stranger})
+        sb.open(d, sig(sb, forged, d), sig(sb, buyer, d), {"from": stranger})
     # the buyer signed a smaller contract: its signature does not cover these terms
-    small = terms(mkt, pid, seller, buyer, energy=R // 10)
+    small = deal(sb, pid, seller, buyer, energy=R // 10)
     with reverts_with("InvalidPartySignature", pid, buyer.address):
-        mkt.book.openSignedContract(t, sig(mkt, seller, t), sig(mkt, buyer, small), {"from": seller})
+        sb.open(d, sig(sb, seller, d), sig(sb, buyer, small), {"from": seller})
     # more than the buyer's internal balance
-    huge = terms(mkt, pid, seller, buyer, price=1_000 * TOKEN)
+    huge = deal(sb, pid, seller, buyer, price=1_000 * TOKEN)
     with reverts_with("InsufficientBalance"):
-        mkt.book.openSignedContract(huge, sig(mkt, seller, huge), sig(mkt, buyer, huge), {"from": seller})
-    assert balances(mkt, seller, buyer) == before
-    assert mkt.book.orderCount() == count
-    assert mkt.book.nonces(seller) == 0
+        sb.open(huge, sig(sb, seller, huge), sig(sb, buyer, huge), {"from": seller})
+    assert sb_state(sb, mkt, seller, buyer) == before
+    assert not before[3]  # nonce 0 still unspent
 
 
-def test_a_signed_contract_cannot_be_opened_twice(mkt, lean):
+def test_a_signed_contract_cannot_be_opened_twice(mkt, lean, sb):
     seller, buyer, _ = lean
     pid, _ = open_period(mkt)
-    t = terms(mkt, pid, seller, buyer)
-    s, b = sig(mkt, seller, t), sig(mkt, buyer, t)
-    mkt.book.openSignedContract(t, s, b, {"from": seller})
-    before, count = balances(mkt, seller, buyer), mkt.book.orderCount()
-    with reverts_with("InvalidAccountNonce"):
-        mkt.book.openSignedContract(t, s, b, {"from": buyer})
-    assert balances(mkt, seller, buyer) == before
-    assert mkt.book.orderCount() == count
+    d = deal(sb, pid, seller, buyer)
+    s, b = sig(sb, seller, d), sig(sb, buyer, d)
+    sb.open(d, s, b, {"from": seller})
+    before = sb_state(sb, mkt, seller, buyer)
+    assert before[3]  # the opening spent the seller's nonce 0
+    with reverts_with("NonceUsed", seller.address, 0):
+        sb.open(d, s, b, {"from": buyer})
+    assert sb_state(sb, mkt, seller, buyer) == before
 
 
-def test_rejecting_or_expiring_a_signed_contract_refunds_to_the_internal_balances(mkt, lean, auditor):
-    seller, buyer, _ = lean
-    pid, period = open_period(mkt)
-    start = mkt.book.withdrawable(buyer)
-    rejected = open_signed(mkt, lean, pid)
-    expired = open_signed(mkt, lean, pid)
-    assert mkt.book.withdrawable(buyer) == start - 2 * DEPOSIT
-    tx = mkt.book.rejectOrder(rejected, b"bad", {"from": auditor})
-    assert tx.events["OrderRejected"]["orderId"] == rejected
-    assert mkt.book.withdrawable(buyer) == start - DEPOSIT
-    goto(period, "settlement")
-    mkt.book.expire(expired, {"from": seller})
-    assert mkt.book.order(expired)[2] == CANCELLED
-    assert mkt.book.withdrawable(buyer) == start
-    assert mkt.token.balanceOf(mkt.book) == mkt.book.totalEscrowed() + mkt.book.totalWithdrawable()
+# ------------------------------------------------------------------ signed orders on the order book
 
 
-def test_a_signed_contract_cannot_be_amended(mkt, lean):
+def test_an_order_signed_by_one_party_cannot_be_amended(mkt, lean, auditor):
+    """Terms change only by both parties' consent and before anyone escrowed: once a party signed (here the
+    seller, whose deposit is 0 under the honest-supplier policy: the order stays Approved), no amendment."""
     seller = lean[0]
     pid, _ = open_period(mkt)
-    oid = open_signed(mkt, lean, pid)
+    oid = agreed(mkt, lean, pid)
+    mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
+    mkt.book.sign(oid, {"from": seller})
+    assert mkt.book.order(oid)[2] == APPROVED_ORDER
+    before = state(mkt, oid)
     with reverts_with("AmendmentAfterSigning", oid):
         mkt.book.proposeAmendment(oid, 2 * R, PRICE, {"from": seller})
+    assert state(mkt, oid) == before
 
 
 # ------------------------------------------------------------------ batch audit
@@ -358,11 +369,11 @@ def test_registry_obligation_is_held_once_per_trader_until_its_last_active_order
 ):
     seller, buyer, _ = lean
     pid, period = open_period(mkt)
-    first, second = open_signed(mkt, lean, pid), open_signed(mkt, lean, pid)
+    first, second = agreed(mkt, lean, pid), agreed(mkt, lean, pid)
     before = registry.participant(seller)[6]
     goto(period, "signing")
     for oid in (first, second):
-        mkt.book.approveOrder(oid, mkt.book.termsHash(oid), {"from": auditor})
+        assert "OrderActivated" in activate(mkt, lean, oid, auditor).events
     # two Active orders, one obligation each in the registry (opened with the first, not per order)
     assert registry.participant(seller)[6] == before + 1
     assert registry.participant(buyer)[6] == registry.participant(seller)[6]
@@ -378,16 +389,19 @@ def test_registry_obligation_is_held_once_per_trader_until_its_last_active_order
 
 
 def test_a_later_activation_refuses_a_party_suspended_since_its_first(mkt, auditor, registry, lean):
+    """The seller's first Active order opened its registry obligation; suspended since, its second order
+    cannot activate: the buyer's signature (which would complete the escrow) is refused, changing nothing."""
     seller, buyer, _ = lean
     pid, period = open_period(mkt)
-    first, second = open_signed(mkt, lean, pid), open_signed(mkt, lean, pid)
+    first, second = agreed(mkt, lean, pid), agreed(mkt, lean, pid)
     goto(period, "signing")
-    mkt.book.approveOrder(first, mkt.book.termsHash(first), {"from": auditor})
-    registry.suspend(buyer, b"audit", {"from": auditor})
-    before = (state(mkt, second), balances(mkt, seller, buyer), registry.participant(buyer)[6])
-    with reverts_with("PartyNotActive", buyer):
-        mkt.book.approveOrder(second, mkt.book.termsHash(second), {"from": auditor})
-    assert (state(mkt, second), balances(mkt, seller, buyer), registry.participant(buyer)[6]) == before
+    activate(mkt, lean, first, auditor)
+    mkt.book.approveOrder(second, mkt.book.termsHash(second), {"from": auditor})
+    registry.suspend(seller, b"audit", {"from": auditor})
+    before = (state(mkt, second), balances(mkt, seller, buyer), registry.participant(seller)[6])
+    with reverts_with("PartyNotActive", seller):
+        mkt.book.sign(second, {"from": buyer})
+    assert (state(mkt, second), balances(mkt, seller, buyer), registry.participant(seller)[6]) == before
 
 
 def test_role_and_status_is_the_first_slot_of_the_record(registry, people):

@@ -3,9 +3,9 @@
 One proof of concept per finding (the review report gives each one's sequence and suggested fix). Each
 test asserts the SAFE behaviour and is marked xfail(strict=True) while the finding is open, so the suite
 stays green and the marker must be removed when the fix lands (a strict xfail that passes fails the run).
-Finding 2 (contracts/market/OrderBook) is reported only; findings 1 (ProviderReputation.fold searches in
-memory), 3 (CreditWeights, with refusal tests) and 4 (MatchingMarket refuses at publication what the book
-cannot store) are fixed.
+All four are fixed: 1 (ProviderReputation.fold searches in memory), 2 (OrderBook.openSignedContract removed:
+signed bilateral contracts open on SignedBook, with unordered nonces and revocation), 3 (CreditWeights, with
+refusal tests) and 4 (MatchingMarket refuses at publication what the book cannot store).
 """
 
 import brownie
@@ -13,13 +13,14 @@ import pytest
 from brownie import ProviderReputation, accounts, chain, web3
 from brownie.exceptions import VirtualMachineError
 from conftest import CONSUMER, GENERATOR, reverts_with
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from market_fixtures import ALPHA, BUYER_SIDE, SELLER_SIDE, TOKEN, WAD, block_time, goto, join, open_period
 from test_market_trust import R as GRID_R
 from test_market_trust import grid, grid_order, read  # noqa: F401  (grid is a fixture)
 
-from energy_trading.clients.market import bilateral_contract_typed_data
+from energy_trading.clients import eip712
 
 R, PRICE, BONUS = 10_000, TOKEN // 2, TOKEN
 
@@ -67,7 +68,10 @@ def test_fold_stays_callable_after_one_slow_period_held_up_many_later_ones(admin
     assert rep.reputationOf(provider) > 0
 
 
-# ------------------------------------------------------------------ finding 2: sequential seller nonce
+# ------------------------------------------------------------------ finding 2: sequential seller nonce, fixed
+
+TERMS = "(uint256,address,address,uint256,uint256,uint256,uint256)"  # the removed IEnergyMarket.SignedTerms
+OPEN_SIGNED = f"openSignedContract({TERMS},bytes,bytes)"
 
 
 @pytest.fixture(scope="module")
@@ -84,37 +88,49 @@ def trio(registry, auditor, mkt, admin):
     return seller, b1, b2
 
 
-def _signed(mkt, pid, seller, buyer, nonce, energy=R):
-    terms = (pid, seller.address, buyer.address, energy, PRICE, BONUS, nonce)
-    sigs = []
-    for who in (seller, buyer):
-        typed = bilateral_contract_typed_data(chain.id, mkt.book.address, *terms)
-        sigs.append(
-            Account.from_key(who.private_key).sign_message(encode_typed_data(full_message=typed)).signature
-        )
-    return terms, sigs[0], sigs[1]
+def _signed_call(mkt, pid, seller, buyer, nonce):
+    """Calldata of the removed `openSignedContract` with terms both parties validly signed under the type and
+    domain it checked (`BilateralContract`, "EnergyMarket"): what opened a contract before the removal."""
+    terms = (pid, seller.address, buyer.address, R, PRICE, BONUS, nonce)
+    fields = [f["name"] for f in eip712.DEAL_FIELDS]
+    typed = eip712.typed_data(
+        "BilateralContract",
+        eip712.DEAL_FIELDS,
+        eip712.domain("EnergyMarket", chain.id, mkt.book.address),
+        dict(zip(fields, terms, strict=True)),
+    )
+    sigs = [
+        Account.from_key(who.private_key).sign_message(encode_typed_data(full_message=typed)).signature
+        for who in (seller, buyer)
+    ]
+    return web3.keccak(text=OPEN_SIGNED)[:4] + abi_encode([TERMS, "bytes", "bytes"], [terms, *sigs])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 2: openSignedContract consumes the seller's nonces in sequence and nothing revokes a "
-    "signed contract: a buyer who withholds an earlier contract blocks every later one of the seller",
-)
 def test_a_withheld_signed_contract_does_not_block_the_sellers_next_one(mkt, trio, stranger):
-    """The seller signs contract C1 with buyer 1 (nonce n) and C2 with buyer 2 (nonce n + 1); whoever holds
-    both signatures of a contract opens it. Buyer 1 holds C1 and never opens it (it may do so at any moment
-    until matchEnd). C2 cannot open (`InvalidAccountNonce`: n + 1 is not the current nonce), and the seller
-    has no call to cancel C1 or skip its nonce. Its only way out, re-signing C2 at nonce n, revives the
-    original C2 (nonce n + 1) once the re-signed one opened: buyer 2 can then open the same contract twice.
-    The safe behaviour: a signed contract whose counterparty withholds it does not block others (unordered
-    nonces or a revocation the signer can send alone)."""
+    """The finding: the seller signs contract C1 with buyer 1 (nonce n) and C2 with buyer 2 (nonce n + 1);
+    buyer 1 withholds C1, so C2 could not open (`InvalidAccountNonce`) and the seller had no call to cancel C1
+    or skip its nonce. Closed by removing `OrderBook.openSignedContract`: signed contracts open on SignedBook
+    (unordered nonces, `revoke`, `invalidateNonces`), where this scenario passes
+    (tests/contracts/test_market_signed.py::test_a_withheld_signed_contract_does_not_block_the_sellers_next_one).
+    Here: the order book neither lists nor dispatches the call any more, so validly signed C1 and C2 open
+    nothing there, reserve nothing, and consume none of the seller's nonces (the order book keeps nonces for
+    meters only)."""
     seller, b1, b2 = trio
+    assert "openSignedContract" not in {e.get("name") for e in mkt.book.abi}
+    selector = web3.keccak(text=OPEN_SIGNED)[:4]
+    assert bytes([0x63]) + selector not in bytes(web3.eth.get_code(mkt.book.address))  # no PUSH4 in dispatch
     pid, _ = open_period(mkt)
     n = mkt.book.nonces(seller)
-    c1 = _signed(mkt, pid, seller, b1, n)  # noqa: F841  held back by buyer 1
-    c2 = _signed(mkt, pid, seller, b2, n + 1)
-    tx = mkt.book.openSignedContract(*c2, {"from": stranger})
-    assert tx.status == 1
+
+    def state():
+        return mkt.book.orderCount(), mkt.book.totalEscrowed(), [mkt.book.withdrawable(a) for a in trio]
+
+    before = state()
+    for buyer, nonce in ((b1, n), (b2, n + 1)):
+        with brownie.reverts():
+            stranger.transfer(mkt.book, 0, data=_signed_call(mkt, pid, seller, buyer, nonce))
+    assert state() == before
+    assert mkt.book.nonces(seller) == n
 
 
 # ------------------------------------------------------------------ finding 3: a straggler's penalty (fixed)

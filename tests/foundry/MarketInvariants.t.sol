@@ -75,7 +75,7 @@ contract MarketInvariantsTest is ForgeBase {
         book.setPolicyAllowed(address(grid), true);
 
         for (uint256 i = 0; i < 4; i++) {
-            actors[i] = vm.addr(0xA11CE0 + i); // with keys: the handler signs bilateral terms as them
+            actors[i] = vm.addr(0xA11CE0 + i); // EOAs at fixed addresses
             uint256 meterKey = 0xBEEF00 + i;
             meters[i] = vm.addr(meterKey);
             IParticipantRegistry.MeterRequest[] memory req = new IParticipantRegistry.MeterRequest[](1);

@@ -2,6 +2,7 @@
 short result instead of a raw receipt."""
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -57,3 +58,34 @@ def test_an_unknown_order_or_period_is_an_error_not_a_zero_record(deployment):
         market.period(99)
     shown = repr(market.period(opened.id))
     assert re.search(r"publish until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", shown), shown  # ISO times, not unix s
+
+
+def test_an_order_shows_the_labels_the_client_knows_and_advance_to_the_phase_reached(deployment):
+    """Issue 11: an Order printed short addresses where the console knows each account by its label, and
+    `advance_to` returned a bare unix time. The order names its parties by label (an address no label is
+    known for stays short), and `advance_to` shows the phase reached and when it started while remaining
+    the chain time it was (an int)."""
+    reg, market = RegistryClient(deployment), MarketClient(deployment)
+    seller = reg.register("solar-farm", Role.GENERATOR, Source.SOLAR)
+    buyer = reg.register("bakery", Role.CONSUMER)
+    for a in (seller, buyer):
+        reg.approve(a.address)
+    period = market.open_period()
+    oid = market.propose(seller.address, period.id, buyer.address, kwh(2), tokens("0.5"))
+    assert "solar-farm -> bakery, 2 kWh" in repr(market.order(oid))
+    unlabelled = Order(
+        1, "0x" + "a" * 40, 1, OrderStatus.AGREED, Origin.BILATERAL, False, False, "0x" + "b" * 40, 0,
+        1, 1, 0, 0, 0, 0, 0, 0, labels={"0x" + "b" * 40: "bakery"},
+    )  # fmt: skip
+    assert "0xaaaa…aaaa -> bakery" in repr(unlabelled)
+    assert unlabelled == replace(unlabelled, labels=None)  # labels only change how it prints
+
+    reached = market.advance_to(period, "signing")
+    assert reached == deployment.chain.now() >= period.match_end  # still the chain time, as before
+    assert re.fullmatch(
+        rf"PhaseReached\(signing of period #{period.id}, which started \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ; "
+        r"chain time now \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)",
+        repr(reached),
+    ), repr(reached)
+    assert f"{reached}" == str(int(reached))
+    assert (reached.phase, reached.starts_at) == ("signing", period.match_end)

@@ -1,8 +1,8 @@
 """The EIP-712 type lists in `energy_trading.clients.eip712` are the type strings the contracts hash.
 
-One list serves every client (SignedBook's `Deal` and OrderBook's `BilateralContract` share the terms), so a
-field renamed or reordered on one side of the Solidity/Python boundary shows up here, not as a signature the
-chain refuses.
+One list per type serves every client, so a field renamed or reordered on one side of the Solidity/Python
+boundary shows up here, not as a signature the chain refuses. The deal terms are listed once (`SignedBook`'s
+`Deal`): `OrderBook`'s signed opening and its `BilateralContract` copy were removed (review 2 finding 2).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.clients import eip712
-from energy_trading.clients.market import bilateral_contract_typed_data, meter_reading_typed_data
+from energy_trading.clients.market import meter_reading_typed_data
 from energy_trading.clients.signed import deal_typed_data, final_reading_typed_data
 
 BOOK = "0x" + "11" * 20
@@ -34,7 +34,6 @@ def _solidity_strings(path: str) -> str:
     [
         ("Deal", eip712.DEAL_FIELDS, "contracts/market/SignedBook.sol"),
         ("FinalReading", eip712.READING_FIELDS, "contracts/market/SignedBook.sol"),
-        ("BilateralContract", eip712.DEAL_FIELDS, "contracts/market/OrderBook.sol"),
         ("MeterReading", eip712.METER_READING_FIELDS, "contracts/market/OrderBook.sol"),
     ],
 )
@@ -42,16 +41,27 @@ def test_each_type_list_is_the_string_its_contract_hashes(primary, fields, sourc
     assert f'"{_encode_type(primary, fields)}"' in _solidity_strings(source)
 
 
-def test_both_books_sign_the_same_terms_under_their_own_domain():
-    deal = (1, BOOK, BOOK, 10_000, 5, 0, 7)
-    signed = deal_typed_data(31337, BOOK, deal)
-    bilateral = bilateral_contract_typed_data(31337, BOOK, *deal)
-    assert signed["types"]["Deal"] is bilateral["types"]["BilateralContract"]
-    assert signed["message"] == bilateral["message"]
-    assert (signed["domain"]["name"], bilateral["domain"]["name"]) == ("SignedBook", "EnergyMarket")
+def test_both_books_sign_readings_from_one_list_under_their_own_domain():
     reading = final_reading_typed_data(31337, BOOK, 9, 0, 500, BOOK)
     metered = meter_reading_typed_data(31337, BOOK, 9, 0, 500, BOOK, 3)
     assert metered["message"] == {**reading["message"], "nonce": 3}
+    assert metered["types"]["MeterReading"][:-1] == reading["types"]["FinalReading"]
+    assert (reading["domain"]["name"], metered["domain"]["name"]) == ("SignedBook", "EnergyMarket")
+    signed = deal_typed_data(31337, BOOK, (1, BOOK, BOOK, 10_000, 5, 0, 7))
+    assert signed["types"]["Deal"] is eip712.DEAL_FIELDS
+
+
+def test_the_deal_terms_are_listed_once_in_python_and_the_order_book_signs_none():
+    """No second copy of the deal's field list survives in the package (a dict literal naming `pricePerKwh`
+    outside `clients/eip712.py`), and `OrderBook` hashes no `BilateralContract` type any more."""
+    package = REPO_ROOT / "energy_trading"
+    copies = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py"))
+        if re.search(r"""["']name["']\s*:\s*["']pricePerKwh["']""", path.read_text())
+    ]
+    assert copies == ["clients/eip712.py"]
+    assert "BilateralContract" not in _solidity_strings("contracts/market/OrderBook.sol")
 
 
 def test_a_message_with_a_missing_or_unknown_field_is_refused_by_name():

@@ -28,7 +28,6 @@ contract MarketHandler {
     uint64 public constant RATED_W = 1_000_000; // 1 MW meters
     uint256 internal constant MAX_ORDERS = 40;
     uint256 internal constant MAX_PERIODS = 12;
-    uint256 internal constant KEY_BASE = 0xA11CE0; // actors[i] = vm.addr(KEY_BASE + i) (set up by the test)
 
     EnergyToken public immutable token;
     ParticipantRegistry public immutable registry;
@@ -140,60 +139,6 @@ contract MarketHandler {
             vm.prank(seller);
             book.sign(id);
         }
-    }
-
-    /// @notice Both parties sign bilateral terms (EIP-712, as `openSignedContract` documents) and one of them opens
-    ///         the contract; both first deposit tokens (issued to them) into their internal balances.
-    function openSigned(uint256 sellerSeed, uint256 buyerSeed, uint256 energy, uint256 price, uint256 bonus) external {
-        uint256 periods = book.periodCount();
-        if (periods == 0 || book.orderCount() >= MAX_ORDERS) return;
-        uint256 si = sellerSeed % ACTORS;
-        uint256 bi = buyerSeed % ACTORS;
-        IEnergyMarket.SignedTerms memory t = IEnergyMarket.SignedTerms(
-            periods,
-            actors[si],
-            actors[bi],
-            _bound(energy, 1, 20_000),
-            _bound(price, 1e15, 1e18),
-            _bound(bonus, 0, 1e18),
-            book.nonces(actors[si])
-        );
-        bytes32 digest = keccak256(
-            abi.encodePacked(
-                "\x19\x01",
-                book.domainSeparator(),
-                keccak256(
-                    abi.encode(
-                        keccak256(
-                            "BilateralContract(uint256 periodId,address seller,address buyer,uint256 energyWh,"
-                            "uint256 pricePerKwh,uint256 bonus,uint256 nonce)"
-                        ),
-                        t.periodId,
-                        t.seller,
-                        t.buyer,
-                        t.energyWh,
-                        t.pricePerKwh,
-                        t.bonus,
-                        t.nonce
-                    )
-                )
-            )
-        );
-        for (uint256 k = 0; k < 2; ++k) {
-            address who = k == 0 ? t.seller : t.buyer;
-            _mint(who, 50e18);
-            vm.prank(who);
-            token.approve(address(book), 50e18);
-            vm.prank(who);
-            book.deposit(50e18);
-        }
-        vm.prank(t.seller);
-        book.openSignedContract(t, _sig(KEY_BASE + si, digest), _sig(KEY_BASE + bi, digest));
-    }
-
-    function _sig(uint256 key, bytes32 digest) private pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return abi.encodePacked(r, s, v);
     }
 
     function acceptProposal(uint256 orderSeed, uint256 bonus) external {
