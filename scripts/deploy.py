@@ -22,6 +22,7 @@ from brownie import (
     ParticipantRegistry,
     PenaltyPool,
     ProviderReputation,
+    SignedBook,
     accounts,
     network,
 )
@@ -102,7 +103,9 @@ def market(operator, registry, params=None):
     """The market (issue 3): EnergyToken, ProviderReputation, OrderBook, MatchingMarket and the
     honest-supplier policy at `MarketParams()`, roles wired as energy_trading.chain.deploy does: the order
     book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order
-    book's MATCHER_ROLE; the operator opens periods and receives handling fees."""
+    book's MATCHER_ROLE; the operator opens periods and receives handling fees. The signed book (issue 13:
+    bilateral contracts both parties sign off chain) uses the order book's periods and settles its
+    honest-supplier periods through a policy instance bound to it."""
     p = params or MarketParams()
     tx = {"from": operator}
     token = EnergyToken.deploy(
@@ -118,12 +121,17 @@ def market(operator, registry, params=None):
     reputation.grantRole(reputation.RECORDER_ROLE(), book, tx)
     book.grantRole(book.MATCHER_ROLE(), matching, tx)
     book.setPolicyAllowed(honest, True, tx)
+    signed = SignedBook.deploy(operator, book, token, tx)
+    signed_policy = HonestSupplierSettlement.deploy(signed, p.tau_wh, tx)
+    signed.mapPolicy(honest, signed_policy, tx)
     out = {
         "token": token,
         "reputation": reputation,
         "order_book": book,
         "matching": matching,
         "honest_policy": honest,
+        "signed_book": signed,
+        "signed_policy": signed_policy,
     }
     for name, c in out.items():
         print(f"{name:20s} {c.address}")

@@ -11,6 +11,7 @@ from energy_trading.clients.grid import GridClient
 from energy_trading.clients.incentives import IncentivesClient
 from energy_trading.clients.market import MarketClient, Side, as_tokens, kwh, tokens
 from energy_trading.clients.registry import RegistryClient, Role, Source, Status
+from energy_trading.clients.signed import SignedClient
 
 __all__ = ["EXAMPLES", "PEOPLE", "banner", "console_namespace", "open_console"]
 
@@ -34,6 +35,11 @@ EXAMPLES: tuple[str, ...] = (
     'certs.counted(accounts["alice"]), carbon.open_cycle({accounts["bob"]: 1000})',
     'p = market.open_period(); market.publish_offer(accounts["alice"], p.id, tokens("0.5"), kwh(20))',
     'market.publish_request(accounts["bob"], p.id, kwh(5)); as_tokens(market.balance(accounts["bob"]))',
+    (
+        'signed.deposit(accounts["bob"], tokens("5")); '
+        'o = signed.open(accounts["alice"], p.id, accounts["bob"], kwh(2), tokens("0.5")); '
+        "signed.approve(o); signed.status(o)"
+    ),
     'incentives.holdings(accounts["alice"]), incentives.totals()',
 )
 
@@ -54,6 +60,8 @@ def banner(where: str, contracts: list[str]) -> str:
         "       certs (CertificatesClient: readings, sales, claims),",
         "       carbon (CarbonClient: quotas, emissions),",
         "       market (MarketClient: periods, offers, requests, matching, orders), Side, kwh(), tokens(),",
+        "       signed (SignedClient: bilateral contracts both parties sign off chain, opened, audited and",
+        "       settled on the signed book, issue 13: deposit, open/open_many, approve, report, withdraw),",
         "       as_tokens() (base units -> tokens: balances and payouts are in base units, 10^18 a token),",
         "       incentives (IncentivesClient: time-stamped incentive lots, block creator reward).",
         "Examples:",
@@ -93,6 +101,7 @@ def console_namespace(d: Deployment) -> dict[str, Any]:
         "certs": CertificatesClient(d),
         "carbon": CarbonClient(d),
         "market": market,
+        "signed": SignedClient(d),
         "incentives": IncentivesClient(d),
         "Side": Side,
         "kwh": kwh,

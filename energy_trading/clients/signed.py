@@ -103,9 +103,28 @@ class SignedClient(SendingClient):
     # ------------------------------------------------------------------ balances
 
     def deposit(self, account: str, amount: int) -> TxResult:
-        """Allow and move `amount` token base units from `account`'s wallet into its internal balance."""
-        self._send(self.token.functions.approve(self.book.address, amount), account)
+        """Move `amount` token base units from `account`'s wallet into its internal balance, first allowing
+        the book exactly `amount` unless a standing allowance (`allow`) already covers it."""
+        if self.token.functions.allowance(account, self.book.address).call() < amount:
+            self._send(self.token.functions.approve(self.book.address, amount), account)
         return self._tx(self.book.functions.deposit(amount), account)
+
+    def allow(self, owner: str, amount: int) -> TxResult:
+        """`owner` allows the book to pull up to `amount` token base units on `deposit` (one standing
+        allowance instead of an approval per deposit)."""
+        return self._tx(self.token.functions.approve(self.book.address, amount), owner)
+
+    def escrow(self, book_policy: str, deal: Sequence[Any]) -> tuple[int, int]:
+        """What opening `deal` takes from the parties' internal balances (token base units): (buyer's deposit
+        plus the handling fee, seller's deposit), from the policy the book maps `book_policy` (the period's
+        policy on the order book) to."""
+        policy = self.book.functions.policyFor(book_policy).call()
+        if int(policy, 16) == 0:
+            raise ValueError(f"period policy {book_policy}: not mapped on the signed book (mapPolicy)")
+        abi = self.d.signed_policy.abi  # every policy has ISettlementPolicy's `deposits`
+        terms = (0, *deal[:6], 0)  # Terms(orderId, periodId, seller, buyer, energyWh, pricePerKwh, bonus, 0)
+        buyer, seller = self.chain.w3.eth.contract(address=policy, abi=abi).functions.deposits(terms).call()
+        return buyer + self._fee(), seller
 
     def withdraw(self, account: str) -> int:
         """Pull `account`'s whole internal balance; returns the amount (token base units)."""

@@ -1,7 +1,9 @@
 """The demo's market day on the honest-supplier policy (SPEC §2-3, seed 003 §3 and §5).
 
 `market_day_walkthrough` runs one trading period step by step, one short function per step; `MarketDay`
-carries what the steps share (clients, participants, the period and its orders).
+carries what the steps share (clients, participants, the period and its orders). Matched orders run on the
+order book (`OrderBook`); the bilateral contracts take the lean path (issue 13): both parties sign the deal
+off chain and it opens, is audited and is settled on the signed book (`SignedBook`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TextIO
 from energy_trading.chain.deploy import Deployment
 from energy_trading.clients.market import MarketClient, Period, Settlement, Side, kwh, tokens
 from energy_trading.clients.registry import Participant, RegistryClient, Role, Source, zone_id
+from energy_trading.clients.signed import SignedClient, SignedOrder
 from energy_trading.demo.expect import expect_refusal
 
 __all__ = ["MarketDay", "market_day_walkthrough"]
@@ -25,6 +28,7 @@ class MarketDay:
     out: TextIO
     reg: RegistryClient
     mk: MarketClient
+    sb: SignedClient
     solar: str
     household: str
     wind: Participant
@@ -33,10 +37,11 @@ class MarketDay:
     period: Period
     held_before: int
     offers: dict[str, int] = field(default_factory=dict)
-    bilateral: int = 0
-    overpriced: int = 0
+    bilateral: SignedOrder | None = None
+    overpriced: SignedOrder | None = None
     matched: list[int] = field(default_factory=list)
     settlements: dict[int, Settlement] = field(default_factory=dict)
+    signed_settlements: dict[int, Settlement] = field(default_factory=dict)
 
     @property
     def buyers(self) -> list[str]:
@@ -44,9 +49,10 @@ class MarketDay:
         return [self.household, self.bakery.address, self.school.address]
 
     @property
-    def effective(self) -> list[int]:
-        """The orders that take effect: the matched ones and the accepted bilateral contract."""
-        return [*self.matched, self.bilateral]
+    def signed(self) -> SignedOrder:
+        """The bilateral contract that takes effect (wind-farm -> household)."""
+        assert self.bilateral is not None, "the bilateral contract is opened by _publish"
+        return self.bilateral
 
     def label(self, address: str) -> str:
         """The label an account was created with."""
@@ -57,10 +63,12 @@ def market_day_walkthrough(d: Deployment, out: TextIO, approved: dict[str, str])
     """A whole market day on the honest-supplier policy (SPEC §2-3, seed 003 §3 and §5).
 
     Providers publish, consumers request, the HiGHS solver matches and the assignment is verified on
-    chain; a bilateral contract runs beside it; the auditor approves and rejects; buyers escrow; meters
-    report (relayed with EIP-712 signatures); settlement pays rewards and penalties; everyone withdraws.
-    `approved` are the registration walkthrough's participants (solar-farm, household). Returns the
-    settlements and the token accounting for tests.
+    chain; two bilateral contracts, signed off chain by both parties, open on the signed book beside it; the
+    auditor approves and rejects; buyers escrow; meters report (relayed with EIP-712 signatures); settlement
+    pays rewards and penalties; everyone withdraws. `approved` are the registration walkthrough's
+    participants (solar-farm, household). Returns the settlements (order book: `settlements`, signed book:
+    `signed_settlements`, by order id), the rejected signed order, the matched order ids and the token
+    accounting for tests.
     """
     day = _open_day(d, out, approved)
     _publish(day)
@@ -71,7 +79,9 @@ def market_day_walkthrough(d: Deployment, out: TextIO, approved: dict[str, str])
     ok = _withdraw_and_check(day)
     return {
         "settlements": day.settlements,
+        "signed_settlements": day.signed_settlements,
         "conservation_ok": ok,
+        "bilateral": day.bilateral,
         "rejected": day.overpriced,
         "matched": day.matched,
     }
@@ -79,7 +89,7 @@ def market_day_walkthrough(d: Deployment, out: TextIO, approved: dict[str, str])
 
 def _open_day(d: Deployment, out: TextIO, approved: dict[str, str]) -> MarketDay:
     """Register the wind farm and two consumers, fund the consumers, set a crossing fee, open a period."""
-    reg, mk = RegistryClient(d), MarketClient(d)
+    reg, mk, sb = RegistryClient(d), MarketClient(d), SignedClient(d)
     print("Market day: matching, audit, escrow, metering, honest-supplier settlement (SPEC §2-3)", file=out)
     wind = reg.register("wind-farm", Role.GENERATOR, Source.WIND, zone="south")
     bakery = reg.register("bakery", Role.CONSUMER, zone="north")
@@ -91,16 +101,20 @@ def _open_day(d: Deployment, out: TextIO, approved: dict[str, str]) -> MarketDay
     buyers = [household, bakery.address, school.address]
     for b in buyers:
         mk.fund(b, tokens(50))
-        mk.deposit(b, tokens(50))  # into the order book's internal balance: no ERC-20 approve per trade
-    held_before = sum(mk.balance(a) + mk.withdrawable(a) for a in [*buyers, solar, wind.address, d.operator])
+        mk.deposit(b, tokens(20))  # into the order book's internal balance: no ERC-20 approve per trade
+    for b, amount in ((household, 10), (school.address, 30)):  # the buyers of the bilateral contracts
+        sb.deposit(b, tokens(amount))  # once, into the signed book: escrow for every deal they will sign
+    accounts = [*buyers, solar, wind.address, d.operator]
+    held_before = sum(mk.balance(a) + mk.withdrawable(a) + sb.withdrawable(a) for a in accounts)
     mk.set_crossing_fee(zone_id("north"), zone_id("south"), tokens("0.03"))
     period = mk.open_period()
     print(
         f"  operator opened period {period.id} (honest-supplier policy); treasurer issued 50 tokens to "
-        "each consumer; grid-crossing fee north<->south 0.03 tokens/kWh (prices and bonuses are in tokens)",
+        "each consumer, who deposited 20 into the order book (household 10 and school 30 more into the "
+        "signed book); grid-crossing fee north<->south 0.03 tokens/kWh (prices and bonuses are in tokens)",
         file=out,
     )
-    return MarketDay(d, out, reg, mk, solar, household, wind, bakery, school, period, held_before)
+    return MarketDay(d, out, reg, mk, sb, solar, household, wind, bakery, school, period, held_before)
 
 
 def _publish(day: MarketDay) -> None:
@@ -122,14 +136,25 @@ def _publish(day: MarketDay) -> None:
     for who, energy, bonus in wants:
         mk.publish_request(who, period.id, kwh(energy), tokens(bonus))
         print(f"  request  {day.label(who):12s} {energy:5.1f} kWh  bonus {bonus} tokens", file=out)
-    day.bilateral = mk.propose(wind.address, period.id, household, kwh(4), tokens("0.45"))
-    mk.accept(household, day.bilateral, tokens("0.2"))
-    day.overpriced = mk.propose(solar, period.id, school.address, kwh(10), tokens("2.5"))
-    mk.accept(school.address, day.overpriced)
+    sb = day.sb
+    deals = [
+        sb.deal(wind.address, period.id, household, kwh(4), tokens("0.45"), tokens("0.2")),
+        sb.deal(solar, period.id, school.address, kwh(10), tokens("2.5")),
+    ]
+    day.bilateral, day.overpriced = sb.open_many(d.operator, deals)  # both signed here by both parties
     print(
         "  bilateral wind-farm -> household 4 kWh at 0.45 tokens/kWh (bonus 0.2 tokens) and solar-farm -> "
-        "school 10 kWh at 2.50 tokens/kWh, both accepted",
+        "school 10 kWh at 2.50 tokens/kWh: each signed off chain by seller and buyer (EIP-712 Deal), both "
+        f"opened on the signed book by the operator in one openMany, escrowing from the deposits "
+        f"({sb.last_receipt['gasUsed']:,} gas)",
         file=out,
+    )
+    first = deals[0]
+    signatures = (sb.sign_deal(wind.address, first), sb.sign_deal(household, first))
+    expect_refusal(
+        lambda: d.chain.transact(d.signed_book.functions.open(first, *signatures), d.operator),
+        out,
+        "opening the same signed deal twice (its seller nonce is spent)",
     )
 
 
@@ -169,36 +194,45 @@ def _match(day: MarketDay) -> None:
     mk.advance_to(period, "signing")
     day.matched = mk.materialize(day.school.address, period.id, pairs)
     print(
-        f"  materialised matched orders {day.matched}; bilateral orders {[day.bilateral, day.overpriced]}",
+        f"  materialised matched orders {day.matched} on the order book; signed bilateral orders "
+        f"{_short(day.signed)}, {_short(day.overpriced)} on the signed book",
         file=out,
     )
 
 
+def _short(o: SignedOrder | None) -> str:
+    """A signed order's id (the deal's EIP-712 digest), shortened for the demo's lines."""
+    return "-" if o is None else f"{o.id:#x}"[:10]
+
+
 def _audit_and_sign(day: MarketDay) -> None:
-    """The auditor approves or rejects (never edits); the buyers sign into escrow."""
-    d, mk, out = day.d, day.mk, day.out
+    """The auditor approves or rejects (never edits); the matched orders' buyers sign into escrow (the signed
+    contracts escrowed at opening)."""
+    d, mk, sb, out = day.d, day.mk, day.sb, day.out
     expect_refusal(
         lambda: d.chain.transact(
-            d.order_book.functions.approveOrder(
-                day.bilateral, d.order_book.functions.termsHash(day.bilateral).call()
-            ),
-            day.solar,
+            d.signed_book.functions.approve(day.signed.id, day.signed.hash), day.wind.address
         ),
         out,
         "a seller approving its own order",
     )
-    mk.approve_many(day.effective)  # one batch, each approval naming the terms hash the auditor reviewed
-    mk.reject(day.overpriced, "price-out-of-band")
+    mk.approve_many(day.matched)  # one batch, each approval naming the terms hash the auditor reviewed
+    sb.approve_many([day.signed])  # naming the hash of the order reviewed
+    assert day.overpriced is not None
+    sb.reject(day.overpriced, "price-out-of-band")
     print(
-        f"  auditor approved {day.effective}, rejected {day.overpriced} (the auditor can reject, never edit)",
+        f"  auditor approved {day.matched} and {_short(day.signed)}, rejected {_short(day.overpriced)} (the "
+        "auditor can reject, never edit)",
         file=out,
     )
-    for oid in day.effective:
+    for oid in day.matched:
         o = mk.order(oid)
         mk.sign(o.buyer, oid)
+    fee = sb.book.functions.handlingFee().call()
+    signed_escrow = day.signed.order[9] + day.signed.order[10] + fee
     print(
-        f"  buyers signed: escrow now {mk.totals()['escrowed'] / 1e18:.4f} tokens "
-        "(deposits R*r*t + bonus + handling fee)",
+        f"  buyers signed the matched orders: order book escrow {mk.totals()['escrowed'] / 1e18:.4f} tokens, "
+        f"signed book escrow {signed_escrow / 1e18:.4f} (deposits R*r*t + bonus + handling fee)",
         file=out,
     )
 
@@ -207,18 +241,32 @@ def _deliver(day: MarketDay) -> None:
     """Meters report: the solar farm delivers everything, the wind farm 80% of what it sold."""
     d, mk, out, reg = day.d, day.mk, day.out, day.reg
     readings: list[tuple[int, Side, int, str]] = []
-    for oid in day.effective:
+
+    def planned(seller: str, energy_wh: int) -> tuple[int, int]:
+        rho = int(energy_wh * (1.0 if seller == day.solar else 0.8))
+        return rho, rho if seller == day.solar else rho - 100
+
+    def meter(owner: str) -> str:
+        return reg.contract.functions.metersOf(owner).call()[0]
+
+    for oid in day.matched:
         o = mk.order(oid)
-        share = 1.0 if o.seller == day.solar else 0.8
-        rho = int(o.energy_wh * share)
-        gamma = rho if o.seller == day.solar else rho - 100
-        seller_meter = reg.contract.functions.metersOf(o.seller).call()[0]
-        buyer_meter = reg.contract.functions.metersOf(o.buyer).call()[0]
-        readings += [(oid, Side.SELLER, rho, seller_meter), (oid, Side.BUYER, gamma, buyer_meter)]
+        rho, gamma = planned(o.seller, o.energy_wh)
+        readings += [(oid, Side.SELLER, rho, meter(o.seller)), (oid, Side.BUYER, gamma, meter(o.buyer))]
     mk.submit_readings(d.operator, readings)
     print(
         "  meters reported rho and gamma; every reading relayed by the operator with the meter's "
         "EIP-712 signature, all in one batch",
+        file=out,
+    )
+    so = day.signed
+    rho, gamma = planned(so.seller, so.order[3])
+    settled = day.sb.report(d.operator, so, (rho, meter(so.seller)), (gamma, meter(so.buyer)))
+    assert settled is not None, "both final readings are in: the signed order settles in the same call"
+    day.signed_settlements[so.id] = settled
+    print(
+        "  the signed contract's two meters signed their final readings; relayed together, they settled it "
+        f"in the same call ({day.sb.last_receipt['gasUsed']:,} gas)",
         file=out,
     )
     first = mk.order(day.matched[0])
@@ -236,8 +284,9 @@ def _settle(day: MarketDay) -> None:
     """Settle every effective order (a second settlement is refused) and print the payout table."""
     d, mk, out = day.d, day.mk, day.out
     mk.advance_to(day.period, "settlement")
-    day.settlements = mk.settle_many(d.operator, day.effective)  # one batch
-    expect_refusal(lambda: mk.settle(d.operator, day.bilateral), out, "settling an order twice")
+    day.settlements = mk.settle_many(d.operator, day.matched)  # one batch
+    expect_refusal(lambda: mk.settle(d.operator, day.matched[0]), out, "settling an order twice")
+    expect_refusal(lambda: day.sb.settle(d.operator, day.signed), out, "settling the signed contract again")
     print(
         "  kWh: contracted; price: tokens/kWh; rho / gamma: the seller's / buyer's meter reading, kWh;\n"
         "  escrow, seller (paid to the seller, reward included), refund (to the buyer, penalty included),\n"
@@ -245,51 +294,59 @@ def _settle(day: MarketDay) -> None:
         file=out,
     )
     print(
-        f"  {'order':>5} {'seller':10s} {'buyer':10s} {'kWh':>5} {'price':>5} {'escrow':>7} {'rho':>5} "
+        f"  {'order':>6} {'seller':10s} {'buyer':10s} {'kWh':>5} {'price':>5} {'escrow':>7} {'rho':>5} "
         f"{'gamma':>5} {'seller':>7} {'refund':>7} {'reward':>6} {'penalty':>7} {'fee':>5}",
         file=out,
     )
+    rows = []
     for oid, s in day.settlements.items():
         o = mk.order(oid)
-        escrow = o.buyer_deposit + o.seller_deposit + o.fee
+        deposits = o.buyer_deposit + o.seller_deposit
+        rows.append((str(oid), o.seller, o.buyer, o.energy_wh, o.price_per_kwh, deposits, s))
+    for s in day.signed_settlements.values():
+        so = day.signed
+        rows.append(("signed", so.seller, so.buyer, so.order[3], so.order[4], so.order[9] + so.order[10], s))
+    for oid_text, seller, buyer, energy_wh, price, deposits, s in rows:
+        escrow = deposits + s.fee
         print(
-            f"  {oid:>5} {day.label(o.seller):10s} {day.label(o.buyer):10s} {o.energy_wh / 1000:>5.1f} "
-            f"{o.price_per_kwh / 1e18:>5.2f} {escrow / 1e18:>7.3f} {s.delivered_wh / 1000:>5.1f} "
+            f"  {oid_text:>6} {day.label(seller):10s} {day.label(buyer):10s} {energy_wh / 1000:>5.1f} "
+            f"{price / 1e18:>5.2f} {escrow / 1e18:>7.3f} {s.delivered_wh / 1000:>5.1f} "
             f"{s.received_wh / 1000:>5.1f} {s.to_seller / 1e18:>7.3f} {s.to_buyer / 1e18:>7.3f} "
             f"{s.reward / 1e18:>6.3f} {s.seller_penalty / 1e18:>7.3f} {s.fee / 1e18:>5.2f}",
             file=out,
         )
-    status = mk.order(day.overpriced).status
+    assert day.overpriced is not None
     print(
-        f"  order {day.overpriced} is {status.name} (2.50 tokens/kWh, out of the auditor's price band): it "
-        "never took effect and escrowed nothing",
+        f"  signed order {_short(day.overpriced)} was REJECTED (2.50 tokens/kWh, out of the auditor's price "
+        "band): it never took effect; its escrow went back to the school's signed-book balance",
         file=out,
     )
 
 
 def _withdraw_and_check(day: MarketDay) -> bool:
     """Everyone pulls what they are owed; check token conservation; fold the providers' reputation."""
-    d, mk, out = day.d, day.mk, day.out
+    d, mk, sb, out = day.d, day.mk, day.sb, day.out
     escrow_in = paid = refunded = fees = 0
     for oid, s in day.settlements.items():
         o = mk.order(oid)
         escrow_in += o.buyer_deposit + o.seller_deposit + o.fee
         paid, refunded, fees = paid + s.to_seller, refunded + s.to_buyer, fees + s.fee
+    for s in day.signed_settlements.values():
+        escrow_in += day.signed.order[9] + day.signed.order[10] + s.fee
+        paid, refunded, fees = paid + s.to_seller, refunded + s.to_buyer, fees + s.fee
     accounts = [*day.buyers, day.solar, day.wind.address, d.operator]
     for who in [day.solar, day.wind.address, *day.buyers, d.operator]:
         if mk.withdrawable(who):
             mk.withdraw(who)
+        if sb.withdrawable(who):
+            sb.withdraw(who)
     held_after = sum(mk.balance(a) for a in accounts)
-    ok = (
-        escrow_in == paid + refunded + fees
-        and held_after == day.held_before
-        and mk.balance(d.order_book.address) == 0
-    )
+    books = mk.balance(d.order_book.address) + mk.balance(d.signed_book.address)
+    ok = escrow_in == paid + refunded + fees and held_after == day.held_before and books == 0
     print(
         f"  conservation: escrow in {escrow_in / 1e18:.4f} = paid {paid / 1e18:.4f} + refunded "
-        f"{refunded / 1e18:.4f} + fees {fees / 1e18:.4f}; all pulled, order book holds "
-        f"{mk.balance(d.order_book.address) / 1e18:.4f}; participants' tokens unchanged in total -> "
-        f"{'OK' if ok else 'VIOLATED'}",
+        f"{refunded / 1e18:.4f} + fees {fees / 1e18:.4f}; all pulled, the order book and the signed book "
+        f"hold {books / 1e18:.4f}; participants' tokens unchanged in total -> {'OK' if ok else 'VIOLATED'}",
         file=out,
     )
     for who in (day.solar, day.wind.address):

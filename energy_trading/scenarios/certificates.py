@@ -230,8 +230,9 @@ def certify_market_period(ctx: Any, run: Any) -> None:
 
     For a scenario with `certificates.from_market: true`, play certificate round `run.index`: the energy each
     renewable seller's meter reported as delivered in the period's settled orders (the order book's on-chain
-    seller readings) becomes a generation reading over the period's delivery window [sign_end, readings_end),
-    then the round's sales, claims and carbon steps run. Other scenarios are left alone.
+    seller readings, and the signed book's) becomes a generation reading over the period's delivery window
+    [sign_end, readings_end), then the round's sales, claims and carbon steps run.
+    Other scenarios are left alone.
     """
     raw = ctx.scenario.raw
     if not is_certificate_scenario(raw) or not (raw.get("certificates") or {}).get("from_market"):
@@ -244,6 +245,9 @@ def certify_market_period(ctx: Any, run: Any) -> None:
     for oid in run.settlements:
         o = ctx.market.order(oid)
         delivered.append((ctx.ids_by_address[o.seller], o.delivered_wh))
+    for so in run.signed_orders:  # bilateral contracts: the signed book's `Settled` event has the reading
+        if so.id in run.signed_settlements:
+            delivered.append((ctx.ids_by_address[so.seller], run.signed_settlements[so.id].delivered_wh))
     state.play_round(
         run.index, run.period.sign_end, run.period.readings_end, market_generation(state, delivered)
     )

@@ -20,6 +20,7 @@ from energy_trading.chain.connection import Chain
 from energy_trading.chain.deploy import Deployment
 from energy_trading.clients.market import MarketClient, Period, Settlement
 from energy_trading.clients.registry import Participant, RegistryClient
+from energy_trading.clients.signed import SignedClient, SignedOrder
 from energy_trading.models.matching import MatchResult
 from energy_trading.scenarios.schema.loader import Scenario
 from energy_trading.scenarios.schema.market import PeriodSpec
@@ -62,15 +63,23 @@ class PeriodRun:
     offer_ids: dict[str, int] = field(default_factory=dict)
     contract_orders: list[int] = field(default_factory=list)
     matched_orders: list[int] = field(default_factory=list)
+    #: the scenario's bilateral contracts, in its `contracts` order, opened on `SignedBook` (issue 13)
+    signed_orders: list[SignedOrder] = field(default_factory=list)
+    #: ids of the signed orders the auditor rejected
+    signed_rejected: set[int] = field(default_factory=set)
     match: MatchResult | None = None
     readings: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: settlements of the order book's orders (matched), by order id
     settlements: dict[int, Settlement] = field(default_factory=dict)
+    #: settlements of the signed book's orders (bilateral), by order id
+    signed_settlements: dict[int, Settlement] = field(default_factory=dict)
     balances_before: dict[str, dict[str, float]] = field(default_factory=dict)
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
     def orders(self) -> list[int]:
-        """Every order of the period, bilateral first."""
+        """Every order of the period on the order book (`OrderBook`), bilateral first; the bilateral contracts
+        the scenario lists are on the signed book (`signed_orders`)."""
         return self.contract_orders + self.matched_orders
 
 
@@ -84,6 +93,8 @@ class RunContext:
     market: MarketClient
     registry: RegistryClient
     rng: random.Random
+    #: the signed book's client: the scenario's bilateral contracts (issue 13)
+    signed: SignedClient
     accounts: dict[str, Participant] = field(default_factory=dict)
     ids_by_address: dict[str, str] = field(default_factory=dict)
     periods: list[PeriodRun] = field(default_factory=list)

@@ -4,6 +4,13 @@
 are the market's period steps, which `energy_trading.scenarios.runner.PERIOD_STEPS` lists in order (open,
 publish, contracts, match, audit, sign, deliver, settle, reputation, withdraw, report); `market_summary`
 prints the per-period table, reputation and token conservation.
+
+Bilateral contracts take the lean path (issue 13, docs/gas.md): `SignedBook`. The parties top up their
+internal balance on the signed book once per period (never per trade), both sign each deal off chain
+(EIP-712), the operator opens the period's deals in one `openMany`, the auditor approves them in one
+`approveMany`, and the operator relays both final readings of every order in one `reportMany`, which
+settles them; balances are pulled at the end of the run (or every period with `withdraw_each_period`).
+Matched orders (requests served by offers) stay on `OrderBook`: `SignedBook` has no matched path yet.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from energy_trading.chain.deploy import MarketParams
-from energy_trading.clients.market import OrderStatus, Side, kwh
+from energy_trading.clients.market import OrderStatus, Settlement, Side, kwh
 from energy_trading.clients.registry import Role, zone_id
+from energy_trading.clients.signed import SignedOrder
 from energy_trading.scenarios.context import WAD, PeriodRun, RunContext, to_tokens
 from energy_trading.scenarios.schema.market import Behaviour, MarketSpec
 
@@ -21,6 +29,7 @@ __all__ = [
     "market_params",
     "market_summary",
     "register_participants",
+    "signed_totals",
     "step_audit",
     "step_contracts",
     "step_deliver",
@@ -52,12 +61,36 @@ def step_publish(ctx: RunContext, run: PeriodRun) -> None:
 
 
 def step_contracts(ctx: RunContext, run: PeriodRun) -> None:
-    for c in run.spec.contracts:
-        oid = ctx.market.propose(
-            ctx.address(c.seller), run.period.id, ctx.address(c.buyer), kwh(c.energy_kwh), ctx.price(c.price)
+    """The period's bilateral contracts on the signed book: each party's internal balance there is topped up
+    once for all its deals of the period (a standing allowance, then one `deposit`), both parties sign every
+    deal off chain, and the operator opens them all in one `openMany`."""
+    if not run.spec.contracts:
+        return
+    sb = ctx.signed
+    deals = [
+        sb.deal(
+            ctx.address(c.seller),
+            run.period.id,
+            ctx.address(c.buyer),
+            kwh(c.energy_kwh),
+            ctx.price(c.price),
+            ctx.tokens(c.bonus),
         )
-        ctx.market.accept(ctx.address(c.buyer), oid, ctx.tokens(c.bonus))
-        run.contract_orders.append(oid)
+        for c in run.spec.contracts
+    ]
+    needed: dict[str, int] = {}
+    for deal in deals:
+        buyer_escrow, seller_escrow = sb.escrow(run.period.policy, deal)
+        needed[deal[2]] = needed.get(deal[2], 0) + buyer_escrow
+        needed[deal[1]] = needed.get(deal[1], 0) + seller_escrow
+    for account, amount in needed.items():
+        short = amount - sb.withdrawable(account)
+        if short > 0:
+            if ctx.d.token.functions.allowance(account, sb.book.address).call() < short:
+                sb.allow(account, 2**255)
+            sb.deposit(account, short)
+    run.signed_orders = sb.open_many(ctx.relayer, deals)
+    _no_signed_skips(ctx, "openMany")
 
 
 def step_match(ctx: RunContext, run: PeriodRun) -> None:
@@ -81,15 +114,25 @@ def _no_skips(ctx: RunContext, what: str) -> None:
         raise RuntimeError(f"{what}: the contract refused batch items (item, revert data): {skipped}")
 
 
+def _no_signed_skips(ctx: RunContext, what: str) -> None:
+    """Raise if the signed book's last batch skipped an item."""
+    skipped = ctx.signed.skipped()
+    if skipped:
+        raise RuntimeError(f"SignedBook.{what}: refused batch items (item, revert data): {skipped}")
+
+
 def step_audit(ctx: RunContext, run: PeriodRun) -> None:
-    """The auditor rejects the scenario's rejected contracts and approves the rest in one batch."""
-    rejected = {run.contract_orders[i] for i in run.spec.reject}
-    for oid in run.orders:
-        if oid in rejected:
-            ctx.market.reject(oid, "scenario")
-    approved = [oid for oid in run.orders if oid not in rejected]
-    if approved:
-        ctx.market.approve_many(approved)
+    """The auditor rejects the scenario's rejected contracts and approves the rest in one batch per book."""
+    for i in run.spec.reject:
+        o = run.signed_orders[i]
+        ctx.signed.reject(o, "scenario")
+        run.signed_rejected.add(o.id)
+    approved_signed = [o for o in run.signed_orders if o.id not in run.signed_rejected]
+    if approved_signed:
+        ctx.signed.approve_many(approved_signed)
+        _no_signed_skips(ctx, "approveMany")
+    if run.orders:
+        ctx.market.approve_many(run.orders)
         _no_skips(ctx, "approveOrders")
 
 
@@ -105,36 +148,67 @@ def step_sign(ctx: RunContext, run: PeriodRun) -> None:
                 break
 
 
+def _planned(ctx: RunContext, run: PeriodRun, seller: str, energy_wh: int) -> tuple[int, int]:
+    """(rho, gamma) Wh of an order without explicit readings: the seller's behaviour draws the delivered share
+    (one draw from the run's generator for a random behaviour), the loss comes off the received side."""
+    b = run.spec.behaviours.get(ctx.ids_by_address[seller], Behaviour("honest"))
+    rho = int(energy_wh * b.delivered_fraction(ctx.rng))
+    return rho, max(rho - kwh(b.loss_kwh), 0)
+
+
+def _meter(ctx: RunContext, party: str) -> str:
+    return ctx.accounts[ctx.ids_by_address[party]].meters[0]
+
+
 def step_deliver(ctx: RunContext, run: PeriodRun) -> None:
-    explicit = dict(zip(run.contract_orders, run.spec.readings, strict=False))
+    """Meters report. Signed orders first (the scenario's contracts, in order; the random draws keep that
+    order): both final readings of every order in one `reportMany`, which settles each in the same call (a
+    0 Wh reading is reported as such). Then the order book's orders: every non-zero reading in one batch (a
+    missing reading counts 0 Wh), settled by `step_settle`."""
+    items = []
+    for i, so in enumerate(run.signed_orders):
+        if so.id in run.signed_rejected:
+            continue
+        if i < len(run.spec.readings):
+            r = run.spec.readings[i]
+            rho, gamma = kwh(r.generated_kwh), kwh(r.consumed_kwh)
+        else:
+            rho, gamma = _planned(ctx, run, so.seller, so.order[3])
+        run.readings[so.id] = (rho, gamma)
+        items.append(
+            ctx.signed.report_item(so, (rho, _meter(ctx, so.seller)), (gamma, _meter(ctx, so.buyer)))
+        )
+    if items:  # every signed order of the period reported and settled in one transaction
+        run.signed_settlements.update(ctx.signed.report_many(ctx.relayer, items))
+        _no_signed_skips(ctx, "reportMany")
     batch: list[tuple[int, Side, int, str]] = []
     for oid in run.orders:
         o = ctx.market.order(oid)
         if o.status is not OrderStatus.ACTIVE:
             continue
-        if oid in explicit:
-            rho, gamma = kwh(explicit[oid].generated_kwh), kwh(explicit[oid].consumed_kwh)
-        else:
-            seller_id = ctx.ids_by_address[o.seller]
-            b = run.spec.behaviours.get(seller_id, Behaviour("honest"))
-            rho = int(o.energy_wh * b.delivered_fraction(ctx.rng))
-            gamma = max(rho - kwh(b.loss_kwh), 0)
+        rho, gamma = _planned(ctx, run, o.seller, o.energy_wh)
         run.readings[oid] = (rho, gamma)
         for side, party, energy in ((Side.SELLER, o.seller, rho), (Side.BUYER, o.buyer, gamma)):
             if energy > 0:  # a missing reading counts as 0 Wh
-                meter = ctx.accounts[ctx.ids_by_address[party]].meters[0]
-                batch.append((oid, side, energy, meter))
+                batch.append((oid, side, energy, _meter(ctx, party)))
     if batch:  # every reading of the period relayed in one transaction
         ctx.market.submit_readings(ctx.relayer, batch)
         _no_skips(ctx, "submitReadings")
 
 
 def step_settle(ctx: RunContext, run: PeriodRun) -> None:
+    """After the readings window: one batch settles the order book's orders of the period; a signed order
+    still open (its `reportMany` settlement deferred by the policy) is settled by one `settleMany`."""
     ctx.market.advance_to(run.period, "settlement")
     active = [oid for oid in run.orders if ctx.market.order(oid).status is OrderStatus.ACTIVE]
     if active:  # one batch settles the period
         run.settlements.update(ctx.market.settle_many(ctx.relayer, active))
         _no_skips(ctx, "settleMany")
+    done = run.signed_rejected | run.signed_settlements.keys()
+    left = [o for o in run.signed_orders if o.id not in done and ctx.signed.status(o) != 0]
+    if left:
+        run.signed_settlements.update(ctx.signed.settle_many(ctx.relayer, left))
+        _no_signed_skips(ctx, "settleMany")
 
 
 def step_reputation(ctx: RunContext, run: PeriodRun) -> None:
@@ -146,17 +220,72 @@ def step_reputation(ctx: RunContext, run: PeriodRun) -> None:
 
 
 def step_withdraw(ctx: RunContext, run: PeriodRun) -> None:
-    if not ctx.scenario.market.withdraw_each_period:
-        return
-    for p in ctx.scenario.participants:
-        if ctx.market.withdrawable(ctx.address(p.id)):
-            ctx.market.withdraw(ctx.address(p.id))
-    if ctx.market.withdrawable(ctx.d.operator):
-        ctx.market.withdraw(ctx.d.operator)
+    """With `withdraw_each_period`: everyone pulls its balances from both books after every period. Otherwise
+    the order book's balances stay and the signed book's are pulled after the last period (deposits are
+    topped up per period, so nothing is pulled in between)."""
+    accounts = [ctx.address(p.id) for p in ctx.scenario.participants] + [ctx.d.operator]
+    if ctx.scenario.market.withdraw_each_period:
+        for a in accounts:
+            if ctx.market.withdrawable(a):
+                ctx.market.withdraw(a)
+    if ctx.scenario.market.withdraw_each_period or run.index == len(ctx.scenario.periods):
+        for a in accounts:
+            if ctx.signed.withdrawable(a):
+                ctx.signed.withdraw(a)
+
+
+_SIGNED_STATUS = {0: "ended", 1: "agreed", 2: "active", 3: "active"}
+
+
+def _signed_row(ctx: RunContext, run: PeriodRun, so: SignedOrder) -> dict[str, Any]:
+    """The results row of a signed order, in the order book's columns (id: the deal's EIP-712 digest, hex)."""
+    s = run.signed_settlements.get(so.id)
+    if so.id in run.signed_rejected:
+        status = "rejected"
+    elif s is not None:
+        status = "settled"
+    else:
+        status = _SIGNED_STATUS[ctx.signed.status(so)]
+    energy_wh, price, bonus, buyer_deposit, seller_deposit = (so.order[k] for k in (3, 4, 5, 9, 10))
+    rho, gamma = run.readings.get(so.id, (0, 0))
+    return {
+        "id": hex(so.id),
+        "origin": "bilateral",
+        "status": status,
+        "seller": ctx.ids_by_address[so.seller],
+        "buyer": ctx.ids_by_address[so.buyer],
+        "request_id": None,
+        "energy_kwh": energy_wh / 1000,
+        "price": to_tokens(price),
+        "bonus": to_tokens(bonus),
+        "escrow": to_tokens(buyer_deposit + seller_deposit + s.fee) if s else 0.0,
+        "readings": {
+            "delivered_kwh": s.delivered_wh / 1000 if s else 0.0,
+            "received_kwh": s.received_wh / 1000 if s else 0.0,
+        },
+        "planned_readings": {"delivered_kwh": rho / 1000, "received_kwh": gamma / 1000},
+        **_payout_columns(s),
+    }
+
+
+def _payout_columns(s: Settlement | None) -> dict[str, Any]:
+    return {
+        "payouts": None
+        if s is None
+        else {
+            "to_seller": to_tokens(s.to_seller),
+            "to_buyer": to_tokens(s.to_buyer),
+            "to_grid": to_tokens(s.to_grid),
+            "to_pool": to_tokens(s.to_pool),
+        },
+        "reward": to_tokens(s.reward) if s else 0.0,
+        "penalty": to_tokens(s.seller_penalty + s.buyer_penalty) if s else 0.0,
+        "fee": to_tokens(s.fee) if s else 0.0,
+    }
 
 
 def step_report(ctx: RunContext, run: PeriodRun) -> None:
-    orders = []
+    orders = [_signed_row(ctx, run, so) for so in run.signed_orders]
     for oid in run.orders:
         o = ctx.market.order(oid)
         s = run.settlements.get(oid)
@@ -175,17 +304,7 @@ def step_report(ctx: RunContext, run: PeriodRun) -> None:
                 "escrow": to_tokens(o.buyer_deposit + o.seller_deposit + o.fee) if s else 0.0,
                 "readings": {"delivered_kwh": o.delivered_wh / 1000, "received_kwh": o.received_wh / 1000},
                 "planned_readings": {"delivered_kwh": rho / 1000, "received_kwh": gamma / 1000},
-                "payouts": None
-                if s is None
-                else {
-                    "to_seller": to_tokens(s.to_seller),
-                    "to_buyer": to_tokens(s.to_buyer),
-                    "to_grid": to_tokens(s.to_grid),
-                    "to_pool": to_tokens(s.to_pool),
-                },
-                "reward": to_tokens(s.reward) if s else 0.0,
-                "penalty": to_tokens(s.seller_penalty + s.buyer_penalty) if s else 0.0,
-                "fee": to_tokens(s.fee) if s else 0.0,
+                **_payout_columns(s),
             }
         )
     m = run.match
@@ -211,12 +330,32 @@ def step_report(ctx: RunContext, run: PeriodRun) -> None:
 
 
 def _balances(ctx: RunContext) -> dict[str, dict[str, float]]:
+    """Per participant: wallet tokens, and what it may pull from the two books (order book + signed book)."""
     return {
         p.id: {
             "tokens": to_tokens(ctx.market.balance(ctx.address(p.id))),
-            "withdrawable": to_tokens(ctx.market.withdrawable(ctx.address(p.id))),
+            "withdrawable": to_tokens(
+                ctx.market.withdrawable(ctx.address(p.id)) + ctx.signed.withdrawable(ctx.address(p.id))
+            ),
         }
         for p in ctx.scenario.participants
+    }
+
+
+def signed_totals(ctx: RunContext) -> dict[str, int]:
+    """The signed book's token accounting, by summation (it keeps no running totals): tokens it holds, the
+    escrow of its open orders, and the internal balances of every participant and the operator (the fee
+    recipient), token base units."""
+    sb = ctx.signed
+    fee = sb.book.functions.handlingFee().call()
+    escrowed = sum(
+        so.order[9] + so.order[10] + fee for run in ctx.periods for so in run.signed_orders if sb.status(so)
+    )
+    accounts = [ctx.address(p.id) for p in ctx.scenario.participants] + [ctx.d.operator]
+    return {
+        "held": ctx.market.balance(sb.book.address),
+        "escrowed": escrowed,
+        "withdrawable": sum(sb.withdrawable(a) for a in set(accounts)),
     }
 
 
@@ -280,9 +419,15 @@ def market_summary(results: Mapping[str, Any]) -> list[str]:
     conservation = results.get("conservation")
     if conservation:
         ok = conservation["holds_equals_escrowed_plus_withdrawable"]
-        lines.append(
+        line = (
             f"conservation: order book holds {conservation['order_book_holds']:.6f} = escrowed "
-            f"{conservation['escrowed']:.6f} + withdrawable {conservation['withdrawable']:.6f} -> "
-            f"{'OK' if ok else 'VIOLATED'}"
+            f"{conservation['escrowed']:.6f} + withdrawable {conservation['withdrawable']:.6f}"
         )
+        if "signed_book_holds" in conservation:
+            line += (
+                f"; signed book holds {conservation['signed_book_holds']:.6f} = escrowed "
+                f"{conservation['signed_escrowed']:.6f} + withdrawable "
+                f"{conservation['signed_withdrawable']:.6f}"
+            )
+        lines.append(f"{line} -> {'OK' if ok else 'VIOLATED'}")
     return lines

@@ -31,6 +31,7 @@ from energy_trading.chain.connection import Chain, connect
 from energy_trading.chain.deploy import DEPLOY_STAGES, deploy
 from energy_trading.clients.market import MarketClient
 from energy_trading.clients.registry import RegistryClient
+from energy_trading.clients.signed import SignedClient
 from energy_trading.scenarios import certificates, grid, incentives, market
 from energy_trading.scenarios.context import PeriodRun, RunContext, ScenarioExtension, Step, to_tokens
 from energy_trading.scenarios.schema.loader import Scenario
@@ -111,7 +112,8 @@ def _run(
     log = chain.start_tx_log()
     with _stage_callback(progress, DEPLOY_STAGES, "deploying stages") as stage:
         d = deploy(chain, market=market.market_params(scenario.market), progress=stage)
-    ctx = RunContext(chain, d, scenario, MarketClient(d), RegistryClient(d), random.Random(scenario.seed))
+    rng = random.Random(scenario.seed)
+    ctx = RunContext(chain, d, scenario, MarketClient(d), RegistryClient(d), rng, SignedClient(d))
     ctx.progress = progress
     results: dict[str, Any] = {
         "scenario": scenario.name,
@@ -132,13 +134,18 @@ def _run(
                 step(ctx, run)
         results["periods"] = [run.result for run in ctx.periods]
         results["reputation_by_period"] = ctx.reputation
-        totals = ctx.market.totals()
+        totals, signed = ctx.market.totals(), market.signed_totals(ctx)
         results["conservation"] = {
             "order_book_holds": to_tokens(totals["held"]),
             "escrowed": to_tokens(totals["escrowed"]),
             "withdrawable": to_tokens(totals["withdrawable"]),
+            # the signed book (bilateral contracts) keeps no totals: summed over its accounts and open orders
+            "signed_book_holds": to_tokens(signed["held"]),
+            "signed_escrowed": to_tokens(signed["escrowed"]),
+            "signed_withdrawable": to_tokens(signed["withdrawable"]),
             "holds_equals_escrowed_plus_withdrawable": totals["held"]
-            == totals["escrowed"] + totals["withdrawable"],
+            == totals["escrowed"] + totals["withdrawable"]
+            and signed["held"] == signed["escrowed"] + signed["withdrawable"],
         }
     for e in extensions:
         results[e.name] = e.run(ctx, scenario.raw)

@@ -49,6 +49,8 @@ def test_console_runs_every_banner_example():
     assert "<Status.APPROVED: 2>" in outputs[0]
     assert outputs[1].count("Fraction(") == 4, outputs[1]  # the four people's node weights, not {}
     assert "'1000 tokens'" in outputs[4], outputs[4]  # bob's balance in tokens, not 10^21 base units
+    # a bilateral contract signed by alice and bob, opened on the signed book and approved: Active (2)
+    assert outputs[5].strip().splitlines()[-1] == "2", outputs[5]
     # `incentives` is the IncentivesClient (its contract, which has the same name, is d.incentives)
     assert "({}, {" in outputs[-1] and "Contract object" not in outputs[-1], outputs[-1]
     assert child.exitstatus == 0
@@ -132,6 +134,8 @@ def test_brownie_run_deploy_script_ends_cleanly():
         "node_weights",
         "CarbonLedger",
         "NodeWeights.setCarbonSource confirmed",
+        "signed_book",
+        "SignedBook.mapPolicy confirmed",  # the signed book settles honest-supplier periods (issue 13)
     ):
         assert name in text
     assert_quiet(text)

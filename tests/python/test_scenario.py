@@ -5,7 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
+from eth_utils import function_abi_to_4byte_selector
 
+from energy_trading.chain.connection import connect
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.cli.main import main
 from energy_trading.clients.market import honest_supplier_split
@@ -171,6 +173,43 @@ def test_market_day_conserves_tokens_and_logs_every_transaction(market_day):
     assert len(txs) > 50
     assert all(t["size_bytes"] > 100 for t in txs)
     assert [t["time_s"] for t in txs] == sorted(t["time_s"] for t in txs)
+
+
+def _selectors(artifact):
+    return {function_abi_to_4byte_selector(e): e["name"] for e in artifact.abi if e["type"] == "function"}
+
+
+def test_bilateral_contracts_take_the_signed_book_in_batches(artifacts):
+    """Issue 13: the runner opens, audits, reports and settles bilateral contracts on `SignedBook`, one batch
+    per step (two deposits, no escrow per trade), and sends the order book no propose / accept / sign."""
+    chain = connect(seed="scenario:signed-path")
+    contracts = [{"seller": "g", "buyer": c, "price": 0.5, "energy_kwh": 2, "bonus": 0.1} for c in ("c", "d")]
+    data = with_changes(
+        participants=[*MINIMAL["participants"], {"id": "d", "role": "consumer"}],
+        periods=[{"contracts": contracts, "behaviours": {"g": {"kind": "short", "fraction": 0.5}}}],
+    )
+    results = run_scenario(parse_scenario(data), chain=chain)
+    books = {
+        results["contracts"]["signed_book"]: _selectors(artifacts["SignedBook"]),
+        results["contracts"]["order_book"]: _selectors(artifacts["OrderBook"]),
+    }
+    sent = {"signed_book": [], "order_book": []}
+    for n in range(1, chain.w3.eth.block_number + 1):
+        for tx in chain.w3.eth.get_block(n, full_transactions=True)["transactions"]:
+            if tx["to"] in books:
+                name = "signed_book" if tx["to"] == results["contracts"]["signed_book"] else "order_book"
+                sent[name].append(books[tx["to"]][bytes(tx.get("input", tx.get("data")))[:4]])
+    # the deployment maps the policy; then each buyer deposits once for both of its trades, one batch per
+    # step, and at the end of the run the seller, both buyers (refunds) and the operator (fees) withdraw
+    steps = ["deposit", "deposit", "openMany", "approveMany", "reportMany"]
+    assert sent["signed_book"] == ["mapPolicy", *steps, *["withdraw"] * 4]
+    # the order book only gets its deployment's role grants and the period: no proposal, acceptance, signing
+    assert set(sent["order_book"]) == {"grantRole", "setPolicyAllowed", "openPeriod"}
+    orders = results["periods"][0]["orders"]
+    assert [(o["origin"], o["status"]) for o in orders] == [("bilateral", "settled")] * 2
+    assert all(o["id"].startswith("0x") and o["readings"]["delivered_kwh"] == 1.0 for o in orders)
+    assert results["conservation"]["holds_equals_escrowed_plus_withdrawable"]
+    assert results["conservation"]["signed_book_holds"] == 0.0  # everything pulled at the end of the run
 
 
 def test_results_and_plot_are_written(market_day, tmp_path):
