@@ -10,6 +10,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {ISettlementPolicy} from "../../interfaces/ISettlementPolicy.sol";
+import {ISignedMatching} from "../../interfaces/ISignedMatching.sol";
 import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 
 /// @title SignedBook: the lean life of a bilateral contract both parties signed off chain (issue 13)
@@ -56,6 +57,9 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    its nonces (`invalidateNonces`).
 ///  - Each batch item runs as an external self-call: a refused item reverts alone and leaves only its
 ///    `BatchItemSkipped` event.
+///  - A matched order (`openMatched`, the MATCHER_ROLE's) has the terms of a pair of a verified assignment: the
+///    request's buyer, energy and bonus, the offer's seller and price; its request id is spent as the matcher's
+///    nonce, so a request opens at most one order. From then on it lives exactly as a signed bilateral order.
 contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -333,13 +337,18 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         Order memory o = _checkDeal(d);
         orderId = _checkSignatures(d, sellerSig, buyerSig);
         if (_orders[orderId] != 0) revert DealClosed(orderId); // revoked by its buyer (the nonce covers the rest)
+        _escrowOpen(orderId, o);
+    }
+
+    /// @dev The policy fixes the deposits of `o`, escrowed from the parties' internal balances; the order opens.
+    function _escrowOpen(uint256 orderId, Order memory o) private {
         (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(o.policy).deposits(_terms(orderId, o));
         if ((buyerDeposit | sellerDeposit) >> 128 != 0) revert TooLarge(buyerDeposit | sellerDeposit);
         o.buyerDeposit = uint128(buyerDeposit);
         o.sellerDeposit = uint128(sellerDeposit);
         uint256 buyerEscrow = buyerDeposit + handlingFee;
-        _debit(d.buyer, buyerEscrow);
-        _debit(d.seller, sellerDeposit);
+        _debit(o.buyer, buyerEscrow);
+        _debit(o.seller, sellerDeposit);
         _orders[orderId] = _word(o, AGREED);
         emit Opened(orderId, o);
     }
@@ -416,6 +425,70 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         _useNonce(d.seller, d.nonce);
         return uint256(digest);
+    }
+
+    // ------------------------------------------------------------------ matched opening (seed 003 eq 5)
+
+    /// @notice Held by the `MatchingMarket` (granted by the admin): opens matched orders (`openMatched`).
+    bytes32 public constant MATCHER_ROLE = keccak256("MATCHER_ROLE");
+
+    /// @notice The matcher only: open one order per pair of a verified assignment of period `periodId`, its terms
+    ///         derived by the matcher from the published request and offer (both sides' consent, as on the order
+    ///         book); escrows the deposits and the fee from the internal balances. A refused item is skipped
+    ///         (`BatchItemSkipped`), the others open. Order id `uint256(keccak256(abi.encode(matcher, requestId)))`:
+    ///         the request id is the matcher's nonce here, so a request opens at most one order, ever.
+    /// @param periodId the period of every match
+    /// @param matches the pairs' terms
+    /// @return opened how many opened
+    function openMatched(uint256 periodId, ISignedMatching.Match[] calldata matches)
+        external
+        onlyRole(MATCHER_ROLE)
+        returns (uint256 opened)
+    {
+        for (uint256 i = 0; i < matches.length; ++i) {
+            // slither-disable-next-line unused-return
+            try this.openMatchedItem(periodId, matches[i], msg.sender) {
+                ++opened;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.openMatched.selector, i, reason);
+            }
+        }
+    }
+
+    /// @notice This contract only (one item of `openMatched`, as a self-call so that a refusal reverts alone).
+    ///         The checks `OrderBook.createMatchedOrder` and its activation make: the period's signing window
+    ///         (from `matchEnd` to `signEnd`), no self-trade, nonzero energy and price, both parties active (seller a
+    ///         provider, buyer a consumer); then the request's nonce, the deposits and ONE order word.
+    /// @param periodId the period
+    /// @param m the pair's terms
+    /// @param matcher the batch's caller (checked by the batch)
+    /// @return orderId the order
+    function openMatchedItem(uint256 periodId, ISignedMatching.Match calldata m, address matcher)
+        external
+        nonReentrant
+        returns (uint256 orderId)
+    {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        (address policy, uint256 schedule) = _periodOf(periodId);
+        uint256 signEnd = uint64(schedule >> 128);
+        _requireRole(m.seller, true);
+        _requireRole(m.buyer, false);
+        _useNonce(matcher, m.requestId);
+        orderId = uint256(keccak256(abi.encode(matcher, m.requestId)));
+        Order memory o = Order(
+            periodId,
+            m.seller,
+            m.buyer,
+            m.energyWh,
+            m.pricePerKwh,
+            m.bonus,
+            policy,
+            uint64(signEnd),
+            uint64(schedule >> 192),
+            0,
+            0
+        );
+        _escrowOpen(orderId, o);
     }
 
     // ------------------------------------------------------------------ audit
