@@ -22,6 +22,7 @@ from brownie import (
     ParticipantRegistry,
     PenaltyPool,
     ProviderReputation,
+    SignedBook,
     accounts,
     network,
 )
@@ -99,9 +100,10 @@ def wait_for_brownie_bookkeeping(timeout_s: float = 30.0) -> None:
 
 
 def market(operator, registry, params=None):
-    """The market (issue 3): EnergyToken, ProviderReputation, OrderBook, MatchingMarket and the
-    honest-supplier policy at `MarketParams()`, roles wired as energy_trading.chain.deploy does: the order
-    book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order
+    """The market (issue 3): EnergyToken, ProviderReputation, OrderBook, MatchingMarket, the
+    honest-supplier policy at `MarketParams()` and the SignedBook (issue 13) with its own honest-supplier
+    instance, roles wired as energy_trading.chain.deploy does: the order book holds the registry's
+    MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order book's and the signed
     book's MATCHER_ROLE; the operator opens periods and receives handling fees."""
     p = params or MarketParams()
     tx = {"from": operator}
@@ -118,12 +120,19 @@ def market(operator, registry, params=None):
     reputation.grantRole(reputation.RECORDER_ROLE(), book, tx)
     book.grantRole(book.MATCHER_ROLE(), matching, tx)
     book.setPolicyAllowed(honest, True, tx)
+    signed = SignedBook.deploy(operator, book, token, tx)
+    signed_policy = HonestSupplierSettlement.deploy(signed, p.tau_wh, tx)
+    signed.mapPolicy(honest, signed_policy, tx)
+    signed.grantRole(signed.MATCHER_ROLE(), matching, tx)
+    matching.setSignedBook(signed, tx)
     out = {
         "token": token,
         "reputation": reputation,
         "order_book": book,
         "matching": matching,
         "honest_policy": honest,
+        "signed_book": signed,
+        "signed_policy": signed_policy,
     }
     for name, c in out.items():
         print(f"{name:20s} {c.address}")

@@ -8,8 +8,8 @@ import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IMatchingMarket} from "../../interfaces/IMatchingMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {IProviderReputation} from "../../interfaces/IProviderReputation.sol";
-import {ISignedMatching} from "../../interfaces/ISignedMatching.sol";
 import {Units} from "../lib/Units.sol";
+import {SignedBook} from "./SignedBook.sol";
 
 /// @notice The one thing the matching market reads from the token: the rate t.
 interface ITokenRate {
@@ -63,7 +63,7 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
 
     /// @notice The signed book of the lean matched path (`materializeSigned`; this contract needs its
     ///         MATCHER_ROLE); zero until the admin sets it, once.
-    ISignedMatching public signedBook;
+    SignedBook public signedBook;
 
     /// @notice The admin set the signed book of the lean matched path.
     event SignedBookSet(address book);
@@ -73,6 +73,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
 
     /// @notice `setSignedBook` after it was set (it is set once).
     error SignedBookAlreadySet(address book);
+    /// @notice `setSignedBook` with a signed book whose periods are not this market's order book's.
+    error SignedBookOnOtherPeriods(address book);
     /// @notice `materializeSigned` before the admin set the signed book.
     error NoSignedBook();
 
@@ -215,8 +217,10 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
     /// @notice Admin, once: the signed book `materializeSigned` opens orders in (it must grant this contract its
     ///         MATCHER_ROLE).
     /// @param book the SignedBook
-    function setSignedBook(ISignedMatching book) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setSignedBook(SignedBook book) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(signedBook) != address(0)) revert SignedBookAlreadySet(address(signedBook));
+        // the signed book must read this market's periods (one schedule for verification and opening)
+        if (address(book.book()) != address(orderBook)) revert SignedBookOnOtherPeriods(address(book));
         signedBook = book;
         emit SignedBookSet(address(book));
     }
@@ -238,21 +242,21 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
     {
         IEnergyMarket.Period memory p = _periodOf(periodId);
         _requireWindow(periodId, p.matchEnd, p.signEnd);
-        ISignedMatching book = signedBook;
+        SignedBook book = signedBook;
         if (address(book) == address(0)) revert NoSignedBook();
         Best storage b = _best[periodId];
         if (b.submitter == address(0)) revert NoAssignment(periodId);
         if (pairs.length == 0) revert EmptyAssignment();
-        ISignedMatching.Match[] memory matches = new ISignedMatching.Match[](pairs.length);
+        SignedBook.Deal[] memory deals = new SignedBook.Deal[](pairs.length);
         uint256 c = firstChunk;
         for (uint256 start = 0; start < pairs.length; start += CHUNK_SIZE) {
             uint256 end = Math.min(start + CHUNK_SIZE, pairs.length);
-            _takeSignedChunk(periodId, c++, b.chunkCount, pairs[start:end]);
+            if (_takeSignedChunk(periodId, c++, b.chunkCount, pairs[start:end])) b.chunksMaterialized += 1;
             for (uint256 i = start; i < end; i++) {
-                matches[i] = _match(pairs[i]);
+                deals[i] = _deal(periodId, pairs[i]);
             }
         }
-        opened = book.openMatched(periodId, matches);
+        opened = book.openMatched(deals);
         emit ChunksMaterializedSigned(periodId, firstChunk, pairs.length, opened);
     }
 
@@ -420,22 +424,28 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         return Math.mulDiv(zeta, rc, zeta + rc);
     }
 
-    /// @dev Chunk `c` is `pairs` as submitted and not on the order book; marks it taken to the signed book.
-    function _takeSignedChunk(uint256 periodId, uint256 c, uint256 chunkCount, Pair[] calldata pairs) private {
+    /// @dev Chunk `c` is `pairs` as submitted and not on the order book; marks it taken to the signed book and
+    ///      returns true the first time.
+    function _takeSignedChunk(uint256 periodId, uint256 c, uint256 chunkCount, Pair[] calldata pairs)
+        private
+        returns (bool first)
+    {
         if (c >= chunkCount) revert UnknownChunk(periodId, c, chunkCount);
         uint256 state = _chunkDone[periodId][c];
         if (state == ON_ORDER_BOOK) revert ChunkAlreadyMaterialized(periodId, c);
         bytes32 expected = _chunkHashes[periodId][c];
         bytes32 actual = _hashPairs(pairs);
         if (actual != expected) revert ChunkMismatch(periodId, c, expected, actual);
-        if (state == 0) _chunkDone[periodId][c] = ON_SIGNED_BOOK;
+        first = state == 0;
+        if (first) _chunkDone[periodId][c] = ON_SIGNED_BOOK;
     }
 
-    /// @dev A pair's terms, derived from its request (buyer, R_i, bonus) and offer (seller, r_j).
-    function _match(Pair calldata pair) private view returns (ISignedMatching.Match memory) {
+    /// @dev A pair's terms, derived from its request (buyer, R_i, bonus) and offer (seller, r_j); the request id
+    ///      is the deal's nonce on the signed book.
+    function _deal(uint256 periodId, Pair calldata pair) private view returns (SignedBook.Deal memory) {
         Request storage r = _requests[pair.requestId];
         Offer storage o = _offers[pair.offerId];
-        return ISignedMatching.Match(pair.requestId, o.seller, r.buyer, r.energyWh, o.pricePerKwh, r.bonus);
+        return SignedBook.Deal(periodId, o.seller, r.buyer, r.energyWh, o.pricePerKwh, r.bonus, pair.requestId);
     }
 
     function _hashPairs(Pair[] calldata pairs) private pure returns (bytes32 h) {

@@ -10,7 +10,6 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {ISettlementPolicy} from "../../interfaces/ISettlementPolicy.sol";
-import {ISignedMatching} from "../../interfaces/ISignedMatching.sol";
 import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 
 /// @title SignedBook: the lean life of a bilateral contract both parties signed off chain (issue 13)
@@ -334,7 +333,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         private
         returns (uint256 orderId)
     {
-        Order memory o = _checkDeal(d);
+        Order memory o = _checkDeal(d, false);
         orderId = _checkSignatures(d, sellerSig, buyerSig);
         if (_orders[orderId] != 0) revert DealClosed(orderId); // revoked by its buyer (the nonce covers the rest)
         _escrowOpen(orderId, o);
@@ -353,14 +352,15 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         emit Opened(orderId, o);
     }
 
-    /// @dev The period (known, in its publish-to-match window, policy mapped), the parties' roles and the terms;
-    ///      returns the order without deposits.
-    function _checkDeal(Deal calldata d) private returns (Order memory o) {
+    /// @dev The period (known, in its publish-to-match window, or for a `matched` deal its matchEnd-to-signEnd
+    ///      window, policy mapped), the parties' roles and the terms; returns the order without deposits.
+    function _checkDeal(Deal calldata d, bool matched) private returns (Order memory o) {
         (address policy, uint256 schedule) = _periodOf(d.periodId);
-        uint256 opensAt = uint64(schedule);
-        uint256 matchEnd = uint64(schedule >> 64);
-        if (block.timestamp < opensAt || block.timestamp >= matchEnd) {
-            revert OutsideWindow(d.periodId, block.timestamp, opensAt, matchEnd);
+        uint256 shift = matched ? 64 : 0; // a matched deal's window is one phase later: [matchEnd, signEnd)
+        uint256 from = uint64(schedule >> shift);
+        uint256 until = uint64(schedule >> (shift + 64));
+        if (block.timestamp < from || block.timestamp >= until) {
+            revert OutsideWindow(d.periodId, block.timestamp, from, until);
         }
         _requireRole(d.seller, true);
         _requireRole(d.buyer, false);
@@ -432,22 +432,17 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @notice Held by the `MatchingMarket` (granted by the admin): opens matched orders (`openMatched`).
     bytes32 public constant MATCHER_ROLE = keccak256("MATCHER_ROLE");
 
-    /// @notice The matcher only: open one order per pair of a verified assignment of period `periodId`, its terms
-    ///         derived by the matcher from the published request and offer (both sides' consent, as on the order
-    ///         book); escrows the deposits and the fee from the internal balances. A refused item is skipped
-    ///         (`BatchItemSkipped`), the others open. Order id `uint256(keccak256(abi.encode(matcher, requestId)))`:
-    ///         the request id is the matcher's nonce here, so a request opens at most one order, ever.
-    /// @param periodId the period of every match
-    /// @param matches the pairs' terms
+    /// @notice The matcher only: open one order per pair of a verified assignment, its terms derived by the
+    ///         matcher from the published request and offer (both sides' consent, as on the order book): a
+    ///         `Deal` whose `nonce` is the request id. A refused item is skipped (`BatchItemSkipped`), the others
+    ///         open. Order id `uint256(keccak256(abi.encode(matcher, requestId)))`: the request id is spent as
+    ///         the matcher's nonce, so a request opens at most one order, ever.
+    /// @param deals the pairs' terms
     /// @return opened how many opened
-    function openMatched(uint256 periodId, ISignedMatching.Match[] calldata matches)
-        external
-        onlyRole(MATCHER_ROLE)
-        returns (uint256 opened)
-    {
-        for (uint256 i = 0; i < matches.length; ++i) {
+    function openMatched(Deal[] calldata deals) external onlyRole(MATCHER_ROLE) returns (uint256 opened) {
+        for (uint256 i = 0; i < deals.length; ++i) {
             // slither-disable-next-line unused-return
-            try this.openMatchedItem(periodId, matches[i], msg.sender) {
+            try this.openMatchedItem(deals[i], msg.sender) {
                 ++opened;
             } catch (bytes memory reason) {
                 emit BatchItemSkipped(this.openMatched.selector, i, reason);
@@ -456,38 +451,18 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     /// @notice This contract only (one item of `openMatched`, as a self-call so that a refusal reverts alone).
-    ///         The checks `OrderBook.createMatchedOrder` and its activation make: the period's signing window
-    ///         (from `matchEnd` to `signEnd`), no self-trade, nonzero energy and price, both parties active (seller a
-    ///         provider, buyer a consumer); then the request's nonce, the deposits and ONE order word.
-    /// @param periodId the period
-    /// @param m the pair's terms
-    /// @param matcher the batch's caller (checked by the batch)
+    ///         Every check of `open` but the signatures (the published request and offer are the consent) and in
+    ///         the window `OrderBook.createMatchedOrder` uses (from `matchEnd` to `signEnd`): period known and
+    ///         policy mapped, seller an active provider, buyer an active consumer, no self-trade, nonzero energy
+    ///         and price; then the request id as the matcher's nonce, the deposits and ONE order word.
+    /// @param d the pair's terms (`nonce`: the request id)
+    /// @param matcher the batch's caller (its role checked by the batch)
     /// @return orderId the order
-    function openMatchedItem(uint256 periodId, ISignedMatching.Match calldata m, address matcher)
-        external
-        nonReentrant
-        returns (uint256 orderId)
-    {
+    function openMatchedItem(Deal calldata d, address matcher) external nonReentrant returns (uint256 orderId) {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        (address policy, uint256 schedule) = _periodOf(periodId);
-        uint256 signEnd = uint64(schedule >> 128);
-        _requireRole(m.seller, true);
-        _requireRole(m.buyer, false);
-        _useNonce(matcher, m.requestId);
-        orderId = uint256(keccak256(abi.encode(matcher, m.requestId)));
-        Order memory o = Order(
-            periodId,
-            m.seller,
-            m.buyer,
-            m.energyWh,
-            m.pricePerKwh,
-            m.bonus,
-            policy,
-            uint64(signEnd),
-            uint64(schedule >> 192),
-            0,
-            0
-        );
+        Order memory o = _checkDeal(d, true);
+        _useNonce(matcher, d.nonce);
+        orderId = uint256(keccak256(abi.encode(matcher, d.nonce)));
         _escrowOpen(orderId, o);
     }
 
