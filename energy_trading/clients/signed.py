@@ -27,8 +27,8 @@ from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.txresult import TxResult
 from energy_trading.clients import eip712
 from energy_trading.clients.market import CHUNK_SIZE, MarketClient, Settlement, Side
-from energy_trading.models.matching import MatchResult
 from energy_trading.clients.sending import SendingClient
+from energy_trading.models.matching import MatchResult
 
 __all__ = ["SignedClient", "SignedOrder", "compact", "deal_typed_data", "final_reading_typed_data"]
 
@@ -195,8 +195,8 @@ class SignedClient(SendingClient):
         orders: list[SignedOrder] = []
         self.matched_skipped = []
         for c in range(0, len(pair_list), step):
-            fn = self.d.matching.functions.materializeSigned(period_id, c // CHUNK_SIZE, pair_list[c : c + step])
-            self._send(fn, sender)
+            chunk = pair_list[c : c + step]
+            self._send(self.d.matching.functions.materializeSigned(period_id, c // CHUNK_SIZE, chunk), sender)
             orders += self._opened()
             self.matched_skipped += [(c + i, reason) for i, reason in self.skipped()]
         return orders
