@@ -57,8 +57,11 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///  - Each batch item runs as an external self-call: a refused item reverts alone and leaves only its
 ///    `BatchItemSkipped` event.
 ///  - A matched order (`openMatched`, the MATCHER_ROLE's) has the terms of a pair of a verified assignment: the
-///    request's buyer, energy and bonus, the offer's seller and price; its request id is spent as the matcher's
-///    nonce, so a request opens at most one order. From then on it lives exactly as a signed bilateral order.
+///    request's buyer, energy and bonus, the offer's seller and price (the one thing trusted to the matcher,
+///    docs/trust-model.md). The book still checks every matched deal itself: window [matchEnd, signEnd), roles
+///    and activity, no self-trade, nonzero energy and price, escrow from the parties' balances. Its request id
+///    is spent as the matcher's nonce, so a request opens at most one order; its id keccak256(matcher, request
+///    id) cannot equal a signed deal's (an EIP-712 digest). From then on it lives as a signed bilateral order.
 contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
