@@ -22,7 +22,11 @@ the settlement each sent as one batch (`approveOrders`, `submitReadings`, `settl
 (review 2 finding 2); the OrderBook bilateral rows are its remaining path: propose + accept + sign.
 SignedBook (issue 13, docs/gas.md): open with both signatures, audit by hash, both final readings relayed in
 one call that settles, for the first trade of new parties and in steady state (same parties again), and per
-trade at 10 and 100 trades batched (`openMany`, `approveMany`, `reportMany`).
+trade at 10 and 100 trades batched (`openMany`, `approveMany`, `reportMany`). Matched trades on the
+SignedBook: offer, request, assignment, `materializeSigned` (one order word per pair, terms from the request
+and offer), audit, readings that settle; all-in for one trade (first and steady state) and per trade at 10
+and 100 (64 pairs per `materializeSigned` call, `approveMany`, `reportMany`), beside the OrderBook matched
+figures ("lean matched") of the same run.
 The baseline is `EnergyToken.transfer` (an unmodified OpenZeppelin 5 ERC-20 transfer between two funded
 accounts), so "x transfer" reads as: this step costs as much as that many plain token transfers.
 
@@ -167,6 +171,12 @@ def measure(rpc: str | None) -> dict[str, int]:
         gas[f"PER TRADE lean matched, {n} trades batched"] = batched_matched(chain, d, reg, mk, n)
     for n in (10, 100):
         gas[f"SignedBook PER TRADE bilateral, {n} trades batched"] = batched_signed(chain, d, reg, mk, n)
+    gas.update(signed_matched(chain, d, reg, mk))
+    for n in (10, 100):
+        split = batched_signed_matched(chain, d, reg, mk, n)
+        gas[f"SignedBook PER TRADE matched, {n} trades batched"] = sum(split.values())
+        for step, value in split.items():
+            gas[f"  of which {step}, at {n}"] = value
     return gas
 
 
@@ -237,6 +247,85 @@ def batched_signed(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient, n:
     assert len(settled) == n and not sb.skipped(), sb.skipped()
     total += int(sb.last_receipt["gasUsed"])
     return total // n
+
+
+def signed_matched(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient) -> dict[str, int]:
+    """One matched trade on the SignedBook, step by step: the offer, the request, the assignment (1 pair),
+    `materializeSigned` (one order word), audit, both final readings relayed in one call that settles. For
+    the first trade of new parties (their meters' budget words and the matcher's nonce word are created) and
+    for a second trade of the same parties in a new period (steady state)."""
+    sb = SignedClient(d)
+    (seller,), (buyer,) = _signed_people(reg, mk, sb, "sm", 1)
+    g: dict[str, int] = {}
+
+    def used() -> int:
+        return int(sb.last_receipt["gasUsed"])
+
+    for phase in ("first trade of new parties", "steady state"):
+        period = mk.open_period()
+        steps: dict[str, int] = {}
+        offer = mk.publish_offer(seller.address, period.id, tokens("0.5"), kwh(1_000))
+        steps[f"SignedBook matched: publish offer, {phase}"] = int(mk.last_receipt["gasUsed"])
+        req = mk.publish_request(buyer.address, period.id, kwh(1), 0)
+        steps[f"SignedBook matched: publish request, {phase}"] = int(mk.last_receipt["gasUsed"])
+        mk.advance_to(period, "matching")
+        mk.submit(buyer.address, period.id, [(req, offer)])
+        steps[f"SignedBook matched: submit assignment (1 pair), {phase}"] = int(mk.last_receipt["gasUsed"])
+        mk.advance_to(period, "signing")
+        (o,) = sb.materialize(buyer.address, period.id, [(req, offer)])
+        steps[f"SignedBook matched: materializeSigned (1 order word), {phase}"] = used()
+        sb.approve(o)
+        steps[f"SignedBook matched: audit approve, {phase}"] = used()
+        st = sb.report(buyer.address, o, (kwh(1), seller.meters[0]), (kwh(1), buyer.meters[0]))
+        assert st is not None, "both readings in: the order must settle in the same call"
+        steps[f"SignedBook matched: both readings + settle, {phase}"] = used()
+        g.update(steps)
+        g[f"SignedBook ALL-IN matched, {phase} (6 transactions)"] = sum(steps.values())
+    return g
+
+
+def batched_signed_matched(
+    chain: Any, d: Any, reg: RegistryClient, mk: MarketClient, n: int
+) -> dict[str, int]:
+    """Gas per trade of `n` matched trades on the SignedBook in one period (10 providers, 10 consumers,
+    fresh): 10 offers, n requests, one assignment, `materializeSigned` (64 pairs per call), `approveMany`,
+    `reportMany` (both final readings of every order, settling each). Returns each step's total / n (their
+    sum is the per-trade figure)."""
+    sb = SignedClient(d)
+    providers, consumers = _signed_people(reg, mk, sb, f"sm{n}", 10)
+    period = mk.open_period()
+    split = dict.fromkeys(
+        ("offers", "requests", "assignment", "materializeSigned", "approveMany", "reportMany"), 0
+    )
+    offers = []
+    for p in providers:
+        offers.append(mk.publish_offer(p.address, period.id, tokens("0.5"), kwh(1_000)))
+        split["offers"] += int(mk.last_receipt["gasUsed"])
+    requests = []
+    for k in range(n):
+        requests.append(mk.publish_request(consumers[k % 10].address, period.id, kwh(1), 0))
+        split["requests"] += int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "matching")
+    pairs = [(r, offers[(i // 10 + i) % 10]) for i, r in enumerate(requests)]
+    mk.submit(consumers[0].address, period.id, pairs)
+    split["assignment"] = int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "signing")
+    before = chain.w3.eth.block_number
+    orders = sb.materialize(consumers[0].address, period.id, pairs)
+    assert len(orders) == n and not sb.matched_skipped, sb.matched_skipped
+    split["materializeSigned"] = sum(
+        int(chain.w3.eth.get_block(b, full_transactions=False)["gasUsed"])
+        for b in range(before + 1, chain.w3.eth.block_number + 1)
+    )
+    sb.approve_many(orders)
+    assert not sb.skipped(), sb.skipped()
+    split["approveMany"] = int(sb.last_receipt["gasUsed"])
+    meters = {a.address: a.meters[0] for a in providers + consumers}
+    items = [sb.report_item(o, (kwh(1), meters[o.seller]), (kwh(1), meters[o.buyer])) for o in orders]
+    settled = sb.report_many(consumers[0].address, items)
+    assert len(settled) == n and not sb.skipped(), sb.skipped()
+    split["reportMany"] = int(sb.last_receipt["gasUsed"])
+    return {step: total // n for step, total in split.items()}
 
 
 def _people(reg: RegistryClient, mk: MarketClient, tag: str, n: int) -> tuple[list[Any], list[Any]]:

@@ -103,9 +103,10 @@ def market(operator, registry, params=None):
     """The market (issue 3): EnergyToken, ProviderReputation, OrderBook, MatchingMarket and the
     honest-supplier policy at `MarketParams()`, roles wired as energy_trading.chain.deploy does: the order
     book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order
-    book's MATCHER_ROLE; the operator opens periods and receives handling fees. The signed book (issue 13:
-    bilateral contracts both parties sign off chain) uses the order book's periods and settles its
-    honest-supplier periods through a policy instance bound to it."""
+    book's and the signed book's MATCHER_ROLE; the operator opens periods and receives handling fees. The
+    signed book (issue 13: bilateral contracts both parties sign off chain, and matched orders materialised
+    as one word each) uses the order book's periods and settles its honest-supplier periods through a
+    policy instance bound to it."""
     p = params or MarketParams()
     tx = {"from": operator}
     token = EnergyToken.deploy(
@@ -124,6 +125,8 @@ def market(operator, registry, params=None):
     signed = SignedBook.deploy(operator, book, token, tx)
     signed_policy = HonestSupplierSettlement.deploy(signed, p.tau_wh, tx)
     signed.mapPolicy(honest, signed_policy, tx)
+    signed.grantRole(signed.MATCHER_ROLE(), matching, tx)
+    matching.setSignedBook(signed, tx)
     out = {
         "token": token,
         "reputation": reputation,

@@ -9,6 +9,7 @@ import {IMatchingMarket} from "../../interfaces/IMatchingMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {IProviderReputation} from "../../interfaces/IProviderReputation.sol";
 import {Units} from "../lib/Units.sol";
+import {SignedBook} from "./SignedBook.sol";
 
 /// @notice The one thing the matching market reads from the token: the rate t.
 interface ITokenRate {
@@ -19,12 +20,18 @@ interface ITokenRate {
 /// @notice Nobody has to trust a solver: any approved participant submits an assignment during the period's
 ///         matching window; this contract checks every constraint of seed 003 eq 5, computes the objective with the
 ///         fixed-point definition documented in `IMatchingMarket`, and keeps only a strictly better submission.
-///         After the window, anyone materialises the winner into orders of the `OrderBook`, one chunk per call.
+///         After the window, anyone materialises the winner into orders of the `OrderBook`, one chunk per call,
+///         or (the lean path, issue 13) into one-word orders of the `SignedBook`, many chunks per call
+///         (`materializeSigned`): each order's terms are derived from its request and offer, never copied here.
 /// @dev Invariants:
 ///  - `best(p)` only improves (lexicographically on (objective, servedWh)) and only during p's matching window.
 ///  - Every stored best assignment satisfies seed 003 eq 5: each request at most once, same period, approved parties at
 ///    submission, zeta_ij >= 0, and per offer sum R_i <= a_j.
-///  - Each chunk of the best assignment is materialised at most once, after the window, as orders `Agreed`.
+///  - Each chunk of the best assignment is materialised at most once, after the window, as orders `Agreed`, and
+///    on one book only: a chunk taken to the order book (`materialize`) is refused by `materializeSigned` and
+///    the other way round. On the signed book each request opens at most one order, ever (its id is this
+///    market's nonce there), so a chunk may be handed in again to retry the pairs the book skipped.
+///  - `signedBook` is set once, by the admin.
 ///  - Loops run over the caller's own submission (bounded by its calldata), never over participants.
 contract MatchingMarket is IMatchingMarket, AccessControl {
     /// @notice Sets grid-crossing fees (the consortium operator).
@@ -49,7 +56,27 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
     mapping(bytes32 zonePair => uint256 feePerKwh) private _crossingFees;
     mapping(uint256 periodId => Best) private _best;
     mapping(uint256 periodId => mapping(uint256 chunkIndex => bytes32)) private _chunkHashes;
-    mapping(uint256 periodId => mapping(uint256 chunkIndex => bool)) private _chunkDone;
+    /// @dev 0: not materialised; `ON_ORDER_BOOK` (`materialize`) or `ON_SIGNED_BOOK` (`materializeSigned`).
+    mapping(uint256 periodId => mapping(uint256 chunkIndex => uint256)) private _chunkDone;
+    uint256 private constant ON_ORDER_BOOK = 1;
+    uint256 private constant ON_SIGNED_BOOK = 2;
+
+    /// @notice The signed book of the lean matched path (`materializeSigned`; this contract needs its
+    ///         MATCHER_ROLE); zero until the admin sets it, once.
+    SignedBook public signedBook;
+
+    /// @notice The admin set the signed book of the lean matched path.
+    event SignedBookSet(address book);
+    /// @notice `pairs` pairs of chunks `firstChunk`.. were handed to the signed book; `opened` opened (the
+    ///         others were skipped there, `SignedBook.BatchItemSkipped`).
+    event ChunksMaterializedSigned(uint256 indexed periodId, uint256 firstChunk, uint256 pairs, uint256 opened);
+
+    /// @notice `setSignedBook` after it was set (it is set once).
+    error SignedBookAlreadySet(address book);
+    /// @notice `setSignedBook` with a signed book whose periods are not this market's order book's.
+    error SignedBookOnOtherPeriods(address book);
+    /// @notice `materializeSigned` before the admin set the signed book.
+    error NoSignedBook();
 
     /// @param admin holds DEFAULT_ADMIN_ROLE
     /// @param operator holds OPERATOR_ROLE (sets crossing fees)
@@ -170,11 +197,11 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         Best storage b = _best[periodId];
         if (b.submitter == address(0)) revert NoAssignment(periodId);
         if (chunkIndex >= b.chunkCount) revert UnknownChunk(periodId, chunkIndex, b.chunkCount);
-        if (_chunkDone[periodId][chunkIndex]) revert ChunkAlreadyMaterialized(periodId, chunkIndex);
+        if (_chunkDone[periodId][chunkIndex] != 0) revert ChunkAlreadyMaterialized(periodId, chunkIndex);
         bytes32 expected = _chunkHashes[periodId][chunkIndex];
         bytes32 actual = _hashPairs(pairs);
         if (actual != expected) revert ChunkMismatch(periodId, chunkIndex, expected, actual);
-        _chunkDone[periodId][chunkIndex] = true;
+        _chunkDone[periodId][chunkIndex] = ON_ORDER_BOOK;
         b.chunksMaterialized += 1;
         for (uint256 i = 0; i < pairs.length; i++) {
             Request storage r = _requests[pairs[i].requestId];
@@ -185,6 +212,52 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
             if (i == 0) firstOrderId = orderId;
         }
         emit ChunkMaterialized(periodId, chunkIndex, firstOrderId, pairs.length);
+    }
+
+    /// @notice Admin, once: the signed book `materializeSigned` opens orders in (it must grant this contract its
+    ///         MATCHER_ROLE).
+    /// @param book the SignedBook
+    function setSignedBook(SignedBook book) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(signedBook) != address(0)) revert SignedBookAlreadySet(address(signedBook));
+        // the signed book must read this market's periods (one schedule for verification and opening)
+        if (address(book.book()) != address(orderBook)) revert SignedBookOnOtherPeriods(address(book));
+        signedBook = book;
+        emit SignedBookSet(address(book));
+    }
+
+    /// @notice Anyone, after the matching window and before the signing deadline (as `materialize`): open the
+    ///         pairs of consecutive chunks `firstChunk`, `firstChunk + 1`, .. of the best assignment as orders of
+    ///         the signed book, each ONE order word there with its terms taken from the request (buyer, R_i, bonus)
+    ///         and the offer (seller, r_j), escrowed from the parties' internal balances on the signed book. `pairs`
+    ///         must be those chunks exactly as submitted (each hash checked). A pair the signed book refuses (a
+    ///         party inactive or short of balance, its request already opened) is skipped there with
+    ///         `BatchItemSkipped`; the chunk may be handed in again until the deadline to retry it.
+    /// @param periodId the period
+    /// @param firstChunk index of the first chunk in `pairs`
+    /// @param pairs the chunks' pairs, in order
+    /// @return opened how many orders opened
+    function materializeSigned(uint256 periodId, uint256 firstChunk, Pair[] calldata pairs)
+        external
+        returns (uint256 opened)
+    {
+        IEnergyMarket.Period memory p = _periodOf(periodId);
+        _requireWindow(periodId, p.matchEnd, p.signEnd);
+        SignedBook book = signedBook;
+        if (address(book) == address(0)) revert NoSignedBook();
+        Best storage b = _best[periodId];
+        if (b.submitter == address(0)) revert NoAssignment(periodId);
+        if (pairs.length == 0) revert EmptyAssignment();
+        SignedBook.Deal[] memory deals = new SignedBook.Deal[](pairs.length);
+        uint256 c = firstChunk;
+        for (uint256 start = 0; start < pairs.length; start += CHUNK_SIZE) {
+            uint256 end = Math.min(start + CHUNK_SIZE, pairs.length);
+            if (_takeSignedChunk(periodId, c++, b.chunkCount, pairs[start:end])) b.chunksMaterialized += 1;
+            for (uint256 i = start; i < end; i++) {
+                deals[i] = _deal(periodId, pairs[i]);
+            }
+        }
+        opened = book.openMatched(deals);
+        emit ChunksMaterializedSigned(periodId, firstChunk, pairs.length, opened);
     }
 
     /// @inheritdoc IMatchingMarket
@@ -349,6 +422,30 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
         // seed 003 eq 4: M_ij = zeta*RC_j / (zeta + RC_j), 0 when both are 0
         if (zeta == 0 && rc == 0) return 0;
         return Math.mulDiv(zeta, rc, zeta + rc);
+    }
+
+    /// @dev Chunk `c` is `pairs` as submitted and not on the order book; marks it taken to the signed book and
+    ///      returns true the first time.
+    function _takeSignedChunk(uint256 periodId, uint256 c, uint256 chunkCount, Pair[] calldata pairs)
+        private
+        returns (bool first)
+    {
+        if (c >= chunkCount) revert UnknownChunk(periodId, c, chunkCount);
+        uint256 state = _chunkDone[periodId][c];
+        if (state == ON_ORDER_BOOK) revert ChunkAlreadyMaterialized(periodId, c);
+        bytes32 expected = _chunkHashes[periodId][c];
+        bytes32 actual = _hashPairs(pairs);
+        if (actual != expected) revert ChunkMismatch(periodId, c, expected, actual);
+        first = state == 0;
+        if (first) _chunkDone[periodId][c] = ON_SIGNED_BOOK;
+    }
+
+    /// @dev A pair's terms, derived from its request (buyer, R_i, bonus) and offer (seller, r_j); the request id
+    ///      is the deal's nonce on the signed book.
+    function _deal(uint256 periodId, Pair calldata pair) private view returns (SignedBook.Deal memory) {
+        Request storage r = _requests[pair.requestId];
+        Offer storage o = _offers[pair.offerId];
+        return SignedBook.Deal(periodId, o.seller, r.buyer, r.energyWh, o.pricePerKwh, r.bonus, pair.requestId);
     }
 
     function _hashPairs(Pair[] calldata pairs) private pure returns (bytes32 h) {

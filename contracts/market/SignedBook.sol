@@ -56,6 +56,12 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    its nonces (`invalidateNonces`).
 ///  - Each batch item runs as an external self-call: a refused item reverts alone and leaves only its
 ///    `BatchItemSkipped` event.
+///  - A matched order (`openMatched`, the MATCHER_ROLE's) has the terms of a pair of a verified assignment: the
+///    request's buyer, energy and bonus, the offer's seller and price (the one thing trusted to the matcher,
+///    docs/trust-model.md). The book still checks every matched deal itself: window [matchEnd, signEnd), roles
+///    and activity, no self-trade, nonzero energy and price, escrow from the parties' balances. Its request id
+///    is spent as the matcher's nonce, so a request opens at most one order; its id keccak256(matcher, request
+///    id) cannot equal a signed deal's (an EIP-712 digest). From then on it lives as a signed bilateral order.
 contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -330,28 +336,34 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         private
         returns (uint256 orderId)
     {
-        Order memory o = _checkDeal(d);
+        Order memory o = _checkDeal(d, false);
         orderId = _checkSignatures(d, sellerSig, buyerSig);
         if (_orders[orderId] != 0) revert DealClosed(orderId); // revoked by its buyer (the nonce covers the rest)
+        _escrowOpen(orderId, o);
+    }
+
+    /// @dev The policy fixes the deposits of `o`, escrowed from the parties' internal balances; the order opens.
+    function _escrowOpen(uint256 orderId, Order memory o) private {
         (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(o.policy).deposits(_terms(orderId, o));
         if ((buyerDeposit | sellerDeposit) >> 128 != 0) revert TooLarge(buyerDeposit | sellerDeposit);
         o.buyerDeposit = uint128(buyerDeposit);
         o.sellerDeposit = uint128(sellerDeposit);
         uint256 buyerEscrow = buyerDeposit + handlingFee;
-        _debit(d.buyer, buyerEscrow);
-        _debit(d.seller, sellerDeposit);
+        _debit(o.buyer, buyerEscrow);
+        _debit(o.seller, sellerDeposit);
         _orders[orderId] = _word(o, AGREED);
         emit Opened(orderId, o);
     }
 
-    /// @dev The period (known, in its publish-to-match window, policy mapped), the parties' roles and the terms;
-    ///      returns the order without deposits.
-    function _checkDeal(Deal calldata d) private returns (Order memory o) {
+    /// @dev The period (known, in its publish-to-match window, or for a `matched` deal its matchEnd-to-signEnd
+    ///      window, policy mapped), the parties' roles and the terms; returns the order without deposits.
+    function _checkDeal(Deal calldata d, bool matched) private returns (Order memory o) {
         (address policy, uint256 schedule) = _periodOf(d.periodId);
-        uint256 opensAt = uint64(schedule);
-        uint256 matchEnd = uint64(schedule >> 64);
-        if (block.timestamp < opensAt || block.timestamp >= matchEnd) {
-            revert OutsideWindow(d.periodId, block.timestamp, opensAt, matchEnd);
+        uint256 shift = matched ? 64 : 0; // a matched deal's window is one phase later: [matchEnd, signEnd)
+        uint256 from = uint64(schedule >> shift);
+        uint256 until = uint64(schedule >> (shift + 64));
+        if (block.timestamp < from || block.timestamp >= until) {
+            revert OutsideWindow(d.periodId, block.timestamp, from, until);
         }
         _requireRole(d.seller, true);
         _requireRole(d.buyer, false);
@@ -416,6 +428,45 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         _useNonce(d.seller, d.nonce);
         return uint256(digest);
+    }
+
+    // ------------------------------------------------------------------ matched opening (seed 003 eq 5)
+
+    /// @notice Held by the `MatchingMarket` (granted by the admin): opens matched orders (`openMatched`).
+    bytes32 public constant MATCHER_ROLE = keccak256("MATCHER_ROLE");
+
+    /// @notice The matcher only: open one order per pair of a verified assignment, its terms derived by the
+    ///         matcher from the published request and offer (both sides' consent, as on the order book): a
+    ///         `Deal` whose `nonce` is the request id. A refused item is skipped (`BatchItemSkipped`), the others
+    ///         open. Order id `uint256(keccak256(abi.encode(matcher, requestId)))`: the request id is spent as
+    ///         the matcher's nonce, so a request opens at most one order, ever.
+    /// @param deals the pairs' terms
+    /// @return opened how many opened
+    function openMatched(Deal[] calldata deals) external onlyRole(MATCHER_ROLE) returns (uint256 opened) {
+        for (uint256 i = 0; i < deals.length; ++i) {
+            // slither-disable-next-line unused-return
+            try this.openMatchedItem(deals[i], msg.sender) {
+                ++opened;
+            } catch (bytes memory reason) {
+                emit BatchItemSkipped(this.openMatched.selector, i, reason);
+            }
+        }
+    }
+
+    /// @notice This contract only (one item of `openMatched`, as a self-call so that a refusal reverts alone).
+    ///         Every check of `open` but the signatures (the published request and offer are the consent) and in
+    ///         the window `OrderBook.createMatchedOrder` uses (from `matchEnd` to `signEnd`): period known and
+    ///         policy mapped, seller an active provider, buyer an active consumer, no self-trade, nonzero energy
+    ///         and price; then the request id as the matcher's nonce, the deposits and ONE order word.
+    /// @param d the pair's terms (`nonce`: the request id)
+    /// @param matcher the batch's caller (its role checked by the batch)
+    /// @return orderId the order
+    function openMatchedItem(Deal calldata d, address matcher) external nonReentrant returns (uint256 orderId) {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        Order memory o = _checkDeal(d, true);
+        _useNonce(matcher, d.nonce);
+        orderId = uint256(keccak256(abi.encode(matcher, d.nonce)));
+        _escrowOpen(orderId, o);
     }
 
     // ------------------------------------------------------------------ audit

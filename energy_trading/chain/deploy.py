@@ -207,7 +207,8 @@ def _deploy_market(
     """Token, reputation, order book, matching market and honest-supplier policy, with their roles wired:
     the order book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market
     holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book; the
-    signed book (lean signed-bilateral path) settles the honest-supplier periods through its own instance."""
+    signed book (lean signed path) settles the honest-supplier periods through its own instance, and the
+    matching market holds its MATCHER_ROLE and names it (`setSignedBook`) for the lean matched path."""
     token = deploy_contract(
         chain,
         artifacts["EnergyToken"],
@@ -259,7 +260,13 @@ def _deploy_market(
     signed_policy = deploy_contract(
         chain, artifacts["HonestSupplierSettlement"], operator, signed_book.address, p.tau_wh
     )
-    chain.transact(signed_book.functions.mapPolicy(honest.address, signed_policy.address), operator)
+    signed_wiring = [
+        signed_book.functions.mapPolicy(honest.address, signed_policy.address),
+        # the lean matched path: the matching market opens verified pairs as one-word signed-book orders
+        signed_book.functions.grantRole(signed_book.functions.MATCHER_ROLE().call(), matching.address),
+        matching.functions.setSignedBook(signed_book.address),
+    ]
+    chain.transact_many([(fn, operator) for fn in signed_wiring])  # independent of each other
     return {
         "token": token,
         "reputation": reputation,

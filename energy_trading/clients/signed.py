@@ -6,6 +6,9 @@ one transaction, escrowing from the parties' internal balances on the signed boo
 reading of the order and a relayer hands both in with `report`, which settles the order in the same
 transaction. Every call after opening passes the order itself (`SignedOrder.order`): the book stores only its
 hash. Batches (`open_many`, `approve_many`, `report_many`, `settle_many`) skip a refused item alone.
+Matched trades (seed 003 eq 5) take the same path: after the matching window `materialize` hands the verified
+best assignment of the `MatchingMarket` (published with `MarketClient.publish_offer` / `publish_request` /
+`submit`) to the signed book, one order word per pair, escrowed from the signed-book balances.
 Energies are Wh and token amounts base units.
 """
 
@@ -23,8 +26,9 @@ from web3.logs import DISCARD
 from energy_trading.chain.deploy import Deployment
 from energy_trading.chain.txresult import TxResult
 from energy_trading.clients import eip712
-from energy_trading.clients.market import Settlement, Side
+from energy_trading.clients.market import CHUNK_SIZE, MarketClient, Settlement, Side
 from energy_trading.clients.sending import SendingClient
+from energy_trading.models.matching import MatchResult
 
 __all__ = ["SignedClient", "SignedOrder", "compact", "deal_typed_data", "final_reading_typed_data"]
 
@@ -89,6 +93,7 @@ class SignedClient(SendingClient):
         self.book = deployment.signed_book
         self._next_nonce: dict[str, int] = {}
         self._handling_fee: int | None = None
+        self.matched_skipped: list[tuple[int, bytes]] = []
 
     # ------------------------------------------------------------------ plumbing
 
@@ -183,6 +188,37 @@ class SignedClient(SendingClient):
         buyers = [self.sign_deal(d[2], d) for d in deals]
         self._send(self.book.functions.openMany([tuple(d) for d in deals], sellers, buyers), relayer)
         return self._opened()
+
+    def matched_order_id(self, request_id: int) -> int:
+        """The signed-book order id of a materialised request: keccak256(abi.encode(matching, requestId))."""
+        encoded = abi_encode(["address", "uint256"], [self.d.matching.address, request_id])
+        return int.from_bytes(Web3.keccak(encoded), "big")
+
+    def materialize(
+        self,
+        sender: str,
+        period_id: int,
+        pairs: Sequence[tuple[int, int]] | MatchResult,
+        chunks_per_call: int = 4,
+    ) -> list[SignedOrder]:
+        """Open every pair of the period's best assignment `pairs` (as submitted, or the `solve` result) as a
+        signed-book order, `chunks_per_call` chunks of CHUNK_SIZE pairs per transaction (`materializeSigned`,
+        between matchEnd and signEnd). A pair the book refuses (a party inactive or short of balance on the
+        signed book, its request already opened) is skipped alone: `matched_skipped` then lists
+        (pair index in `pairs`, revert data); handing the same pairs in again retries them. Returns the orders
+        opened."""
+        if chunks_per_call < 1:
+            raise ValueError(f"chunks_per_call: must be at least 1, got {chunks_per_call}")
+        pair_list = MarketClient._pair_list(pairs)
+        step = CHUNK_SIZE * chunks_per_call
+        orders: list[SignedOrder] = []
+        self.matched_skipped = []
+        for c in range(0, len(pair_list), step):
+            chunk = pair_list[c : c + step]
+            self._send(self.d.matching.functions.materializeSigned(period_id, c // CHUNK_SIZE, chunk), sender)
+            orders += self._opened()
+            self.matched_skipped += [(c + i, reason) for i, reason in self.skipped()]
+        return orders
 
     def revoke(self, party: str, deal: Sequence[Any]) -> TxResult:
         """Seller (spends its nonce) or buyer (closes this one deal): revoke terms not yet opened."""

@@ -41,6 +41,7 @@ contract SignedInvariantsTest is ForgeBase {
         HonestSupplierSettlement signedPolicy = new HonestSupplierSettlement(address(sb), 200);
         book.setPolicyAllowed(address(honest), true);
         sb.mapPolicy(address(honest), address(signedPolicy));
+        sb.grantRole(sb.MATCHER_ROLE(), h); // the handler opens matched deals as the MatchingMarket would
         for (uint256 i = 0; i < 4; i++) {
             actors[i] = vm.addr(0xA11CE0 + i);
             uint256 meterKey = 0xBEEF00 + i;

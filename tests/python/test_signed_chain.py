@@ -59,3 +59,33 @@ def test_a_bad_middle_item_is_skipped_and_the_book_conserves_tokens(world):
     assert len(settled) == 2 and [i for i, _ in sb.skipped()] == [1]
     accounts = [seller.address, b1.address, b2.address, d.operator]
     assert mk.balance(d.signed_book.address) == _held(sb, d, accounts, orders)
+
+
+def test_matched_pairs_open_through_the_client_and_a_skipped_one_opens_on_retry(world):
+    """The lean matched path: publish, submit, `materialize` on the signed book (one chunk per call here, so
+    a skip index is reported in the caller's pair numbering), then the SignedBook lifecycle. Runs last: it
+    moves the clock past the module's period."""
+    _, d, mk, sb, seller, (b1, b2), _ = world
+    period = mk.open_period()
+    offer = mk.publish_offer(seller.address, period.id, tokens("0.5"), kwh(10))
+    r1 = mk.publish_request(b1.address, period.id, kwh(2), tokens("0.1"))
+    r2 = mk.publish_request(b2.address, period.id, kwh(3), 0)
+    pairs = [(r1, offer), (r2, offer)]
+    mk.advance_to(period, "matching")
+    mk.submit(b1.address, period.id, pairs)
+    mk.advance_to(period, "signing")
+    sb.withdraw(b2.address)  # b2 holds nothing on the signed book: its pair is skipped
+    orders = sb.materialize(d.operator, period.id, pairs, chunks_per_call=1)
+    assert [o.id for o in orders] == [sb.matched_order_id(r1)]
+    assert [i for i, _ in sb.matched_skipped] == [1]
+    terms = (period.id, seller.address, b1.address, kwh(2), tokens("0.5"), tokens("0.1"))
+    assert orders[0].order[:6] == terms  # from the request and the offer
+    mk.fund(b2.address, tokens(10))
+    sb.deposit(b2.address, tokens(10))
+    retried = sb.materialize(d.operator, period.id, pairs)
+    assert [o.id for o in retried] == [sb.matched_order_id(r2)] and [i for i, _ in sb.matched_skipped] == [0]
+    sb.approve_many(orders + retried)
+    s = sb.report(d.operator, orders[0], (kwh(2), seller.meters[0]), (kwh(2), b1.meters[0]))
+    assert s is not None and s.to_seller == tokens(1) + tokens("0.1")  # 2 kWh at 0.5 and the whole bonus
+    with pytest.raises(ValueError, match="chunks_per_call"):
+        sb.materialize(d.operator, period.id, pairs, chunks_per_call=0)

@@ -8,7 +8,8 @@ import {Vm} from "../Base.sol";
 
 /// @title SignedHandler: the fuzzer's entry point into `SignedBook` (forge invariant handler, issue 13)
 /// @notice Drives four prosumers (keys, one approved 1 MW meter each) through every public path of the signed
-///         book: deposits, signed openings (single and batched), audit (single and batched, with stale hashes),
+///         book: deposits, signed openings (single and batched), matched openings (as the book's matcher, batches
+///         with a bad middle item), audit (single and batched, with stale hashes),
 ///         rejections, revocations, final readings sent by the meters (single and batched, some implausible),
 ///         settlement, expiry and withdrawals. Calls the contracts refuse revert and change nothing
 ///         (fail_on_revert = false). The handler is the operator (opens the order book's periods), the auditor
@@ -33,6 +34,8 @@ contract SignedHandler {
     uint256[] public ids;
     mapping(uint256 id => SignedBook.Order) internal _order;
     uint256 public issued;
+    /// @notice Matched orders opened (coverage of the matched path).
+    uint256 public matchedOpened;
     uint256 internal _nonce;
 
     constructor(
@@ -103,7 +106,7 @@ contract SignedHandler {
         bytes32 digest = sb.dealDigest(d);
         if (!batch) {
             sb.open(d, _sig(KEY_BASE + si, digest), _sig(KEY_BASE + bi, digest));
-            _record(d, digest);
+            _record(d, uint256(digest));
             return;
         }
         SignedBook.Deal[] memory deals = new SignedBook.Deal[](2);
@@ -112,8 +115,9 @@ contract SignedHandler {
         deals[0] = d;
         ss[0] = _sig(KEY_BASE + si, digest);
         bs[0] = _sig(KEY_BASE + bi, digest);
-        deals[1] = d;
-        deals[1].nonce = _nonce++;
+        // a separate struct: `deals[1] = d` would alias deals[0] in memory, and setting its nonce would then
+        // change the first deal too (its signatures no longer matching: the batch never opened anything)
+        deals[1] = SignedBook.Deal(d.periodId, d.seller, d.buyer, d.energyWh, d.pricePerKwh, d.bonus, _nonce++);
         bytes32 digest2 = sb.dealDigest(deals[1]);
         ss[1] = _sig(KEY_BASE + si, digest2);
         bs[1] = _sig(KEY_BASE + si, digest2); // forged: the seller's key for the buyer
@@ -121,7 +125,51 @@ contract SignedHandler {
         uint256 opened = sb.openMany(deals, ss, bs);
         require(opened <= 1, "a forged deal opened");
         require(!sb.nonceUsed(actors[si], deals[1].nonce), "a skipped item spent its nonce");
-        if (opened == 1) _record(d, digest);
+        if (opened == 1) _record(d, uint256(digest));
+    }
+
+    /// @notice The handler holds the signed book's MATCHER_ROLE (as the `MatchingMarket` does in a deployment) and
+    ///         opens matched deals of a period in its [matchEnd, signEnd) window (nonce = a fresh request id) in a batch of three whose
+    ///         middle item is bad (a self-trade or zero energy): it must be skipped with its request id unspent,
+    ///         and a request id opens once (the first item is handed in again as the third).
+    function openMatched(uint256 sellerSeed, uint256 buyerSeed, uint256 energy, uint256 price, uint256 bonus, bool zero)
+        external
+    {
+        if (ids.length >= MAX_ORDERS) return;
+        uint256 pid = book.periodCount();
+        while (pid > 0) {
+            (,, uint64 matchEnd, uint64 signEnd,) = _schedule(pid);
+            if (block.timestamp >= matchEnd && block.timestamp < signEnd) break;
+            pid--;
+        }
+        if (pid == 0) return; // no period in its [matchEnd, signEnd) window now
+        SignedBook.Deal[] memory deals = new SignedBook.Deal[](3);
+        SignedBook.Deal memory d = SignedBook.Deal(
+            pid, actors[sellerSeed % ACTORS], actors[buyerSeed % ACTORS], _bound(energy, 1, 20_000),
+            _bound(price, 1e15, 1e18), _bound(bonus, 0, 1e18), _nonce++
+        );
+        deals[0] = d;
+        (uint256 escrow,) = _deposits(d);
+        escrow += sb.handlingFee();
+        if (sb.withdrawable(d.buyer) < escrow) {
+            // the request's buyer funded its signed-book balance (else the pair is skipped: covered by tests)
+            _mint(d.buyer, escrow);
+            vm.prank(d.buyer);
+            token.approve(address(sb), escrow);
+            vm.prank(d.buyer);
+            sb.deposit(escrow);
+        }
+        // a separate struct (a memory assignment would alias deals[0]): the same terms but bad, its own request id
+        deals[1] = SignedBook.Deal(
+            pid, d.seller, zero ? d.buyer : d.seller, zero ? 0 : d.energyWh, d.pricePerKwh, d.bonus, _nonce++
+        );
+        deals[2] = d; // the first request again: refused (its id is spent)
+        uint256 opened = sb.openMatched(deals);
+        require(opened <= 1, "a bad matched deal opened or a request opened twice");
+        require(!sb.nonceUsed(address(this), deals[1].nonce), "a skipped matched item spent its request id");
+        if (opened == 0) return;
+        _record(d, uint256(keccak256(abi.encode(address(this), d.nonce))));
+        ++matchedOpened;
     }
 
     function approve(uint256 seed, bool batchWithStale) external {
@@ -216,8 +264,7 @@ contract SignedHandler {
 
     // ------------------------------------------------------------------ helpers
 
-    function _record(SignedBook.Deal memory d, bytes32 digest) private {
-        uint256 id = uint256(digest);
+    function _record(SignedBook.Deal memory d, uint256 id) private {
         (,,, uint64 signEnd, uint64 readingsEnd) = _schedule(d.periodId);
         (uint256 buyerDeposit, uint256 sellerDeposit) = _deposits(d);
         _order[id] = SignedBook.Order(
