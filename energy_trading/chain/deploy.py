@@ -39,8 +39,8 @@ __all__ = [
     "deploy_contract",
     "deploy_grid",
     "deploy_grid_policy",
-    "deploy_signed_grid_policy",
     "deploy_incentives",
+    "deploy_signed_grid_policy",
 ]
 
 WAD = 10**18
@@ -110,10 +110,10 @@ class Deployment:
         node_weights: `NodeWeights`, node weight W_f / W_y for weighted Raft (seed 001 eq 8-25).
         grid_account: `GridAccount`, the grid's revenue and what it owes for feed-in energy.
         grid_policy: `GridBalancedSettlement` (seed 001 §4.3) at `GridParams()` prices, allowed on the market.
-        signed_grid_policy: a second `GridBalancedSettlement` over the same ledgers and prices, bound to the
-            signed book (MARKET_ROLE) and allowed on the order book: a period the order book opens with it is a
-            grid-balanced period of the signed book (`SignedBook.mapGridPolicy`); the order book cannot settle
-            through it, so the period's contracted total is the signed book's alone.
+        signed_grid_policy: a second `GridBalancedSettlement` over the same ledgers and prices, bound to
+            the signed book (MARKET_ROLE) and allowed on the order book: a period the order book opens with it
+            is a grid-balanced period of the signed book (`SignedBook.mapGridPolicy`); the order book cannot
+            settle through it, so the period's contracted total is the signed book's alone.
         green_certificates: `GreenCertificates`, ERC-1155 certificates per metered MWh (seed 001 eq 6, 20).
         certificate_exchange: `CertificateExchange`, certificate sales for EnergyToken (atomic swap).
         carbon_ledger: `CarbonLedger`, quotas, allowance trades, emissions, settlement (seed 001 eq 21-22);
@@ -293,8 +293,8 @@ def deploy_grid(
 
     The operator administers all of them, is the first relayer of NodeWeights and the grid operator of
     GridAccount. The policy gets SETTLEMENT_ROLE on the ledgers and POLICY_ROLE on the grid account; the order
-    book (when given) gets MARKET_ROLE on the policy and allows it for new periods. With `signed_book` (and the
-    order book) a second policy over the same ledgers is deployed for it (`deploy_signed_grid_policy`,
+    book (when given) gets MARKET_ROLE on the policy and allows it for new periods. With `signed_book` (and
+    the order book) a second policy over the same ledgers is deployed for it (`deploy_signed_grid_policy`,
     "signed_grid_policy"). Returns the handles by the `Deployment` field names.
     """
     p = params or GridParams()
@@ -350,8 +350,8 @@ def deploy_signed_grid_policy(
     max_reading_factor: int = 10,
 ) -> Contract:
     """A GridBalancedSettlement over the same ledgers for the signed book: MARKET_ROLE to `signed_book` only,
-    allowed on `order_book` (whose `openPeriod(policy, ...)` opens grid periods for the signed book) and mapped
-    on the signed book with the period total (`SignedBook.mapGridPolicy`). The order book never gets
+    allowed on `order_book` (whose `openPeriod(policy, ...)` opens grid periods for the signed book) and
+    mapped on the signed book with the period total (`SignedBook.mapGridPolicy`). The order book never gets
     MARKET_ROLE on it, so no order book settlement reaches the ledgers with a different period total."""
     policy = deploy_grid_policy(chain, artifacts, operator, ledgers, None, prices, max_reading_factor)
     market_role = policy.functions.MARKET_ROLE().call()
