@@ -56,6 +56,11 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    its nonces (`invalidateNonces`).
 ///  - Each batch item runs as an external self-call: a refused item reverts alone and leaves only its
 ///    `BatchItemSkipped` event.
+///  - Grid-balanced periods (`mapGridPolicy`): `periodContractedWh(p)` = the energy of every approved order of `p`
+///    whose policy needs it; it grows only by approvals, which end at `p`'s `signEnd`, and such an order settles
+///    only from `signEnd`, so every settlement of `p` passes the same total (the credit ledger's rule). The
+///    policy is bound to this book alone (`PolicySharedWithBook`), so no other book settles `p` with another
+///    total.
 contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 

@@ -353,10 +353,13 @@ class MarketClient(SendingClient):
         return period
 
     def advance_to(self, period: Period, phase: str) -> int:
-        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"."""
+        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "delivery" (the
+        period's signEnd: audits closed; a SignedBook grid order settles in its readings call from here),
+        "settlement"."""
         starts = {
             "matching": period.publish_end,
             "signing": period.match_end,
+            "delivery": period.sign_end,
             "settlement": period.readings_end,
         }
         if phase not in starts:

@@ -132,6 +132,9 @@ def test_brownie_run_deploy_script_ends_cleanly():
         "node_weights",
         "CarbonLedger",
         "NodeWeights.setCarbonSource confirmed",
+        "signed_book",
+        "signed_grid_policy",
+        "SignedBook.mapGridPolicy confirmed",
     ):
         assert name in text
     assert_quiet(text)
