@@ -27,6 +27,11 @@ SignedBook: offer, request, assignment, `materializeSigned` (one order word per 
 and offer), audit, readings that settle; all-in for one trade (first and steady state) and per trade at 10
 and 100 (64 pairs per `materializeSigned` call, `approveMany`, `reportMany`), beside the OrderBook matched
 figures ("lean matched") of the same run.
+One grid-balanced trade (seed 001 §4.3, `GridBalancedSettlement` with credit weights, node weights and the
+penalty pool) on each book, same run, fresh parties whose settlement opens a new credit round and enrols them:
+on OrderBook propose, accept, audit, both parties' sign from their internal balances, two relayed readings,
+settle after the readings window (8 transactions);
+on SignedBook open, audit, both final readings in one call that settles (from the period's signEnd, 3).
 The baseline is `EnergyToken.transfer` (an unmodified OpenZeppelin 5 ERC-20 transfer between two funded
 accounts), so "x transfer" reads as: this step costs as much as that many plain token transfers.
 
@@ -166,6 +171,7 @@ def measure(rpc: str | None) -> dict[str, int]:
     gas["ALL-IN OrderBook bilateral, internal balance (7 transactions)"] = sum(steps)
     gas.update(lean_matched(chain, d, reg, mk))
     gas.update(signed_book(chain, d, reg, mk))
+    gas.update(grid_trade(chain, d, reg, mk))
     for n in (10, 100):
         gas[f"PER TRADE OrderBook bilateral, {n} trades batched"] = batched_bilateral(chain, d, reg, mk, n)
         gas[f"PER TRADE lean matched, {n} trades batched"] = batched_matched(chain, d, reg, mk, n)
@@ -222,6 +228,52 @@ def signed_book(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient) -> di
         g[f"SignedBook ALL-IN bilateral, {phase} (3 transactions)"] = sum(steps.values())
     sb.withdraw(seller.address)
     g["SignedBook withdraw (when the user wants)"] = used()
+    return g
+
+
+def grid_trade(chain: Any, d: Any, reg: RegistryClient, mk: MarketClient) -> dict[str, int]:
+    """One grid-balanced trade on OrderBook and the same on SignedBook (same run, same ledgers, fresh parties:
+    each settlement opens its period's credit round and enrols its two parties). The seller delivers 10 kWh,
+    the buyer takes 9.9 kWh (the surplus is fed in). Returns the all-in gas and the settling step of each."""
+    sb = SignedClient(d)
+    g: dict[str, int] = {}
+    (seller,), (buyer,) = _people(reg, mk, "gridob", 1)
+    for a in (seller, buyer):  # the grid policy escrows a seller deposit too
+        mk.fund(a.address, tokens(1_000))
+        mk.deposit(a.address, tokens(1_000))
+    period = mk.open_period(policy=d.grid_policy.address)
+    oid = mk.propose(seller.address, period.id, buyer.address, kwh(10), tokens("0.5"))
+    total = int(mk.last_receipt["gasUsed"])
+    mk.accept(buyer.address, oid, tokens("0.5"))
+    total += int(mk.last_receipt["gasUsed"])
+    mk.approve(oid)
+    total += int(mk.last_receipt["gasUsed"])
+    for party in (seller, buyer):
+        mk.sign(party.address, oid)  # from the internal balance
+        total += int(mk.last_receipt["gasUsed"])
+    mk.submit_reading(oid, Side.SELLER, kwh(10), seller.meters[0], relayer=buyer.address)
+    total += int(mk.last_receipt["gasUsed"])
+    mk.submit_reading(oid, Side.BUYER, kwh("9.9"), buyer.meters[0], relayer=buyer.address)
+    total += int(mk.last_receipt["gasUsed"])
+    mk.advance_to(period, "settlement")
+    mk.settle(buyer.address, oid)
+    settled = int(mk.last_receipt["gasUsed"])
+    g["OrderBook grid-balanced settle"] = settled
+    g["OrderBook ALL-IN grid-balanced bilateral (8 transactions)"] = total + settled
+
+    (seller,), (buyer,) = _signed_people(reg, mk, sb, "gridsb", 1)
+    period = mk.open_period(policy=d.signed_grid_policy.address)
+    o = sb.open(seller.address, period.id, buyer.address, kwh(10), tokens("0.5"), 0)
+    total = int(sb.last_receipt["gasUsed"])
+    sb.approve(o)
+    total += int(sb.last_receipt["gasUsed"])
+    mk.advance_to(period, "delivery")
+    st = sb.report(buyer.address, o, (kwh(10), seller.meters[0]), (kwh("9.9"), buyer.meters[0]))
+    assert st is not None, "from signEnd both readings settle a grid order in the same call"
+    g["SignedBook grid-balanced both readings + settle (1 call)"] = int(sb.last_receipt["gasUsed"])
+    g["SignedBook ALL-IN grid-balanced bilateral (3 transactions)"] = (
+        total + g["SignedBook grid-balanced both readings + settle (1 call)"]
+    )
     return g
 
 

@@ -15,8 +15,9 @@ interface IPenaltyPool {
     event PenaltyQueued(
         uint256 indexed orderId, uint256 indexed round, address indexed seller, address buyer, uint256 amount
     );
-    event PenaltyReleased(uint256 indexed orderId, uint256 indexed round, uint256 amount, uint256 sharedWeight);
-    event PenaltyCarriedOver(uint256 indexed orderId, uint256 indexed round, uint256 amount);
+    /// @dev `index`: the penalty's place in the queue (the n-th `PenaltyQueued`, from 0, names its order).
+    event PenaltyReleased(uint256 indexed index, uint256 indexed round, uint256 amount, uint256 sharedWeight);
+    event PenaltyCarriedOver(uint256 indexed index, uint256 indexed round, uint256 amount);
     event RoundDistributed(uint256 indexed round, uint256 index);
     event SharesClaimed(address indexed node, uint256 fromIndex, uint256 toIndex, uint256 amount);
     event ShareWithdrawn(address indexed node, address indexed to, uint256 amount);

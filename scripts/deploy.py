@@ -52,7 +52,8 @@ def main():
     deployed = {"registry": registry}
     deployed.update(market(operator, registry))
     deployed.update(certificates(operator, auditor, registry, deployed.get("token")))
-    deployed.update(grid(operator, registry, deployed["token"], deployed.get("order_book")))
+    book, signed = deployed["order_book"], deployed["signed_book"]
+    deployed.update(grid(operator, registry, deployed["token"], book, signed_book=signed))
     deployed["node_weights"].setGreenSource(deployed["green_certificates"], {"from": operator})
     deployed["node_weights"].setCarbonSource(deployed["carbon_ledger"], {"from": operator})
     deployed.update(incentives(operator, deployed["order_book"], deployed["token"]))
@@ -141,11 +142,14 @@ def market(operator, registry, params=None):
     return out
 
 
-def grid(operator, registry, token, order_book=None, params=None):
+def grid(operator, registry, token, order_book=None, params=None, signed_book=None):
     """Grid-balanced settlement (seed 001 §4.3): credit weights, penalty pool, node weights, grid account and
     the policy at `GridParams()` (S, B, G = 0.4, 0.75, 0.04 tokens/kWh), roles wired as
     energy_trading.chain.deploy does. The operator is the node weights' first relayer and the grid operator.
-    With an order book, the policy gets MARKET_ROLE to it and is allowed for new periods."""
+    With an order book, the policy gets MARKET_ROLE to it and is allowed for new periods; with the signed
+    book as well, a second policy over the same ledgers is bound to the signed book alone, allowed on the
+    order book and mapped with the period total (`SignedBook.mapGridPolicy`): its periods are the signed
+    book's grid periods."""
     p = params or GridParams()
     w: WeightParams = p.weights
     tx = {"from": operator}
@@ -154,31 +158,38 @@ def grid(operator, registry, token, order_book=None, params=None):
     pool = PenaltyPool.deploy(operator, token, credit, tx)
     nodes = NodeWeights.deploy(operator, operator, credit, registry, w.as_wad(), tx)
     grid_account = GridAccount.deploy(operator, operator, token, tx)
-    policy = GridBalancedSettlement.deploy(
-        operator,
-        to_price(p.prices.feed_in),
-        to_price(p.prices.grid),
-        to_price(p.prices.fee),
-        p.max_reading_factor,
-        credit,
-        pool,
-        nodes,
-        grid_account,
-        tx,
-    )
-    for c in (credit, pool, nodes):
-        c.grantRole(c.SETTLEMENT_ROLE(), policy, tx)
-    grid_account.grantRole(grid_account.POLICY_ROLE(), policy, tx)
-    if order_book is not None:
-        policy.grantRole(policy.MARKET_ROLE(), order_book, tx)
-        order_book.setPolicyAllowed(policy, True, tx)
+
+    def new_policy(market):
+        policy = GridBalancedSettlement.deploy(
+            operator,
+            to_price(p.prices.feed_in),
+            to_price(p.prices.grid),
+            to_price(p.prices.fee),
+            p.max_reading_factor,
+            credit,
+            pool,
+            nodes,
+            grid_account,
+            tx,
+        )
+        for c in (credit, pool, nodes):
+            c.grantRole(c.SETTLEMENT_ROLE(), policy, tx)
+        grid_account.grantRole(grid_account.POLICY_ROLE(), policy, tx)
+        if market is not None:
+            policy.grantRole(policy.MARKET_ROLE(), market, tx)
+            order_book.setPolicyAllowed(policy, True, tx)
+        return policy
+
     out = {
         "credit_weights": credit,
         "penalty_pool": pool,
         "node_weights": nodes,
         "grid_account": grid_account,
-        "grid_policy": policy,
+        "grid_policy": new_policy(order_book),
     }
+    if order_book is not None and signed_book is not None:
+        out["signed_grid_policy"] = new_policy(signed_book)
+        signed_book.mapGridPolicy(out["signed_grid_policy"], tx)
     for name, c in out.items():
         print(f"{name:20s} {c.address}")
     return out

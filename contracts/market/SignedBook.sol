@@ -62,6 +62,11 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    and activity, no self-trade, nonzero energy and price, escrow from the parties' balances. Its request id
 ///    is spent as the matcher's nonce, so a request opens at most one order; its id keccak256(matcher, request
 ///    id) cannot equal a signed deal's (an EIP-712 digest). From then on it lives as a signed bilateral order.
+///  - Grid-balanced periods (`mapGridPolicy`): `periodContractedWh(p)` = the energy of every approved order of `p`
+///    whose policy needs it; it grows only by approvals, which end at `p`'s `signEnd`, and such an order settles
+///    only from `signEnd`, so every settlement of `p` passes the same total (the credit ledger's rule). The
+///    policy is bound to this book alone (`PolicySharedWithBook`), so no other book settles `p` with another
+///    total.
 contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -83,9 +88,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     uint256 private constant STATUS_MASK = 0xff;
     /// @dev The word of a deal its buyer revoked before it opened (matches no order's word).
     uint256 private constant REVOKED = 0xff;
-    /// @dev Order word: bits 48..255 the top 208 bits of `orderHash(order)`, bits 8..47 the period's `signEnd`
-    ///      (what `approve` checks without the order), bits 0..7 the status.
-    uint256 private constant HASH_SHIFT = 48;
+    /// @dev Order word: bits 49..255 the top 207 bits of `orderHash(order)`, bit 48 `PERIOD_TOTAL` (the order's
+    ///      policy needs the period's contracted total), bits 8..47 the period's `signEnd` (what `approve` checks
+    ///      without the order), bits 0..7 the status.
+    uint256 private constant HASH_SHIFT = 49;
+    uint256 private constant PERIOD_TOTAL = 1 << 48;
+    /// @dev A `_policyFor` word: the policy's address, and this bit when it needs the period's contracted total.
+    uint256 private constant NEEDS_TOTAL = 1 << 160;
     uint256 private constant LOW128 = type(uint128).max;
     /// @dev Gas handed to the settlement policy (the grid-balanced policy needs about 420k): an out-of-gas inside
     ///      it is then the policy's own failure, never one the caller forced by sending too little gas.
@@ -104,6 +113,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Reading word: bit 0 seller reading in, bit 1 buyer reading in, delivered Wh << 8, received Wh << 128.
     uint256 private constant SELLER_IN = 1;
     uint256 private constant BUYER_IN = 2;
+    /// @dev Set only in the reading word handed to `_trySettle` (never stored): pass the period's total (an order
+    ///      with `PERIOD_TOTAL`, which is bit 48 of the order word: `PERIOD_TOTAL >> 46` is this bit).
+    uint256 private constant TOTAL_IN = 4;
 
     /// @notice Terms both parties sign (amounts: token base units; prices per kWh; energy Wh).
     struct Deal {
@@ -160,8 +172,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @notice Seconds after `readingsEnd` before a policy refusal falls back to refunds.
     uint64 public immutable settlementGrace;
 
-    /// @notice The policy bound to this book that settles orders of periods using `bookPolicy` (0: none).
-    mapping(address bookPolicy => address) public policyFor;
+    /// @dev The policy bound to this book that settles orders of periods using `bookPolicy` (0: none), with
+    ///      `NEEDS_TOTAL` set by `mapGridPolicy`.
+    mapping(address bookPolicy => uint256) private _policyFor;
+    /// @dev A grid order's `periodId << 128 | energyWh` from opening until its approval counts it in its period.
+    mapping(uint256 orderId => uint256) private _uncounted;
+    /// @notice Sum of the contracted Wh of every approved order of a period whose policy needs it (seed 001 eq 15).
+    mapping(uint256 periodId => uint256) public periodContractedWh;
     /// @dev Unordered nonces from 128 on: bit `n & 255` of word `n >> 8` is set once nonce `n` is spent (nonces
     ///      0..127 live in the high half of the signer's account word, which exists once it deposited, so the
     ///      first contracts of a seller write no fresh word).
@@ -173,6 +190,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     mapping(address account => uint256) private _accounts;
 
     event PolicyMapped(address indexed bookPolicy, address policy);
+    event GridPolicyMapped(address indexed policy);
     event Deposited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
     event NoncesInvalidated(address indexed signer, uint256 word, uint256 mask);
@@ -215,6 +233,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error TooLarge(uint256 value);
     error EmptyReport(uint256 orderId);
     error InsufficientGas(uint256 left, uint256 needed);
+    error PolicySharedWithBook(address policy);
 
     /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
@@ -237,11 +256,37 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @param bookPolicy a policy allowed on the order book
     /// @param policy the policy bound to this book
     function mapPolicy(address bookPolicy, address policy) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        policyFor[bookPolicy] = policy;
+        _map(bookPolicy, uint160(policy));
+        emit PolicyMapped(bookPolicy, policy);
+    }
+
+    /// @notice Admin only: settle periods the order book opened with `policy` (bound to this book alone, e.g. a
+    ///         `GridBalancedSettlement` with MARKET_ROLE for this book) through `policy` itself, passing the period's
+    ///         contracted total (`periodContractedWh`: approved orders, final at `signEnd`). The policy must not
+    ///         let the order book settle through it: the credit ledger fixes a period's total at its first
+    ///         settlement, so no order of the book may reach it with another total (the book's orders of such a
+    ///         period fall back to refunds after its grace). `mapPolicy(policy, 0)` unmaps.
+    /// @param policy the policy bound to this book, allowed on the order book
+    function mapGridPolicy(address policy) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (IAccessControl(policy).hasRole(keccak256("MARKET_ROLE"), address(book))) {
+            revert PolicySharedWithBook(policy);
+        }
+        _map(policy, NEEDS_TOTAL | uint160(policy));
+        emit GridPolicyMapped(policy);
+    }
+
+    function _map(address bookPolicy, uint256 word) private {
+        _policyFor[bookPolicy] = word;
         assembly ("memory-safe") {
             tstore(T_PERIOD_ID, 0)
         }
-        emit PolicyMapped(bookPolicy, policy);
+    }
+
+    /// @notice The policy bound to this book that settles orders of periods using `bookPolicy` (0: none).
+    /// @param bookPolicy a policy allowed on the order book
+    /// @return the mapped policy
+    function policyFor(address bookPolicy) external view returns (address) {
+        return address(uint160(_policyFor[bookPolicy]));
     }
 
     /// @notice Anyone: move `amount` tokens (ERC-20 allowance to this book) into the caller's internal balance.
@@ -336,29 +381,38 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         private
         returns (uint256 orderId)
     {
-        Order memory o = _checkDeal(d, false);
+        (Order memory o, uint256 total) = _checkDeal(d, false);
         orderId = _checkSignatures(d, sellerSig, buyerSig);
         if (_orders[orderId] != 0) revert DealClosed(orderId); // revoked by its buyer (the nonce covers the rest)
-        _escrowOpen(orderId, o);
+        _escrowOpen(orderId, o, total);
     }
 
-    /// @dev The policy fixes the deposits of `o`, escrowed from the parties' internal balances; the order opens.
-    function _escrowOpen(uint256 orderId, Order memory o) private {
-        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(o.policy).deposits(_terms(orderId, o));
+    /// @dev The policy fixes the deposits of `o`, escrowed from the parties' internal balances; the order opens
+    ///      (`total`: `PERIOD_TOTAL` when its policy needs the period's total, else 0).
+    function _escrowOpen(uint256 orderId, Order memory o, uint256 total) private {
+        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(o.policy).deposits(_terms(orderId, o, 0));
         if ((buyerDeposit | sellerDeposit) >> 128 != 0) revert TooLarge(buyerDeposit | sellerDeposit);
         o.buyerDeposit = uint128(buyerDeposit);
         o.sellerDeposit = uint128(sellerDeposit);
         uint256 buyerEscrow = buyerDeposit + handlingFee;
         _debit(o.buyer, buyerEscrow);
         _debit(o.seller, sellerDeposit);
-        _orders[orderId] = _word(o, AGREED);
+        if (total != 0) {
+            // counted in its period's total when approved (the approval names only the order's hash)
+            if ((o.periodId | o.energyWh) >> 128 != 0) revert TooLarge(o.periodId | o.energyWh);
+            _uncounted[orderId] = (o.periodId << 128) | o.energyWh;
+        }
+        _orders[orderId] = _word(o, AGREED) | total;
         emit Opened(orderId, o);
     }
 
     /// @dev The period (known, in its publish-to-match window, or for a `matched` deal its matchEnd-to-signEnd
-    ///      window, policy mapped), the parties' roles and the terms; returns the order without deposits.
-    function _checkDeal(Deal calldata d, bool matched) private returns (Order memory o) {
-        (address policy, uint256 schedule) = _periodOf(d.periodId);
+    ///      window, policy mapped), the parties' roles and the terms; returns the order without deposits and
+    ///      `PERIOD_TOTAL` when its policy needs the period's total.
+    function _checkDeal(Deal calldata d, bool matched) private returns (Order memory o, uint256 total) {
+        (uint256 policyWord, uint256 schedule) = _periodOf(d.periodId);
+        address policy = address(uint160(policyWord));
+        if (policyWord & NEEDS_TOTAL != 0) total = PERIOD_TOTAL;
         uint256 shift = matched ? 64 : 0; // a matched deal's window is one phase later: [matchEnd, signEnd)
         uint256 from = uint64(schedule >> shift);
         uint256 until = uint64(schedule >> (shift + 64));
@@ -385,9 +439,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         );
     }
 
-    /// @dev The period's mapped policy and schedule (opensAt | matchEnd << 64 | signEnd << 128 | readingsEnd << 192)
-    ///      from the order book, read once per transaction and period (transient cache).
-    function _periodOf(uint256 periodId) private returns (address policy, uint256 schedule) {
+    /// @dev The period's mapped policy word (`_policyFor`) and schedule (opensAt | matchEnd << 64 | signEnd << 128 |
+    ///      readingsEnd << 192) from the order book, read once per transaction and period (transient cache).
+    function _periodOf(uint256 periodId) private returns (uint256 policy, uint256 schedule) {
         uint256 cached;
         assembly ("memory-safe") {
             cached := tload(T_PERIOD_ID)
@@ -401,8 +455,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         IEnergyMarket.Period memory p = book.period(periodId);
         if (p.opensAt == 0) revert UnknownPeriod(periodId);
-        policy = policyFor[p.policy];
-        if (policy == address(0)) revert PolicyNotMapped(p.policy);
+        policy = _policyFor[p.policy];
+        if (policy == 0) revert PolicyNotMapped(p.policy);
         if (p.signEnd >> 40 != 0) revert TooLarge(p.signEnd); // the order word keeps it in 40 bits
         schedule = uint256(p.opensAt) | (uint256(p.matchEnd) << 64) | (uint256(p.signEnd) << 128)
             | (uint256(p.readingsEnd) << 192);
@@ -463,10 +517,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @return orderId the order
     function openMatchedItem(Deal calldata d, address matcher) external nonReentrant returns (uint256 orderId) {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        Order memory o = _checkDeal(d, true);
+        (Order memory o, uint256 total) = _checkDeal(d, true);
         _useNonce(matcher, d.nonce);
         orderId = uint256(keccak256(abi.encode(matcher, d.nonce)));
-        _escrowOpen(orderId, o);
+        _escrowOpen(orderId, o, total);
     }
 
     // ------------------------------------------------------------------ audit
@@ -505,6 +559,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
                 continue;
             }
             _orders[orderIds[i]] = (w & ~STATUS_MASK) | ACTIVE;
+            if (w & PERIOD_TOTAL != 0) _count(orderIds[i]);
             emit Approved(orderIds[i], msg.sender);
             ++done;
         }
@@ -550,7 +605,16 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             }
         }
         _orders[orderId] = (w & ~STATUS_MASK) | ACTIVE;
+        if (w & PERIOD_TOTAL != 0) _count(orderId);
         emit Approved(orderId, auditor);
+    }
+
+    /// @dev An approved grid order's energy joins its period's total (approvals end at `signEnd`, before which no
+    ///      such order settles, so every settlement of the period passes the same total).
+    function _count(uint256 orderId) private {
+        uint256 u = _uncounted[orderId];
+        delete _uncounted[orderId];
+        periodContractedWh[u >> 128] += uint128(u);
     }
 
     /// @dev The order's word and, when it may not be approved now, the custom error saying why (empty if it may).
@@ -624,7 +688,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     // slither-disable-next-line reentrancy-no-eth
     function _report(Report calldata r, address) private {
         Order calldata o = r.order;
-        uint256 status = _requireActive(r.orderId, o);
+        (uint256 status, uint256 total) = _requireActive(r.orderId, o);
         if (block.timestamp >= o.readingsEnd) revert OutsideWindow(o.periodId, block.timestamp, 0, o.readingsEnd);
         // the reading word is read only when the status says one is stored
         uint256 word = status == ACTIVE_READ ? _readings[r.orderId] : 0;
@@ -639,15 +703,16 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             _authenticate(r.orderId, IEnergyMarket.Side.Buyer, r.buyer, o.buyer);
             word |= BUYER_IN | (_fit(r.buyer.energyWh) << 128);
         }
-        if (word & (SELLER_IN | BUYER_IN) == SELLER_IN | BUYER_IN) {
+        // a grid order settles once its period's total is final (from `signEnd`), else at `settle`
+        if (word & (SELLER_IN | BUYER_IN) == SELLER_IN | BUYER_IN && (total == 0 || block.timestamp >= o.signEnd)) {
             // nothing left to wait for: settle now; a policy refusal keeps the readings for `settle`
-            (bool done, bytes memory reason) = _trySettle(r.orderId, o, word, status);
+            (bool done, bytes memory reason) = _trySettle(r.orderId, o, word | (total >> 46), status);
             if (done) return; // the readings are in the `Settled` event
             emit SettlementDeferred(r.orderId, reason);
         }
         if (word == stored) revert EmptyReport(r.orderId);
         _readings[r.orderId] = word;
-        if (status == ACTIVE) _orders[r.orderId] = _word(o, ACTIVE_READ);
+        if (status == ACTIVE) _orders[r.orderId] = _word(o, ACTIVE_READ) | total;
         if (r.seller.meter != address(0)) {
             emit ReadingStored(r.orderId, IEnergyMarket.Side.Seller, r.seller.energyWh, r.seller.meter);
         }
@@ -690,14 +755,14 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     // re-entry (nonReentrant entry points, status checks).
     // slither-disable-next-line reentrancy-no-eth
     function _settleLate(uint256 orderId, Order calldata o) private {
-        uint256 status = _requireActive(orderId, o);
+        (uint256 status, uint256 total) = _requireActive(orderId, o);
         if (block.timestamp < o.readingsEnd) revert TooEarly(orderId, block.timestamp, o.readingsEnd);
         bool late = block.timestamp >= uint256(o.readingsEnd) + settlementGrace;
         // past the grace every failure of the settlement falls back to refunds, so the caller must leave the
         // policy its whole gas share: a failure cannot then be forced by starving it
         if (late && gasleft() < LATE_SETTLE_GAS) revert InsufficientGas(gasleft(), LATE_SETTLE_GAS);
         (bool done, bytes memory reason) =
-            _trySettle(orderId, o, status == ACTIVE_READ ? _readings[orderId] : 0, status);
+            _trySettle(orderId, o, (status == ACTIVE_READ ? _readings[orderId] : 0) | (total >> 46), status);
         if (done) return;
         // before the deadline a refusal still blocks (the policy may accept later)
         if (!late) {
@@ -723,7 +788,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         // false positive: assigned from the policy's result below (any other path returns or reverts)
         // slither-disable-next-line uninitialized-local
         ISettlementPolicy.Outcome memory out;
-        try policy.settle{gas: POLICY_GAS}(_terms(orderId, o), delivered, received) returns (
+        try policy.settle{gas: POLICY_GAS}(_terms(orderId, o, word), delivered, received) returns (
             ISettlementPolicy.Outcome memory result
         ) {
             out = result;
@@ -785,7 +850,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @return status 0 to 3
     function statusOf(uint256 orderId, Order calldata order) external view returns (uint256 status) {
         uint256 w = _orders[orderId];
-        if (w == 0 || w & ~STATUS_MASK != _word(order, 0)) return 0;
+        if (w == 0 || w & ~(STATUS_MASK | PERIOD_TOTAL) != _word(order, 0)) return 0;
         return w & STATUS_MASK;
     }
 
@@ -842,14 +907,16 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     function _requireOrder(uint256 orderId, Order calldata o, uint8 status) private view {
-        if (_orders[orderId] != _word(o, status)) revert WrongOrder(orderId, status);
+        if (_orders[orderId] & ~PERIOD_TOTAL != _word(o, status)) revert WrongOrder(orderId, status);
     }
 
-    /// @dev The order is Active (with or without a stored reading) and is `o`; returns its status.
-    function _requireActive(uint256 orderId, Order calldata o) private view returns (uint256 status) {
+    /// @dev The order is Active (with or without a stored reading) and is `o`; returns its status and its
+    ///      `PERIOD_TOTAL` bit.
+    function _requireActive(uint256 orderId, Order calldata o) private view returns (uint256 status, uint256 total) {
         uint256 w = _orders[orderId];
         status = w & STATUS_MASK;
-        if ((status != ACTIVE && status != ACTIVE_READ) || w != _word(o, uint8(status))) {
+        total = w & PERIOD_TOTAL;
+        if ((status != ACTIVE && status != ACTIVE_READ) || w ^ total != _word(o, uint8(status))) {
             revert WrongOrder(orderId, ACTIVE);
         }
     }
@@ -904,10 +971,18 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         return wh;
     }
 
-    function _terms(uint256 orderId, Order memory o) private pure returns (ISettlementPolicy.Terms memory) {
-        // periodContractedWh: this book keeps no per-period total (one more word per trade); a policy that
-        // needs it must not be mapped here (the honest-supplier policy ignores it)
-        return ISettlementPolicy.Terms(orderId, o.periodId, o.seller, o.buyer, o.energyWh, o.pricePerKwh, o.bonus, 0);
+    /// @dev periodContractedWh: the period's total when `word` has `TOTAL_IN` (an order whose policy was mapped by
+    ///      `mapGridPolicy`, at settlement); 0 otherwise and at opening (the honest-supplier policy ignores it, the
+    ///      grid policy's deposits do not use it).
+    function _terms(uint256 orderId, Order memory o, uint256 word)
+        private
+        view
+        returns (ISettlementPolicy.Terms memory)
+    {
+        uint256 periodWh = word & TOTAL_IN == 0 ? 0 : periodContractedWh[o.periodId];
+        return ISettlementPolicy.Terms(
+            orderId, o.periodId, o.seller, o.buyer, o.energyWh, o.pricePerKwh, o.bonus, periodWh
+        );
     }
 
     function _requireAuditor() private view {

@@ -40,12 +40,13 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
     /// @notice Below this total weight of the other nodes (1 point, WAD) a penalty is carried over.
     uint256 public constant MIN_SHARED_WEIGHT = 1e18;
 
-    /// @notice One queued penalty, packed into three storage slots.
+    /// @notice One queued penalty, packed into three storage slots. The order is not stored: its id (256 bits on
+    ///         SignedBook, where it is an EIP-712 digest) is in `PenaltyQueued`, and the release events name the
+    ///         penalty by its queue index.
     struct Item {
         address seller;
         uint48 round;
         address buyer;
-        uint96 orderId;
         uint256 amount;
     }
 
@@ -92,7 +93,7 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
         if (amount == 0) revert ZeroPenalty(orderId);
         uint256 n = _queue.length;
         if (n != 0 && _queue[n - 1].round > round) revert RoundOrderViolated(round, _queue[n - 1].round);
-        _queue.push(Item(seller, SafeCast.toUint48(round), buyer, SafeCast.toUint96(orderId), amount));
+        _queue.push(Item(seller, SafeCast.toUint48(round), buyer, amount));
         _queuedIn[round] += 1;
         queuedTotal += amount;
         emit PenaltyQueued(orderId, round, seller, buyer, amount);
@@ -108,7 +109,7 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
         while (i < end) {
             Item storage item = _queue[i];
             if (!credit.isRoundClosed(item.round)) break;
-            _release(item);
+            _release(i, item);
             i++;
         }
         released = i - nextRelease;
@@ -203,7 +204,7 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
 
     /// @dev seed 001 eq 34 for one penalty, in O(1): raise the round's reward-per-weight by F_w / D and record the
     ///      two parties' would-be accrual as debt.
-    function _release(Item storage item) private {
+    function _release(uint256 index, Item storage item) private {
         uint256 round = item.round;
         uint256 amount = item.amount + carried;
         uint256 wa = credit.creditWeightAt(item.seller, round);
@@ -212,14 +213,14 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
         uint256 shared = total - wa - wb; // D_c: total >= every node's weight, so this cannot underflow
         if (shared < MIN_SHARED_WEIGHT) {
             carried = amount;
-            emit PenaltyCarriedOver(item.orderId, round, amount);
+            emit PenaltyCarriedOver(index, round, amount);
         } else {
             carried = 0;
             uint256 inc = Math.mulDiv(amount, PRECISION, shared);
             _acc[round] += inc;
             _debt[item.seller][round] += wa * inc;
             _debt[item.buyer][round] += wb * inc;
-            emit PenaltyReleased(item.orderId, round, amount, shared);
+            emit PenaltyReleased(index, round, amount, shared);
         }
         uint256 done = ++_releasedIn[round];
         if (done == _queuedIn[round]) {

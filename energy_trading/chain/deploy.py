@@ -40,6 +40,7 @@ __all__ = [
     "deploy_grid",
     "deploy_grid_policy",
     "deploy_incentives",
+    "deploy_signed_grid_policy",
 ]
 
 WAD = 10**18
@@ -109,6 +110,10 @@ class Deployment:
         node_weights: `NodeWeights`, node weight W_f / W_y for weighted Raft (seed 001 eq 8-25).
         grid_account: `GridAccount`, the grid's revenue and what it owes for feed-in energy.
         grid_policy: `GridBalancedSettlement` (seed 001 §4.3) at `GridParams()` prices, allowed on the market.
+        signed_grid_policy: a second `GridBalancedSettlement` over the same ledgers and prices, bound to
+            the signed book (MARKET_ROLE) and allowed on the order book: a period the order book opens with it
+            is a grid-balanced period of the signed book (`SignedBook.mapGridPolicy`); the order book cannot
+            settle through it, so the period's contracted total is the signed book's alone.
         green_certificates: `GreenCertificates`, ERC-1155 certificates per metered MWh (seed 001 eq 6, 20).
         certificate_exchange: `CertificateExchange`, certificate sales for EnergyToken (atomic swap).
         carbon_ledger: `CarbonLedger`, quotas, allowance trades, emissions, settlement (seed 001 eq 21-22);
@@ -135,6 +140,7 @@ class Deployment:
     node_weights: Contract
     grid_account: Contract
     grid_policy: Contract
+    signed_grid_policy: Contract
     green_certificates: Contract
     certificate_exchange: Contract
     carbon_ledger: Contract
@@ -182,7 +188,9 @@ def deploy(
     step(DEPLOY_STAGES[1])
     m = _deploy_market(chain, artifacts, operator, registry, market)
     step(DEPLOY_STAGES[2])
-    g = deploy_grid(chain, artifacts, operator, registry, m["token"], m["order_book"], grid)
+    g = deploy_grid(
+        chain, artifacts, operator, registry, m["token"], m["order_book"], grid, signed_book=m["signed_book"]
+    )
     step(DEPLOY_STAGES[3])
     c = deploy_certificates(chain, artifacts, operator, auditor, registry, m["token"], g["node_weights"])
     step(DEPLOY_STAGES[4])
@@ -286,13 +294,15 @@ def deploy_grid(
     token: Contract,
     order_book: Contract | None,
     params: GridParams | None = None,
+    signed_book: Contract | None = None,
 ) -> dict[str, Contract]:
     """Deploy CreditWeights, PenaltyPool, NodeWeights, GridAccount and a GridBalancedSettlement.
 
     The operator administers all of them, is the first relayer of NodeWeights and the grid operator of
     GridAccount. The policy gets SETTLEMENT_ROLE on the ledgers and POLICY_ROLE on the grid account; the order
-    book (when given) gets MARKET_ROLE on the policy and allows it for new periods.
-    Returns the handles by the `Deployment` field names.
+    book (when given) gets MARKET_ROLE on the policy and allows it for new periods. With `signed_book` (and
+    the order book) a second policy over the same ledgers is deployed for it (`deploy_signed_grid_policy`,
+    "signed_grid_policy"). Returns the handles by the `Deployment` field names.
     """
     p = params or GridParams()
     w = p.weights
@@ -329,7 +339,33 @@ def deploy_grid(
     contracts["grid_policy"] = deploy_grid_policy(
         chain, artifacts, operator, contracts, order_book, p.prices, p.max_reading_factor
     )
+    if signed_book is not None and order_book is not None:
+        contracts["signed_grid_policy"] = deploy_signed_grid_policy(
+            chain, artifacts, operator, contracts, order_book, signed_book, p.prices, p.max_reading_factor
+        )
     return contracts
+
+
+def deploy_signed_grid_policy(
+    chain: Chain,
+    artifacts: dict[str, Artifact],
+    operator: str,
+    ledgers: dict[str, Contract],
+    order_book: Contract,
+    signed_book: Contract,
+    prices: GridPrices,
+    max_reading_factor: int = 10,
+) -> Contract:
+    """A GridBalancedSettlement over the same ledgers for the signed book: MARKET_ROLE to `signed_book` only,
+    allowed on `order_book` (whose `openPeriod(policy, ...)` opens grid periods for the signed book) and
+    mapped on the signed book with the period total (`SignedBook.mapGridPolicy`). The order book never gets
+    MARKET_ROLE on it, so no order book settlement reaches the ledgers with a different period total."""
+    policy = deploy_grid_policy(chain, artifacts, operator, ledgers, None, prices, max_reading_factor)
+    market_role = policy.functions.MARKET_ROLE().call()
+    chain.transact(policy.functions.grantRole(market_role, signed_book.address), operator)
+    chain.transact(order_book.functions.setPolicyAllowed(policy.address, True), operator)
+    chain.transact(signed_book.functions.mapGridPolicy(policy.address), operator)
+    return policy
 
 
 def deploy_grid_policy(

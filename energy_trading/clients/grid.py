@@ -77,11 +77,13 @@ def _breakdown(a: Any) -> Breakdown:
 class GridClient:
     """Reads and drives the grid-balanced contracts of a deployment.
 
-    `contracts` maps the `deploy_grid` names to handles; `policy` is the policy whose events are read
-    (default: `contracts["grid_policy"]`).
+    `contracts` maps the `deploy_grid` names to handles; `policy` names the policy whose events are read:
+    "grid_policy" (the order book's, default) or "signed_grid_policy" (the signed book's, same ledgers).
     """
 
-    def __init__(self, chain: Chain, operator: str, contracts: dict[str, Contract]) -> None:
+    def __init__(
+        self, chain: Chain, operator: str, contracts: dict[str, Contract], policy: str = "grid_policy"
+    ) -> None:
         self.chain = chain
         self.gas = IN_PROCESS_GAS_LIMIT if chain.in_process else None
         self.operator = operator
@@ -89,7 +91,9 @@ class GridClient:
         self.pool: Contract = contracts["penalty_pool"]
         self.nodes: Contract = contracts["node_weights"]
         self.grid: Contract = contracts["grid_account"]
-        self.policy: Contract = contracts["grid_policy"]
+        if policy not in contracts:
+            raise ValueError(f"policy: {policy!r} is not deployed (deployed: {sorted(contracts)})")
+        self.policy: Contract = contracts[policy]
 
     def _send(self, fn: Any, sender: str) -> TxReceipt:
         return self.chain.transact(fn, sender, gas=self.gas)
@@ -98,10 +102,18 @@ class GridClient:
         return TxResult.of(self._send(fn, sender), f"{fn.fn_name} from {self.chain.label_of(sender)}")
 
     @classmethod
-    def of(cls, deployment: Any) -> GridClient:
-        """The client of a `Deployment` that holds the grid contracts."""
+    def of(cls, deployment: Any, signed: bool = False) -> GridClient:
+        """The client of a `Deployment` that holds the grid contracts; `signed`: read the signed book's grid
+        policy (`signed_grid_policy`) instead of the order book's."""
         names = ("credit_weights", "penalty_pool", "node_weights", "grid_account", "grid_policy")
-        return cls(deployment.chain, deployment.operator, {n: getattr(deployment, n) for n in names})
+        names += ("signed_grid_policy",) if signed else ()
+        contracts = {n: getattr(deployment, n) for n in names}
+        return cls(
+            deployment.chain,
+            deployment.operator,
+            contracts,
+            "signed_grid_policy" if signed else "grid_policy",
+        )
 
     # ------------------------------------------------------------------ credit weights
 
@@ -201,6 +213,11 @@ class GridClient:
         return self._tx(self.nodes.functions.reportLineFault(generator), sender or self.operator)
 
     # ------------------------------------------------------------------ grid account
+
+    def collect(self, market: str, sender: str | None = None) -> TxResult:
+        """Anyone: pull the grid's revenue (fees, top-ups) from `market`'s internal balance (the order book or
+        the signed book) into the grid account."""
+        return self._tx(self.grid.functions.collect(market), sender or self.operator)
 
     def feed_in_owed(self, generator: str) -> Fraction:
         """Tokens the grid owes a generator for surplus energy."""

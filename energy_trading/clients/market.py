@@ -355,12 +355,14 @@ class MarketClient(SendingClient):
         return period
 
     def advance_to(self, period: Period, phase: str) -> PhaseReached:
-        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "settlement"
-        (no-op if already past). Returns the chain time reached (unix seconds, an int) that shows the phase
-        and its start time."""
+        """Move the chain's clock to the start of `phase` of `period`: "matching", "signing", "delivery" (the
+        period's signEnd: audits closed; a SignedBook grid order settles in its readings call from here),
+        "settlement" (no-op if already past). Returns the chain time reached (unix seconds, an int) that shows
+        the phase and its start time."""
         starts = {
             "matching": period.publish_end,
             "signing": period.match_end,
+            "delivery": period.sign_end,
             "settlement": period.readings_end,
         }
         if phase not in starts:

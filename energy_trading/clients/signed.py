@@ -320,6 +320,11 @@ class SignedClient(SendingClient):
         self._send(self.book.functions.settleMany([o.id for o in orders], [o.order for o in orders]), sender)
         return self._settlements()
 
+    def period_contracted_wh(self, period_id: int) -> int:
+        """Wh of every approved order of a grid-balanced period on the signed book (what its settlements pass
+        as the period's total, seed 001 eq 15; 0 for an honest-supplier period)."""
+        return self.book.functions.periodContractedWh(period_id).call()
+
     def status(self, o: SignedOrder) -> int:
         """0 none or ended, 1 Agreed (opened), 2 Active (approved), 3 Active with one final reading stored."""
         return self.book.functions.statusOf(o.id, o.order).call()

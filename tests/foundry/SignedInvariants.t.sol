@@ -7,6 +7,12 @@ import {OrderBook} from "../../contracts/market/OrderBook.sol";
 import {ProviderReputation} from "../../contracts/market/ProviderReputation.sol";
 import {SignedBook} from "../../contracts/market/SignedBook.sol";
 import {HonestSupplierSettlement} from "../../contracts/settlement/HonestSupplierSettlement.sol";
+import {GridAccount} from "../../contracts/settlement/GridAccount.sol";
+import {GridBalancedSettlement} from "../../contracts/settlement/GridBalancedSettlement.sol";
+import {CreditWeights} from "../../contracts/weights/CreditWeights.sol";
+import {NodeWeights} from "../../contracts/weights/NodeWeights.sol";
+import {PenaltyPool} from "../../contracts/weights/PenaltyPool.sol";
+import {INodeWeights} from "../../interfaces/INodeWeights.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {ForgeBase} from "./Base.sol";
@@ -15,7 +21,9 @@ import {SignedHandler} from "./handlers/SignedHandler.sol";
 /// @title SignedBook invariants under a fuzzed sequence of every public path (issue 13)
 /// @notice After every handler call: conservation (the book's tokens = every internal balance + the escrow of
 ///         every open order), and liveness (every open order past its deadline is ended by a stranger's one call,
-///         after which the parties and the fee recipient can pull everything: no token stuck).
+///         after which the parties, the fee recipient and the grid account can pull everything: no token stuck).
+///         Periods are honest-supplier or grid-balanced (seed 001: a `GridBalancedSettlement` bound to the signed
+///         book, mapped with `mapGridPolicy`, with its credit ledger, penalty pool, node weights, grid account).
 contract SignedInvariantsTest is ForgeBase {
     uint256 internal constant WAD = 1e18;
     uint64 internal constant GRACE = 1 days;
@@ -26,6 +34,7 @@ contract SignedInvariantsTest is ForgeBase {
     OrderBook internal book;
     SignedBook internal sb;
     SignedHandler internal handler;
+    GridAccount internal gridAccount;
     address[4] internal actors;
     address[4] internal meters;
 
@@ -42,6 +51,7 @@ contract SignedInvariantsTest is ForgeBase {
         book.setPolicyAllowed(address(honest), true);
         sb.mapPolicy(address(honest), address(signedPolicy));
         sb.grantRole(sb.MATCHER_ROLE(), h); // the handler opens matched deals as the MatchingMarket would
+        address grid = _gridPolicy();
         for (uint256 i = 0; i < 4; i++) {
             actors[i] = vm.addr(0xA11CE0 + i);
             uint256 meterKey = 0xBEEF00 + i;
@@ -51,7 +61,7 @@ contract SignedInvariantsTest is ForgeBase {
             vm.prank(actors[i]);
             registry.register(3, 1, "zone", keccak256(abi.encode("identity", i)), req);
         }
-        handler = new SignedHandler(token, book, sb, address(honest), actors, meters);
+        handler = new SignedHandler(token, book, sb, address(honest), grid, actors, meters);
         require(address(handler) == h, "handler address prediction");
         for (uint256 i = 0; i < 4; i++) {
             vm.prank(h);
@@ -77,6 +87,7 @@ contract SignedInvariantsTest is ForgeBase {
             held += sb.withdrawable(actors[i]);
         }
         held += sb.withdrawable(address(0xFEE));
+        held += sb.withdrawable(address(gridAccount));
         for (uint256 k = 0; k < handler.orderCount(); k++) {
             uint256 id = handler.ids(k);
             SignedBook.Order memory o = handler.orderOf(id);
@@ -114,6 +125,7 @@ contract SignedInvariantsTest is ForgeBase {
                 _pull(actors[i]);
             }
             _pull(address(0xFEE));
+            _pull(address(gridAccount));
             require(token.balanceOf(address(sb)) == 0, "signed book: a token is stuck after every order ended");
         }
         vm.revertToState(snapshot);
@@ -125,9 +137,34 @@ contract SignedInvariantsTest is ForgeBase {
         sb.withdraw();
     }
 
-    /// @dev The handler is deployed after the 7 contracts above (its CREATE nonce is the current one + 7).
+    /// @dev The seed 001 ledgers and a grid-balanced policy bound to the signed book (5 contracts), allowed on the
+    ///      order book and mapped with the period total.
+    function _gridPolicy() private returns (address) {
+        CreditWeights credit = new CreditWeights(address(this), registry, 951229424500714009, 30, 50 * WAD);
+        PenaltyPool pool = new PenaltyPool(address(this), token, credit);
+        NodeWeights nodes = new NodeWeights(
+            address(this),
+            address(this),
+            credit,
+            registry,
+            INodeWeights.Params(2e17, 2e17, 3e17, 1e17, 1e17, 2e17, 1e17, 5e17, WAD, 951229424500714009, 30)
+        );
+        gridAccount = new GridAccount(address(this), address(this), token);
+        GridBalancedSettlement grid =
+            new GridBalancedSettlement(address(this), 4e17, 75e16, 4e16, 10, credit, pool, nodes, gridAccount);
+        credit.grantRole(credit.SETTLEMENT_ROLE(), address(grid));
+        pool.grantRole(pool.SETTLEMENT_ROLE(), address(grid));
+        nodes.grantRole(nodes.SETTLEMENT_ROLE(), address(grid));
+        gridAccount.grantRole(gridAccount.POLICY_ROLE(), address(grid));
+        grid.grantRole(grid.MARKET_ROLE(), address(sb));
+        book.setPolicyAllowed(address(grid), true);
+        sb.mapGridPolicy(address(grid));
+        return address(grid);
+    }
+
+    /// @dev The handler is deployed after the 12 contracts above (its CREATE nonce is the current one + 12).
     function _predictHandler() private view returns (address) {
-        uint256 nonce = vm.getNonce(address(this)) + 7;
+        uint256 nonce = vm.getNonce(address(this)) + 12;
         return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), uint8(nonce))))));
     }
 

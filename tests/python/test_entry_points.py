@@ -136,6 +136,8 @@ def test_brownie_run_deploy_script_ends_cleanly():
         "NodeWeights.setCarbonSource confirmed",
         "signed_book",
         "SignedBook.mapPolicy confirmed",  # the signed book settles honest-supplier periods (issue 13)
+        "signed_grid_policy",
+        "SignedBook.mapGridPolicy confirmed",
     ):
         assert name in text
     assert_quiet(text)

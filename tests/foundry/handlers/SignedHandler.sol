@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {EnergyToken} from "../../../contracts/EnergyToken.sol";
 import {OrderBook} from "../../../contracts/market/OrderBook.sol";
 import {SignedBook} from "../../../contracts/market/SignedBook.sol";
+import {ISettlementPolicy} from "../../../interfaces/ISettlementPolicy.sol";
 import {Vm} from "../Base.sol";
 
 /// @title SignedHandler: the fuzzer's entry point into `SignedBook` (forge invariant handler, issue 13)
@@ -11,7 +12,8 @@ import {Vm} from "../Base.sol";
 ///         book: deposits, signed openings (single and batched), matched openings (as the book's matcher, batches
 ///         with a bad middle item), audit (single and batched, with stale hashes),
 ///         rejections, revocations, final readings sent by the meters (single and batched, some implausible),
-///         settlement, expiry and withdrawals. Calls the contracts refuse revert and change nothing
+///         settlement, expiry and withdrawals. Periods are honest-supplier or grid-balanced (`grid`, mapped with
+///         `mapGridPolicy`: its orders count in the period's total when approved and settle from `signEnd`). Calls the contracts refuse revert and change nothing
 ///         (fail_on_revert = false). The handler is the operator (opens the order book's periods), the auditor
 ///         and the treasurer; tokens enter only through `_mint`.
 contract SignedHandler {
@@ -27,6 +29,7 @@ contract SignedHandler {
     OrderBook public immutable book;
     SignedBook public immutable sb;
     address public immutable honest;
+    address public immutable grid;
     address[ACTORS] public actors;
     address[ACTORS] public meters;
 
@@ -43,6 +46,7 @@ contract SignedHandler {
         OrderBook book_,
         SignedBook sb_,
         address honest_,
+        address grid_,
         address[ACTORS] memory actors_,
         address[ACTORS] memory meters_
     ) {
@@ -50,6 +54,7 @@ contract SignedHandler {
         book = book_;
         sb = sb_;
         honest = honest_;
+        grid = grid_;
         actors = actors_;
         meters = meters_;
     }
@@ -73,7 +78,8 @@ contract SignedHandler {
         uint64 matchEnd = publishEnd + 30 minutes;
         uint64 signEnd = matchEnd + uint64(_bound(lengthSeed >> 32, 10 minutes, 2 hours));
         uint64 readingsEnd = signEnd + uint64(_bound(lengthSeed >> 64, 1 hours, 12 hours));
-        book.openPeriod(honest, publishEnd, matchEnd, signEnd, readingsEnd);
+        // periods alternate: honest-supplier, grid-balanced, ...
+        book.openPeriod(book.periodCount() % 2 == 0 ? honest : grid, publishEnd, matchEnd, signEnd, readingsEnd);
     }
 
     function deposit(uint256 actorSeed, uint256 amount) external {
@@ -266,10 +272,15 @@ contract SignedHandler {
 
     function _record(SignedBook.Deal memory d, uint256 id) private {
         (,,, uint64 signEnd, uint64 readingsEnd) = _schedule(d.periodId);
-        (uint256 buyerDeposit, uint256 sellerDeposit) = _deposits(d);
+        address policy = sb.policyFor(book.period(d.periodId).policy);
+        (uint256 buyerDeposit, uint256 sellerDeposit) = policy == grid
+            ? ISettlementPolicy(grid).deposits(
+                ISettlementPolicy.Terms(id, d.periodId, d.seller, d.buyer, d.energyWh, d.pricePerKwh, d.bonus, 0)
+            )
+            : _deposits(d);
         _order[id] = SignedBook.Order(
-            d.periodId, d.seller, d.buyer, d.energyWh, d.pricePerKwh, d.bonus, sb.policyFor(honest), signEnd,
-            readingsEnd, uint128(buyerDeposit), uint128(sellerDeposit)
+            d.periodId, d.seller, d.buyer, d.energyWh, d.pricePerKwh, d.bonus, policy, signEnd, readingsEnd,
+            uint128(buyerDeposit), uint128(sellerDeposit)
         );
         require(sb.statusOf(id, _order[id]) == 1, "opened order not recognised");
         ids.push(id);
