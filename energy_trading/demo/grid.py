@@ -113,7 +113,7 @@ def _escrow(
         "deadline",
         file=out,
     )
-    d.chain.advance_to(period.sign_end)
+    m.advance_to(period, "delivery")
     return orders
 
 

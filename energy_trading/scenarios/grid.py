@@ -180,7 +180,7 @@ class _GridRun:
         sb.approve_many(opened)
         _refuse_skips(sb, "approveMany")
         # a grid order settles from the signing deadline, when the period's contracted total is final
-        d.chain.advance_to(p.sign_end)
+        m.advance_to(p, "delivery")
         items = [
             sb.report_item(
                 o,
