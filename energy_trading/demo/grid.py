@@ -1,4 +1,8 @@
-"""The demo's grid-balanced section (seed 001 §4.3, SPEC §4): one period on the deployment's grid policy."""
+"""The demo's grid-balanced section (seed 001 §4.3, SPEC §4): one period on the deployment's grid policy.
+
+The period is a grid-balanced period of the signed book (`SignedBook`, issue 13): the contracts are signed
+off chain by both parties and opened in one call, approved in one batch, and both meters' final readings of
+every contract settle it in one relayed call from the period's signing deadline (when its total is final)."""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from typing import Any, TextIO
 
 from energy_trading.chain.deploy import Deployment
 from energy_trading.clients.grid import Breakdown, GridClient
-from energy_trading.clients.market import MarketClient, Side
+from energy_trading.clients.market import MarketClient
 from energy_trading.clients.registry import Participant, RegistryClient, Role, Source
+from energy_trading.clients.signed import SignedClient, SignedOrder
 from energy_trading.demo.expect import expect_refusal
 from energy_trading.models.units import to_price
 from energy_trading.scenarios.grid import METERS_INSTALLED_BEFORE_S
@@ -25,11 +30,11 @@ def grid_walkthrough(d: Deployment, out: TextIO) -> dict[str, Any]:
     penalty that compensates its generator and is shared out by credit weight. Prints each step; returns the
     on-chain breakdowns and shares (tokens) for tests.
     """
-    m, g = MarketClient(d), GridClient.of(d)
+    m, g, sb = MarketClient(d), GridClient.of(d, signed=True), SignedClient(d)
     print("Grid-balanced settlement with credit weights (seed 001 §4.3, SPEC §4)", file=out)
     people = _enrol(d, g, out)
-    orders = _escrow_and_meter(d, m, people, out)
-    breakdowns = _settle(d, m, g, orders, out)
+    orders = _escrow(d, m, sb, people, out)
+    breakdowns = _meter_and_settle(d, sb, g, people, orders, out)
     shares = _share_penalties(g, people, next(iter(breakdowns.values())).round, out)
     weights = {ids: g.node_weight(p.address) for ids, p in people.items()}
     print(
@@ -62,13 +67,14 @@ def _enrol(d: Deployment, g: GridClient, out: TextIO) -> dict[str, Participant]:
     return people
 
 
-def _escrow_and_meter(
-    d: Deployment, m: MarketClient, people: dict[str, Participant], out: TextIO
-) -> list[tuple[int, str, str]]:
-    """Open a grid-policy period; per `PLAN` entry escrow one contract and relay both meters' readings."""
-    fee = d.order_book.functions.handlingFee().call()
-    period = m.open_period(policy=d.grid_policy.address)
-    policy = d.grid_policy.functions
+def _escrow(
+    d: Deployment, m: MarketClient, sb: SignedClient, people: dict[str, Participant], out: TextIO
+) -> list[tuple[SignedOrder, str, str, int]]:
+    """Open a grid period of the signed book; the treasury issues each party's escrow, which it deposits
+    there once; both parties sign each `PLAN` contract off chain, all open in one call and are approved."""
+    policy_contract = d.signed_grid_policy
+    period = m.open_period(policy=policy_contract.address)
+    policy = policy_contract.functions
     grid_price, grid_fee, feed_in = (
         f().call() / 1e18 for f in (policy.gridPrice, policy.gridFee, policy.feedInPrice)
     )
@@ -81,41 +87,66 @@ def _escrow_and_meter(
         "    (1 + W_max), W_max = 100 points); what is not owed comes back at settlement",
         file=out,
     )
+    deals = [
+        sb.deal(people[seller].address, period.id, people[buyer].address, contract_wh, to_price("0.62"))
+        for seller, buyer, contract_wh, _ in PLAN
+    ]
+    for deal in deals:
+        buyer_escrow, seller_escrow = sb.escrow(period.policy, deal)
+        for who, amount in ((deal[2], buyer_escrow), (deal[1], seller_escrow)):
+            m.fund(who, amount)  # the treasury issues what each party escrows
+            sb.deposit(who, amount)
+    opened = sb.open_many(d.operator, deals)
+    sb.approve_many(opened)
     orders = []
-    for seller, buyer, contract_wh, taken_wh in PLAN:
-        s, b = people[seller].address, people[buyer].address
-        oid = m.propose(s, period.id, b, contract_wh, to_price("0.62"))
-        m.accept(b, oid)
-        m.approve(oid)
-        o = m.order(oid)
-        m.fund(b, o.buyer_deposit + fee)
-        m.sign(b, oid)
-        m.fund(s, o.seller_deposit)
-        m.sign(s, oid)
-        m.submit_reading(oid, Side.SELLER, contract_wh, people[seller].meters[0], relayer=d.operator)
-        m.submit_reading(oid, Side.BUYER, taken_wh, people[buyer].meters[0], relayer=d.operator)
-        orders.append((oid, seller, buyer))
+    for o, (seller, buyer, contract_wh, taken_wh) in zip(opened, PLAN, strict=True):
+        orders.append((o, seller, buyer, taken_wh))
         print(
-            f"  order {oid}: {seller} -> {buyer} {contract_wh / 1000:.0f} kWh at 0.62, escrow buyer "
-            f"{o.buyer_deposit / 1e18:.2f} / seller {o.seller_deposit / 1e18:.2f} tokens; metered "
-            f"{contract_wh / 1000:.0f} kWh sent, {taken_wh / 1000:.0f} kWh taken",
+            f"  order {_short(o)}: {seller} -> {buyer} {contract_wh / 1000:.0f} kWh at 0.62, signed by both "
+            f"and opened on the signed book, escrow buyer {o.order[9] / 1e18:.2f} (+ fee) / seller "
+            f"{o.order[10] / 1e18:.2f} tokens",
             file=out,
         )
-    m.advance_to(period, "settlement")
+    print(
+        f"  both orders approved in one batch; the period's contracted total "
+        f"{sb.period_contracted_wh(period.id) / 1000:.0f} kWh (seed 001 eq 15) is final at the signing "
+        "deadline",
+        file=out,
+    )
+    m.advance_to(period, "delivery")
     return orders
 
 
-def _settle(
-    d: Deployment, m: MarketClient, g: GridClient, orders: list[tuple[int, str, str]], out: TextIO
+def _short(o: SignedOrder) -> str:
+    """A signed order's id (its deal's EIP-712 digest), shortened for the demo's lines."""
+    return f"{o.id:#x}"[:10]
+
+
+def _meter_and_settle(
+    d: Deployment,
+    sb: SignedClient,
+    g: GridClient,
+    people: dict[str, Participant],
+    orders: list[tuple[SignedOrder, str, str, int]],
+    out: TextIO,
 ) -> dict[int, Breakdown]:
-    """Settle each order and print its on-chain breakdown (eq 14-17, 26-34)."""
-    breakdowns = {}
-    for oid, seller, buyer in orders:
-        m.settle(d.operator, oid)
-        (b,) = g.breakdowns_in(m.last_receipt)
-        breakdowns[oid] = b
+    """Both meters of every order sign their final readings; one relayed call settles every order; print
+    each on-chain breakdown (eq 14-17, 26-34)."""
+    items = [
+        sb.report_item(o, (o.order[3], people[seller].meters[0]), (taken_wh, people[buyer].meters[0]))
+        for o, seller, buyer, taken_wh in orders
+    ]
+    sb.report_many(d.operator, items)
+    print(
+        "  meters: each seller's delivered all it sold, the school's took 80%; both final readings of each "
+        "order relayed in one call, which settled them:",
+        file=out,
+    )
+    breakdowns = {b.order_id: b for b in g.breakdowns_in(sb.last_receipt)}
+    for o, seller, buyer, _ in orders:
+        b = breakdowns[o.id]
         print(
-            f"  settled {oid}: {seller} income {float(b.seller_income):.2f} "
+            f"  settled {_short(o)}: {seller} income {float(b.seller_income):.2f} "
             f"(feed-in {float(b.feed_in):.2f}), "
             f"{buyer} expense {float(b.buyer_expense):.2f}, grid {float(b.grid_revenue):+.2f}; "
             f"credit weights (0-100) {float(b.seller_weight_before):.2f}->"

@@ -5,9 +5,12 @@ is run by `run_grid_scenario` instead of the honest-supplier period loop:
 
 1. fresh credit ledger, penalty pool, node weights, grid account and policy at the scenario's S, B, G;
 2. every participant registered, approved and enrolled;
-3. per period, every contract `{seller, buyer, price, energy_kwh}` proposed, accepted, audited and signed
-   into escrow on the order book, the meters' readings `{generated_kwh, consumed_kwh}` (same order) relayed
-   with their EIP-712 signatures, the order settled after the readings window, the round's penalties
+3. per period (a grid-balanced period of the signed book, `SignedBook`, issue 13), the treasury issues what
+   each party escrows and each deposits it once on the signed book; every contract
+   `{seller, buyer, price, energy_kwh}` is signed off chain by both parties and all open in one `openMany`,
+   are approved in one `approveMany`, and from the period's signing deadline (when its contracted total is
+   final) the meters' final readings `{generated_kwh, consumed_kwh}` (same order, each signed by its meter)
+   of every contract go in one `reportMany`, which settles them in order; then the round's penalties are
    released and every node's share claimed;
 4. everything reported is read back from the chain (events and views): per contract `seller_income`,
    `buyer_expense`, `grid_revenue`, `seller_penalty`, `buyer_penalty`; per participant
@@ -31,8 +34,9 @@ from typing import Any
 from energy_trading.chain.connection import Chain
 from energy_trading.chain.deploy import GridParams, deploy_grid
 from energy_trading.clients.grid import GridClient
-from energy_trading.clients.market import MarketClient, Side
+from energy_trading.clients.market import MarketClient
 from energy_trading.clients.registry import RegistryClient, Role, Source
+from energy_trading.clients.signed import SignedClient
 from energy_trading.models.grid_settlement import Delivery, GridPrices
 from energy_trading.models.units import from_tokens, from_wad, to_price, to_wh
 from energy_trading.scenarios.context import RunContext, ScenarioExtension, terminal_progress
@@ -65,10 +69,18 @@ def run_grid_scenario(
     wrap = progress or terminal_progress
     t = Fraction(d.market_params.tokens_per_currency_wad, 10**18)  # prices are currency per kWh
     contracts = deploy_grid(
-        chain, d.artifacts, d.operator, d.registry, d.token, d.order_book, _in_tokens(scenario.params, t)
+        chain,
+        d.artifacts,
+        d.operator,
+        d.registry,
+        d.token,
+        d.order_book,
+        _in_tokens(scenario.params, t),
+        signed_book=d.signed_book,
     )
     fee = d.order_book.functions.handlingFee().call()
-    run = _GridRun(d, GridClient(chain, d.operator, contracts), MarketClient(d), t, fee)
+    g = GridClient(chain, d.operator, contracts, policy="signed_grid_policy")
+    run = _GridRun(d, g, MarketClient(d), SignedClient(d), t, fee)
     # the scenario's node weights read the deployment's certificates and carbon ledger (seed 001 eq 20-22)
     run.g.set_weight_sources(getattr(d, "green_certificates", None), getattr(d, "carbon_ledger", None))
     run.register(scenario, wrap)
@@ -77,7 +89,7 @@ def run_grid_scenario(
     for period in wrap(scenario.periods, f"{scenario.name}: periods"):
         periods_out.append(run.play(period))
         weights_by_round.append({i: _f(w) for i, w in _node_weights(run.g, run.ids).items()})
-    chain.transact(contracts["grid_account"].functions.collect(d.order_book.address), d.operator)
+    run.g.collect(d.signed_book.address)
     results: dict[str, Any] = {
         "scenario": scenario.name,
         "settlement": GRID_SETTLEMENT,
@@ -114,6 +126,7 @@ class _GridRun:
     d: Any
     g: GridClient
     m: MarketClient
+    sb: SignedClient
     t: Fraction
     fee: int
     address: dict[str, str] = field(default_factory=dict)
@@ -140,43 +153,58 @@ class _GridRun:
 
     def play(self, period: GridPeriod) -> dict[str, Any]:
         """One period = one settlement round: escrow, readings, settlement, penalty shares; its results."""
-        m, g, d = self.m, self.g, self.d
+        m, g, d, sb = self.m, self.g, self.d, self.sb
         p = m.open_period(policy=g.policy.address)
-        orders = [(self._escrow(p.id, c), c) for c in period.contracts]
-        for order_id, c in orders:  # relayed with the meters' EIP-712 signatures; a missing reading is 0 Wh
-            for side, energy, who in (
-                (Side.SELLER, c.generated_kwh, c.seller),
-                (Side.BUYER, c.consumed_kwh, c.buyer),
-            ):
-                if energy:
-                    m.submit_reading(order_id, side, to_wh(energy), self.meter[who], relayer=d.operator)
-        m.advance_to(p, "settlement")
-        breakdowns = {}
-        for order_id, _c in orders:
-            m.settle(d.operator, order_id)
-            for b in g.breakdowns_in(m.last_receipt):
-                breakdowns[b.order_id] = b
+        deals = [
+            sb.deal(
+                self.address[c.seller],
+                p.id,
+                self.address[c.buyer],
+                to_wh(c.energy_kwh),
+                to_price(c.price * self.t),
+            )
+            for c in period.contracts
+        ]
+        needed: dict[str, int] = {}
+        for deal in deals:
+            buyer_escrow, seller_escrow = sb.escrow(p.policy, deal)
+            needed[deal[2]] = needed.get(deal[2], 0) + buyer_escrow
+            needed[deal[1]] = needed.get(deal[1], 0) + seller_escrow
+        for account, amount in needed.items():
+            if amount:  # the treasury issues what each party escrows; one deposit per party and period
+                m.fund(account, amount)
+                sb.deposit(account, amount)
+        opened = sb.open_many(d.operator, deals)
+        _refuse_skips(sb, "openMany")
+        orders = list(zip(opened, period.contracts, strict=True))
+        sb.approve_many(opened)
+        _refuse_skips(sb, "approveMany")
+        # a grid order settles from the signing deadline, when the period's contracted total is final
+        m.advance_to(p, "delivery")
+        items = [
+            sb.report_item(
+                o,
+                (to_wh(c.generated_kwh), self.meter[c.seller]),
+                (to_wh(c.consumed_kwh), self.meter[c.buyer]),
+            )
+            for o, c in orders
+        ]
+        sb.report_many(d.operator, items)  # settles every order, in order
+        _refuse_skips(sb, "reportMany")
+        breakdowns = {b.order_id: b for b in g.breakdowns_in(sb.last_receipt)}
         g.release_all()
-        round_id = breakdowns[orders[0][0]].round
+        round_id = breakdowns[orders[0][0].id].round
         for node in self.address.values():
             if g.pool.functions.claimable(node, 1_000).call():
                 g.claim(node)
-        return _period_result(g, p.id, round_id, orders, breakdowns, self.address, self.ids)
+        rows = [(o.id, c) for o, c in orders]
+        return _period_result(g, p.id, round_id, rows, breakdowns, self.address, self.ids)
 
-    def _escrow(self, period_id: int, c: Delivery) -> int:
-        """Propose, accept, approve and sign one contract into escrow (the treasury issues the deposits)."""
-        m = self.m
-        seller, buyer = self.address[c.seller], self.address[c.buyer]
-        order_id = m.propose(seller, period_id, buyer, to_wh(c.energy_kwh), to_price(c.price * self.t))
-        m.accept(buyer, order_id)
-        m.approve(order_id)
-        o = m.order(order_id)
-        m.fund(buyer, o.buyer_deposit + self.fee)  # the treasury issues what each party escrows
-        m.sign(buyer, order_id)
-        if o.seller_deposit:
-            m.fund(seller, o.seller_deposit)
-            m.sign(seller, order_id)
-        return order_id
+
+def _refuse_skips(sb: SignedClient, what: str) -> None:
+    """Raise if the signed book's last batch skipped an item (every contract of a scenario goes through)."""
+    if sb.skipped():
+        raise RuntimeError(f"SignedBook.{what}: refused batch items (item, revert data): {sb.skipped()}")
 
 
 def _in_tokens(params: GridParams, t: Fraction) -> GridParams:
@@ -211,7 +239,7 @@ def _period_result(
             after[who] = w1
         rows.append(
             {
-                "order_id": order_id,
+                "order_id": hex(order_id),
                 "seller": c.seller,
                 "buyer": c.buyer,
                 "price": _f(c.price),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from web3 import Web3
 
 from energy_trading.chain.project import REPO_ROOT
 from energy_trading.cli.main import main
@@ -67,8 +68,8 @@ def test_the_model_reproduces_tables_1_and_2(data):
         assert abs(float(mine) - printed) <= TOLERANCE, where
 
 
-def test_energy_trading_run_reproduces_tables_1_and_2_on_chain(data, anvil_url, tmp_path, capsys):
-    # the whole path a user takes: `energy-trading run`, the order book's lifecycle, results.json
+def test_energy_trading_run_reproduces_tables_1_and_2_on_chain(data, anvil_url, artifacts, tmp_path, capsys):
+    # the whole path a user takes: `energy-trading run`, the signed book's lifecycle (issue 13), results.json
     assert main(["run", str(SCENARIO), "--rpc", anvil_url, "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "Table 1: generation nodes" in printed and "Table 2: consumption nodes" in printed
@@ -106,3 +107,8 @@ def test_energy_trading_run_reproduces_tables_1_and_2_on_chain(data, anvil_url, 
     assert all(0 < w <= 100 for w in results["node_weights"].values())
     assert results["node_weights_by_round"][-1] == results["node_weights"]
     assert (tmp_path / "credit_weights.png").stat().st_size > 0
+    # every contract was a signed-book order (id: its deal's EIP-712 digest); the order book opened none
+    assert all(int(c["order_id"], 16) >> 128 for c in period["contracts"])
+    w3 = Web3(Web3.HTTPProvider(anvil_url))
+    book = w3.eth.contract(address=results["contracts"]["order_book"], abi=artifacts["OrderBook"].abi)
+    assert book.functions.orderCount().call() == 0
