@@ -136,7 +136,9 @@ contract ProviderReputation is IProviderReputation, AccessControl {
             if (!ready) break;
             _records[provider][periodId].folded = true;
             pending[oldest] = pending[--left];
-            // a period whose every trade was still open at its deadline has no C_j: RC unchanged
+            // a period whose every trade was still open at its deadline has no C_j: RC unchanged (a count of
+            // trades, not a balance: nobody can steer it to dodge an exact comparison)
+            // slither-disable-next-line incorrect-equality
             if (trades == 0) continue;
             // seed 003 eq 2: RC_j(T) = alpha*C_j(T) + (1-alpha)*RC_j(T-1), rounded down
             reputationWad = Units.wmul(alpha, current) + Units.wmul(Units.WAD - alpha, reputationWad);
