@@ -405,6 +405,7 @@ def test_a_policy_that_fails_without_a_reason_falls_back_after_the_grace(
     assert [int(x) for x in sb.tallyOf(seller, pid)] == [1, 0, 0]
     tx = sb.settle(oid, order, {"from": stranger, "gas_limit": 3_000_000})
     assert tx.events["SettlementFellBack"]["toBuyer"] == 1000 + FEE
-    assert [int(x) for x in sb.tallyOf(seller, pid)] == [0, 0, 0]  # as on OrderBook: a fallen-back order is no trade
+    # as on OrderBook: a fallen-back order is no trade
+    assert [int(x) for x in sb.tallyOf(seller, pid)] == [0, 0, 0]
     assert sb.withdrawable(b1) == before and sb.orderWord(oid) == 0
     assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), [(oid, order)])
