@@ -211,11 +211,11 @@ def test_bilateral_contracts_take_the_signed_book_in_batches(artifacts):
             if tx["to"] in books:
                 name = "signed_book" if tx["to"] == results["contracts"]["signed_book"] else "order_book"
                 sent[name].append(books[tx["to"]][bytes(tx.get("input", tx.get("data")))[:4]])
-    # the deployment maps the policy and grants the matching market its MATCHER_ROLE; then each buyer deposits
-    # once for both of its trades, one batch per step, and at the end of the run the seller, both buyers
-    # (refunds) and the operator (fees) withdraw
+    # the deployment maps the policy, grants the matching market its MATCHER_ROLE and maps the grid policy;
+    # then each buyer deposits once for both of its trades, one batch per step, and at the end of the run the
+    # seller, both buyers (refunds) and the operator (fees) withdraw
     steps = ["deposit", "deposit", "openMany", "approveMany", "reportMany"]
-    assert sent["signed_book"] == ["mapPolicy", "grantRole", *steps, *["withdraw"] * 4]
+    assert sent["signed_book"] == ["mapPolicy", "grantRole", "mapGridPolicy", *steps, *["withdraw"] * 4]
     # the order book only gets its deployment's role grants and the period: no proposal, acceptance, signing
     assert set(sent["order_book"]) == {"grantRole", "setPolicyAllowed", "openPeriod"}
     orders = results["periods"][0]["orders"]
