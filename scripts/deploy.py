@@ -128,6 +128,7 @@ def market(operator, registry, params=None):
     signed.mapPolicy(honest, signed_policy, tx)
     signed.grantRole(signed.MATCHER_ROLE(), matching, tx)
     matching.setSignedBook(signed, tx)
+    reputation.setTallyBook(signed, tx)  # the fold reads the signed book's per-period reputation tallies
     out = {
         "token": token,
         "reputation": reputation,

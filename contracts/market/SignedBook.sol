@@ -9,6 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
+import {IPeriodTally, IProviderReputation} from "../../interfaces/IProviderReputation.sol";
 import {ISettlementPolicy} from "../../interfaces/ISettlementPolicy.sol";
 import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 
@@ -33,7 +34,12 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///      book, so a party that exits or is suspended later cannot take it along; the order goes on as agreed (its
 ///      meter, still approved in the registry unless the auditor revokes it, reports and the order settles as
 ///      usual; a meter that stops reporting reads 0 Wh at the window's end).
-///      Provider reputation is not recorded by this book (docs/gas.md, "Not done").
+///      Provider reputation (seed 003 eq 1-2): this book keeps one tally word per (seller, period): orders open,
+///      trades settled, sum of v = min(1, delivered / agreed). The opening of a seller's first order in a period
+///      registers the period with `ProviderReputation` (before its signing window ends, so no later period folds
+///      first); its `fold` reads the tally (`tallyOf`) and waits while an order is open, until the deadline.
+///      An order settled through the policy counts as a trade; an expired, rejected or fallen-back order only
+///      leaves the open count (as on `OrderBook`, where such orders record no settlement).
 /// LIVENESS: every order ends (its words deleted, its escrow credited back or paid out) in bounded time whatever
 ///  anyone does, and once past its deadline anyone ends it with one call:
 ///   - Agreed (opened, not audited): `expire` from the period's `signEnd` (escrow refunded);
@@ -67,7 +73,10 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    only from `signEnd`, so every settlement of `p` passes the same total (the credit ledger's rule). The
 ///    policy is bound to this book alone (`PolicySharedWithBook`), so no other book settles `p` with another
 ///    total.
-contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient {
+///  - Reputation tally of (seller, period): `open` = orders of the seller in the period opened and not ended,
+///    `trades` = those settled through the policy, `sumV` = the sum of their v (WAD, each <= 1e18); an order
+///    moves it once when it opens and once when it ends. Every opening path calls `_countOpen`.
+contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransient, IPeriodTally {
     using SafeERC20 for IERC20;
 
     /// @notice The registry's weak-centre role (read from the registry: its holders audit orders here).
@@ -116,6 +125,11 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Set only in the reading word handed to `_trySettle` (never stored): pass the period's total (an order
     ///      with `PERIOD_TOTAL`, which is bit 48 of the order word: `PERIOD_TOTAL >> 46` is this bit).
     uint256 private constant TOTAL_IN = 4;
+    /// @dev Tally word: bits 0..31 open orders, 32..63 settled trades, 64..191 sum of v (WAD), bit 255 set once
+    ///      the period is registered with the reputation ledger (never all zero after the first opening).
+    uint256 private constant TALLY_OPEN = 0xffffffff;
+    uint256 private constant TALLY_TRADE = 1 << 32;
+    uint256 private constant TALLY_REGISTERED = 1 << 255;
 
     /// @notice Terms both parties sign (amounts: token base units; prices per kWh; energy Wh).
     struct Deal {
@@ -171,6 +185,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     uint256 public immutable handlingFee;
     /// @notice Seconds after `readingsEnd` before a policy refusal falls back to refunds.
     uint64 public immutable settlementGrace;
+    /// @notice The order book's reputation ledger, which reads this book's tallies (`tallyOf`) when folding.
+    IProviderReputation public immutable reputation;
 
     /// @dev The policy bound to this book that settles orders of periods using `bookPolicy` (0: none), with
     ///      `NEEDS_TOTAL` set by `mapGridPolicy`.
@@ -188,6 +204,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     mapping(uint256 orderId => uint256) private _readings;
     /// @dev One word per account: the internal balance (low 128 bits) and the spent nonces 0..127 (high 128 bits).
     mapping(address account => uint256) private _accounts;
+    /// @dev Reputation tally per (seller, period) (layout at `TALLY_OPEN`).
+    mapping(address seller => mapping(uint256 periodId => uint256)) private _tallies;
 
     event PolicyMapped(address indexed bookPolicy, address policy);
     event GridPolicyMapped(address indexed policy);
@@ -246,6 +264,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         feeRecipient = OrderBookView(address(book_)).feeRecipient();
         handlingFee = OrderBookView(address(book_)).handlingFee();
         settlementGrace = book_.settlementGrace();
+        reputation = OrderBookView(address(book_)).reputation();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -404,6 +423,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
         _orders[orderId] = _word(o, AGREED) | total;
         emit Opened(orderId, o);
+        _countOpen(o.seller, o.periodId, o.signEnd, o.readingsEnd);
     }
 
     /// @dev The period (known, in its publish-to-match window, or for a `matched` deal its matchEnd-to-signEnd
@@ -632,6 +652,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     function _reject(uint256 orderId, Order calldata o, bytes32 reason, address auditor) private {
         _requireOrder(orderId, o, AGREED);
         delete _orders[orderId];
+        _countEnd(o, false, 0);
         emit Rejected(orderId, auditor, reason);
         _refund(o);
     }
@@ -643,6 +664,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         _requireOrder(orderId, order, AGREED);
         if (block.timestamp < order.signEnd) revert TooEarly(orderId, block.timestamp, order.signEnd);
         delete _orders[orderId];
+        _countEnd(order, false, 0);
         (uint256 toBuyer, uint256 toSeller) = _refund(order);
         emit Expired(orderId, toBuyer, toSeller);
     }
@@ -771,6 +793,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             }
         }
         _close(orderId, status);
+        _countEnd(o, false, 0);
         (uint256 toBuyer, uint256 toSeller) = _refund(o);
         emit SettlementFellBack(orderId, reason, toBuyer, toSeller);
     }
@@ -824,6 +847,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             return (false, abi.encodeWithSelector(MissingPayee.selector, orderId, out.toGrid, out.toPool));
         }
         _close(orderId, status);
+        _countEnd(o, true, delivered);
         uint256 fee = handlingFee;
         _credit(o.seller, out.toSeller);
         _credit(o.buyer, out.toBuyer);
@@ -883,6 +907,16 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         return (w & SELLER_IN != 0, uint120(w >> 8), w & BUYER_IN != 0, w >> 128);
     }
 
+    /// @inheritdoc IPeriodTally
+    function tallyOf(address provider, uint256 periodId)
+        external
+        view
+        returns (uint256 openOrders, uint256 trades, uint256 sumVWad)
+    {
+        uint256 t = _tallies[provider][periodId];
+        return (t & TALLY_OPEN, uint32(t >> 32), uint128(t >> 64));
+    }
+
     /// @notice Whether `signer`'s nonce is spent.
     /// @param signer the seller
     /// @param nonce the nonce
@@ -919,6 +953,32 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         if ((status != ACTIVE && status != ACTIVE_READ) || w ^ total != _word(o, uint8(status))) {
             revert WrongOrder(orderId, ACTIVE);
         }
+    }
+
+    /// @dev Reputation tally: one more open order of `seller` in `periodId`. The first one registers the period
+    ///      with the reputation ledger (a trusted contract; the caller is nonReentrant). Every opening path calls it.
+    function _countOpen(address seller, uint256 periodId, uint256 signEnd, uint256 readingsEnd) private {
+        uint256 t = _tallies[seller][periodId];
+        // open < 2^32: each open order holds a spent nonce and its escrow, so no carry into `trades`
+        _tallies[seller][periodId] = (t | TALLY_REGISTERED) + 1;
+        if (t == 0) {
+            reputation.recordTalliedPeriod(seller, periodId, uint64(signEnd), uint64(readingsEnd + settlementGrace));
+        }
+    }
+
+    /// @dev Reputation tally: the order `o` ended; a trade (settled through the policy) adds
+    ///      v = min(1, delivered / agreed) (seed 003 §5.1.2, the seller-side reading as on `OrderBook`; rounded down,
+    ///      as `Units.wdiv`: delivered < 2^120, so delivered x 1e18 cannot overflow).
+    function _countEnd(Order calldata o, bool traded, uint256 deliveredWh) private {
+        mapping(uint256 => uint256) storage tallies = _tallies[o.seller];
+        uint256 t = tallies[o.periodId];
+        // never below zero, so an ending order cannot revert here (every opening path counts its order)
+        if (t & TALLY_OPEN != 0) t -= 1;
+        if (traded) {
+            uint256 agreed = o.energyWh;
+            t += TALLY_TRADE + ((deliveredWh >= agreed ? 1e18 : deliveredWh * 1e18 / agreed) << 64);
+        }
+        tallies[o.periodId] = t;
     }
 
     /// @dev Delete the words of an ended order (gas refund; its id can never open again: the nonce is spent).
@@ -1003,4 +1063,5 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
 interface OrderBookView {
     function feeRecipient() external view returns (address);
     function handlingFee() external view returns (uint256);
+    function reputation() external view returns (IProviderReputation);
 }

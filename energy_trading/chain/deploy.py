@@ -215,7 +215,8 @@ def _deploy_market(
     """Token, reputation, order book, matching market and honest-supplier policy, with their roles wired:
     the order book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market
     holds the order book's MATCHER_ROLE, and the honest-supplier policy is allowed on the order book; the
-    signed book (lean signed path) settles the honest-supplier periods through its own instance, and the
+    signed book (lean signed path) settles the honest-supplier periods through its own instance and is the
+    reputation's tally book (its per-period tallies are folded with the order book's records), and the
     matching market holds its MATCHER_ROLE and names it (`setSignedBook`) for the lean matched path."""
     token = deploy_contract(
         chain,
@@ -273,6 +274,8 @@ def _deploy_market(
         # the lean matched path: the matching market opens verified pairs as one-word signed-book orders
         signed_book.functions.grantRole(signed_book.functions.MATCHER_ROLE().call(), matching.address),
         matching.functions.setSignedBook(signed_book.address),
+        # the reputation ledger reads the signed book's per-period tallies, which alone registers periods
+        reputation.functions.setTallyBook(signed_book.address),
     ]
     chain.transact_many([(fn, operator) for fn in signed_wiring])  # independent of each other
     return {

@@ -9,6 +9,8 @@ hash. Batches (`open_many`, `approve_many`, `report_many`, `settle_many`) skip a
 Matched trades (seed 003 eq 5) take the same path: after the matching window `materialize` hands the verified
 best assignment of the `MatchingMarket` (published with `MarketClient.publish_offer` / `publish_request` /
 `submit`) to the signed book, one order word per pair, escrowed from the signed-book balances.
+Provider reputation (seed 003 eq 1-2): the book tallies each seller's orders per period (`tally`);
+`ProviderReputation.fold` (`fold` here) reads the tally, so no extra call is needed to record a trade.
 Energies are Wh and token amounts base units.
 """
 
@@ -30,7 +32,7 @@ from energy_trading.clients.market import CHUNK_SIZE, MarketClient, Settlement, 
 from energy_trading.clients.sending import SendingClient
 from energy_trading.models.matching import MatchResult
 
-__all__ = ["SignedClient", "SignedOrder", "compact", "deal_typed_data", "final_reading_typed_data"]
+__all__ = ["SignedClient", "SignedOrder", "Tally", "compact", "deal_typed_data", "final_reading_typed_data"]
 
 _NO_READING = (0, "0x0000000000000000000000000000000000000000", b"\0" * 32, b"\0" * 32)
 _ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
@@ -60,6 +62,22 @@ def final_reading_typed_data(
     """EIP-712 typed data of a meter's `FinalReading` of an order (side 0 seller / rho, 1 buyer; Wh)."""
     message = {"orderId": order_id, "side": side, "energyWh": energy_wh, "meter": meter}
     return eip712.typed_data("FinalReading", eip712.READING_FIELDS, _domain(chain_id, book), message)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The signed book's reputation tally of one seller in one period (`SignedBook.tallyOf`).
+
+    Attributes:
+        open_orders: orders opened and not ended yet (Agreed or Active); `fold` waits while any is open, at
+            most until the period's readings end + settlement grace.
+        trades: orders settled through the policy (expired, rejected and fallen-back orders are no trade).
+        sum_v_wad: sum over those trades of v = min(1, delivered / agreed) in WAD (seed 003 §5.1.2).
+    """
+
+    open_orders: int
+    trades: int
+    sum_v_wad: int
 
 
 @dataclass(frozen=True)
@@ -324,6 +342,23 @@ class SignedClient(SendingClient):
         """Wh of every approved order of a grid-balanced period on the signed book (what its settlements pass
         as the period's total, seed 001 eq 15; 0 for an honest-supplier period)."""
         return self.book.functions.periodContractedWh(period_id).call()
+
+    # ------------------------------------------------------------------ reputation
+
+    def tally(self, seller: str, period_id: int) -> Tally:
+        """The book's reputation tally of `seller` in `period_id` (counts, and the sum of v in WAD)."""
+        return Tally(*self.book.functions.tallyOf(seller, period_id).call())
+
+    def fold(self, provider: str, sender: str | None = None) -> int:
+        """Anyone: fold the provider's finished periods (this book's tallies and the order book's records
+        together) into RC (seed 003 eq 1-2); returns RC_j in WAD. A period with an open order waits until
+        nothing is open or its readings end + settlement grace has passed."""
+        self._send(self.d.reputation.functions.fold(provider), sender or provider)
+        return self.reputation_of(provider)
+
+    def reputation_of(self, provider: str) -> int:
+        """RC_j in WAD after the provider's last folded period."""
+        return self.d.reputation.functions.reputationOf(provider).call()
 
     def status(self, o: SignedOrder) -> int:
         """0 none or ended, 1 Agreed (opened), 2 Active (approved), 3 Active with one final reading stored."""

@@ -213,6 +213,8 @@ def step_settle(ctx: RunContext, run: PeriodRun) -> None:
 
 def step_reputation(ctx: RunContext, run: PeriodRun) -> None:
     traded = {ctx.ids_by_address[ctx.market.parties(oid)[0]] for oid in run.settlements}
+    # the signed book's trades count too: `fold` reads its per-(seller, period) tally
+    traded |= {ctx.ids_by_address[o.seller] for o in run.signed_orders if o.id in run.signed_settlements}
     for pid in ctx.scenario.providers:
         if pid in traded:
             ctx.market.fold(ctx.address(pid), ctx.relayer)

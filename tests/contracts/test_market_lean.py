@@ -138,6 +138,7 @@ def sb(mkt, lean, admin):
     deposits there the 100 tokens still in its wallet."""
     book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
     book.mapPolicy(mkt.honest, HonestSupplierSettlement.deploy(book, TAU, {"from": admin}), {"from": admin})
+    mkt.reputation.setTallyBook(book, {"from": admin})  # the reputation ledger reads its tallies
     for who in lean[:2]:
         mkt.token.approve(book, 100 * WAD, {"from": who})
         book.deposit(100 * WAD, {"from": who})

@@ -41,6 +41,7 @@ def sb(mkt, people, admin):
     book.mapPolicy(mkt.honest, policy, {"from": admin})
     book.grantRole(book.MATCHER_ROLE(), mkt.matching, {"from": admin})
     mkt.matching.setSignedBook(book, {"from": admin})
+    mkt.reputation.setTallyBook(book, {"from": admin})  # the reputation ledger reads its tallies
     for who in (people.p1, people.p2, people.c1, people.c2, people.pro):
         mkt.token.approve(book, DEPOSIT, {"from": who})
         book.deposit(DEPOSIT, {"from": who})

@@ -27,8 +27,10 @@ NO_READING = (0, "0x" + "00" * 20, b"\0" * 32, b"\0" * 32)
 
 @pytest.fixture(scope="module")
 def sb(mkt, admin):  # noqa: F811
-    """The signed book on the market's periods, with an honest-supplier policy bound to it."""
+    """The signed book on the market's periods, with an honest-supplier policy bound to it; the reputation
+    ledger's tally book (as the deployment wires it)."""
     book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    mkt.reputation.setTallyBook(book, {"from": admin})
     policy = HonestSupplierSettlement.deploy(book, TAU, {"from": admin})
     book.mapPolicy(mkt.honest, policy, {"from": admin})
     return book
@@ -399,7 +401,11 @@ def test_a_policy_that_fails_without_a_reason_falls_back_after_the_grace(
     with brownie.reverts():  # too little gas for the policy's share: refused, not a forced fallback
         sb.settle(oid, order, {"from": stranger, "gas_limit": 1_000_000})
     assert sb.statusOf(oid, order) == 2
+    seller = cast[0]
+    assert [int(x) for x in sb.tallyOf(seller, pid)] == [1, 0, 0]
     tx = sb.settle(oid, order, {"from": stranger, "gas_limit": 3_000_000})
     assert tx.events["SettlementFellBack"]["toBuyer"] == 1000 + FEE
+    # as on OrderBook: a fallen-back order is no trade
+    assert [int(x) for x in sb.tallyOf(seller, pid)] == [0, 0, 0]
     assert sb.withdrawable(b1) == before and sb.orderWord(oid) == 0
     assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), [(oid, order)])

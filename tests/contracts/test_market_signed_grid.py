@@ -60,6 +60,7 @@ def _ledgers(admin, registry, token):
 def sb(mkt, admin):  # noqa: F811
     book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
     book.mapPolicy(mkt.honest, HonestSupplierSettlement.deploy(book, TAU, {"from": admin}), {"from": admin})
+    mkt.reputation.setTallyBook(book, {"from": admin})  # the reputation ledger reads its tallies
     return book
 
 

@@ -13,6 +13,15 @@ interface Vm {
     function getNonce(address account) external view returns (uint64 nonce);
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
+
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 /// @title Minimal base for forge tests: the cheatcode handle, `targetContract` and `targetSelector`

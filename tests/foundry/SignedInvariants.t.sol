@@ -24,6 +24,9 @@ import {SignedHandler} from "./handlers/SignedHandler.sol";
 ///         after which the parties, the fee recipient and the grid account can pull everything: no token stuck).
 ///         Periods are honest-supplier or grid-balanced (seed 001: a `GridBalancedSettlement` bound to the signed
 ///         book, mapped with `mapGridPolicy`, with its credit ledger, penalty pool, node weights, grid account).
+///         And the reputation tally: per (seller, period) `open` = the seller's orders of the period not ended, `trades`
+///         and `sumV` = the trades settled (the handler's ghost, from the `Settled` events); after the overdue
+///         orders are ended, `fold` never reverts and every provider's reputation stays in [0, 1e18].
 contract SignedInvariantsTest is ForgeBase {
     uint256 internal constant WAD = 1e18;
     uint64 internal constant GRACE = 1 days;
@@ -33,6 +36,7 @@ contract SignedInvariantsTest is ForgeBase {
     ParticipantRegistry internal registry;
     OrderBook internal book;
     SignedBook internal sb;
+    ProviderReputation internal reputation;
     SignedHandler internal handler;
     GridAccount internal gridAccount;
     address[4] internal actors;
@@ -43,7 +47,7 @@ contract SignedInvariantsTest is ForgeBase {
         address h = _predictHandler();
         token = new EnergyToken(address(this), h, WAD, 0, 0);
         registry = new ParticipantRegistry(address(this), h);
-        ProviderReputation reputation = new ProviderReputation(address(this), 4e17);
+        reputation = new ProviderReputation(address(this), 4e17);
         book = new OrderBook(address(this), h, registry, token, reputation, address(0xFEE), FEE, GRACE);
         HonestSupplierSettlement honest = new HonestSupplierSettlement(address(book), 200);
         sb = new SignedBook(address(this), book, token);
@@ -52,6 +56,7 @@ contract SignedInvariantsTest is ForgeBase {
         sb.mapPolicy(address(honest), address(signedPolicy));
         sb.grantRole(sb.MATCHER_ROLE(), h); // the handler opens matched deals as the MatchingMarket would
         address grid = _gridPolicy();
+        reputation.setTallyBook(sb);
         for (uint256 i = 0; i < 4; i++) {
             actors[i] = vm.addr(0xA11CE0 + i);
             uint256 meterKey = 0xBEEF00 + i;
@@ -74,7 +79,35 @@ contract SignedInvariantsTest is ForgeBase {
 
     function invariant_signedBookHolds() public {
         _conserves();
+        _tallies();
         _everyOrderEnds();
+    }
+
+    /// @notice The book's reputation tally of every (actor, period) against the orders and the ghost.
+    function _tallies() private view {
+        uint256 periods = book.periodCount();
+        uint256[4][13] memory open; // MAX_PERIODS = 12, ids from 1
+        for (uint256 k = 0; k < handler.orderCount(); k++) {
+            uint256 id = handler.ids(k);
+            SignedBook.Order memory o = handler.orderOf(id);
+            if (sb.statusOf(id, o) != 0) open[o.periodId][_actor(o.seller)] += 1;
+        }
+        for (uint256 p = 1; p <= periods; p++) {
+            for (uint256 i = 0; i < 4; i++) {
+                (uint256 n, uint256 trades, uint256 sumV) = sb.tallyOf(actors[i], p);
+                require(n == open[p][i], "tally: open orders");
+                require(trades == handler.ghostTrades(actors[i], p), "tally: trades != settled orders");
+                require(sumV == handler.ghostSumV(actors[i], p), "tally: sum of v");
+                require(sumV <= trades * WAD, "tally: a v above 1");
+            }
+        }
+    }
+
+    function _actor(address who) private view returns (uint256) {
+        for (uint256 i = 0; i < 4; i++) {
+            if (actors[i] == who) return i;
+        }
+        revert("not an actor");
     }
 
     /// @notice token.balanceOf(book) == sum of internal balances + escrow of every open order; nothing else holds.
@@ -120,6 +153,10 @@ contract SignedInvariantsTest is ForgeBase {
             }
             require(sb.statusOf(id, o) == 0, "an order past its deadline stayed open");
         }
+        for (uint256 i = 0; i < 4; i++) {
+            reputation.fold(actors[i]); // never reverts (bounded by the actor's own periods)
+            require(reputation.reputationOf(actors[i]) <= WAD, "reputation above 1e18");
+        }
         if (!open) {
             for (uint256 i = 0; i < 4; i++) {
                 _pull(actors[i]);
@@ -127,6 +164,7 @@ contract SignedInvariantsTest is ForgeBase {
             _pull(address(0xFEE));
             _pull(address(gridAccount));
             require(token.balanceOf(address(sb)) == 0, "signed book: a token is stuck after every order ended");
+
         }
         vm.revertToState(snapshot);
     }

@@ -161,6 +161,18 @@ def test_market_day_payouts_follow_eq_6_and_7(market_day):
         assert o["penalty"] == pytest.approx(expected["penalty"] / WAD, abs=1e-12)
 
 
+def test_market_day_signed_book_trades_move_reputation(market_day):
+    """rooftop sells only through a bilateral contract, on the signed book: its RC after the day is
+    alpha * C_j of that period (seed 003 eq 1-2, RC_0 = 0), C_j the mean of min(1, delivered / agreed)."""
+    scenario, results = market_day
+    mine = [o for o in results["periods"][0]["orders"] if o["seller"] == "rooftop"]
+    assert mine and all(o["origin"] == "bilateral" and o["status"] == "settled" for o in mine)
+    v = [min(1.0, o["readings"]["delivered_kwh"] / o["energy_kwh"]) for o in mine]
+    alpha = float(scenario.market.alpha)  # 0.4 in market_day.yaml
+    assert results["reputation_by_period"]["rooftop"] == [pytest.approx(alpha * sum(v) / len(v), abs=1e-15)]
+    assert results["reputation_by_period"]["rooftop"][0] > 0
+
+
 def test_market_day_conserves_tokens_and_logs_every_transaction(market_day):
     _, results = market_day
     assert results["conservation"]["holds_equals_escrowed_plus_withdrawable"]
@@ -199,10 +211,11 @@ def test_bilateral_contracts_take_the_signed_book_in_batches(artifacts):
             if tx["to"] in books:
                 name = "signed_book" if tx["to"] == results["contracts"]["signed_book"] else "order_book"
                 sent[name].append(books[tx["to"]][bytes(tx.get("input", tx.get("data")))[:4]])
-    # the deployment maps the policy; then each buyer deposits once for both of its trades, one batch per
-    # step, and at the end of the run the seller, both buyers (refunds) and the operator (fees) withdraw
+    # the deployment maps the policy, grants the matching market its MATCHER_ROLE and maps the grid policy;
+    # then each buyer deposits once for both of its trades, one batch per step, and at the end of the run the
+    # seller, both buyers (refunds) and the operator (fees) withdraw
     steps = ["deposit", "deposit", "openMany", "approveMany", "reportMany"]
-    assert sent["signed_book"] == ["mapPolicy", *steps, *["withdraw"] * 4]
+    assert sent["signed_book"] == ["mapPolicy", "grantRole", "mapGridPolicy", *steps, *["withdraw"] * 4]
     # the order book only gets its deployment's role grants and the period: no proposal, acceptance, signing
     assert set(sent["order_book"]) == {"grantRole", "setPolicyAllowed", "openPeriod"}
     orders = results["periods"][0]["orders"]

@@ -1,12 +1,14 @@
 """`SignedClient` against a real in-process `SignedBook`: one trade end to end (its settlement equals the
-honest-supplier oracle `honest_supplier_split`), a batch with a bad middle item, conservation by summation."""
+honest-supplier oracle `honest_supplier_split`), a batch with a bad middle item, conservation by summation,
+the reputation tally folded into RC (seed 003 eq 1-2, against the integer mirror `ReputationLedger`)."""
 
 import pytest
 
 from energy_trading import connect, deploy
 from energy_trading.clients.market import MarketClient, honest_supplier_split, kwh, tokens
 from energy_trading.clients.registry import RegistryClient, Role, Source
-from energy_trading.clients.signed import SignedClient
+from energy_trading.clients.signed import SignedClient, Tally
+from energy_trading.models.reputation import ReputationLedger
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +61,25 @@ def test_a_bad_middle_item_is_skipped_and_the_book_conserves_tokens(world):
     assert len(settled) == 2 and [i for i, _ in sb.skipped()] == [1]
     accounts = [seller.address, b1.address, b2.address, d.operator]
     assert mk.balance(d.signed_book.address) == _held(sb, d, accounts, orders)
+
+
+def test_settled_trades_fold_into_the_sellers_reputation(world):
+    chain, d, mk, sb, _, (buyer, _), _ = world
+    seller = RegistryClient(d).register("s2", Role.GENERATOR, Source.SOLAR, zone="north")  # no earlier period
+    RegistryClient(d).approve(seller.address)
+    mk.fund(seller.address, tokens(10))
+    sb.deposit(seller.address, tokens(10))
+    chain.advance_to(chain.now() + 3_600)  # the new meter's budget
+    period = mk.open_period()
+    ledger = ReputationLedger(d.market_params.alpha_wad)
+    for delivered in (kwh(2), kwh("0.5")):  # v = 1, then 0.25
+        o = sb.open(seller.address, period.id, buyer.address, kwh(2), tokens("0.5"))
+        sb.approve(o)
+        sb.report(d.operator, o, (delivered, seller.meters[0]), (delivered, buyer.meters[0]))
+        ledger.record("s", period.id, delivered, kwh(2))
+    assert sb.tally(seller.address, period.id) == Tally(0, 2, 10**18 + 10**18 // 4)
+    mk.advance_to(period, "settlement")
+    assert sb.fold(seller.address, d.operator) == ledger.fold("s") == d.market_params.alpha_wad * 5 // 8
 
 
 def test_matched_pairs_open_through_the_client_and_a_skipped_one_opens_on_retry(world):

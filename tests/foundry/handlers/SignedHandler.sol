@@ -15,7 +15,9 @@ import {Vm} from "../Base.sol";
 ///         settlement, expiry and withdrawals. Periods are honest-supplier or grid-balanced (`grid`, mapped with
 ///         `mapGridPolicy`: its orders count in the period's total when approved and settle from `signEnd`). Calls the contracts refuse revert and change nothing
 ///         (fail_on_revert = false). The handler is the operator (opens the order book's periods), the auditor
-///         and the treasurer; tokens enter only through `_mint`.
+///         and the treasurer; tokens enter only through `_mint`. Ghost reputation tally: every `Settled` event
+///         of the book adds a trade and its v = min(1, delivered / agreed) to (seller, period), independently of
+///         the book's own tally (`tallyOf`), which the invariant compares with it.
 contract SignedHandler {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
@@ -40,6 +42,9 @@ contract SignedHandler {
     /// @notice Matched orders opened (coverage of the matched path).
     uint256 public matchedOpened;
     uint256 internal _nonce;
+    /// @notice Ghost tally from the `Settled` events: trades and sum of v (WAD) per (seller, period).
+    mapping(address seller => mapping(uint256 periodId => uint256)) public ghostTrades;
+    mapping(address seller => mapping(uint256 periodId => uint256)) public ghostSumV;
 
     constructor(
         EnergyToken token_,
@@ -229,8 +234,10 @@ contract SignedHandler {
         SignedBook.Report memory r = SignedBook.Report(id, o, none, none);
         if (sides % 3 != 1) r.seller = _reading(id, 0, energy, _index(o.seller));
         if (sides % 3 != 0) r.buyer = _reading(id, 1, energy, _index(o.buyer));
+        vm.recordLogs();
         if (!batch) {
             sb.report(r);
+            _countSettled();
             return;
         }
         SignedBook.Report[] memory items = new SignedBook.Report[](3);
@@ -238,6 +245,7 @@ contract SignedHandler {
         items[1] = r;
         items[2] = r;
         require(sb.reportMany(items) <= 1, "a reading applied twice");
+        _countSettled();
     }
 
     function _reading(uint256 id, uint8 side, uint256 energy, uint256 i) private view returns (SignedBook.Reading memory) {
@@ -255,8 +263,10 @@ contract SignedHandler {
     function settle(uint256 seed, bool batch) external {
         (uint256 id, bool found) = _pick(seed, 2 | 4);
         if (!found) return;
+        vm.recordLogs();
         if (!batch) {
             sb.settle(id, _order[id]);
+            _countSettled();
             return;
         }
         uint256[] memory list = new uint256[](2);
@@ -266,9 +276,22 @@ contract SignedHandler {
         list[1] = id; // the same order again: ended by the first item, must be skipped
         os[1] = _order[id];
         require(sb.settleMany(list, os) <= 1, "an order settled twice");
+        _countSettled();
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// @dev Add every `Settled` event of the book since `recordLogs` to the ghost tally.
+    function _countSettled() private {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 k = 0; k < logs.length; k++) {
+            if (logs[k].emitter != address(sb) || logs[k].topics[0] != SignedBook.Settled.selector) continue;
+            SignedBook.Order memory o = _order[uint256(logs[k].topics[1])];
+            (uint256 delivered) = abi.decode(logs[k].data, (uint256));
+            ghostTrades[o.seller][o.periodId] += 1;
+            ghostSumV[o.seller][o.periodId] += delivered >= o.energyWh ? 1e18 : delivered * 1e18 / o.energyWh;
+        }
+    }
 
     function _record(SignedBook.Deal memory d, uint256 id) private {
         (,,, uint64 signEnd, uint64 readingsEnd) = _schedule(d.periodId);
