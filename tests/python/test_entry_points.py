@@ -261,7 +261,7 @@ def test_deploy_prints_addresses_after_a_line_per_stage():
     assert out.returncode == 0, out.stderr
     deployed = json.loads(out.stdout)
     assert set(deployed) == {"chain_id", "operator", "auditor", "contracts"}
-    assert len(deployed["contracts"]) == 17  # with the SignedBook and its honest-supplier policy
+    assert len(deployed["contracts"]) == 18  # with the SignedBook, its honest-supplier and its grid policy
     lines = out.stderr.splitlines()
     assert lines[:5] == [f"deploying: {stage}" for stage in DEPLOY_STAGES], lines
     assert re.fullmatch(r"deploying: done in \d+\.\d s", lines[5]) and "\r" not in out.stderr
