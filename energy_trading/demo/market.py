@@ -1,9 +1,11 @@
 """The demo's market day on the honest-supplier policy (SPEC §2-3, seed 003 §3 and §5).
 
 `market_day_walkthrough` runs one trading period step by step, one short function per step; `MarketDay`
-carries what the steps share (clients, participants, the period and its orders). Matched orders run on the
-order book (`OrderBook`); the bilateral contracts take the lean path (issue 13): both parties sign the deal
-off chain and it opens, is audited and is settled on the signed book (`SignedBook`).
+carries what the steps share (clients, participants, the period and its orders). Every order takes the lean
+path (issue 13) on the signed book (`SignedBook`): the bilateral contracts are signed off chain by both
+parties and opened in one call, the matched pairs are opened from the verified assignment
+(`materializeSigned`); the auditor approves them in one batch, and both meters' final readings of every order
+settle it in one relayed call. The order book (`OrderBook`) holds the period.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from energy_trading.chain.deploy import Deployment
-from energy_trading.clients.market import MarketClient, Period, Settlement, Side, kwh, tokens
+from energy_trading.clients.market import MarketClient, Period, Settlement, kwh, tokens
 from energy_trading.clients.registry import Participant, RegistryClient, Role, Source, zone_id
 from energy_trading.clients.signed import SignedClient, SignedOrder
 from energy_trading.demo.expect import expect_refusal
@@ -39,9 +41,8 @@ class MarketDay:
     offers: dict[str, int] = field(default_factory=dict)
     bilateral: SignedOrder | None = None
     overpriced: SignedOrder | None = None
-    matched: list[int] = field(default_factory=list)
+    matched: list[SignedOrder] = field(default_factory=list)
     settlements: dict[int, Settlement] = field(default_factory=dict)
-    signed_settlements: dict[int, Settlement] = field(default_factory=dict)
 
     @property
     def buyers(self) -> list[str]:
@@ -53,6 +54,11 @@ class MarketDay:
         """The bilateral contract that takes effect (wind-farm -> household)."""
         assert self.bilateral is not None, "the bilateral contract is opened by _publish"
         return self.bilateral
+
+    @property
+    def effective(self) -> list[SignedOrder]:
+        """The orders that take effect: the matched ones and the accepted bilateral contract."""
+        return [*self.matched, self.signed]
 
     def label(self, address: str) -> str:
         """The label an account was created with."""
@@ -66,9 +72,8 @@ def market_day_walkthrough(d: Deployment, out: TextIO, approved: dict[str, str])
     chain; two bilateral contracts, signed off chain by both parties, open on the signed book beside it; the
     auditor approves and rejects; buyers escrow; meters report (relayed with EIP-712 signatures); settlement
     pays rewards and penalties; everyone withdraws. `approved` are the registration walkthrough's
-    participants (solar-farm, household). Returns the settlements (order book: `settlements`, signed book:
-    `signed_settlements`, by order id), the rejected signed order, the matched order ids and the token
-    accounting for tests.
+    participants (solar-farm, household). Returns the settlements by order id, the bilateral, rejected and
+    matched orders (`SignedOrder`) and the token accounting for tests.
     """
     day = _open_day(d, out, approved)
     _publish(day)
@@ -79,7 +84,6 @@ def market_day_walkthrough(d: Deployment, out: TextIO, approved: dict[str, str])
     ok = _withdraw_and_check(day)
     return {
         "settlements": day.settlements,
-        "signed_settlements": day.signed_settlements,
         "conservation_ok": ok,
         "bilateral": day.bilateral,
         "rejected": day.overpriced,
@@ -99,19 +103,17 @@ def _open_day(d: Deployment, out: TextIO, approved: dict[str, str]) -> MarketDay
     print("  registered and approved wind-farm (generator, south), bakery (north), school (south)", file=out)
     solar, household = approved["solar-farm"], approved["household"]
     buyers = [household, bakery.address, school.address]
-    for b in buyers:
+    for b, amount in ((household, 10), (bakery.address, 10), (school.address, 40)):
         mk.fund(b, tokens(50))
-        mk.deposit(b, tokens(20))  # into the order book's internal balance: no ERC-20 approve per trade
-    for b, amount in ((household, 10), (school.address, 30)):  # the buyers of the bilateral contracts
-        sb.deposit(b, tokens(amount))  # once, into the signed book: escrow for every deal they will sign
+        sb.deposit(b, tokens(amount))  # once, into the signed book: escrow for every order of the day
     accounts = [*buyers, solar, wind.address, d.operator]
     held_before = sum(mk.balance(a) + mk.withdrawable(a) + sb.withdrawable(a) for a in accounts)
     mk.set_crossing_fee(zone_id("north"), zone_id("south"), tokens("0.03"))
     period = mk.open_period()
     print(
         f"  operator opened period {period.id} (honest-supplier policy); treasurer issued 50 tokens to "
-        "each consumer, who deposited 20 into the order book (household 10 and school 30 more into the "
-        "signed book); grid-crossing fee north<->south 0.03 tokens/kWh (prices and bonuses are in tokens)",
+        "each consumer, who deposited 10 (household, bakery) or 40 (school) into the signed book once; "
+        "grid-crossing fee north<->south 0.03 tokens/kWh (prices and bonuses are in tokens)",
         file=out,
     )
     return MarketDay(d, out, reg, mk, sb, solar, household, wind, bakery, school, period, held_before)
@@ -192,10 +194,12 @@ def _match(day: MarketDay) -> None:
         file=out,
     )
     mk.advance_to(period, "signing")
-    day.matched = mk.materialize(day.school.address, period.id, pairs)
+    day.matched = day.sb.materialize(day.school.address, period.id, pairs)
     print(
-        f"  materialised matched orders {day.matched} on the order book; signed bilateral orders "
-        f"{_short(day.signed)}, {_short(day.overpriced)} on the signed book",
+        f"  materialised the assignment on the signed book in one call, terms from request and offer "
+        f"({day.sb.last_receipt['gasUsed']:,} gas): matched orders "
+        f"{', '.join(_short(o) for o in day.matched)}; signed bilateral orders {_short(day.signed)}, "
+        f"{_short(day.overpriced)}",
         file=out,
     )
 
@@ -206,9 +210,8 @@ def _short(o: SignedOrder | None) -> str:
 
 
 def _audit_and_sign(day: MarketDay) -> None:
-    """The auditor approves or rejects (never edits); the matched orders' buyers sign into escrow (the signed
-    contracts escrowed at opening)."""
-    d, mk, sb, out = day.d, day.mk, day.sb, day.out
+    """The auditor approves or rejects (never edits); every order escrowed from the deposits at opening."""
+    d, sb, out = day.d, day.sb, day.out
     expect_refusal(
         lambda: d.chain.transact(
             d.signed_book.functions.approve(day.signed.id, day.signed.hash), day.wind.address
@@ -216,77 +219,53 @@ def _audit_and_sign(day: MarketDay) -> None:
         out,
         "a seller approving its own order",
     )
-    mk.approve_many(day.matched)  # one batch, each approval naming the terms hash the auditor reviewed
-    sb.approve_many([day.signed])  # naming the hash of the order reviewed
+    sb.approve_many(day.effective)  # one batch, each approval naming the hash of the order reviewed
     assert day.overpriced is not None
     sb.reject(day.overpriced, "price-out-of-band")
-    print(
-        f"  auditor approved {day.matched} and {_short(day.signed)}, rejected {_short(day.overpriced)} (the "
-        "auditor can reject, never edit)",
-        file=out,
-    )
-    for oid in day.matched:
-        o = mk.order(oid)
-        mk.sign(o.buyer, oid)
     fee = sb.book.functions.handlingFee().call()
-    signed_escrow = day.signed.order[9] + day.signed.order[10] + fee
+    escrow = sum(o.order[9] + o.order[10] + fee for o in day.effective)
     print(
-        f"  buyers signed the matched orders: order book escrow {mk.totals()['escrowed'] / 1e18:.4f} tokens, "
-        f"signed book escrow {signed_escrow / 1e18:.4f} (deposits R*r*t + bonus + handling fee)",
+        f"  auditor approved {', '.join(_short(o) for o in day.effective)} in one batch "
+        f"({sb.last_receipt['gasUsed']:,} gas before the rejection), rejected {_short(day.overpriced)} (the "
+        f"auditor can reject, never edit); escrowed at opening: {escrow / 1e18:.4f} tokens (deposits R*r*t "
+        "+ bonus + handling fee)",
         file=out,
     )
 
 
 def _deliver(day: MarketDay) -> None:
-    """Meters report: the solar farm delivers everything, the wind farm 80% of what it sold."""
-    d, mk, out, reg = day.d, day.mk, day.out, day.reg
-    readings: list[tuple[int, Side, int, str]] = []
-
-    def planned(seller: str, energy_wh: int) -> tuple[int, int]:
-        rho = int(energy_wh * (1.0 if seller == day.solar else 0.8))
-        return rho, rho if seller == day.solar else rho - 100
+    """Meters report: the solar farm delivers everything, the wind farm 80% of what it sold. Both final
+    readings of every order, each signed by its meter, go in one relayed call that settles every order."""
+    d, sb, out, reg = day.d, day.sb, day.out, day.reg
 
     def meter(owner: str) -> str:
         return reg.contract.functions.metersOf(owner).call()[0]
 
-    for oid in day.matched:
-        o = mk.order(oid)
-        rho, gamma = planned(o.seller, o.energy_wh)
-        readings += [(oid, Side.SELLER, rho, meter(o.seller)), (oid, Side.BUYER, gamma, meter(o.buyer))]
-    mk.submit_readings(d.operator, readings)
-    print(
-        "  meters reported rho and gamma; every reading relayed by the operator with the meter's "
-        "EIP-712 signature, all in one batch",
-        file=out,
-    )
-    so = day.signed
-    rho, gamma = planned(so.seller, so.order[3])
-    settled = day.sb.report(d.operator, so, (rho, meter(so.seller)), (gamma, meter(so.buyer)))
-    assert settled is not None, "both final readings are in: the signed order settles in the same call"
-    day.signed_settlements[so.id] = settled
-    print(
-        "  the signed contract's two meters signed their final readings; relayed together, they settled it "
-        f"in the same call ({day.sb.last_receipt['gasUsed']:,} gas)",
-        file=out,
-    )
-    first = mk.order(day.matched[0])
-    foreign = reg.contract.functions.metersOf(day.school.address).call()[0]
-    if first.buyer == day.school.address:
-        foreign = reg.contract.functions.metersOf(day.bakery.address).call()[0]
+    first = day.matched[0]
+    foreign = meter(day.bakery.address if first.buyer == day.school.address else day.school.address)
     expect_refusal(
-        lambda: mk.submit_reading(day.matched[0], Side.BUYER, first.energy_wh, foreign, relayer=d.operator),
+        lambda: sb.report(d.operator, first, None, (first.order[3], foreign)),
         out,
         "a reading from another participant's meter",
+    )
+    items = []
+    for o in day.effective:
+        rho = int(o.order[3] * (1.0 if o.seller == day.solar else 0.8))
+        gamma = rho if o.seller == day.solar else rho - 100
+        items.append(sb.report_item(o, (rho, meter(o.seller)), (gamma, meter(o.buyer))))
+    day.settlements = sb.report_many(d.operator, items)
+    print(
+        "  meters signed their final readings rho and gamma (EIP-712); the operator relayed all of them in "
+        f"one call, which settled every order ({sb.last_receipt['gasUsed']:,} gas)",
+        file=out,
     )
 
 
 def _settle(day: MarketDay) -> None:
-    """Settle every effective order (a second settlement is refused) and print the payout table."""
+    """The settlements (a second settlement is refused) and the payout table."""
     d, mk, out = day.d, day.mk, day.out
     mk.advance_to(day.period, "settlement")
-    day.settlements = mk.settle_many(d.operator, day.matched)  # one batch
-    expect_refusal(lambda: mk.settle(d.operator, day.matched[0]), out, "settling an order twice")
-    expect_refusal(lambda: day.sb.settle(d.operator, day.signed), out, "settling the signed contract again")
+    expect_refusal(lambda: day.sb.settle(d.operator, day.signed), out, "settling an order twice")
     print(
         "  kWh: contracted; price: tokens/kWh; rho / gamma: the seller's / buyer's meter reading, kWh;\n"
         "  escrow, seller (paid to the seller, reward included), refund (to the buyer, penalty included),\n"
@@ -294,23 +273,16 @@ def _settle(day: MarketDay) -> None:
         file=out,
     )
     print(
-        f"  {'order':>6} {'seller':10s} {'buyer':10s} {'kWh':>5} {'price':>5} {'escrow':>7} {'rho':>5} "
+        f"  {'order':>10} {'seller':10s} {'buyer':10s} {'kWh':>5} {'price':>5} {'escrow':>7} {'rho':>5} "
         f"{'gamma':>5} {'seller':>7} {'refund':>7} {'reward':>6} {'penalty':>7} {'fee':>5}",
         file=out,
     )
-    rows = []
-    for oid, s in day.settlements.items():
-        o = mk.order(oid)
-        deposits = o.buyer_deposit + o.seller_deposit
-        rows.append((str(oid), o.seller, o.buyer, o.energy_wh, o.price_per_kwh, deposits, s))
-    for s in day.signed_settlements.values():
-        so = day.signed
-        rows.append(("signed", so.seller, so.buyer, so.order[3], so.order[4], so.order[9] + so.order[10], s))
-    for oid_text, seller, buyer, energy_wh, price, deposits, s in rows:
-        escrow = deposits + s.fee
+    for o in day.effective:
+        s = day.settlements[o.id]
+        escrow = o.order[9] + o.order[10] + s.fee
         print(
-            f"  {oid_text:>6} {day.label(seller):10s} {day.label(buyer):10s} {energy_wh / 1000:>5.1f} "
-            f"{price / 1e18:>5.2f} {escrow / 1e18:>7.3f} {s.delivered_wh / 1000:>5.1f} "
+            f"  {_short(o):>10} {day.label(o.seller):10s} {day.label(o.buyer):10s} {o.order[3] / 1000:>5.1f} "
+            f"{o.order[4] / 1e18:>5.2f} {escrow / 1e18:>7.3f} {s.delivered_wh / 1000:>5.1f} "
             f"{s.received_wh / 1000:>5.1f} {s.to_seller / 1e18:>7.3f} {s.to_buyer / 1e18:>7.3f} "
             f"{s.reward / 1e18:>6.3f} {s.seller_penalty / 1e18:>7.3f} {s.fee / 1e18:>5.2f}",
             file=out,
@@ -327,12 +299,9 @@ def _withdraw_and_check(day: MarketDay) -> bool:
     """Everyone pulls what they are owed; check token conservation; fold the providers' reputation."""
     d, mk, sb, out = day.d, day.mk, day.sb, day.out
     escrow_in = paid = refunded = fees = 0
-    for oid, s in day.settlements.items():
-        o = mk.order(oid)
-        escrow_in += o.buyer_deposit + o.seller_deposit + o.fee
-        paid, refunded, fees = paid + s.to_seller, refunded + s.to_buyer, fees + s.fee
-    for s in day.signed_settlements.values():
-        escrow_in += day.signed.order[9] + day.signed.order[10] + s.fee
+    for o in day.effective:
+        s = day.settlements[o.id]
+        escrow_in += o.order[9] + o.order[10] + s.fee
         paid, refunded, fees = paid + s.to_seller, refunded + s.to_buyer, fees + s.fee
     accounts = [*day.buyers, day.solar, day.wind.address, d.operator]
     for who in [day.solar, day.wind.address, *day.buyers, d.operator]:

@@ -245,7 +245,7 @@ def certify_market_period(ctx: Any, run: Any) -> None:
     for oid in run.settlements:
         o = ctx.market.order(oid)
         delivered.append((ctx.ids_by_address[o.seller], o.delivered_wh))
-    for so in run.signed_orders:  # bilateral contracts: the signed book's `Settled` event has the reading
+    for so in run.signed:  # on the signed book: its `Settled` event has the reading
         if so.id in run.signed_settlements:
             delivered.append((ctx.ids_by_address[so.seller], run.signed_settlements[so.id].delivered_wh))
     state.play_round(

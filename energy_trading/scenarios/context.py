@@ -65,6 +65,10 @@ class PeriodRun:
     matched_orders: list[int] = field(default_factory=list)
     #: the scenario's bilateral contracts, in its `contracts` order, opened on `SignedBook` (issue 13)
     signed_orders: list[SignedOrder] = field(default_factory=list)
+    #: the period's matched orders (pairs of the verified assignment), opened on `SignedBook`
+    signed_matched: list[SignedOrder] = field(default_factory=list)
+    #: request id of each matched signed order, by order id
+    signed_requests: dict[int, int] = field(default_factory=dict)
     #: ids of the signed orders the auditor rejected
     signed_rejected: set[int] = field(default_factory=set)
     match: MatchResult | None = None
@@ -77,10 +81,20 @@ class PeriodRun:
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def orders(self) -> list[int]:
-        """Every order of the period on the order book (`OrderBook`), bilateral first; the bilateral contracts
-        the scenario lists are on the signed book (`signed_orders`)."""
+    def signed(self) -> list[SignedOrder]:
+        """Every order of the period on the signed book, bilateral first, then matched."""
+        return self.signed_orders + self.signed_matched
+
+    @property
+    def book_orders(self) -> list[int]:
+        """The period's orders on the order book (`OrderBook`), bilateral first (none from the runner's own
+        steps, which open every order on the signed book)."""
         return self.contract_orders + self.matched_orders
+
+    @property
+    def orders(self) -> list[int]:
+        """Every order id of the period, on either book: the signed book's (bilateral, then matched) first."""
+        return [o.id for o in self.signed] + self.book_orders
 
 
 @dataclass

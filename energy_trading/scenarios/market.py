@@ -63,9 +63,9 @@ def step_publish(ctx: RunContext, run: PeriodRun) -> None:
 def step_contracts(ctx: RunContext, run: PeriodRun) -> None:
     """The period's bilateral contracts on the signed book: each party's internal balance there is topped up
     once for all its deals of the period (a standing allowance, then one `deposit`), both parties sign every
-    deal off chain, and the operator opens them all in one `openMany`."""
-    if not run.spec.contracts:
-        return
+    deal off chain, and the operator opens them all in one `openMany`. A buyer's deposit also covers the most
+    its requests of the period can escrow once matched (each at the period's highest offer price), so a buyer
+    deposits at most once a period; what is left is pulled with the withdrawals."""
     sb = ctx.signed
     deals = [
         sb.deal(
@@ -78,7 +78,35 @@ def step_contracts(ctx: RunContext, run: PeriodRun) -> None:
         )
         for c in run.spec.contracts
     ]
-    needed: dict[str, int] = {}
+    _top_up(ctx, run, deals, _request_bounds(ctx, run))
+    if deals:
+        run.signed_orders = sb.open_many(ctx.relayer, deals)
+        _no_signed_skips(ctx, "openMany")
+
+
+def _request_bounds(ctx: RunContext, run: PeriodRun) -> dict[str, int]:
+    """Per buyer, the most its requests of the period escrow on the signed book once matched: each request
+    priced at the period's highest offer (the honest-supplier deposit R*r*t + bonus grows with the price)."""
+    if not run.request_ids or not run.offer_ids:
+        return {}
+    offers, requests = ctx.market._book(run.period.id)
+    if not offers:
+        return {}
+    seller, top = next(iter(offers.values()))[0], max(o[2] for o in offers.values())
+    bounds: dict[str, int] = {}
+    for r in requests.values():
+        deal = (run.period.id, seller, r[0], r[3], top, r[4], 0)
+        bounds[r[0]] = bounds.get(r[0], 0) + ctx.signed.escrow(run.period.policy, deal)[0]
+    return bounds
+
+
+def _top_up(
+    ctx: RunContext, run: PeriodRun, deals: list[tuple[Any, ...]], extra: dict[str, int] | None = None
+) -> None:
+    """Each party of `deals` deposits on the signed book, in one transaction, what opening them (plus `extra`
+    per account, base units) escrows beyond its balance there (a standing allowance first, once)."""
+    sb = ctx.signed
+    needed: dict[str, int] = dict(extra or {})
     for deal in deals:
         buyer_escrow, seller_escrow = sb.escrow(run.period.policy, deal)
         needed[deal[2]] = needed.get(deal[2], 0) + buyer_escrow
@@ -89,11 +117,12 @@ def step_contracts(ctx: RunContext, run: PeriodRun) -> None:
             if ctx.d.token.functions.allowance(account, sb.book.address).call() < short:
                 sb.allow(account, 2**255)
             sb.deposit(account, short)
-    run.signed_orders = sb.open_many(ctx.relayer, deals)
-    _no_signed_skips(ctx, "openMany")
 
 
 def step_match(ctx: RunContext, run: PeriodRun) -> None:
+    """Solve the period off chain (HiGHS), submit the assignment (verified on chain), and after the matching
+    window open its pairs as orders of the signed book (`materializeSigned`), the buyers having topped up
+    their signed-book balance for them."""
     ctx.market.advance_to(run.period, "matching")
     if run.spec.offers and run.request_ids:
         run.match = ctx.market.solve(run.period.id, ctx.scenario.market.solver_time_limit_s)
@@ -102,9 +131,27 @@ def step_match(ctx: RunContext, run: PeriodRun) -> None:
             ctx.market.submit(ctx.solver, run.period.id, pairs)
         ctx.market.advance_to(run.period, "signing")
         if pairs:
-            run.matched_orders = ctx.market.materialize(ctx.solver, run.period.id, pairs)
+            _top_up(ctx, run, _matched_deals(ctx, run, pairs))
+            run.signed_matched = ctx.signed.materialize(ctx.solver, run.period.id, pairs)
+            if ctx.signed.matched_skipped:
+                raise RuntimeError(
+                    f"materializeSigned: the signed book refused pairs (index, revert data): "
+                    f"{ctx.signed.matched_skipped}"
+                )
+            run.signed_requests = {ctx.signed.matched_order_id(r): r for r, _ in pairs}
     else:
         ctx.market.advance_to(run.period, "signing")
+
+
+def _matched_deals(ctx: RunContext, run: PeriodRun, pairs: list[tuple[int, int]]) -> list[tuple[Any, ...]]:
+    """The `Deal` the matching market hands the signed book for each pair (request id, offer id): the offer's
+    seller and price, the request's buyer, energy and bonus (what the deposits are computed from)."""
+    offers, requests = ctx.market._book(run.period.id)
+    deals = []
+    for r, o in pairs:
+        offer, request = offers[o], requests[r]
+        deals.append((run.period.id, offer[0], request[0], request[3], offer[2], request[4], r))
+    return deals
 
 
 def _no_skips(ctx: RunContext, what: str) -> None:
@@ -127,17 +174,17 @@ def step_audit(ctx: RunContext, run: PeriodRun) -> None:
         o = run.signed_orders[i]
         ctx.signed.reject(o, "scenario")
         run.signed_rejected.add(o.id)
-    approved_signed = [o for o in run.signed_orders if o.id not in run.signed_rejected]
+    approved_signed = [o for o in run.signed if o.id not in run.signed_rejected]
     if approved_signed:
         ctx.signed.approve_many(approved_signed)
         _no_signed_skips(ctx, "approveMany")
-    if run.orders:
-        ctx.market.approve_many(run.orders)
+    if run.book_orders:
+        ctx.market.approve_many(run.book_orders)
         _no_skips(ctx, "approveOrders")
 
 
 def step_sign(ctx: RunContext, run: PeriodRun) -> None:
-    for oid in run.orders:
+    for oid in run.book_orders:
         o = ctx.market.order(oid)
         if o.status is not OrderStatus.APPROVED:
             continue
@@ -166,10 +213,10 @@ def step_deliver(ctx: RunContext, run: PeriodRun) -> None:
     0 Wh reading is reported as such). Then the order book's orders: every non-zero reading in one batch (a
     missing reading counts 0 Wh), settled by `step_settle`."""
     items = []
-    for i, so in enumerate(run.signed_orders):
+    for i, so in enumerate(run.signed):
         if so.id in run.signed_rejected:
             continue
-        if i < len(run.spec.readings):
+        if i < len(run.signed_orders) and i < len(run.spec.readings):
             r = run.spec.readings[i]
             rho, gamma = kwh(r.generated_kwh), kwh(r.consumed_kwh)
         else:
@@ -182,7 +229,7 @@ def step_deliver(ctx: RunContext, run: PeriodRun) -> None:
         run.signed_settlements.update(ctx.signed.report_many(ctx.relayer, items))
         _no_signed_skips(ctx, "reportMany")
     batch: list[tuple[int, Side, int, str]] = []
-    for oid in run.orders:
+    for oid in run.book_orders:
         o = ctx.market.order(oid)
         if o.status is not OrderStatus.ACTIVE:
             continue
@@ -200,21 +247,24 @@ def step_settle(ctx: RunContext, run: PeriodRun) -> None:
     """After the readings window: one batch settles the order book's orders of the period; a signed order
     still open (its `reportMany` settlement deferred by the policy) is settled by one `settleMany`."""
     ctx.market.advance_to(run.period, "settlement")
-    active = [oid for oid in run.orders if ctx.market.order(oid).status is OrderStatus.ACTIVE]
+    active = [oid for oid in run.book_orders if ctx.market.order(oid).status is OrderStatus.ACTIVE]
     if active:  # one batch settles the period
         run.settlements.update(ctx.market.settle_many(ctx.relayer, active))
         _no_skips(ctx, "settleMany")
     done = run.signed_rejected | run.signed_settlements.keys()
-    left = [o for o in run.signed_orders if o.id not in done and ctx.signed.status(o) != 0]
+    left = [o for o in run.signed if o.id not in done and ctx.signed.status(o) != 0]
     if left:
         run.signed_settlements.update(ctx.signed.settle_many(ctx.relayer, left))
         _no_signed_skips(ctx, "settleMany")
 
 
 def step_reputation(ctx: RunContext, run: PeriodRun) -> None:
+    """Fold the period into RC_j (seed 003 eq 1-2) of every provider that sold in it, on either book (the
+    reputation contract counts the order book's trades and, where deployed with it, the signed book's), and
+    record every provider's RC_j."""
     traded = {ctx.ids_by_address[ctx.market.parties(oid)[0]] for oid in run.settlements}
     # the signed book's trades count too: `fold` reads its per-(seller, period) tally
-    traded |= {ctx.ids_by_address[o.seller] for o in run.signed_orders if o.id in run.signed_settlements}
+    traded |= {ctx.ids_by_address[so.seller] for so in run.signed if so.id in run.signed_settlements}
     for pid in ctx.scenario.providers:
         if pid in traded:
             ctx.market.fold(ctx.address(pid), ctx.relayer)
@@ -252,11 +302,11 @@ def _signed_row(ctx: RunContext, run: PeriodRun, so: SignedOrder) -> dict[str, A
     rho, gamma = run.readings.get(so.id, (0, 0))
     return {
         "id": hex(so.id),
-        "origin": "bilateral",
+        "origin": "matched" if so.id in run.signed_requests else "bilateral",
         "status": status,
         "seller": ctx.ids_by_address[so.seller],
         "buyer": ctx.ids_by_address[so.buyer],
-        "request_id": None,
+        "request_id": run.signed_requests.get(so.id),
         "energy_kwh": energy_wh / 1000,
         "price": to_tokens(price),
         "bonus": to_tokens(bonus),
@@ -287,8 +337,8 @@ def _payout_columns(s: Settlement | None) -> dict[str, Any]:
 
 
 def step_report(ctx: RunContext, run: PeriodRun) -> None:
-    orders = [_signed_row(ctx, run, so) for so in run.signed_orders]
-    for oid in run.orders:
+    orders = [_signed_row(ctx, run, so) for so in run.signed]
+    for oid in run.book_orders:
         o = ctx.market.order(oid)
         s = run.settlements.get(oid)
         rho, gamma = run.readings.get(oid, (0, 0))
@@ -351,7 +401,7 @@ def signed_totals(ctx: RunContext) -> dict[str, int]:
     sb = ctx.signed
     fee = sb.book.functions.handlingFee().call()
     escrowed = sum(
-        so.order[9] + so.order[10] + fee for run in ctx.periods for so in run.signed_orders if sb.status(so)
+        so.order[9] + so.order[10] + fee for run in ctx.periods for so in run.signed if sb.status(so)
     )
     accounts = [ctx.address(p.id) for p in ctx.scenario.participants] + [ctx.d.operator]
     return {

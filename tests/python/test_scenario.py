@@ -191,38 +191,50 @@ def _selectors(artifact):
     return {function_abi_to_4byte_selector(e): e["name"] for e in artifact.abi if e["type"] == "function"}
 
 
-def test_bilateral_contracts_take_the_signed_book_in_batches(artifacts):
-    """Issue 13: the runner opens, audits, reports and settles bilateral contracts on `SignedBook`, one batch
-    per step (two deposits, no escrow per trade), and sends the order book no propose / accept / sign."""
+def test_bilateral_and_matched_orders_take_the_signed_book_in_batches(artifacts):
+    """Issue 13: the runner opens, audits, reports and settles bilateral contracts and matched orders on
+    `SignedBook`, one batch per step (one deposit per buyer for the period, no escrow per trade), and sends
+    the order book no propose / accept / sign / materialise / readings / settlement."""
     chain = connect(seed="scenario:signed-path")
     contracts = [{"seller": "g", "buyer": c, "price": 0.5, "energy_kwh": 2, "bonus": 0.1} for c in ("c", "d")]
+    requests = [{"consumer": c, "energy_kwh": 3, "bonus": 0.2} for c in ("c", "d")]
     data = with_changes(
         participants=[*MINIMAL["participants"], {"id": "d", "role": "consumer"}],
-        periods=[{"contracts": contracts, "behaviours": {"g": {"kind": "short", "fraction": 0.5}}}],
+        periods=[
+            {
+                "offers": [{"provider": "g", "price": 0.4, "capacity_kwh": 10}],
+                "requests": requests,
+                "contracts": contracts,
+                "behaviours": {"g": {"kind": "short", "fraction": 0.5}},
+            }
+        ],
     )
     results = run_scenario(parse_scenario(data), chain=chain)
-    books = {
-        results["contracts"]["signed_book"]: _selectors(artifacts["SignedBook"]),
-        results["contracts"]["order_book"]: _selectors(artifacts["OrderBook"]),
-    }
-    sent = {"signed_book": [], "order_book": []}
+    names = {"signed_book": "SignedBook", "order_book": "OrderBook", "matching": "MatchingMarket"}
+    selectors = {results["contracts"][k]: (k, _selectors(artifacts[v])) for k, v in names.items()}
+    sent = {k: [] for k in names}
     for n in range(1, chain.w3.eth.block_number + 1):
         for tx in chain.w3.eth.get_block(n, full_transactions=True)["transactions"]:
-            if tx["to"] in books:
-                name = "signed_book" if tx["to"] == results["contracts"]["signed_book"] else "order_book"
-                sent[name].append(books[tx["to"]][bytes(tx.get("input", tx.get("data")))[:4]])
+            if tx["to"] in selectors:
+                name, table = selectors[tx["to"]]
+                sent[name].append(table[bytes(tx.get("input", tx.get("data")))[:4]])
     # the deployment maps the policy, grants the matching market its MATCHER_ROLE and maps the grid policy;
-    # then each buyer deposits once for both of its trades, one batch per step, and at the end of the run the
-    # seller, both buyers (refunds) and the operator (fees) withdraw
-    steps = ["deposit", "deposit", "openMany", "approveMany", "reportMany"]
-    assert sent["signed_book"] == ["mapPolicy", "grantRole", "mapGridPolicy", *steps, *["withdraw"] * 4]
-    # the order book only gets its deployment's role grants and the period: no proposal, acceptance, signing
+    # then each buyer deposits once for its contract and its request, one batch per step, and at the end of
+    # the run the seller, both buyers (refunds) and the operator (fees) withdraw
+    steps = ["deposit", "deposit", "openMany", "approveMany", "reportMany", *["withdraw"] * 4]
+    assert sent["signed_book"] == ["mapPolicy", "grantRole", "mapGridPolicy", *steps]
+    assert sent["matching"][-1] == "materializeSigned" and "materialize" not in sent["matching"]
+    # the order book only gets its deployment's role grants and the period
     assert set(sent["order_book"]) == {"grantRole", "setPolicyAllowed", "openPeriod"}
     orders = results["periods"][0]["orders"]
-    assert [(o["origin"], o["status"]) for o in orders] == [("bilateral", "settled")] * 2
-    assert all(o["id"].startswith("0x") and o["readings"]["delivered_kwh"] == 1.0 for o in orders)
+    expected = [("bilateral", "settled", None)] * 2 + [("matched", "settled", 1), ("matched", "settled", 2)]
+    assert [(o["origin"], o["status"], o["request_id"]) for o in orders] == expected
+    assert all(o["id"].startswith("0x") for o in orders)
+    assert [o["readings"]["delivered_kwh"] for o in orders] == [1.0, 1.0, 1.5, 1.5]  # half delivered
     assert results["conservation"]["holds_equals_escrowed_plus_withdrawable"]
     assert results["conservation"]["signed_book_holds"] == 0.0  # everything pulled at the end of the run
+    # the provider's reputation counts its signed-book trades (seed 003 eq 1-2: v = 0.5 each, alpha 0.4)
+    assert results["reputation_by_period"]["g"] == [pytest.approx(0.4 * 0.5, abs=1e-15)]
 
 
 def test_results_and_plot_are_written(market_day, tmp_path):
