@@ -29,7 +29,10 @@ def anvil_node(*extra_args: str, startup_timeout_s: float = 20.0) -> Iterator[st
     """
     binary = shutil.which("anvil") or str(REPO_ROOT / "node_modules" / ".bin" / "anvil")
     port = _free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--silent", *extra_args], stdout=subprocess.DEVNULL)
+    # --max-persisted-states 0: states evicted from memory are dropped, not written under
+    # ~/.foundry/anvil/tmp, a directory anvil leaves behind when stopped (foundry-rs/foundry#4251)
+    args = [binary, "--port", str(port), "--silent", "--max-persisted-states", "0", *extra_args]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + startup_timeout_s
         while True:

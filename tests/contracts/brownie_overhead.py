@@ -43,12 +43,20 @@ CPU each as brownie sends it, 2.9 ms with item 3, about 1.1 ms less again with i
    receipt after that still gets brownie's verdict. Nothing in these tests replaces a transaction, so a real
    drop cannot be hidden.
 
-tests/contracts/conftest.py imports this module (applying items 1, 3 and 5), its hook (item 2) and its fixture
-(item 4), so all apply to `brownie test` and to each of its xdist workers.
+6. Not a cost either, but disk: anvil moves the states it no longer keeps in memory to a directory under
+   `~/.foundry/anvil/tmp` and removes it only on a clean shutdown, which brownie's stop is not
+   (foundry-rs/foundry#4251): each `brownie test` left about 0.5 GB per anvil there, and repeated runs filled
+   this machine's disk (54 GB on 2026-12-01). The suite's anvils get `--max-persisted-states 0`: old states
+   are dropped instead of written to disk. No test reads a state that old (snapshots, which `fn_isolation`
+   reverts to, are kept apart from that history).
+
+tests/contracts/conftest.py imports this module (applying items 1, 3, 5 and 6), its hook (item 2) and its
+fixture (item 4), so all apply to `brownie test` and to each of its xdist workers.
 """
 
 import contextlib
 import gc
+import importlib
 import sys
 from types import SimpleNamespace
 
@@ -121,3 +129,18 @@ def _await_confirmation(
 
 
 TransactionReceipt._await_confirmation = _await_confirmation
+
+
+_anvil_module = importlib.import_module("brownie.network.rpc.anvil")
+_brownie_anvil_launch = _anvil_module.launch
+
+
+def _launch_anvil(cmd: str, **kwargs: object) -> object:
+    """Item 6: brownie's anvil launch, with the states anvil evicts from memory dropped instead of written to
+    `~/.foundry/anvil/tmp` (a directory left behind by every run)."""
+    if "--max-persisted-states" not in cmd:
+        cmd = f"{cmd} --max-persisted-states 0"
+    return _brownie_anvil_launch(cmd, **kwargs)
+
+
+_anvil_module.launch = _launch_anvil
