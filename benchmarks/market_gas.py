@@ -189,13 +189,16 @@ def measure(rpc: str | None) -> dict[str, int]:
 def _signed_people(
     reg: RegistryClient, mk: MarketClient, sb: SignedClient, tag: str, n: int
 ) -> tuple[list[Any], list[Any]]:
-    """`n` approved providers and consumers, each with tokens in its SignedBook internal balance."""
+    """`n` approved providers and consumers, each with tokens in its SignedBook internal balance; each
+    consumer accepts matched orders up to 1 token/kWh (its `matchedPriceCap`, set once like the deposit)."""
     providers = [reg.register(f"{tag}p{i}", Role.GENERATOR, Source.SOLAR, zone="north") for i in range(n)]
     consumers = [reg.register(f"{tag}c{i}", Role.CONSUMER, zone="north") for i in range(n)]
     for a in providers + consumers:
         reg.approve(a.address)
         mk.fund(a.address, tokens(10_000))
         sb.deposit(a.address, tokens(10_000))
+    for c in consumers:
+        sb.set_matched_price_cap(c.address, tokens(1))
     return providers, consumers
 
 

@@ -230,7 +230,8 @@ contract MatchingMarket is IMatchingMarket, AccessControl {
     ///         the signed book, each ONE order word there with its terms taken from the request (buyer, R_i, bonus)
     ///         and the offer (seller, r_j), escrowed from the parties' internal balances on the signed book. `pairs`
     ///         must be those chunks exactly as submitted (each hash checked). A pair the signed book refuses (a
-    ///         party inactive or short of balance, its request already opened) is skipped there with
+    ///         party inactive or short of balance, the offer's price above the buyer's `matchedPriceCap`, its
+    ///         request already opened) is skipped there with
     ///         `BatchItemSkipped`; the chunk may be handed in again until the deadline to retry it.
     /// @param periodId the period
     /// @param firstChunk index of the first chunk in `pairs`

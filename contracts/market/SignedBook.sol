@@ -68,6 +68,9 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    and activity, no self-trade, nonzero energy and price, escrow from the parties' balances. Its request id
 ///    is spent as the matcher's nonce, so a request opens at most one order; its id keccak256(matcher, request
 ///    id) cannot equal a signed deal's (an EIP-712 digest). From then on it lives as a signed bilateral order.
+///  - A matched order's price never exceeds the cap its buyer set itself (`setMatchedPriceCap`, default 0: no
+///    matched order at all): a request names no price and the buyer signs nothing on this path, so without the
+///    cap a provider's offer at any price would escrow the buyer's balance (`PriceAboveCap`, the pair skipped).
 ///  - Grid-balanced periods (`mapGridPolicy`): `periodContractedWh(p)` = the energy of every approved order of `p`
 ///    whose policy needs it; it grows only by approvals, which end at `p`'s `signEnd`, and such an order settles
 ///    only from `signEnd`, so every settlement of `p` passes the same total (the credit ledger's rule). The
@@ -206,6 +209,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     mapping(address account => uint256) private _accounts;
     /// @dev Reputation tally per (seller, period) (layout at `TALLY_OPEN`).
     mapping(address seller => mapping(uint256 periodId => uint256)) private _tallies;
+    /// @notice Highest price per kWh (token base units) a buyer accepts on a matched order (`setMatchedPriceCap`;
+    ///         0, the default: none).
+    mapping(address buyer => uint256) public matchedPriceCap;
 
     event PolicyMapped(address indexed bookPolicy, address policy);
     event GridPolicyMapped(address indexed policy);
@@ -224,6 +230,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     event SettlementDeferred(uint256 indexed orderId, bytes reason);
     event SettlementFellBack(uint256 indexed orderId, bytes reason, uint256 toBuyer, uint256 toSeller);
     event BatchItemSkipped(bytes4 indexed batch, uint256 index, bytes reason);
+    event MatchedPriceCapSet(address indexed buyer, uint256 maxPricePerKwh);
 
     error UnknownPeriod(uint256 periodId);
     error OutsideWindow(uint256 periodId, uint256 time, uint256 from, uint256 until);
@@ -252,6 +259,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error EmptyReport(uint256 orderId);
     error InsufficientGas(uint256 left, uint256 needed);
     error PolicySharedWithBook(address policy);
+    error PriceAboveCap(address buyer, uint256 pricePerKwh, uint256 cap);
 
     /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
@@ -509,6 +517,16 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @notice Held by the `MatchingMarket` (granted by the admin): opens matched orders (`openMatched`).
     bytes32 public constant MATCHER_ROLE = keccak256("MATCHER_ROLE");
 
+    /// @notice Anyone, for itself: the highest price per kWh it accepts as the buyer of a matched order
+    ///         (`openMatched`). A request names no price and no buyer signature is asked on the matched path, so
+    ///         a pair whose offer is dearer is refused (`PriceAboveCap`, skipped); 0 (the default) takes no
+    ///         matched order at all. A pair refused so may be handed in again (before `signEnd`) after a raise.
+    /// @param maxPricePerKwh token base units per kWh
+    function setMatchedPriceCap(uint256 maxPricePerKwh) external {
+        matchedPriceCap[msg.sender] = maxPricePerKwh;
+        emit MatchedPriceCapSet(msg.sender, maxPricePerKwh);
+    }
+
     /// @notice The matcher only: open one order per pair of a verified assignment, its terms derived by the
     ///         matcher from the published request and offer (both sides' consent, as on the order book): a
     ///         `Deal` whose `nonce` is the request id. A refused item is skipped (`BatchItemSkipped`), the others
@@ -531,13 +549,16 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     ///         Every check of `open` but the signatures (the published request and offer are the consent) and in
     ///         the window `OrderBook.createMatchedOrder` uses (from `matchEnd` to `signEnd`): period known and
     ///         policy mapped, seller an active provider, buyer an active consumer, no self-trade, nonzero energy
-    ///         and price; then the request id as the matcher's nonce, the deposits and ONE order word.
+    ///         and price, price within the buyer's `matchedPriceCap` (`PriceAboveCap`); then the request id as
+    ///         the matcher's nonce, the deposits and ONE order word.
     /// @param d the pair's terms (`nonce`: the request id)
     /// @param matcher the batch's caller (its role checked by the batch)
     /// @return orderId the order
     function openMatchedItem(Deal calldata d, address matcher) external nonReentrant returns (uint256 orderId) {
         if (msg.sender != address(this)) revert OnlySelf(msg.sender);
         (Order memory o, uint256 total) = _checkDeal(d, true);
+        uint256 cap = matchedPriceCap[d.buyer];
+        if (d.pricePerKwh > cap) revert PriceAboveCap(d.buyer, d.pricePerKwh, cap);
         _useNonce(matcher, d.nonce);
         orderId = uint256(keccak256(abi.encode(matcher, d.nonce)));
         _escrowOpen(orderId, o, total);

@@ -8,7 +8,8 @@ transaction. Every call after opening passes the order itself (`SignedOrder.orde
 hash. Batches (`open_many`, `approve_many`, `report_many`, `settle_many`) skip a refused item alone.
 Matched trades (seed 003 eq 5) take the same path: after the matching window `materialize` hands the verified
 best assignment of the `MatchingMarket` (published with `MarketClient.publish_offer` / `publish_request` /
-`submit`) to the signed book, one order word per pair, escrowed from the signed-book balances.
+`submit`) to the signed book, one order word per pair, escrowed from the signed-book balances, for the buyers
+that accepted its price (`set_matched_price_cap`; a request names no price).
 Provider reputation (seed 003 eq 1-2): the book tallies each seller's orders per period (`tally`);
 `ProviderReputation.fold` (`fold` here) reads the tally, so no extra call is needed to record a trade.
 Energies are Wh and token amounts base units.
@@ -158,6 +159,21 @@ class SignedClient(SendingClient):
         """`account`'s internal balance on the signed book (token base units)."""
         return self.book.functions.withdrawable(account).call()
 
+    def set_matched_price_cap(self, buyer: str, max_price_per_kwh: int) -> TxResult:
+        """`buyer` (for itself only) accepts matched orders (`materialize`) up to `max_price_per_kwh` token
+        base units per kWh; a pair whose offer is dearer is skipped with `PriceAboveCap`. The default cap is
+        0: a buyer that never sets one gets no matched order (a request names no price, so this is the
+        buyer's consent to the offers' prices)."""
+        if max_price_per_kwh < 0:
+            raise ValueError(
+                f"max_price_per_kwh: must be >= 0 token base units per kWh, got {max_price_per_kwh}"
+            )
+        return self._tx(self.book.functions.setMatchedPriceCap(max_price_per_kwh), buyer)
+
+    def matched_price_cap(self, buyer: str) -> int:
+        """The highest price per kWh (token base units) `buyer` accepts on a matched order (0: none)."""
+        return self.book.functions.matchedPriceCap(buyer).call()
+
     # ------------------------------------------------------------------ opening
 
     def next_nonce(self, seller: str) -> int:
@@ -221,8 +237,9 @@ class SignedClient(SendingClient):
     ) -> list[SignedOrder]:
         """Open every pair of the period's best assignment `pairs` (as submitted, or the `solve` result) as a
         signed-book order, `chunks_per_call` chunks of CHUNK_SIZE pairs per transaction (`materializeSigned`,
-        between matchEnd and signEnd). A pair the book refuses (a party inactive or short of balance on the
-        signed book, its request already opened) is skipped alone: `matched_skipped` then lists
+        between matchEnd and signEnd). Each buyer must first accept the prices (`set_matched_price_cap`). A
+        pair the book refuses (a party inactive or short of balance on the signed book, the offer's price
+        above the buyer's cap, its request already opened) is skipped alone: `matched_skipped` then lists
         (pair index in `pairs`, revert data); handing the same pairs in again retries them. Returns the orders
         opened."""
         if chunks_per_call < 1:

@@ -135,10 +135,16 @@ def _publish(day: MarketDay) -> None:
             file=out,
         )
     wants = [(household, 8, "0.4"), (day.bakery.address, 15, "0.5"), (school.address, 20, "0")]
+    sb, cap = day.sb, "0.55"
     for who, energy, bonus in wants:
         mk.publish_request(who, period.id, kwh(energy), tokens(bonus))
-        print(f"  request  {day.label(who):12s} {energy:5.1f} kWh  bonus {bonus} tokens", file=out)
-    sb = day.sb
+        # a request names no price: the buyer's own cap is its consent to a matched order's price
+        sb.set_matched_price_cap(who, tokens(cap))
+        print(
+            f"  request  {day.label(who):12s} {energy:5.1f} kWh  bonus {bonus} tokens; matched price cap "
+            f"{cap} tokens/kWh (set by the buyer on the signed book)",
+            file=out,
+        )
     deals = [
         sb.deal(wind.address, period.id, household, kwh(4), tokens("0.45"), tokens("0.2")),
         sb.deal(solar, period.id, school.address, kwh(10), tokens("2.5")),

@@ -122,7 +122,7 @@ def _top_up(
 def step_match(ctx: RunContext, run: PeriodRun) -> None:
     """Solve the period off chain (HiGHS), submit the assignment (verified on chain), and after the matching
     window open its pairs as orders of the signed book (`materializeSigned`), the buyers having topped up
-    their signed-book balance for them."""
+    their signed-book balance for them and accepted the period's prices (`_accept_prices`)."""
     ctx.market.advance_to(run.period, "matching")
     if run.spec.offers and run.request_ids:
         run.match = ctx.market.solve(run.period.id, ctx.scenario.market.solver_time_limit_s)
@@ -131,7 +131,9 @@ def step_match(ctx: RunContext, run: PeriodRun) -> None:
             ctx.market.submit(ctx.solver, run.period.id, pairs)
         ctx.market.advance_to(run.period, "signing")
         if pairs:
-            _top_up(ctx, run, _matched_deals(ctx, run, pairs))
+            deals = _matched_deals(ctx, run, pairs)
+            _top_up(ctx, run, deals)
+            _accept_prices(ctx, run, deals)
             run.signed_matched = ctx.signed.materialize(ctx.solver, run.period.id, pairs)
             if ctx.signed.matched_skipped:
                 raise RuntimeError(
@@ -141,6 +143,17 @@ def step_match(ctx: RunContext, run: PeriodRun) -> None:
             run.signed_requests = {ctx.signed.matched_order_id(r): r for r, _ in pairs}
     else:
         ctx.market.advance_to(run.period, "signing")
+
+
+def _accept_prices(ctx: RunContext, run: PeriodRun, deals: list[tuple[Any, ...]]) -> None:
+    """Each buyer of `deals` accepts matched orders up to the period's highest offer price (its signed-book
+    `matchedPriceCap`, token base units per kWh; a request names no price, and without the cap the book
+    refuses the pair). A cap is a standing consent: it is raised when below that price, never lowered, so a
+    buyer sends at most one transaction a period and none while the prices stay within its cap."""
+    top = max(ctx.price(o.price) for o in run.spec.offers)
+    for buyer in dict.fromkeys(d[2] for d in deals):
+        if ctx.signed.matched_price_cap(buyer) < top:
+            ctx.signed.set_matched_price_cap(buyer, top)
 
 
 def _matched_deals(ctx: RunContext, run: PeriodRun, pairs: list[tuple[int, int]]) -> list[tuple[Any, ...]]:

@@ -3,11 +3,13 @@ opened in the SignedBook as one order word per pair, terms derived from the publ
 escrow from the signed-book balances; the rest of the life is SignedBook's (audit by hash, final readings
 that settle, expiry, late settlement).
 
-Covers: the lifecycle; a stranger refused on every new state-changing function with the state unchanged; a
-bad middle pair skipped with the others opened and its own state unchanged; a request opened at most once
-(on either book) and with exactly its energy; the SignedBook's own checks on a matched deal (window, roles,
-self-trade, zero energy or price: the book does not rely on the matcher for them); liveness when the auditor
-or a counterparty never acts. Conservation is checked by summation (the book keeps no running totals)."""
+Covers: the lifecycle; the buyer's price cap (`setMatchedPriceCap`: a request names no price, so an offer
+dearer than the cap is skipped with `PriceAboveCap`, default 0 takes no matched order); a stranger refused on
+every new state-changing function with the state unchanged; a bad middle pair skipped with the others opened
+and its own state unchanged; a request opened at most once (on either book) and with exactly its energy; the
+SignedBook's own checks on a matched deal (window, roles, self-trade, zero energy or price: the book does not
+rely on the matcher for them); liveness when the auditor or a counterparty never acts. Conservation is
+checked by summation (the book keeps no running totals)."""
 
 import brownie
 import pytest
@@ -26,6 +28,7 @@ ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
 NO_READING = (0, "0x" + "00" * 20, b"\0" * 32, b"\0" * 32)
 DEPOSIT = 500 * WAD
 P1_PRICE, P2_PRICE = TOKEN // 2, 2 * TOKEN // 5
+CAP = P1_PRICE  # the buyers' matched price cap in the `sb` fixture: exactly the dearer offer's price
 
 
 def selector(signature):
@@ -35,7 +38,8 @@ def selector(signature):
 @pytest.fixture(scope="module")
 def sb(mkt, people, admin):
     """The signed book on the market's periods, wired as the deployers do: its own honest-supplier policy,
-    the matching market holds its MATCHER_ROLE and names it; every participant deposits 500 tokens."""
+    the matching market holds its MATCHER_ROLE and names it; every participant deposits 500 tokens and each
+    buyer of the `matched` fixture accepts matched orders up to `CAP` per kWh (the dearer offer's price)."""
     book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
     policy = HonestSupplierSettlement.deploy(book, TAU, {"from": admin})
     book.mapPolicy(mkt.honest, policy, {"from": admin})
@@ -45,6 +49,8 @@ def sb(mkt, people, admin):
     for who in (people.p1, people.p2, people.c1, people.c2, people.pro):
         mkt.token.approve(book, DEPOSIT, {"from": who})
         book.deposit(DEPOSIT, {"from": who})
+    for who in (people.c1, people.c2, people.pro):
+        book.setMatchedPriceCap(CAP, {"from": who})
     return book
 
 
@@ -371,3 +377,92 @@ def test_a_counterparty_that_never_reports_does_not_block_settlement(
     assert tx.events["Settled"]["deliveredWh"] == 8_000 and tx.events["Settled"]["receivedWh"] == 0
     assert sb.orderWord(oid) == 0
     assert mkt.token.balanceOf(sb) == held(mkt, sb, people, orders)
+
+
+# ------------------------------------------------------------------ the buyer's price cap (attacker review)
+
+
+def price_above_cap(tx, index, buyer, price, cap):
+    """Whether item `index` of the batch was skipped with exactly PriceAboveCap(buyer, price, cap)."""
+    reason = selector("PriceAboveCap(address,uint256,uint256)")
+    reason += abi_encode(["address", "uint256", "uint256"], [buyer.address, price, cap])
+    return any(e["index"] == index and bytes(e["reason"]) == reason for e in tx.events["BatchItemSkipped"])
+
+
+def test_an_overpriced_offer_cannot_take_the_buyers_balance(mkt, sb, people, stranger):
+    """The attack: a provider offers 60 tokens/kWh with a huge capacity, a buyer (cap 0.5/kWh) publishes an
+    8 kWh request, the provider submits the assignment and materialises it: without the cap 480 of the
+    buyer's 500 tokens would be escrowed without the buyer acting. The pair is skipped with PriceAboveCap and
+    nothing of the buyer's moves; raising the cap to the price (the buyer's own consent) and handing the same
+    chunk in again opens it."""
+    pid, period = open_period(mkt)
+    m, dear = mkt.matching, 60 * TOKEN
+    offer = m.publishOffer(pid, dear, 10**9, {"from": people.p1}).events["OfferPublished"]["offerId"]
+    rid = m.publishRequest(pid, 8_000, 0, {"from": people.c1}).events["RequestPublished"]["requestId"]
+    goto(period, "matching")
+    m.submitAssignment(pid, [(rid, offer)], {"from": people.p1})
+    goto(period, "signing")
+    before = state(mkt, sb, people, [rid])
+    tx = m.materializeSigned(pid, 0, [(rid, offer)], {"from": people.p1})
+    assert tx.return_value == 0 and not opened(tx)
+    assert price_above_cap(tx, 0, people.c1, dear, CAP)
+    assert state(mkt, sb, people, [rid]) == before  # buyer's balance, order word, request nonce unchanged
+    assert sb.withdrawable(people.c1) == DEPOSIT
+    # the buyer, having seen the price, accepts it: the same chunk handed in again opens the pair
+    sb.setMatchedPriceCap(dear, {"from": people.c1})
+    tx = m.materializeSigned(pid, 0, [(rid, offer)], {"from": stranger})
+    ((oid, order),) = opened(tx)
+    assert oid == order_id(mkt, rid) and order[4] == dear and order[9] == cost_up(8_000, dear)
+    assert sb.withdrawable(people.c1) == DEPOSIT - cost_up(8_000, dear) - FEE
+
+
+def test_a_buyer_with_cap_zero_gets_no_matched_order(mkt, sb, people, matched, stranger, admin):
+    pid, _, pairs, _requests = matched
+    fresh = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    assert fresh.matchedPriceCap(people.c1) == 0  # the default: no matched order
+    tx = sb.setMatchedPriceCap(0, {"from": people.c2})
+    assert tx.events["MatchedPriceCapSet"] == {"buyer": people.c2.address, "maxPricePerKwh": 0}
+    before_c2 = sb.withdrawable(people.c2)
+    tx = mkt.matching.materializeSigned(pid, 0, pairs, {"from": stranger})
+    assert tx.return_value == 2 and price_above_cap(tx, 1, people.c2, P1_PRICE, 0)
+    assert sb.orderWord(order_id(mkt, pairs[1][0])) == 0 and not sb.nonceUsed(mkt.matching, pairs[1][0])
+    assert sb.withdrawable(people.c2) == before_c2
+
+
+def test_a_pair_at_exactly_the_cap_opens(mkt, sb, people, matched, stranger):
+    pid, _, pairs, _requests = matched
+    assert sb.matchedPriceCap(people.c1) == P1_PRICE  # c1's pair is priced at P1_PRICE: exactly its cap
+    tx = mkt.matching.materializeSigned(pid, 0, pairs, {"from": stranger})
+    (oid, order), _, _ = opened(tx)
+    assert oid == order_id(mkt, pairs[0][0]) and order[2] == people.c1 and order[4] == P1_PRICE
+    assert not skipped(tx)
+
+
+def test_a_buyer_over_its_cap_is_skipped_the_others_open_and_a_raise_lets_the_retry_open_it(
+    mkt, sb, people, matched, stranger
+):
+    pid, _, pairs, requests = matched
+    r2 = pairs[1][0]
+    sb.setMatchedPriceCap(P1_PRICE - 1, {"from": people.c2})  # the middle pair's buyer: one unit short
+    before_c2 = sb.withdrawable(people.c2)
+    tx = mkt.matching.materializeSigned(pid, 0, pairs, {"from": stranger})
+    assert tx.return_value == 2
+    assert skipped(tx) == [(1, selector("PriceAboveCap(address,uint256,uint256)"))]
+    assert price_above_cap(tx, 1, people.c2, P1_PRICE, P1_PRICE - 1)
+    assert [o for o, _ in opened(tx)] == [order_id(mkt, pairs[0][0]), order_id(mkt, pairs[2][0])]
+    assert sb.orderWord(order_id(mkt, r2)) == 0 and not sb.nonceUsed(mkt.matching, r2)
+    assert sb.withdrawable(people.c2) == before_c2
+    sb.setMatchedPriceCap(P1_PRICE, {"from": people.c2})  # c2 raises its cap: the same chunk again
+    tx = mkt.matching.materializeSigned(pid, 0, pairs, {"from": stranger})
+    assert tx.return_value == 1 and [o for o, _ in opened(tx)] == [order_id(mkt, r2)]
+    assert sb.withdrawable(people.c2) == before_c2 - cost_up(requests[r2][1], P1_PRICE) - FEE
+
+
+def test_a_cap_is_the_callers_own_a_stranger_cannot_set_a_buyers(sb, people, stranger):
+    """`setMatchedPriceCap` has no buyer argument: a stranger (or the seller) calling it sets only its own
+    cap; every buyer's stays as it set it."""
+    tx = sb.setMatchedPriceCap(10**30, {"from": stranger})
+    assert tx.events["MatchedPriceCapSet"] == {"buyer": stranger.address, "maxPricePerKwh": 10**30}
+    sb.setMatchedPriceCap(10**30, {"from": people.p1})
+    assert sb.matchedPriceCap(stranger) == sb.matchedPriceCap(people.p1) == 10**30
+    assert [sb.matchedPriceCap(w) for w in (people.c1, people.c2, people.pro)] == [CAP] * 3

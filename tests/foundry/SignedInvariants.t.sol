@@ -69,6 +69,8 @@ contract SignedInvariantsTest is ForgeBase {
         handler = new SignedHandler(token, book, sb, address(honest), grid, actors, meters);
         require(address(handler) == h, "handler address prediction");
         for (uint256 i = 0; i < 4; i++) {
+            vm.prank(actors[i]); // each buyer accepts matched prices up to 1 token/kWh (the handler's highest)
+            sb.setMatchedPriceCap(1e18);
             vm.prank(h);
             registry.approve(actors[i]);
             vm.prank(h);

@@ -219,9 +219,11 @@ def test_bilateral_and_matched_orders_take_the_signed_book_in_batches(artifacts)
                 name, table = selectors[tx["to"]]
                 sent[name].append(table[bytes(tx.get("input", tx.get("data")))[:4]])
     # the deployment maps the policy, grants the matching market its MATCHER_ROLE and maps the grid policy;
-    # then each buyer deposits once for its contract and its request, one batch per step, and at the end of
-    # the run the seller, both buyers (refunds) and the operator (fees) withdraw
-    steps = ["deposit", "deposit", "openMany", "approveMany", "reportMany", *["withdraw"] * 4]
+    # then each buyer deposits once for its contract and its request, one batch per step, each buyer accepts
+    # the period's highest offer price as its matched price cap before materializeSigned (a request names no
+    # price), and at the end of the run the seller, both buyers (refunds) and the operator (fees) withdraw
+    caps = ["setMatchedPriceCap"] * 2
+    steps = ["deposit", "deposit", "openMany", *caps, "approveMany", "reportMany", *["withdraw"] * 4]
     assert sent["signed_book"] == ["mapPolicy", "grantRole", "mapGridPolicy", *steps]
     assert sent["matching"][-1] == "materializeSigned" and "materialize" not in sent["matching"]
     # the order book only gets its deployment's role grants and the period

@@ -95,6 +95,11 @@ def test_matched_pairs_open_through_the_client_and_a_skipped_one_opens_on_retry(
     mk.advance_to(period, "matching")
     mk.submit(b1.address, period.id, pairs)
     mk.advance_to(period, "signing")
+    for b in (b1, b2):  # each buyer accepts the offer's price (a request names none; default cap 0)
+        sb.set_matched_price_cap(b.address, tokens("0.5"))
+    assert sb.matched_price_cap(b1.address) == tokens("0.5")
+    with pytest.raises(ValueError, match="max_price_per_kwh"):
+        sb.set_matched_price_cap(b1.address, -1)
     sb.withdraw(b2.address)  # b2 holds nothing on the signed book: its pair is skipped
     orders = sb.materialize(d.operator, period.id, pairs, chunks_per_call=1)
     assert [o.id for o in orders] == [sb.matched_order_id(r1)]

@@ -10,7 +10,8 @@ import {Vm} from "../Base.sol";
 /// @title SignedHandler: the fuzzer's entry point into `SignedBook` (forge invariant handler, issue 13)
 /// @notice Drives four prosumers (keys, one approved 1 MW meter each) through every public path of the signed
 ///         book: deposits, signed openings (single and batched), matched openings (as the book's matcher, batches
-///         with a bad middle item), audit (single and batched, with stale hashes),
+///         with a bad middle item; a deal above its buyer's `matchedPriceCap`, which actors lower at times, must
+///         open nothing), audit (single and batched, with stale hashes),
 ///         rejections, revocations, final readings sent by the meters (single and batched, some implausible),
 ///         settlement, expiry and withdrawals. Periods are honest-supplier or grid-balanced (`grid`, mapped with
 ///         `mapGridPolicy`: its orders count in the period's total when approved and settle from `signEnd`). Calls the contracts refuse revert and change nothing
@@ -175,12 +176,27 @@ contract SignedHandler {
             pid, d.seller, zero ? d.buyer : d.seller, zero ? 0 : d.energyWh, d.pricePerKwh, d.bonus, _nonce++
         );
         deals[2] = d; // the first request again: refused (its id is spent)
+        bool overCap = d.pricePerKwh > sb.matchedPriceCap(d.buyer);
+        uint256 buyerBefore = sb.withdrawable(d.buyer);
         uint256 opened = sb.openMatched(deals);
         require(opened <= 1, "a bad matched deal opened or a request opened twice");
         require(!sb.nonceUsed(address(this), deals[1].nonce), "a skipped matched item spent its request id");
+        if (overCap) {
+            // the buyer's cap is its consent to the price (a request names none): nothing of its may move
+            require(opened == 0, "a matched deal above the buyer's price cap opened");
+            require(!sb.nonceUsed(address(this), d.nonce), "a deal above the cap spent its request id");
+            require(sb.withdrawable(d.buyer) == buyerBefore, "a deal above the cap took the buyer's balance");
+        }
         if (opened == 0) return;
         _record(d, uint256(keccak256(abi.encode(address(this), d.nonce))));
         ++matchedOpened;
+    }
+
+    /// @notice An actor sets its own matched price cap (setUp gives each 1e18, above every fuzzed price): a
+    ///         lower one makes `openMatched` refuse that buyer's dearer deals, which it then checks.
+    function setMatchedPriceCap(uint256 actorSeed, uint256 cap) external {
+        vm.prank(actors[actorSeed % ACTORS]);
+        sb.setMatchedPriceCap(_bound(cap, 0, 1e18));
     }
 
     function approve(uint256 seed, bool batchWithStale) external {
