@@ -54,7 +54,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @param meter the meter account
     /// @return maxWh rated power x the time since its approval, minus what it already reported, rounded down
     function meterHeadroomWh(address meter) public view returns (uint256 maxWh) {
-        IParticipantRegistry.Meter memory m = registry.meterInfo(meter);
+        IParticipantRegistry.Meter memory m = _meterRecord(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) return 0;
         return _headroom(m, _reportedSinceApproval(meter, m));
     }
@@ -63,7 +63,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @param meter the meter account
     /// @return the Wh counted against its budget
     function meterReportedWh(address meter) external view returns (uint256) {
-        return _reportedSinceApproval(meter, registry.meterInfo(meter));
+        return _reportedSinceApproval(meter, _meterRecord(meter));
     }
 
     /// @dev Check that `meter` is approved, belongs to `expectedOwner` (zero = any owner) and that the caller is
@@ -75,7 +75,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         view
         returns (IParticipantRegistry.Meter memory m)
     {
-        m = registry.meterInfo(meter);
+        m = _meterRecord(meter);
         address owner = m.owner;
         if (owner == address(0)) revert UnknownMeter(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) revert MeterNotApproved(meter, m.status);
@@ -96,7 +96,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         view
         returns (IParticipantRegistry.Meter memory m)
     {
-        m = registry.meterInfo(meter);
+        m = _meterRecord(meter);
         address owner = m.owner;
         if (owner == address(0)) revert UnknownMeter(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) revert MeterNotApproved(meter, m.status);
@@ -116,7 +116,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     ///      rated * elapsed` (no rounding to whole seconds of meter time). Records the energy.
     function _meterEnergy(address meter, uint256 energyWh) internal {
         if (energyWh == 0) return;
-        _meterEnergy(meter, registry.meterInfo(meter), energyWh);
+        _meterEnergy(meter, _meterRecord(meter), energyWh);
     }
 
     /// @dev `_meterEnergy` with the meter's registry record `m` already read (by `_authenticateReading`, in the
@@ -133,8 +133,13 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @dev Plausibility bound for a reading that names its own interval (non-overlapping per meter, checked by
     ///      the caller): `energyWh` <= rated power x `seconds`.
     function _requirePlausible(address meter, uint256 energyWh, uint256 seconds_) internal view {
-        uint256 maxWh = seconds_ * registry.meterInfo(meter).ratedPowerW / 3600;
+        uint256 maxWh = seconds_ * _meterRecord(meter).ratedPowerW / 3600;
         if (energyWh > maxWh) revert ReadingImplausible(meter, energyWh, maxWh);
+    }
+
+    /// @dev The meter's registry record without its device hash (`meterAuth`: two storage words, not three).
+    function _meterRecord(address meter) internal view returns (IParticipantRegistry.Meter memory m) {
+        (m.owner, m.status, m.ratedPowerW, m.approvedAt) = registry.meterAuth(meter);
     }
 
     /// @dev Wh counted against the meter's current approval (a record of an earlier approval counts 0).

@@ -6,6 +6,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
@@ -50,10 +51,13 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///     caller cannot force that fallback by sending too little gas (`InsufficientGas` refuses such a call).
 /// Invariants (tests/contracts/test_market_signed.py, tests/foundry/SignedBookInvariants.t.sol):
 ///  - Conservation: `token.balanceOf(this)` = sum over accounts of `withdrawable(a)` + sum over open orders
-///    (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit. Tokens enter only by `deposit` and leave
-///    only by `withdraw` and a policy's `toPool` share (taken from the order's escrow); every other move is
-///    between an internal balance and an order's escrow. No running totals are stored (two more word writes per
-///    trade): the tests sum the balances of every account and the escrow of every open order.
+///    (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit + sum over (seller, period) of
+///    `uncollectedFees`. Tokens enter only by `deposit` and leave only by `withdraw` and a policy's `toPool` share
+///    (taken from the order's escrow); every other move is between an internal balance, an order's escrow and
+///    the fees a settlement accrues in its seller's period tally (exactly one `handlingFee` per trade counted
+///    there; `collectFees` moves them to `feeRecipient`'s balance once). No running totals are stored (two more
+///    word writes per trade): the tests sum the balances of every account, the escrow of every open order and
+///    the uncollected fees of every (seller, period).
 ///  - An order's terms are exactly what both parties signed (two EIP-712 signatures over one `Deal`); the book
 ///    adds only the period's mapped policy, its schedule and the policy's deposits. The auditor only moves Agreed
 ///    to Active or ends it (Rejected), naming the whole `Order` it reviewed. Nothing takes effect unaudited.
@@ -128,10 +132,12 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Set only in the reading word handed to `_trySettle` (never stored): pass the period's total (an order
     ///      with `PERIOD_TOTAL`, which is bit 48 of the order word: `PERIOD_TOTAL >> 46` is this bit).
     uint256 private constant TOTAL_IN = 4;
-    /// @dev Tally word: bits 0..31 open orders, 32..63 settled trades, 64..191 sum of v (WAD), bit 255 set once
-    ///      the period is registered with the reputation ledger (never all zero after the first opening).
+    /// @dev Tally word: bits 0..31 open orders, 32..63 settled trades, 64..191 sum of v (WAD), 192..223 trades
+    ///      whose handling fee was collected (`collectFees`, never above the trades), bit 255 set once the period
+    ///      is registered with the reputation ledger (never all zero after the first opening).
     uint256 private constant TALLY_OPEN = 0xffffffff;
     uint256 private constant TALLY_TRADE = 1 << 32;
+    uint256 private constant TALLY_COLLECTED_SHIFT = 192;
     uint256 private constant TALLY_REGISTERED = 1 << 255;
 
     /// @notice Terms both parties sign (amounts: token base units; prices per kWh; energy Wh).
@@ -182,7 +188,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     IEnergyMarket public immutable book;
     /// @notice The market's currency (EnergyToken).
     IERC20 public immutable token;
-    /// @notice Receives the handling fee of every settled order.
+    /// @notice Receives the handling fee of every settled order (accrued in the seller's period tally at
+    ///         settlement, credited to its internal balance by `collectFees`).
     address public immutable feeRecipient;
     /// @notice Handling fee per order (token base units), escrowed from the buyer at opening.
     uint256 public immutable handlingFee;
@@ -225,12 +232,15 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     event Rejected(uint256 indexed orderId, address indexed auditor, bytes32 reason);
     event Expired(uint256 indexed orderId, uint256 toBuyer, uint256 toSeller);
     event ReadingStored(uint256 indexed orderId, IEnergyMarket.Side side, uint256 energyWh, address meter);
-    /// @dev The handling fee credited to `feeRecipient` is the immutable `handlingFee` (not repeated here).
+    /// @dev The handling fee owed to `feeRecipient` is the immutable `handlingFee` (not repeated here), accrued in
+    ///      the seller's period tally and credited by `collectFees`.
     event Settled(uint256 indexed orderId, uint256 deliveredWh, uint256 receivedWh, ISettlementPolicy.Outcome outcome);
     event SettlementDeferred(uint256 indexed orderId, bytes reason);
     event SettlementFellBack(uint256 indexed orderId, bytes reason, uint256 toBuyer, uint256 toSeller);
     event BatchItemSkipped(bytes4 indexed batch, uint256 index, bytes reason);
     event MatchedPriceCapSet(address indexed buyer, uint256 maxPricePerKwh);
+    /// @dev The handling fees of `trades` settled trades of `seller` in `periodId` credited to `feeRecipient`.
+    event FeesCollected(address indexed seller, uint256 indexed periodId, uint256 trades, uint256 amount);
 
     error UnknownPeriod(uint256 periodId);
     error OutsideWindow(uint256 periodId, uint256 time, uint256 from, uint256 until);
@@ -260,6 +270,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error InsufficientGas(uint256 left, uint256 needed);
     error PolicySharedWithBook(address policy);
     error PriceAboveCap(address buyer, uint256 pricePerKwh, uint256 cap);
+    error NothingToCollect();
 
     /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
@@ -333,6 +344,44 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         _accounts[msg.sender] = a - amount; // the spent nonces stay
         emit Withdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Anyone: credit `feeRecipient`'s internal balance with the handling fees of the trades settled and
+    ///         not collected yet of each (seller, period) named (pull payments: a settlement only counts its trade
+    ///         in the seller's period tally, which holds the fee in escrow until collected). A pair with nothing
+    ///         to collect is passed over; refused when the arrays differ in length or nothing at all is collected.
+    /// @param sellers the sellers
+    /// @param periodIds one period per seller
+    /// @return amount token base units credited
+    function collectFees(address[] calldata sellers, uint256[] calldata periodIds)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        if (sellers.length != periodIds.length) revert LengthMismatch(sellers.length, periodIds.length);
+        uint256 fee = handlingFee;
+        for (uint256 i = 0; i < sellers.length; ++i) {
+            mapping(uint256 => uint256) storage tallies = _tallies[sellers[i]];
+            uint256 t = tallies[periodIds[i]];
+            uint256 trades = uint32(t >> 32);
+            uint256 due = trades - uint32(t >> TALLY_COLLECTED_SHIFT); // collected <= trades
+            if (due == 0) continue;
+            tallies[periodIds[i]] = (t & ~(uint256(type(uint32).max) << TALLY_COLLECTED_SHIFT))
+                | (trades << TALLY_COLLECTED_SHIFT);
+            emit FeesCollected(sellers[i], periodIds[i], due, due * fee);
+            amount += due * fee;
+        }
+        if (amount == 0) revert NothingToCollect();
+        _credit(feeRecipient, amount);
+    }
+
+    /// @notice The handling fees of `seller`'s settled trades in `periodId` not collected yet (`collectFees`).
+    /// @param seller the seller
+    /// @param periodId the period
+    /// @return token base units owed to `feeRecipient`
+    function uncollectedFees(address seller, uint256 periodId) external view returns (uint256) {
+        uint256 t = _tallies[seller][periodId];
+        return (uint32(t >> 32) - uint32(t >> TALLY_COLLECTED_SHIFT)) * handlingFee;
     }
 
     /// @notice The signer only: spend the nonces of word `word` set in `mask` (revokes every contract it signed
@@ -502,14 +551,21 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         returns (uint256)
     {
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, d)));
-        if (!SignatureChecker.isValidSignatureNow(d.seller, digest, sellerSig)) {
-            revert InvalidPartySignature(d.periodId, d.seller);
-        }
-        if (!SignatureChecker.isValidSignatureNow(d.buyer, digest, buyerSig)) {
-            revert InvalidPartySignature(d.periodId, d.buyer);
-        }
+        if (!_signedBy(d.seller, digest, sellerSig)) revert InvalidPartySignature(d.periodId, d.seller);
+        if (!_signedBy(d.buyer, digest, buyerSig)) revert InvalidPartySignature(d.periodId, d.buyer);
         _useNonce(d.seller, d.nonce);
         return uint256(digest);
+    }
+
+    /// @dev `signer`'s EIP-712 signature of `digest`: its key's ECDSA signature, else (a contract) its ERC-1271
+    ///      answer. The ECDSA recovery comes first, so an account's key signature needs no look at its code (a
+    ///      cold account's code costs 2,600 gas per party; OpenZeppelin 5.0's order, `SignatureChecker` checks
+    ///      the code first from 5.1).
+    function _signedBy(address signer, bytes32 digest, bytes calldata sig) private view returns (bool) {
+        // slither-disable-next-line unused-return
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, sig);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        return signer.code.length != 0 && SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, sig);
     }
 
     // ------------------------------------------------------------------ matched opening (seed 003 eq 5)
@@ -868,12 +924,11 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             return (false, abi.encodeWithSelector(MissingPayee.selector, orderId, out.toGrid, out.toPool));
         }
         _close(orderId, status);
+        // the trade counted in the seller's period tally also accrues its handling fee (`collectFees`)
         _countEnd(o, true, delivered);
-        uint256 fee = handlingFee;
         _credit(o.seller, out.toSeller);
         _credit(o.buyer, out.toBuyer);
         _credit(grid, out.toGrid);
-        _credit(feeRecipient, fee);
         emit Settled(orderId, delivered, received, out);
         if (out.toPool > 0) token.safeTransfer(pool, out.toPool);
         return (true, "");
