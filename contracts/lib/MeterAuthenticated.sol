@@ -110,6 +110,50 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         if (err != ECDSA.RecoverError.NoError || recovered != meter) revert InvalidMeterSignature(meter, recovered);
     }
 
+    /// @dev `_authenticateReading` (compact signature) and `_meterEnergy` as a check that writes nothing, for a
+    ///      caller that checks everything before its first write: the meter's budget word once `energyWh` is
+    ///      accepted (`_meterCommit` stores it; 0 when there is nothing to record) or the custom error refusing the
+    ///      reading (empty when accepted).
+    function _meterCheck(
+        address meter,
+        address expectedOwner,
+        bytes32 structHash,
+        bytes32 r,
+        bytes32 vs,
+        uint256 energyWh
+    ) internal view returns (uint256 use, bytes memory refusal) {
+        IParticipantRegistry.Meter memory m = _meterRecord(meter);
+        if (m.owner == address(0)) return (0, _err(UnknownMeter.selector, uint256(uint160(meter))));
+        if (m.status != IParticipantRegistry.MeterStatus.Approved) {
+            return (0, _err(MeterNotApproved.selector, uint256(uint160(meter)), uint256(m.status)));
+        }
+        if (expectedOwner != address(0) && m.owner != expectedOwner) {
+            return (0, _err(MeterNotOwnedBy.selector, uint256(uint160(meter)), uint256(uint160(expectedOwner)), uint256(uint160(m.owner))));
+        }
+        if (msg.sender != meter) {
+            // false positive: the third value only details `err`, which is checked
+            // slither-disable-next-line unused-return
+            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedDataV4(structHash), r, vs);
+            if (err != ECDSA.RecoverError.NoError || recovered != meter) {
+                return (0, _err(InvalidMeterSignature.selector, uint256(uint160(meter)), uint256(uint160(recovered))));
+            }
+        }
+        if (energyWh == 0) return (0, refusal);
+        uint256 reported = _reportedSinceApproval(meter, m);
+        uint256 headroom = _headroom(m, reported);
+        if (energyWh > headroom) {
+            return (0, _err(ReadingImplausible.selector, uint256(uint160(meter)), energyWh, headroom));
+        }
+        // approvedAt > 0 for an approved meter: a budget word to record is never 0
+        use = uint256(m.approvedAt) | ((reported + energyWh) << 64);
+    }
+
+    /// @dev Store the budget word `use` from `_meterCheck` (nothing when 0).
+    function _meterCommit(address meter, uint256 use) internal {
+        if (use == 0) return;
+        _meterUse[meter] = MeterUse(uint64(use), uint192(use >> 64));
+    }
+
     /// @dev Plausibility bound: accept `energyWh` newly reported by an (authenticated, approved) meter only if it
     ///      fits in what is left of its budget, rated power x the time since its approval, counted exactly: for
     ///      whole Wh, `reported + energy <= floor(rated * elapsed / 3600)` is `(reported + energy) * 3600 <=
@@ -135,6 +179,29 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     function _requirePlausible(address meter, uint256 energyWh, uint256 seconds_) internal view {
         uint256 maxWh = seconds_ * _meterRecord(meter).ratedPowerW / 3600;
         if (energyWh > maxWh) revert ReadingImplausible(meter, energyWh, maxWh);
+    }
+
+    /// @dev A custom error's ABI encoding (its selector and arguments as words: addresses and enums encode as
+    ///      their uint256), shared by every refusal a check returns instead of reverting (one encoder per
+    ///      argument count keeps the bytecode small).
+    function _err(bytes4 selector) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector);
+    }
+
+    function _err(bytes4 selector, uint256 a) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a);
+    }
+
+    function _err(bytes4 selector, uint256 a, uint256 b) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a, b);
+    }
+
+    function _err(bytes4 selector, uint256 a, uint256 b, uint256 c) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a, b, c);
+    }
+
+    function _err(bytes4 selector, uint256 a, uint256 b, uint256 c, uint256 d) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a, b, c, d);
     }
 
     /// @dev The meter's registry record without its device hash (`meterAuth`: two storage words, not three).

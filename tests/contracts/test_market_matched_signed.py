@@ -116,7 +116,8 @@ def held(mkt, sb, people, orders):
     """Conservation by summation: every internal balance + the escrow of the open `orders` (id, order)."""
     who = (people.p1, people.p2, people.c1, people.c2, people.pro, accounts[0])
     escrow = sum(o[9] + FEE + o[10] for oid, o in orders if sb.orderWord(oid) != 0)
-    return sum(sb.withdrawable(a) for a in who) + escrow
+    fees = sum(sb.uncollectedFees(s, p) for s, p in {(o[1], o[0]) for _, o in orders})  # accrued, not collected
+    return sum(sb.withdrawable(a) for a in who) + escrow + fees
 
 
 # ------------------------------------------------------------------ the lifecycle

@@ -85,9 +85,11 @@ def reading(sb, oid, side, energy, meter):
 
 
 def held(sb, mkt, who, orders=()):  # noqa: F811
-    """Conservation by summation: internal balances of `who` + escrow of the open `orders` (id, order)."""
+    """Conservation by summation: internal balances of `who` + escrow of the open `orders` (id, order) + the
+    handling fees accrued and not collected in the period tallies of their sellers."""
     escrow = sum(o[9] + FEE + o[10] for oid, o in orders if sb.orderWord(oid) != 0)
-    return sum(sb.withdrawable(a) for a in who) + escrow
+    fees = sum(sb.uncollectedFees(s, p) for s, p in {(o[1], o[0]) for _, o in orders})
+    return sum(sb.withdrawable(a) for a in who) + escrow + fees
 
 
 def open_one(sb, cast, pid, nonce=0, buyer=None, relayer=None):
@@ -124,8 +126,14 @@ def test_one_trade_opens_audits_and_settles_in_the_readings_call(sb, mkt, cast, 
     assert out["toSeller"] == cost and out["reward"] == BONUS  # delivered and received in full: whole bonus
     assert sb.orderWord(oid) == 0 and sb.statusOf(oid, order) == 0  # the word is deleted
     assert sb.withdrawable(seller) == 100 * WAD + cost
-    assert sb.withdrawable(admin) == FEE
-    assert mkt.token.balanceOf(sb) == before == held(sb, mkt, everyone(cast, admin))
+    # the fee is accrued in the seller's period tally, not credited per settlement; anyone pulls it to the
+    # fee recipient's balance, once
+    assert sb.withdrawable(admin) == 0 and sb.uncollectedFees(seller, pid) == FEE
+    assert mkt.token.balanceOf(sb) == before == held(sb, mkt, everyone(cast, admin), [(oid, order)])
+    tx = sb.collectFees([seller], [pid], {"from": stranger})
+    assert tx.return_value == FEE and tx.events["FeesCollected"]["trades"] == 1
+    assert sb.withdrawable(admin) == FEE and sb.uncollectedFees(seller, pid) == 0
+    assert mkt.token.balanceOf(sb) == before == held(sb, mkt, everyone(cast, admin), [(oid, order)])
 
 
 def test_a_single_reading_is_stored_and_the_second_settles(sb, mkt, cast, auditor, stranger):  # noqa: F811
