@@ -559,19 +559,16 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         if (d.energyWh == 0) return (o, 0, _err(ZeroEnergy.selector));
         if (d.pricePerKwh == 0) return (o, 0, _err(ZeroPrice.selector));
         if (total != 0 && d.energyWh >> 128 != 0) return (o, 0, _err(TooLarge.selector, d.energyWh));
-        o = Order(
-            d.periodId,
-            d.seller,
-            d.buyer,
-            d.energyWh,
-            d.pricePerKwh,
-            d.bonus,
-            address(uint160(policyWord)),
-            uint64(schedule >> 128),
-            uint64(schedule >> 192),
-            0,
-            0
-        );
+        // the (zeroed) return value filled in place: no second order in memory
+        o.periodId = d.periodId;
+        o.seller = d.seller;
+        o.buyer = d.buyer;
+        o.energyWh = d.energyWh;
+        o.pricePerKwh = d.pricePerKwh;
+        o.bonus = d.bonus;
+        o.policy = address(uint160(policyWord));
+        o.signEnd = uint64(schedule >> 128);
+        o.readingsEnd = uint64(schedule >> 192);
     }
 
     /// @dev The period's mapped policy word (`_policyFor`) and schedule (opensAt | matchEnd << 64 | signEnd << 128 |
@@ -677,10 +674,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     ///      price, price within the buyer's `matchedPriceCap` (`PriceAboveCap`); then the request id as the
     ///      matcher's nonce, the deposits and ONE order word.
     function _openMatched(Deal calldata d, address matcher) private returns (bytes memory refusal) {
-        Order memory o;
-        uint256 total;
-        (o, total, refusal) = _checkDeal(d, true);
-        if (refusal.length != 0) return refusal;
+        (Order memory o, uint256 total, bytes memory dealRefusal) = _checkDeal(d, true);
+        if (dealRefusal.length != 0) return dealRefusal;
         uint256 cap = matchedPriceCap[d.buyer];
         if (d.pricePerKwh > cap) return _err(PriceAboveCap.selector, uint256(uint160(d.buyer)), d.pricePerKwh, cap);
         (uint256 nonceSlotWord, uint256 nonceBit) = _nonce(matcher, d.nonce);
