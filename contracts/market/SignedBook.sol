@@ -491,7 +491,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev The policy's deposits of `o` (written into `o`) and whether both parties' internal balances hold their
     ///      escrow; the custom error refusing the order, or empty. Writes nothing.
     function _escrowCheck(uint256 orderId, Order memory o) private view returns (bytes memory) {
+        // false positives: set from the policy's answer below (any other path returns)
+        // slither-disable-next-line uninitialized-local
         uint256 buyerDeposit;
+        // slither-disable-next-line uninitialized-local
         uint256 sellerDeposit;
         try ISettlementPolicy(o.policy).deposits{gas: POLICY_GAS}(_terms(orderId, o, 0)) returns (
             uint256 b, uint256 s
@@ -861,7 +864,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         // the reading word is read only when the status says one is stored
         uint256 word = status == ACTIVE_READ ? _readings[orderId] : 0;
         uint256 stored = word;
-        uint256 sellerUse; // the meters' budget words once their readings are accepted (0: nothing to record)
+        // the meters' budget words once their readings are accepted (0, as declared: nothing to record)
+        // slither-disable-next-line uninitialized-local
+        uint256 sellerUse;
+        // slither-disable-next-line uninitialized-local
         uint256 buyerUse;
         if (r.seller.meter != address(0)) {
             if (word & SELLER_IN != 0) {
