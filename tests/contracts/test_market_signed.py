@@ -7,7 +7,7 @@ of every open order (the book stores no running totals)."""
 
 import brownie
 import pytest
-from brownie import HonestSupplierSettlement, SignedBook, accounts, chain
+from brownie import HonestSupplierSettlement, SignedBook, accounts, chain, web3
 from conftest import CONSUMER, GENERATOR, reverts_with
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -273,6 +273,48 @@ def test_open_many_skips_an_item_its_buyer_cannot_pay_and_spends_nothing_of_it(s
     assert int(sb.tallyOf(seller, pid)[0]) == int(before[2][0]) + 1
     with reverts_with("InsufficientBalance"):  # alone, the same item reverts with the same error
         sb.open(*dear, {"from": stranger})
+
+
+def test_a_party_with_code_signs_by_key_or_erc1271_and_its_wallet_cannot_take_the_batch(
+    sb,
+    mkt,  # noqa: F811
+    cast,
+    stranger,
+):
+    """Party signatures: the key's ECDSA signature first (no look at the code), else a party with code is
+    asked `isValidSignature` with at most 500,000 gas. Code is set on the parties' accounts with anvil (as an
+    EIP-7702 delegation would), hand-assembled: a wallet answering the ERC-1271 magic value to anything, and
+    one that burns all the gas it gets."""
+    seller, b1, b2, _ = cast
+    pid, _ = open_period(mkt)
+    magic = "0x631626ba7e60e01b60005260206000f3"  # mstore(0, 0x1626ba7e << 224); return(0, 32)
+    burner = "0x5b600056"  # loop forever
+    small = R // 10
+
+    def signed_by(other, d):
+        return d[0], d[1], sign(other, deal_typed_data(chain.id, sb.address, d[0]))
+
+    try:
+        web3.provider.make_request("anvil_setCode", [b1.address, magic])
+        by_key = deal(sb, pid, seller, b1, 40, energy=small)  # its key: accepted
+        by_wallet = signed_by(
+            b2, deal(sb, pid, seller, b1, 41, energy=small)
+        )  # not its key: its wallet says yes
+        tx = sb.openMany(*zip(by_key, by_wallet, strict=True), {"from": stranger})
+        assert tx.return_value == 2 and "BatchItemSkipped" not in tx.events
+        web3.provider.make_request("anvil_setCode", [b2.address, burner])
+        burning = signed_by(b1, deal(sb, pid, seller, b2, 42, energy=small))  # asks b2's wallet: it burns
+        after = deal(sb, pid, seller, b1, 43, energy=small)
+        tx = sb.openMany(*zip(burning, after, strict=True), {"from": stranger, "gas_limit": 3_000_000})
+        assert tx.return_value == 1 and tx.events["BatchItemSkipped"]["index"] == 0
+        skipped = bytes(tx.events["BatchItemSkipped"]["reason"])
+        assert skipped == Web3.keccak(text="InvalidPartySignature(uint256,address)")[:4] + abi_encode(
+            ["uint256", "address"], [pid, b2.address]
+        )
+        assert not sb.nonceUsed(seller, 42) and sb.nonceUsed(seller, 43)
+    finally:
+        for who in (b1, b2):
+            web3.provider.make_request("anvil_setCode", [who.address, "0x"])
 
 
 # ------------------------------------------------------------------ handling fees (accrued, pulled)
