@@ -224,6 +224,16 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
     }
 
     /// @inheritdoc IParticipantRegistry
+    function meterAuth(address meter)
+        external
+        view
+        returns (address owner, MeterStatus status, uint64 ratedPowerW, uint64 approvedAt)
+    {
+        Meter storage m = _meterInfo[meter];
+        return (m.owner, m.status, m.ratedPowerW, m.approvedAt);
+    }
+
+    /// @inheritdoc IParticipantRegistry
     function metersOf(address account) external view returns (address[] memory) {
         return _meters[account];
     }

@@ -54,7 +54,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @param meter the meter account
     /// @return maxWh rated power x the time since its approval, minus what it already reported, rounded down
     function meterHeadroomWh(address meter) public view returns (uint256 maxWh) {
-        IParticipantRegistry.Meter memory m = registry.meterInfo(meter);
+        IParticipantRegistry.Meter memory m = _meterRecord(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) return 0;
         return _headroom(m, _reportedSinceApproval(meter, m));
     }
@@ -63,7 +63,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @param meter the meter account
     /// @return the Wh counted against its budget
     function meterReportedWh(address meter) external view returns (uint256) {
-        return _reportedSinceApproval(meter, registry.meterInfo(meter));
+        return _reportedSinceApproval(meter, _meterRecord(meter));
     }
 
     /// @dev Check that `meter` is approved, belongs to `expectedOwner` (zero = any owner) and that the caller is
@@ -75,7 +75,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         view
         returns (IParticipantRegistry.Meter memory m)
     {
-        m = registry.meterInfo(meter);
+        m = _meterRecord(meter);
         address owner = m.owner;
         if (owner == address(0)) revert UnknownMeter(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) revert MeterNotApproved(meter, m.status);
@@ -96,7 +96,7 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         view
         returns (IParticipantRegistry.Meter memory m)
     {
-        m = registry.meterInfo(meter);
+        m = _meterRecord(meter);
         address owner = m.owner;
         if (owner == address(0)) revert UnknownMeter(meter);
         if (m.status != IParticipantRegistry.MeterStatus.Approved) revert MeterNotApproved(meter, m.status);
@@ -110,13 +110,57 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         if (err != ECDSA.RecoverError.NoError || recovered != meter) revert InvalidMeterSignature(meter, recovered);
     }
 
+    /// @dev `_authenticateReading` (compact signature) and `_meterEnergy` as a check that writes nothing, for a
+    ///      caller that checks everything before its first write: the meter's budget word once `energyWh` is
+    ///      accepted (`_meterCommit` stores it; 0 when there is nothing to record) or the custom error refusing the
+    ///      reading (empty when accepted).
+    function _meterCheck(
+        address meter,
+        address expectedOwner,
+        bytes32 structHash,
+        bytes32 r,
+        bytes32 vs,
+        uint256 energyWh
+    ) internal view returns (uint256 use, bytes memory refusal) {
+        IParticipantRegistry.Meter memory m = _meterRecord(meter);
+        if (m.owner == address(0)) return (0, _err(UnknownMeter.selector, uint256(uint160(meter))));
+        if (m.status != IParticipantRegistry.MeterStatus.Approved) {
+            return (0, _err(MeterNotApproved.selector, uint256(uint160(meter)), uint256(m.status)));
+        }
+        if (expectedOwner != address(0) && m.owner != expectedOwner) {
+            return (0, _err(MeterNotOwnedBy.selector, uint256(uint160(meter)), uint256(uint160(expectedOwner)), uint256(uint160(m.owner))));
+        }
+        if (msg.sender != meter) {
+            // false positive: the third value only details `err`, which is checked
+            // slither-disable-next-line unused-return
+            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedDataV4(structHash), r, vs);
+            if (err != ECDSA.RecoverError.NoError || recovered != meter) {
+                return (0, _err(InvalidMeterSignature.selector, uint256(uint160(meter)), uint256(uint160(recovered))));
+            }
+        }
+        if (energyWh == 0) return (0, refusal);
+        uint256 reported = _reportedSinceApproval(meter, m);
+        uint256 headroom = _headroom(m, reported);
+        if (energyWh > headroom) {
+            return (0, _err(ReadingImplausible.selector, uint256(uint160(meter)), energyWh, headroom));
+        }
+        // approvedAt > 0 for an approved meter: a budget word to record is never 0
+        use = uint256(m.approvedAt) | ((reported + energyWh) << 64);
+    }
+
+    /// @dev Store the budget word `use` from `_meterCheck` (nothing when 0).
+    function _meterCommit(address meter, uint256 use) internal {
+        if (use == 0) return;
+        _meterUse[meter] = MeterUse(uint64(use), uint192(use >> 64));
+    }
+
     /// @dev Plausibility bound: accept `energyWh` newly reported by an (authenticated, approved) meter only if it
     ///      fits in what is left of its budget, rated power x the time since its approval, counted exactly: for
     ///      whole Wh, `reported + energy <= floor(rated * elapsed / 3600)` is `(reported + energy) * 3600 <=
     ///      rated * elapsed` (no rounding to whole seconds of meter time). Records the energy.
     function _meterEnergy(address meter, uint256 energyWh) internal {
         if (energyWh == 0) return;
-        _meterEnergy(meter, registry.meterInfo(meter), energyWh);
+        _meterEnergy(meter, _meterRecord(meter), energyWh);
     }
 
     /// @dev `_meterEnergy` with the meter's registry record `m` already read (by `_authenticateReading`, in the
@@ -133,8 +177,36 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @dev Plausibility bound for a reading that names its own interval (non-overlapping per meter, checked by
     ///      the caller): `energyWh` <= rated power x `seconds`.
     function _requirePlausible(address meter, uint256 energyWh, uint256 seconds_) internal view {
-        uint256 maxWh = seconds_ * registry.meterInfo(meter).ratedPowerW / 3600;
+        uint256 maxWh = seconds_ * _meterRecord(meter).ratedPowerW / 3600;
         if (energyWh > maxWh) revert ReadingImplausible(meter, energyWh, maxWh);
+    }
+
+    /// @dev A custom error's ABI encoding (its selector and arguments as words: addresses and enums encode as
+    ///      their uint256), shared by every refusal a check returns instead of reverting (one encoder per
+    ///      argument count keeps the bytecode small).
+    function _err(bytes4 selector) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector);
+    }
+
+    function _err(bytes4 selector, uint256 a) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a);
+    }
+
+    function _err(bytes4 selector, uint256 a, uint256 b) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a, b);
+    }
+
+    function _err(bytes4 selector, uint256 a, uint256 b, uint256 c) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a, b, c);
+    }
+
+    function _err(bytes4 selector, uint256 a, uint256 b, uint256 c, uint256 d) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, a, b, c, d);
+    }
+
+    /// @dev The meter's registry record without its device hash (`meterAuth`: two storage words, not three).
+    function _meterRecord(address meter) internal view returns (IParticipantRegistry.Meter memory m) {
+        (m.owner, m.status, m.ratedPowerW, m.approvedAt) = registry.meterAuth(meter);
     }
 
     /// @dev Wh counted against the meter's current approval (a record of an earlier approval counts 0).

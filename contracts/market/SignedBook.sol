@@ -6,7 +6,8 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
 import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {IPeriodTally, IProviderReputation} from "../../interfaces/IProviderReputation.sol";
@@ -50,18 +51,23 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///     caller cannot force that fallback by sending too little gas (`InsufficientGas` refuses such a call).
 /// Invariants (tests/contracts/test_market_signed.py, tests/foundry/SignedBookInvariants.t.sol):
 ///  - Conservation: `token.balanceOf(this)` = sum over accounts of `withdrawable(a)` + sum over open orders
-///    (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit. Tokens enter only by `deposit` and leave
-///    only by `withdraw` and a policy's `toPool` share (taken from the order's escrow); every other move is
-///    between an internal balance and an order's escrow. No running totals are stored (two more word writes per
-///    trade): the tests sum the balances of every account and the escrow of every open order.
+///    (Agreed or Active) of buyerDeposit + handlingFee + sellerDeposit + sum over (seller, period) of
+///    `uncollectedFees`. Tokens enter only by `deposit` and leave only by `withdraw` and a policy's `toPool` share
+///    (taken from the order's escrow); every other move is between an internal balance, an order's escrow and
+///    the fees a settlement accrues in its seller's period tally (exactly one `handlingFee` per trade counted
+///    there; `collectFees` moves them to `feeRecipient`'s balance once). No running totals are stored (two more
+///    word writes per trade): the tests sum the balances of every account, the escrow of every open order and
+///    the uncollected fees of every (seller, period).
 ///  - An order's terms are exactly what both parties signed (two EIP-712 signatures over one `Deal`); the book
 ///    adds only the period's mapped policy, its schedule and the policy's deposits. The auditor only moves Agreed
 ///    to Active or ends it (Rejected), naming the whole `Order` it reviewed. Nothing takes effect unaudited.
 ///  - A seller's nonce opens at most one contract; either party may revoke signed terms before they are opened
 ///    (`revoke`: the seller spends its nonce, the buyer closes that one deal), and a seller may invalidate any of
 ///    its nonces (`invalidateNonces`).
-///  - Each batch item runs as an external self-call: a refused item reverts alone and leaves only its
-///    `BatchItemSkipped` event.
+///  - A refused batch item changes nothing and leaves only its `BatchItemSkipped` event: `openMany`,
+///    `openMatched`, `approveMany` and `reportMany` run every check of an item before its first write (a check
+///    phase returning the custom error, then an apply phase that cannot fail; no self-call); `rejectMany` and
+///    `settleMany` run each item as an external self-call that reverts alone.
 ///  - A matched order (`openMatched`, the MATCHER_ROLE's) has the terms of a pair of a verified assignment: the
 ///    request's buyer, energy and bonus, the offer's seller and price (the one thing trusted to the matcher,
 ///    docs/trust-model.md). The book still checks every matched deal itself: window [matchEnd, signEnd), roles
@@ -114,9 +120,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Gas a late settlement (past the grace, where any failure falls back to refunds) needs on entry: the
     ///      policy's share (all but 1/64 of what is left is forwarded) plus the rest of the settlement.
     uint256 private constant LATE_SETTLE_GAS = 1_700_000;
-    /// @dev Gas each `openMany` item may use (an ERC-1271 wallet's signature check included), so one item cannot
-    ///      take the whole batch's gas.
-    uint256 private constant OPEN_ITEM_GAS = 500_000;
+    /// @dev Gas a party's ERC-1271 wallet may use to check its signature, so one item of a batch cannot take the
+    ///      whole batch's gas.
+    uint256 private constant SIGNATURE_GAS = 500_000;
     /// @dev Transient slots (EIP-1153, cleared after each transaction) caching the last period read from the order
     ///      book: a period never changes once opened, so a batch reads it once. `mapPolicy` clears the cache.
     uint256 private constant T_PERIOD_ID = 0x5349474e4544424f4f4b2e504552494f442e49442e; // "SIGNEDBOOK.PERIOD.ID."
@@ -128,10 +134,12 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @dev Set only in the reading word handed to `_trySettle` (never stored): pass the period's total (an order
     ///      with `PERIOD_TOTAL`, which is bit 48 of the order word: `PERIOD_TOTAL >> 46` is this bit).
     uint256 private constant TOTAL_IN = 4;
-    /// @dev Tally word: bits 0..31 open orders, 32..63 settled trades, 64..191 sum of v (WAD), bit 255 set once
-    ///      the period is registered with the reputation ledger (never all zero after the first opening).
+    /// @dev Tally word: bits 0..31 open orders, 32..63 settled trades, 64..191 sum of v (WAD), 192..223 trades
+    ///      whose handling fee was collected (`collectFees`, never above the trades), bit 255 set once the period
+    ///      is registered with the reputation ledger (never all zero after the first opening).
     uint256 private constant TALLY_OPEN = 0xffffffff;
     uint256 private constant TALLY_TRADE = 1 << 32;
+    uint256 private constant TALLY_COLLECTED_SHIFT = 192;
     uint256 private constant TALLY_REGISTERED = 1 << 255;
 
     /// @notice Terms both parties sign (amounts: token base units; prices per kWh; energy Wh).
@@ -182,7 +190,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     IEnergyMarket public immutable book;
     /// @notice The market's currency (EnergyToken).
     IERC20 public immutable token;
-    /// @notice Receives the handling fee of every settled order.
+    /// @notice Receives the handling fee of every settled order (accrued in the seller's period tally at
+    ///         settlement, credited to its internal balance by `collectFees`).
     address public immutable feeRecipient;
     /// @notice Handling fee per order (token base units), escrowed from the buyer at opening.
     uint256 public immutable handlingFee;
@@ -225,12 +234,15 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     event Rejected(uint256 indexed orderId, address indexed auditor, bytes32 reason);
     event Expired(uint256 indexed orderId, uint256 toBuyer, uint256 toSeller);
     event ReadingStored(uint256 indexed orderId, IEnergyMarket.Side side, uint256 energyWh, address meter);
-    /// @dev The handling fee credited to `feeRecipient` is the immutable `handlingFee` (not repeated here).
+    /// @dev The handling fee owed to `feeRecipient` is the immutable `handlingFee` (not repeated here), accrued in
+    ///      the seller's period tally and credited by `collectFees`.
     event Settled(uint256 indexed orderId, uint256 deliveredWh, uint256 receivedWh, ISettlementPolicy.Outcome outcome);
     event SettlementDeferred(uint256 indexed orderId, bytes reason);
     event SettlementFellBack(uint256 indexed orderId, bytes reason, uint256 toBuyer, uint256 toSeller);
     event BatchItemSkipped(bytes4 indexed batch, uint256 index, bytes reason);
     event MatchedPriceCapSet(address indexed buyer, uint256 maxPricePerKwh);
+    /// @dev The handling fees of `trades` settled trades of `seller` in `periodId` credited to `feeRecipient`.
+    event FeesCollected(address indexed seller, uint256 indexed periodId, uint256 trades, uint256 amount);
 
     error UnknownPeriod(uint256 periodId);
     error OutsideWindow(uint256 periodId, uint256 time, uint256 from, uint256 until);
@@ -260,6 +272,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error InsufficientGas(uint256 left, uint256 needed);
     error PolicySharedWithBook(address policy);
     error PriceAboveCap(address buyer, uint256 pricePerKwh, uint256 cap);
+    error NothingToCollect();
+    error DepositsRefused(address policy);
 
     /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
@@ -335,6 +349,44 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         token.safeTransfer(msg.sender, amount);
     }
 
+    /// @notice Anyone: credit `feeRecipient`'s internal balance with the handling fees of the trades settled and
+    ///         not collected yet of each (seller, period) named (pull payments: a settlement only counts its trade
+    ///         in the seller's period tally, which holds the fee in escrow until collected). A pair with nothing
+    ///         to collect is passed over; refused when the arrays differ in length or nothing at all is collected.
+    /// @param sellers the sellers
+    /// @param periodIds one period per seller
+    /// @return amount token base units credited
+    function collectFees(address[] calldata sellers, uint256[] calldata periodIds)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        if (sellers.length != periodIds.length) revert LengthMismatch(sellers.length, periodIds.length);
+        uint256 fee = handlingFee;
+        for (uint256 i = 0; i < sellers.length; ++i) {
+            mapping(uint256 => uint256) storage tallies = _tallies[sellers[i]];
+            uint256 t = tallies[periodIds[i]];
+            uint256 trades = uint32(t >> 32);
+            uint256 due = trades - uint32(t >> TALLY_COLLECTED_SHIFT); // collected <= trades
+            if (due == 0) continue;
+            tallies[periodIds[i]] = (t & ~(uint256(type(uint32).max) << TALLY_COLLECTED_SHIFT))
+                | (trades << TALLY_COLLECTED_SHIFT);
+            emit FeesCollected(sellers[i], periodIds[i], due, due * fee);
+            amount += due * fee;
+        }
+        if (amount == 0) revert NothingToCollect();
+        _credit(feeRecipient, amount);
+    }
+
+    /// @notice The handling fees of `seller`'s settled trades in `periodId` not collected yet (`collectFees`).
+    /// @param seller the seller
+    /// @param periodId the period
+    /// @return token base units owed to `feeRecipient`
+    function uncollectedFees(address seller, uint256 periodId) external view returns (uint256) {
+        uint256 t = _tallies[seller][periodId];
+        return (uint32(t >> 32) - uint32(t >> TALLY_COLLECTED_SHIFT)) * handlingFee;
+    }
+
     /// @notice The signer only: spend the nonces of word `word` set in `mask` (revokes every contract it signed
     ///         with them that is not open yet).
     /// @param word nonce >> 8
@@ -379,7 +431,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         nonReentrant
         returns (uint256 orderId)
     {
-        return _open(deal, sellerSignature, buyerSignature);
+        bytes memory refusal;
+        (orderId, refusal) = _open(deal, sellerSignature, buyerSignature);
+        if (refusal.length != 0) _revert(refusal);
     }
 
     /// @notice Anyone: `open` many; an item refused is skipped (`BatchItemSkipped`), the others open.
@@ -389,44 +443,92 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @return opened how many opened
     function openMany(Deal[] calldata deals, bytes[] calldata sellerSignatures, bytes[] calldata buyerSignatures)
         external
+        nonReentrant
         returns (uint256 opened)
     {
         if (deals.length != sellerSignatures.length || deals.length != buyerSignatures.length) {
             revert LengthMismatch(deals.length, sellerSignatures.length);
         }
+        uint256 free = _freeMemory();
         for (uint256 i = 0; i < deals.length; ++i) {
-            // slither-disable-next-line unused-return
-            try this.open{gas: OPEN_ITEM_GAS}(deals[i], sellerSignatures[i], buyerSignatures[i]) {
-                ++opened;
-            } catch (bytes memory reason) {
-                emit BatchItemSkipped(this.openMany.selector, i, reason);
-            }
+            (, bytes memory refusal) = _open(deals[i], sellerSignatures[i], buyerSignatures[i]);
+            if (refusal.length != 0) emit BatchItemSkipped(this.openMany.selector, i, refusal);
+            else ++opened;
+            _resetMemory(free);
         }
     }
 
+    /// @dev Check phase, then apply phase: every check (period and window, roles, terms, both signatures, the
+    ///      seller's nonce, a buyer's revocation, the policy's deposits, both balances) runs before the first
+    ///      write and a failed one returns its custom error (`refusal`, empty when the order opened); nothing
+    ///      after the checks can fail, so a refused batch item changes nothing (no self-call needed).
     function _open(Deal calldata d, bytes calldata sellerSig, bytes calldata buyerSig)
         private
-        returns (uint256 orderId)
+        returns (uint256 orderId, bytes memory refusal)
     {
-        (Order memory o, uint256 total) = _checkDeal(d, false);
-        orderId = _checkSignatures(d, sellerSig, buyerSig);
-        if (_orders[orderId] != 0) revert DealClosed(orderId); // revoked by its buyer (the nonce covers the rest)
+        Order memory o;
+        uint256 total;
+        (o, total, refusal) = _checkDeal(d, false);
+        if (refusal.length != 0) return (0, refusal);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, d)));
+        if (!_signedBy(d.seller, digest, sellerSig)) return (0, _partySignature(d.periodId, d.seller));
+        if (!_signedBy(d.buyer, digest, buyerSig)) return (0, _partySignature(d.periodId, d.buyer));
+        (uint256 nonceSlotWord, uint256 nonceBit) = _nonce(d.seller, d.nonce);
+        if (nonceSlotWord & nonceBit != 0) return (0, _err(NonceUsed.selector, uint256(uint160(d.seller)), d.nonce));
+        orderId = uint256(digest);
+        // revoked by its buyer (the nonce covers the rest)
+        if (_orders[orderId] != 0) return (0, _err(DealClosed.selector, orderId));
+        refusal = _escrowCheck(orderId, o);
+        if (refusal.length != 0) return (0, refusal);
+        _spendNonce(d.seller, d.nonce, nonceSlotWord | nonceBit);
         _escrowOpen(orderId, o, total);
     }
 
-    /// @dev The policy fixes the deposits of `o`, escrowed from the parties' internal balances; the order opens
-    ///      (`total`: `PERIOD_TOTAL` when its policy needs the period's total, else 0).
-    function _escrowOpen(uint256 orderId, Order memory o, uint256 total) private {
-        (uint256 buyerDeposit, uint256 sellerDeposit) = ISettlementPolicy(o.policy).deposits(_terms(orderId, o, 0));
-        if ((buyerDeposit | sellerDeposit) >> 128 != 0) revert TooLarge(buyerDeposit | sellerDeposit);
+    function _partySignature(uint256 periodId, address party) private pure returns (bytes memory) {
+        return _err(InvalidPartySignature.selector, periodId, uint256(uint160(party)));
+    }
+
+    /// @dev The policy's deposits of `o` (written into `o`) and whether both parties' internal balances hold their
+    ///      escrow; the custom error refusing the order, or empty. Writes nothing.
+    function _escrowCheck(uint256 orderId, Order memory o) private view returns (bytes memory) {
+        // false positives: set from the policy's answer below (any other path returns)
+        // slither-disable-next-line uninitialized-local
+        uint256 buyerDeposit;
+        // slither-disable-next-line uninitialized-local
+        uint256 sellerDeposit;
+        try ISettlementPolicy(o.policy).deposits{gas: POLICY_GAS}(_terms(orderId, o, 0)) returns (
+            uint256 b, uint256 s
+        ) {
+            (buyerDeposit, sellerDeposit) = (b, s);
+        } catch (bytes memory reason) {
+            return reason.length != 0 ? reason : _err(DepositsRefused.selector, uint256(uint160(o.policy)));
+        }
+        if ((buyerDeposit | sellerDeposit) >> 128 != 0) {
+            return _err(TooLarge.selector, buyerDeposit | sellerDeposit);
+        }
         o.buyerDeposit = uint128(buyerDeposit);
         o.sellerDeposit = uint128(sellerDeposit);
         uint256 buyerEscrow = buyerDeposit + handlingFee;
-        _debit(o.buyer, buyerEscrow);
-        _debit(o.seller, sellerDeposit);
+        uint256 balance = _accounts[o.buyer] & LOW128;
+        if (buyerEscrow != 0 && balance < buyerEscrow) {
+            return _err(InsufficientBalance.selector, uint256(uint160(o.buyer)), balance, buyerEscrow);
+        }
+        balance = _accounts[o.seller] & LOW128; // the seller is not the buyer (`SelfTrade`)
+        if (sellerDeposit != 0 && balance < sellerDeposit) {
+            return _err(InsufficientBalance.selector, uint256(uint160(o.seller)), balance, sellerDeposit);
+        }
+        return "";
+    }
+
+    /// @dev Apply phase of an opening whose every check passed (`_escrowCheck` set the deposits in `o`): the escrow
+    ///      leaves the parties' internal balances and the order opens (`total`: `PERIOD_TOTAL` when its policy
+    ///      needs the period's total, else 0). Cannot fail.
+    function _escrowOpen(uint256 orderId, Order memory o, uint256 total) private {
+        _debit(o.buyer, uint256(o.buyerDeposit) + handlingFee);
+        _debit(o.seller, o.sellerDeposit);
         if (total != 0) {
-            // counted in its period's total when approved (the approval names only the order's hash)
-            if ((o.periodId | o.energyWh) >> 128 != 0) revert TooLarge(o.periodId | o.energyWh);
+            // counted in its period's total when approved (the approval names only the order's hash); the period id
+            // and energy fit 128 bits (`_checkDeal`)
             _uncounted[orderId] = (o.periodId << 128) | o.energyWh;
         }
         _orders[orderId] = _word(o, AGREED) | total;
@@ -435,41 +537,49 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     /// @dev The period (known, in its publish-to-match window, or for a `matched` deal its matchEnd-to-signEnd
-    ///      window, policy mapped), the parties' roles and the terms; returns the order without deposits and
-    ///      `PERIOD_TOTAL` when its policy needs the period's total.
-    function _checkDeal(Deal calldata d, bool matched) private returns (Order memory o, uint256 total) {
-        (uint256 policyWord, uint256 schedule) = _periodOf(d.periodId);
-        address policy = address(uint160(policyWord));
+    ///      window, policy mapped), the parties' roles and the terms; returns the order without deposits,
+    ///      `PERIOD_TOTAL` when its policy needs the period's total, and the custom error refusing the deal (empty
+    ///      when none). Writes nothing but the transient period cache.
+    function _checkDeal(Deal calldata d, bool matched)
+        private
+        returns (Order memory o, uint256 total, bytes memory refusal)
+    {
+        uint256 policyWord;
+        uint256 schedule;
+        (policyWord, schedule, refusal) = _periodOf(d.periodId);
+        if (refusal.length != 0) return (o, 0, refusal);
         if (policyWord & NEEDS_TOTAL != 0) total = PERIOD_TOTAL;
         uint256 shift = matched ? 64 : 0; // a matched deal's window is one phase later: [matchEnd, signEnd)
         uint256 from = uint64(schedule >> shift);
         uint256 until = uint64(schedule >> (shift + 64));
         if (block.timestamp < from || block.timestamp >= until) {
-            revert OutsideWindow(d.periodId, block.timestamp, from, until);
+            return (o, 0, _err(OutsideWindow.selector, d.periodId, block.timestamp, from, until));
         }
-        _requireRole(d.seller, true);
-        _requireRole(d.buyer, false);
-        if (d.seller == d.buyer) revert SelfTrade(d.seller);
-        if (d.energyWh == 0) revert ZeroEnergy();
-        if (d.pricePerKwh == 0) revert ZeroPrice();
-        o = Order(
-            d.periodId,
-            d.seller,
-            d.buyer,
-            d.energyWh,
-            d.pricePerKwh,
-            d.bonus,
-            policy,
-            uint64(schedule >> 128),
-            uint64(schedule >> 192),
-            0,
-            0
-        );
+        refusal = _roleRefusal(d.seller, true);
+        if (refusal.length == 0) refusal = _roleRefusal(d.buyer, false);
+        if (refusal.length != 0) return (o, 0, refusal);
+        if (d.seller == d.buyer) return (o, 0, _err(SelfTrade.selector, uint256(uint160(d.seller))));
+        if (d.energyWh == 0) return (o, 0, _err(ZeroEnergy.selector));
+        if (d.pricePerKwh == 0) return (o, 0, _err(ZeroPrice.selector));
+        if (total != 0 && d.energyWh >> 128 != 0) return (o, 0, _err(TooLarge.selector, d.energyWh));
+        // the (zeroed) return value filled in place: no second order in memory
+        o.periodId = d.periodId;
+        o.seller = d.seller;
+        o.buyer = d.buyer;
+        o.energyWh = d.energyWh;
+        o.pricePerKwh = d.pricePerKwh;
+        o.bonus = d.bonus;
+        o.policy = address(uint160(policyWord));
+        o.signEnd = uint64(schedule >> 128);
+        o.readingsEnd = uint64(schedule >> 192);
     }
 
     /// @dev The period's mapped policy word (`_policyFor`) and schedule (opensAt | matchEnd << 64 | signEnd << 128 |
-    ///      readingsEnd << 192) from the order book, read once per transaction and period (transient cache).
-    function _periodOf(uint256 periodId) private returns (uint256 policy, uint256 schedule) {
+    ///      readingsEnd << 192) from the order book, read once per transaction and period (transient cache), or the
+    ///      custom error refusing it. The period id (< 2^64), its `signEnd` and its deadline (readingsEnd + grace,
+    ///      both < 2^40) fit what the order word and the reputation ledger keep, so the opening's registration of
+    ///      the period with the ledger cannot fail.
+    function _periodOf(uint256 periodId) private returns (uint256 policy, uint256 schedule, bytes memory refusal) {
         uint256 cached;
         assembly ("memory-safe") {
             cached := tload(T_PERIOD_ID)
@@ -479,16 +589,19 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
                 policy := tload(T_POLICY)
                 schedule := tload(T_SCHEDULE)
             }
-            return (policy, schedule);
+            return (policy, schedule, refusal);
         }
         IEnergyMarket.Period memory p = book.period(periodId);
-        if (p.opensAt == 0) revert UnknownPeriod(periodId);
+        if (p.opensAt == 0) return (0, 0, _err(UnknownPeriod.selector, periodId));
         policy = _policyFor[p.policy];
-        if (policy == 0) revert PolicyNotMapped(p.policy);
-        if (p.signEnd >> 40 != 0) revert TooLarge(p.signEnd); // the order word keeps it in 40 bits
+        if (policy == 0) return (0, 0, _err(PolicyNotMapped.selector, uint256(uint160(p.policy))));
+        // the order word keeps signEnd in 40 bits, the reputation ledger the deadline in 40 and the id in 64
+        uint256 deadline = uint256(p.readingsEnd) + settlementGrace;
+        if ((p.signEnd | deadline) >> 40 != 0 || periodId >> 64 != 0) {
+            return (0, 0, _err(TooLarge.selector, p.signEnd | deadline | periodId));
+        }
         schedule = uint256(p.opensAt) | (uint256(p.matchEnd) << 64) | (uint256(p.signEnd) << 128)
             | (uint256(p.readingsEnd) << 192);
-        if (periodId == type(uint256).max) return (policy, schedule);
         assembly ("memory-safe") {
             tstore(T_PERIOD_ID, add(periodId, 1))
             tstore(T_POLICY, policy)
@@ -496,20 +609,28 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Both parties signed `d` (EOA or ERC-1271 wallet); spends the seller's nonce. Returns the digest as id.
-    function _checkSignatures(Deal calldata d, bytes calldata sellerSig, bytes calldata buyerSig)
-        private
-        returns (uint256)
-    {
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, d)));
-        if (!SignatureChecker.isValidSignatureNow(d.seller, digest, sellerSig)) {
-            revert InvalidPartySignature(d.periodId, d.seller);
+    /// @dev `signer`'s EIP-712 signature of `digest`: its key's ECDSA signature, else (a contract) its ERC-1271
+    ///      answer. The ECDSA recovery comes first, so an account's key signature needs no look at its code (a
+    ///      cold account's code costs 2,600 gas per party; OpenZeppelin 5.0's order, `SignatureChecker` checks
+    ///      the code first from 5.1).
+    ///      A wallet's ERC-1271 check gets at most `SIGNATURE_GAS` (its return data is not copied), so one item of
+    ///      a batch cannot take the batch's gas.
+    function _signedBy(address signer, bytes32 digest, bytes calldata sig) private view returns (bool) {
+        // false positive: the third value only details `err`, which is checked
+        // slither-disable-next-line unused-return
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, sig);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        if (signer.code.length == 0) return false;
+        bytes memory query = abi.encodeCall(IERC1271.isValidSignature, (digest, sig));
+        bool ok;
+        uint256 answer;
+        uint256 size;
+        assembly ("memory-safe") {
+            ok := staticcall(SIGNATURE_GAS, signer, add(query, 0x20), mload(query), 0, 0x20)
+            answer := mload(0)
+            size := returndatasize()
         }
-        if (!SignatureChecker.isValidSignatureNow(d.buyer, digest, buyerSig)) {
-            revert InvalidPartySignature(d.periodId, d.buyer);
-        }
-        _useNonce(d.seller, d.nonce);
-        return uint256(digest);
+        return ok && size >= 32 && bytes32(answer) == bytes32(IERC1271.isValidSignature.selector);
     }
 
     // ------------------------------------------------------------------ matched opening (seed 003 eq 5)
@@ -534,33 +655,38 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     ///         the matcher's nonce, so a request opens at most one order, ever.
     /// @param deals the pairs' terms
     /// @return opened how many opened
-    function openMatched(Deal[] calldata deals) external onlyRole(MATCHER_ROLE) returns (uint256 opened) {
+    function openMatched(Deal[] calldata deals)
+        external
+        onlyRole(MATCHER_ROLE)
+        nonReentrant
+        returns (uint256 opened)
+    {
+        uint256 free = _freeMemory();
         for (uint256 i = 0; i < deals.length; ++i) {
-            // slither-disable-next-line unused-return
-            try this.openMatchedItem(deals[i], msg.sender) {
-                ++opened;
-            } catch (bytes memory reason) {
-                emit BatchItemSkipped(this.openMatched.selector, i, reason);
-            }
+            bytes memory refusal = _openMatched(deals[i], msg.sender);
+            if (refusal.length != 0) emit BatchItemSkipped(this.openMatched.selector, i, refusal);
+            else ++opened;
+            _resetMemory(free);
         }
     }
 
-    /// @notice This contract only (one item of `openMatched`, as a self-call so that a refusal reverts alone).
-    ///         Every check of `open` but the signatures (the published request and offer are the consent) and in
-    ///         the window `OrderBook.createMatchedOrder` uses (from `matchEnd` to `signEnd`): period known and
-    ///         policy mapped, seller an active provider, buyer an active consumer, no self-trade, nonzero energy
-    ///         and price, price within the buyer's `matchedPriceCap` (`PriceAboveCap`); then the request id as
-    ///         the matcher's nonce, the deposits and ONE order word.
-    /// @param d the pair's terms (`nonce`: the request id)
-    /// @param matcher the batch's caller (its role checked by the batch)
-    /// @return orderId the order
-    function openMatchedItem(Deal calldata d, address matcher) external nonReentrant returns (uint256 orderId) {
-        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
-        (Order memory o, uint256 total) = _checkDeal(d, true);
+    /// @dev One item of `openMatched`, checks before any write (as `_open`; the custom error refusing it, or
+    ///      empty). Every check of `open` but the signatures (the published request and offer are the consent) and
+    ///      in the window `OrderBook.createMatchedOrder` uses (from `matchEnd` to `signEnd`): period known and
+    ///      policy mapped, seller an active provider, buyer an active consumer, no self-trade, nonzero energy and
+    ///      price, price within the buyer's `matchedPriceCap` (`PriceAboveCap`); then the request id as the
+    ///      matcher's nonce, the deposits and ONE order word.
+    function _openMatched(Deal calldata d, address matcher) private returns (bytes memory refusal) {
+        (Order memory o, uint256 total, bytes memory dealRefusal) = _checkDeal(d, true);
+        if (dealRefusal.length != 0) return dealRefusal;
         uint256 cap = matchedPriceCap[d.buyer];
-        if (d.pricePerKwh > cap) revert PriceAboveCap(d.buyer, d.pricePerKwh, cap);
-        _useNonce(matcher, d.nonce);
-        orderId = uint256(keccak256(abi.encode(matcher, d.nonce)));
+        if (d.pricePerKwh > cap) return _err(PriceAboveCap.selector, uint256(uint160(d.buyer)), d.pricePerKwh, cap);
+        (uint256 nonceSlotWord, uint256 nonceBit) = _nonce(matcher, d.nonce);
+        if (nonceSlotWord & nonceBit != 0) return _err(NonceUsed.selector, uint256(uint160(matcher)), d.nonce);
+        uint256 orderId = uint256(keccak256(abi.encode(matcher, d.nonce)));
+        refusal = _escrowCheck(orderId, o);
+        if (refusal.length != 0) return refusal;
+        _spendNonce(matcher, d.nonce, nonceSlotWord | nonceBit);
         _escrowOpen(orderId, o, total);
     }
 
@@ -662,11 +788,11 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     function _approvable(uint256 orderId, bytes32 reviewed) private view returns (uint256 w, bytes memory refusal) {
         w = _orders[orderId];
         if (w & STATUS_MASK != AGREED || w >> HASH_SHIFT != uint256(reviewed) >> HASH_SHIFT) {
-            return (w, abi.encodeWithSelector(WrongOrder.selector, orderId, AGREED));
+            return (w, _err(WrongOrder.selector, orderId, AGREED));
         }
         uint256 signEnd = uint40(w >> 8);
         if (block.timestamp >= signEnd) {
-            return (w, abi.encodeWithSelector(OutsideWindow.selector, 0, block.timestamp, 0, signEnd));
+            return (w, _err(OutsideWindow.selector, 0, block.timestamp, 0, signEnd));
         }
     }
 
@@ -698,77 +824,103 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     ///         stored until the other arrives or the window ends.
     /// @param r the order and its readings
     function report(Report calldata r) external nonReentrant {
-        _report(r, msg.sender);
+        bytes memory refusal = _report(r);
+        if (refusal.length != 0) _revert(refusal);
     }
 
     /// @notice Anyone: `report` many; a refused item is skipped, the others applied.
     /// @param reports the items
     /// @return done how many were applied
-    function reportMany(Report[] calldata reports) external returns (uint256 done) {
+    function reportMany(Report[] calldata reports) external nonReentrant returns (uint256 done) {
+        uint256 free = _freeMemory();
         for (uint256 i = 0; i < reports.length; ++i) {
-            try this.reportItem(reports[i], msg.sender) {
-                ++done;
-            } catch (bytes memory reason) {
-                emit BatchItemSkipped(this.reportMany.selector, i, reason);
-            }
+            bytes memory refusal = _report(reports[i]);
+            if (refusal.length != 0) emit BatchItemSkipped(this.reportMany.selector, i, refusal);
+            else ++done;
+            _resetMemory(free);
         }
     }
 
-    /// @notice This contract only (one item of `reportMany`, as a self-call). A meter at this contract's own
-    ///         address is refused, as it would pass as the sender.
-    /// @param r the item
-    /// @param relayer the batch's caller
-    function reportItem(Report calldata r, address relayer) external nonReentrant {
-        if (msg.sender != address(this) || r.seller.meter == address(this) || r.buyer.meter == address(this)) {
-            revert OnlySelf(msg.sender);
-        }
-        _report(r, relayer);
-    }
-
-    // The policy is called before the order's words change (a refusal must leave them as they were, readings
-    // then stored). Re-entry cannot touch this order: `report`, `reportItem` and `settle` are nonReentrant, and
-    // `approve` / `reject` / `expire` need Agreed while it is Active; the policy is the admin's mapped one.
+    // Check phase, then apply phase (as `_open`): the order, the window, each reading (side not in yet, Wh in range,
+    // meter approved, owned by the party, signed or sent by it, within its budget) and a non-empty report are
+    // checked before the first write, and a failed check returns its custom error (`refusal`; empty once
+    // applied). The policy is called after the meters' budget words are written and before the order's words
+    // change (a refusal must leave them as they were, readings then stored); it is the admin's mapped one.
+    // Re-entry cannot touch this order: `report`, `reportMany` and `settle` are nonReentrant, and `approve` /
+    // `reject` / `expire` need Agreed while it is Active.
     // slither-disable-next-line reentrancy-no-eth
-    function _report(Report calldata r, address) private {
+    function _report(Report calldata r) private returns (bytes memory refusal) {
         Order calldata o = r.order;
-        (uint256 status, uint256 total) = _requireActive(r.orderId, o);
-        if (block.timestamp >= o.readingsEnd) revert OutsideWindow(o.periodId, block.timestamp, 0, o.readingsEnd);
+        uint256 orderId = r.orderId;
+        uint256 w = _orders[orderId];
+        uint256 status = w & STATUS_MASK;
+        uint256 total = w & PERIOD_TOTAL;
+        if ((status != ACTIVE && status != ACTIVE_READ) || w ^ total != _word(o, uint8(status))) {
+            return _err(WrongOrder.selector, orderId, ACTIVE);
+        }
+        if (block.timestamp >= o.readingsEnd) {
+            return _err(OutsideWindow.selector, o.periodId, block.timestamp, 0, o.readingsEnd);
+        }
         // the reading word is read only when the status says one is stored
-        uint256 word = status == ACTIVE_READ ? _readings[r.orderId] : 0;
+        uint256 word = status == ACTIVE_READ ? _readings[orderId] : 0;
         uint256 stored = word;
+        // the meters' budget words once their readings are accepted (0, as declared: nothing to record)
+        // slither-disable-next-line uninitialized-local
+        uint256 sellerUse;
+        // slither-disable-next-line uninitialized-local
+        uint256 buyerUse;
         if (r.seller.meter != address(0)) {
-            if (word & SELLER_IN != 0) revert ReadingAlreadyIn(r.orderId, IEnergyMarket.Side.Seller);
-            _authenticate(r.orderId, IEnergyMarket.Side.Seller, r.seller, o.seller);
-            word |= SELLER_IN | (_fit(r.seller.energyWh) << 8);
+            if (word & SELLER_IN != 0) {
+                return _err(ReadingAlreadyIn.selector, orderId, uint256(IEnergyMarket.Side.Seller));
+            }
+            (sellerUse, refusal) = _checkReading(orderId, IEnergyMarket.Side.Seller, r.seller, o.seller);
+            if (refusal.length != 0) return refusal;
+            word |= SELLER_IN | (r.seller.energyWh << 8);
         }
         if (r.buyer.meter != address(0)) {
-            if (word & BUYER_IN != 0) revert ReadingAlreadyIn(r.orderId, IEnergyMarket.Side.Buyer);
-            _authenticate(r.orderId, IEnergyMarket.Side.Buyer, r.buyer, o.buyer);
-            word |= BUYER_IN | (_fit(r.buyer.energyWh) << 128);
+            if (word & BUYER_IN != 0) {
+                return _err(ReadingAlreadyIn.selector, orderId, uint256(IEnergyMarket.Side.Buyer));
+            }
+            (buyerUse, refusal) = _checkReading(orderId, IEnergyMarket.Side.Buyer, r.buyer, o.buyer);
+            if (refusal.length != 0) return refusal;
+            word |= BUYER_IN | (r.buyer.energyWh << 128);
         }
         // a grid order settles once its period's total is final (from `signEnd`), else at `settle`
-        if (word & (SELLER_IN | BUYER_IN) == SELLER_IN | BUYER_IN && (total == 0 || block.timestamp >= o.signEnd)) {
+        bool settleNow =
+            word & (SELLER_IN | BUYER_IN) == SELLER_IN | BUYER_IN && (total == 0 || block.timestamp >= o.signEnd);
+        if (word == stored && !settleNow) return _err(EmptyReport.selector, orderId);
+        // every check passed: from here the report applies
+        _meterCommit(r.seller.meter, sellerUse);
+        _meterCommit(r.buyer.meter, buyerUse);
+        if (settleNow) {
             // nothing left to wait for: settle now; a policy refusal keeps the readings for `settle`
-            (bool done, bytes memory reason) = _trySettle(r.orderId, o, word | (total >> 46), status);
-            if (done) return; // the readings are in the `Settled` event
-            emit SettlementDeferred(r.orderId, reason);
+            (bool done, bytes memory reason) = _trySettle(orderId, o, word | (total >> 46), status);
+            if (done) return ""; // the readings are in the `Settled` event
+            // a report that adds no reading only retries the settlement (its refused retry changes nothing here)
+            if (word == stored) return _err(EmptyReport.selector, orderId);
+            emit SettlementDeferred(orderId, reason);
         }
-        if (word == stored) revert EmptyReport(r.orderId);
-        _readings[r.orderId] = word;
-        if (status == ACTIVE) _orders[r.orderId] = _word(o, ACTIVE_READ) | total;
+        _readings[orderId] = word;
+        if (status == ACTIVE) _orders[orderId] = w - ACTIVE + ACTIVE_READ;
         if (r.seller.meter != address(0)) {
-            emit ReadingStored(r.orderId, IEnergyMarket.Side.Seller, r.seller.energyWh, r.seller.meter);
+            emit ReadingStored(orderId, IEnergyMarket.Side.Seller, r.seller.energyWh, r.seller.meter);
         }
         if (r.buyer.meter != address(0)) {
-            emit ReadingStored(r.orderId, IEnergyMarket.Side.Buyer, r.buyer.energyWh, r.buyer.meter);
+            emit ReadingStored(orderId, IEnergyMarket.Side.Buyer, r.buyer.energyWh, r.buyer.meter);
         }
+        return "";
     }
 
-    /// @dev Check one final reading (meter approved, owned by `owner`, signed or sent by it, within its Wh budget).
-    function _authenticate(uint256 orderId, IEnergyMarket.Side side, Reading calldata rd, address owner) private {
+    /// @dev Check one final reading (Wh below 2^120, meter approved, owned by `owner`, signed or sent by it, within
+    ///      its Wh budget) without writing: the meter's budget word after it, or the custom error refusing it.
+    function _checkReading(uint256 orderId, IEnergyMarket.Side side, Reading calldata rd, address owner)
+        private
+        view
+        returns (uint256 use, bytes memory refusal)
+    {
+        if (rd.energyWh >> 120 != 0) return (0, _err(TooLarge.selector, rd.energyWh));
         bytes32 structHash = keccak256(abi.encode(FINAL_READING_TYPEHASH, orderId, uint8(side), rd.energyWh, rd.meter));
-        IParticipantRegistry.Meter memory m = _authenticateReading(rd.meter, owner, structHash, rd.r, rd.vs);
-        _meterEnergy(rd.meter, m, rd.energyWh);
+        return _meterCheck(rd.meter, owner, structHash, rd.r, rd.vs, rd.energyWh);
     }
 
     /// @notice Anyone, from the period's `readingsEnd`: settle an Active order with the readings it has (missing
@@ -868,12 +1020,11 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             return (false, abi.encodeWithSelector(MissingPayee.selector, orderId, out.toGrid, out.toPool));
         }
         _close(orderId, status);
+        // the trade counted in the seller's period tally also accrues its handling fee (`collectFees`)
         _countEnd(o, true, delivered);
-        uint256 fee = handlingFee;
         _credit(o.seller, out.toSeller);
         _credit(o.buyer, out.toBuyer);
         _credit(grid, out.toGrid);
-        _credit(feeRecipient, fee);
         emit Settled(orderId, delivered, received, out);
         if (out.toPool > 0) token.safeTransfer(pool, out.toPool);
         return (true, "");
@@ -1016,18 +1167,42 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     function _useNonce(address signer, uint256 nonce) private {
-        if (nonce < 128) {
-            uint256 a = _accounts[signer];
-            uint256 flag = 1 << (128 + nonce);
-            if (a & flag != 0) revert NonceUsed(signer, nonce);
-            _accounts[signer] = a | flag;
-            return;
-        }
-        mapping(uint256 => uint256) storage words = _nonceWords[signer];
-        uint256 bit = 1 << (nonce & 0xff);
-        uint256 w = words[nonce >> 8];
+        (uint256 w, uint256 bit) = _nonce(signer, nonce);
         if (w & bit != 0) revert NonceUsed(signer, nonce);
-        words[nonce >> 8] = w | bit;
+        _spendNonce(signer, nonce, w | bit);
+    }
+
+    /// @dev The word holding `signer`'s nonce (its account word for nonces 0..127) and the nonce's bit in it.
+    function _nonce(address signer, uint256 nonce) private view returns (uint256 w, uint256 bit) {
+        if (nonce < 128) return (_accounts[signer], 1 << (128 + nonce));
+        return (_nonceWords[signer][nonce >> 8], 1 << (nonce & 0xff));
+    }
+
+    /// @dev Store `w` (from `_nonce`, with the nonce's bit set) as the word of `signer`'s nonce.
+    function _spendNonce(address signer, uint256 nonce, uint256 w) private {
+        if (nonce < 128) _accounts[signer] = w;
+        else _nonceWords[signer][nonce >> 8] = w;
+    }
+
+    /// @dev Revert with the ABI-encoded custom error `refusal`.
+    function _revert(bytes memory refusal) private pure {
+        assembly ("memory-safe") {
+            revert(add(refusal, 32), mload(refusal))
+        }
+    }
+
+    /// @dev A batch frees what an item allocated in memory before the next (no item keeps a reference to it), so
+    ///      memory does not grow, and its quadratic cost with it, with the batch's length.
+    function _freeMemory() private pure returns (uint256 free) {
+        assembly ("memory-safe") {
+            free := mload(0x40)
+        }
+    }
+
+    function _resetMemory(uint256 free) private pure {
+        assembly ("memory-safe") {
+            mstore(0x40, free)
+        }
     }
 
     /// @dev Internal balance moves only (the account word's high half, its nonces, is left as it is).
@@ -1045,11 +1220,6 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         uint256 balance = (a & LOW128) + amount;
         if (balance >> 128 != 0) revert TooLarge(balance);
         _accounts[account] = a + amount; // no carry: the new balance fits 128 bits
-    }
-
-    function _fit(uint256 wh) private pure returns (uint256) {
-        if (wh >> 120 != 0) revert TooLarge(wh);
-        return wh;
     }
 
     /// @dev periodContractedWh: the period's total when `word` has `TOTAL_IN` (an order whose policy was mapped by
@@ -1071,12 +1241,19 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     /// @dev One registry word per party (`roleAndStatus`): approved, and a provider (generator / prosumer) or a
-    ///      consumer (consumer / prosumer).
-    function _requireRole(address account, bool provider) private view {
+    ///      consumer (consumer / prosumer); the custom error refusing the party, or empty.
+    function _roleRefusal(address account, bool provider) private view returns (bytes memory) {
         (IParticipantRegistry.Role role, IParticipantRegistry.Status status) = registry.roleAndStatus(account);
-        if (status != IParticipantRegistry.Status.Approved) revert PartyNotActive(account);
-        if (provider && role == IParticipantRegistry.Role.Consumer) revert NotAProvider(account);
-        if (!provider && role == IParticipantRegistry.Role.Generator) revert NotAConsumer(account);
+        if (status != IParticipantRegistry.Status.Approved) {
+            return _err(PartyNotActive.selector, uint256(uint160(account)));
+        }
+        if (provider && role == IParticipantRegistry.Role.Consumer) {
+            return _err(NotAProvider.selector, uint256(uint160(account)));
+        }
+        if (!provider && role == IParticipantRegistry.Role.Generator) {
+            return _err(NotAConsumer.selector, uint256(uint160(account)));
+        }
+        return "";
     }
 }
 

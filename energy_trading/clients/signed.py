@@ -12,6 +12,8 @@ best assignment of the `MatchingMarket` (published with `MarketClient.publish_of
 that accepted its price (`set_matched_price_cap`; a request names no price).
 Provider reputation (seed 003 eq 1-2): the book tallies each seller's orders per period (`tally`);
 `ProviderReputation.fold` (`fold` here) reads the tally, so no extra call is needed to record a trade.
+Handling fees (pull payments): a settlement accrues its order's fee in the seller's period tally; anyone
+moves the accrued fees to the fee recipient's internal balance with `collect_fees` (`uncollected_fees`).
 Energies are Wh and token amounts base units.
 """
 
@@ -158,6 +160,23 @@ class SignedClient(SendingClient):
     def withdrawable(self, account: str) -> int:
         """`account`'s internal balance on the signed book (token base units)."""
         return self.book.functions.withdrawable(account).call()
+
+    def uncollected_fees(self, pairs: Sequence[tuple[str, int]]) -> int:
+        """Handling fees of the settled trades of each (seller, period id) in `pairs` that nobody collected
+        yet (token base units, each pair once): a settlement accrues its fee in the seller's period tally
+        instead of crediting the fee recipient, and `collect_fees` moves it to the fee recipient's internal
+        balance."""
+        return sum(self.book.functions.uncollectedFees(s, p).call() for s, p in set(pairs))
+
+    def collect_fees(self, sender: str, pairs: Sequence[tuple[str, int]]) -> int:
+        """Anyone: credit the fee recipient's internal balance with the accrued handling fees of the (seller,
+        period id) `pairs`; returns the amount (token base units). No transaction when nothing is due (the
+        book refuses a collection of nothing: `NothingToCollect`)."""
+        due = [(s, p) for s, p in dict.fromkeys(pairs) if self.book.functions.uncollectedFees(s, p).call()]
+        if not due:
+            return 0
+        self._send(self.book.functions.collectFees([s for s, _ in due], [p for _, p in due]), sender)
+        return sum(e.args.amount for e in self._events("FeesCollected"))
 
     def set_matched_price_cap(self, buyer: str, max_price_per_kwh: int) -> TxResult:
         """`buyer` (for itself only) accepts matched orders (`materialize`) up to `max_price_per_kwh` token

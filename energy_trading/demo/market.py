@@ -310,6 +310,14 @@ def _withdraw_and_check(day: MarketDay) -> bool:
         escrow_in += o.order[9] + o.order[10] + s.fee
         paid, refunded, fees = paid + s.to_seller, refunded + s.to_buyer, fees + s.fee
     accounts = [*day.buyers, day.solar, day.wind.address, d.operator]
+    # the signed book accrued each settled trade's fee in its seller's period tally: anyone credits them
+    # to the operator (the fee recipient) in one call before it pulls
+    collected = sb.collect_fees(day.solar, [(o.seller, o.order[0]) for o in day.effective])
+    print(
+        f"  handling fees of the signed trades collected for the operator in one call: "
+        f"{collected / 1e18:.4f} tokens (accrued in the sellers' period tallies at settlement)",
+        file=out,
+    )
     for who in [day.solar, day.wind.address, *day.buyers, d.operator]:
         if mk.withdrawable(who):
             mk.withdraw(who)

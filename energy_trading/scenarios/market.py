@@ -294,9 +294,22 @@ def step_withdraw(ctx: RunContext, run: PeriodRun) -> None:
             if ctx.market.withdrawable(a):
                 ctx.market.withdraw(a)
     if ctx.scenario.market.withdraw_each_period or run.index == len(ctx.scenario.periods):
+        # the signed book accrues each settled trade's handling fee in its seller's period tally: the relayer
+        # (anyone may) credits them to the operator (the fee recipient) before it pulls its balance
+        ctx.signed.collect_fees(ctx.relayer, _signed_fee_pairs(ctx))
         for a in accounts:
             if ctx.signed.withdrawable(a):
                 ctx.signed.withdraw(a)
+
+
+def _signed_fee_pairs(ctx: RunContext) -> list[tuple[str, int]]:
+    """(seller, period id) of every signed order settled so far (where the signed book accrues fees)."""
+    return [
+        (so.seller, so.order[0])
+        for run in ctx.periods
+        for so in run.signed
+        if so.id in run.signed_settlements
+    ]
 
 
 _SIGNED_STATUS = {0: "ended", 1: "agreed", 2: "active", 3: "active"}
@@ -409,8 +422,9 @@ def _balances(ctx: RunContext) -> dict[str, dict[str, float]]:
 
 def signed_totals(ctx: RunContext) -> dict[str, int]:
     """The signed book's token accounting, by summation (it keeps no running totals): tokens it holds, the
-    escrow of its open orders, and the internal balances of every participant and the operator (the fee
-    recipient), token base units."""
+    escrow of its open orders, the internal balances of every participant and the operator (the fee
+    recipient), and the handling fees accrued in the sellers' period tallies and not collected yet, token
+    base units."""
     sb = ctx.signed
     fee = sb.book.functions.handlingFee().call()
     escrowed = sum(
@@ -421,6 +435,7 @@ def signed_totals(ctx: RunContext) -> dict[str, int]:
         "held": ctx.market.balance(sb.book.address),
         "escrowed": escrowed,
         "withdrawable": sum(sb.withdrawable(a) for a in set(accounts)),
+        "uncollected_fees": sb.uncollected_fees(_signed_fee_pairs(ctx)),
     }
 
 
@@ -492,7 +507,8 @@ def market_summary(results: Mapping[str, Any]) -> list[str]:
             line += (
                 f"; signed book holds {conservation['signed_book_holds']:.6f} = escrowed "
                 f"{conservation['signed_escrowed']:.6f} + withdrawable "
-                f"{conservation['signed_withdrawable']:.6f}"
+                f"{conservation['signed_withdrawable']:.6f} + uncollected fees "
+                f"{conservation.get('signed_uncollected_fees', 0.0):.6f}"
             )
         lines.append(f"{line} -> {'OK' if ok else 'VIOLATED'}")
     return lines

@@ -143,9 +143,11 @@ def _run(
             "signed_book_holds": to_tokens(signed["held"]),
             "signed_escrowed": to_tokens(signed["escrowed"]),
             "signed_withdrawable": to_tokens(signed["withdrawable"]),
+            # settled trades' handling fees accrued in the sellers' period tallies, not collected yet
+            "signed_uncollected_fees": to_tokens(signed["uncollected_fees"]),
             "holds_equals_escrowed_plus_withdrawable": totals["held"]
             == totals["escrowed"] + totals["withdrawable"]
-            and signed["held"] == signed["escrowed"] + signed["withdrawable"],
+            and signed["held"] == signed["escrowed"] + signed["withdrawable"] + signed["uncollected_fees"],
         }
     for e in extensions:
         results[e.name] = e.run(ctx, scenario.raw)

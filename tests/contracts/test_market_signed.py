@@ -7,8 +7,8 @@ of every open order (the book stores no running totals)."""
 
 import brownie
 import pytest
-from brownie import HonestSupplierSettlement, SignedBook, accounts, chain
-from conftest import CONSUMER, GENERATOR
+from brownie import HonestSupplierSettlement, SignedBook, accounts, chain, web3
+from conftest import CONSUMER, GENERATOR, reverts_with
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -85,9 +85,11 @@ def reading(sb, oid, side, energy, meter):
 
 
 def held(sb, mkt, who, orders=()):  # noqa: F811
-    """Conservation by summation: internal balances of `who` + escrow of the open `orders` (id, order)."""
+    """Conservation by summation: internal balances of `who` + escrow of the open `orders` (id, order) + the
+    handling fees accrued and not collected in the period tallies of their sellers."""
     escrow = sum(o[9] + FEE + o[10] for oid, o in orders if sb.orderWord(oid) != 0)
-    return sum(sb.withdrawable(a) for a in who) + escrow
+    fees = sum(sb.uncollectedFees(s, p) for s, p in {(o[1], o[0]) for _, o in orders})
+    return sum(sb.withdrawable(a) for a in who) + escrow + fees
 
 
 def open_one(sb, cast, pid, nonce=0, buyer=None, relayer=None):
@@ -124,8 +126,14 @@ def test_one_trade_opens_audits_and_settles_in_the_readings_call(sb, mkt, cast, 
     assert out["toSeller"] == cost and out["reward"] == BONUS  # delivered and received in full: whole bonus
     assert sb.orderWord(oid) == 0 and sb.statusOf(oid, order) == 0  # the word is deleted
     assert sb.withdrawable(seller) == 100 * WAD + cost
-    assert sb.withdrawable(admin) == FEE
-    assert mkt.token.balanceOf(sb) == before == held(sb, mkt, everyone(cast, admin))
+    # the fee is accrued in the seller's period tally, not credited per settlement; anyone pulls it to the
+    # fee recipient's balance, once
+    assert sb.withdrawable(admin) == 0 and sb.uncollectedFees(seller, pid) == FEE
+    assert mkt.token.balanceOf(sb) == before == held(sb, mkt, everyone(cast, admin), [(oid, order)])
+    tx = sb.collectFees([seller], [pid], {"from": stranger})
+    assert tx.return_value == FEE and tx.events["FeesCollected"]["trades"] == 1
+    assert sb.withdrawable(admin) == FEE and sb.uncollectedFees(seller, pid) == 0
+    assert mkt.token.balanceOf(sb) == before == held(sb, mkt, everyone(cast, admin), [(oid, order)])
 
 
 def test_a_single_reading_is_stored_and_the_second_settles(sb, mkt, cast, auditor, stranger):  # noqa: F811
@@ -162,8 +170,7 @@ def test_strangers_are_refused_and_nothing_changes(sb, mkt, cast, auditor, stran
         sb.rejectMany([oid], [order], [b"no"], {"from": stranger})
     with brownie.reverts():
         sb.rejectItem(oid, order, b"no", auditor, {"from": auditor})
-    with brownie.reverts():
-        sb.reportItem((oid, order, NO_READING, NO_READING), stranger, {"from": stranger})
+    assert not hasattr(sb, "reportItem")  # batch items are checked in the batch, no self-call to reach
     with brownie.reverts():
         sb.mapPolicy(mkt.honest, stranger, {"from": stranger})
     with brownie.reverts():
@@ -250,6 +257,116 @@ def test_open_many_skips_a_bad_item_and_opens_the_others(sb, mkt, cast, stranger
     assert sb.withdrawable(b2) == before - opened(tx)[1][1][9] - FEE
 
 
+def test_open_many_skips_an_item_its_buyer_cannot_pay_and_spends_nothing_of_it(sb, mkt, cast, stranger):  # noqa: F811
+    seller, b1, b2, _ = cast
+    pid, _ = open_period(mkt)
+    dear = deal(sb, pid, seller, b2, 7, energy=R * 1_000)  # 5,000 tokens: more than b2 holds
+    good = deal(sb, pid, seller, b1, 8)
+    before = sb.withdrawable(b2), sb.withdrawable(seller), sb.tallyOf(seller, pid)
+    tx = sb.openMany([dear[0], good[0]], [dear[1], good[1]], [dear[2], good[2]], {"from": stranger})
+    assert tx.return_value == 1 and len(opened(tx)) == 1
+    skipped = bytes(tx.events["BatchItemSkipped"]["reason"])
+    assert skipped[:4] == Web3.keccak(text="InsufficientBalance(address,uint256,uint256)")[:4]
+    # checked before any write: nonce unspent, balances and the seller's tally as for one order only
+    assert not sb.nonceUsed(seller, 7) and sb.nonceUsed(seller, 8)
+    assert sb.withdrawable(b2) == before[0] and sb.withdrawable(seller) == before[1]
+    assert int(sb.tallyOf(seller, pid)[0]) == int(before[2][0]) + 1
+    with reverts_with("InsufficientBalance"):  # alone, the same item reverts with the same error
+        sb.open(*dear, {"from": stranger})
+
+
+def test_a_party_with_code_signs_by_key_or_erc1271_and_its_wallet_cannot_take_the_batch(
+    sb,
+    mkt,  # noqa: F811
+    cast,
+    stranger,
+):
+    """Party signatures: the key's ECDSA signature first (no look at the code), else a party with code is
+    asked `isValidSignature` with at most 500,000 gas. Code is set on the parties' accounts with anvil (as an
+    EIP-7702 delegation would), hand-assembled: a wallet answering the ERC-1271 magic value to anything, and
+    one that burns all the gas it gets."""
+    seller, b1, b2, _ = cast
+    pid, _ = open_period(mkt)
+    magic = "0x631626ba7e60e01b60005260206000f3"  # mstore(0, 0x1626ba7e << 224); return(0, 32)
+    burner = "0x5b600056"  # loop forever
+    small = R // 10
+
+    def signed_by(other, d):
+        return d[0], d[1], sign(other, deal_typed_data(chain.id, sb.address, d[0]))
+
+    try:
+        web3.provider.make_request("anvil_setCode", [b1.address, magic])
+        by_key = deal(sb, pid, seller, b1, 40, energy=small)  # its key: accepted
+        by_wallet = signed_by(
+            b2, deal(sb, pid, seller, b1, 41, energy=small)
+        )  # not its key: its wallet says yes
+        tx = sb.openMany(*zip(by_key, by_wallet, strict=True), {"from": stranger})
+        assert tx.return_value == 2 and "BatchItemSkipped" not in tx.events
+        web3.provider.make_request("anvil_setCode", [b2.address, burner])
+        burning = signed_by(b1, deal(sb, pid, seller, b2, 42, energy=small))  # asks b2's wallet: it burns
+        after = deal(sb, pid, seller, b1, 43, energy=small)
+        tx = sb.openMany(*zip(burning, after, strict=True), {"from": stranger, "gas_limit": 3_000_000})
+        assert tx.return_value == 1 and tx.events["BatchItemSkipped"]["index"] == 0
+        skipped = bytes(tx.events["BatchItemSkipped"]["reason"])
+        assert skipped == Web3.keccak(text="InvalidPartySignature(uint256,address)")[:4] + abi_encode(
+            ["uint256", "address"], [pid, b2.address]
+        )
+        assert not sb.nonceUsed(seller, 42) and sb.nonceUsed(seller, 43)
+    finally:
+        for who in (b1, b2):
+            web3.provider.make_request("anvil_setCode", [who.address, "0x"])
+
+
+# ------------------------------------------------------------------ handling fees (accrued, pulled)
+
+
+def test_fees_accrue_in_the_sellers_tally_and_anyone_collects_them_once(
+    sb,
+    mkt,  # noqa: F811
+    cast,
+    auditor,
+    stranger,
+    admin,
+):
+    seller, b1, _, meters = cast
+    pid, _ = open_period(mkt)
+    orders = [open_one(sb, cast, pid, nonce=n) for n in (20, 21)]
+    sb.approveMany([o for o, _ in orders], [order_hash(x) for _, x in orders], {"from": auditor})
+    items = [
+        (oid, o, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1]))
+        for oid, o in orders
+    ]
+    fee_before = sb.withdrawable(admin)
+    sb.reportMany(items, {"from": stranger})
+    # the settlements counted two trades in the seller's tally (reputation unchanged by the fee) and accrued
+    # their fees there, credited to nobody yet
+    assert [int(x) for x in sb.tallyOf(seller, pid)] == [0, 2, 2 * WAD]
+    assert sb.uncollectedFees(seller, pid) == 2 * FEE and sb.withdrawable(admin) == fee_before
+    assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), orders)
+    with reverts_with("LengthMismatch", 1, 2):
+        sb.collectFees([seller], [pid, pid], {"from": stranger})
+    with reverts_with("NothingToCollect"):  # a pair without trades
+        sb.collectFees([b1], [pid], {"from": stranger})
+    # anyone collects; naming a pair twice collects it once
+    tx = sb.collectFees([seller, seller], [pid, pid], {"from": stranger})
+    assert tx.return_value == 2 * FEE and len(tx.events["FeesCollected"]) == 1
+    assert tx.events["FeesCollected"]["trades"] == 2 and tx.events["FeesCollected"]["amount"] == 2 * FEE
+    assert sb.withdrawable(admin) == fee_before + 2 * FEE and sb.uncollectedFees(seller, pid) == 0
+    assert [int(x) for x in sb.tallyOf(seller, pid)] == [0, 2, 2 * WAD]  # the fold reads the same tally
+    with reverts_with("NothingToCollect"):  # twice: refused
+        sb.collectFees([seller], [pid], {"from": stranger})
+    assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), orders)
+    # a later trade of the same (seller, period) accrues again, and only its own fee is collected
+    (oid, o) = open_one(sb, cast, pid, nonce=22)
+    sb.approve(oid, order_hash(o), {"from": auditor})
+    sb.report(
+        (oid, o, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1])), {"from": b1}
+    )
+    assert sb.uncollectedFees(seller, pid) == FEE
+    assert sb.collectFees([seller], [pid], {"from": admin}).return_value == FEE
+    assert sb.withdrawable(admin) == fee_before + 3 * FEE
+
+
 def test_approve_many_skips_a_bad_item(sb, mkt, cast, auditor):  # noqa: F811
     pid, _ = open_period(mkt)
     a, b, c = (open_one(sb, cast, pid, nonce=n) for n in range(3))
@@ -292,10 +409,19 @@ def test_report_many_skips_a_bad_item_and_settles_the_others(sb, mkt, cast, audi
         reading(sb, mid, 1, R, meters[b2]),
     )  # wrong meter
     word = sb.orderWord(mid)
+    budgets = [sb.meterReportedWh(meters[a]) for a in (seller, b1, b2)]
     tx = sb.reportMany(items, {"from": stranger})
     assert tx.return_value == 2 and tx.events["BatchItemSkipped"]["index"] == 1
+    skipped = bytes(tx.events["BatchItemSkipped"]["reason"])
+    assert skipped[:4] == Web3.keccak(text="MeterNotOwnedBy(address,address,address)")[:4]
     assert len(tx.events["Settled"]) == 2
     assert sb.orderWord(mid) == word and stored(sb, mid) == (False, 0, False, 0)  # nothing stored
+    # the skipped item's valid seller reading was checked, never counted: only the applied items used budget
+    assert [sb.meterReportedWh(meters[a]) for a in (seller, b1, b2)] == [
+        budgets[0] + 2 * R,
+        budgets[1] + 2 * R,
+        budgets[2],
+    ]
     assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), orders)
 
 
@@ -408,4 +534,8 @@ def test_a_policy_that_fails_without_a_reason_falls_back_after_the_grace(
     # as on OrderBook: a fallen-back order is no trade
     assert [int(x) for x in sb.tallyOf(seller, pid)] == [0, 0, 0]
     assert sb.withdrawable(b1) == before and sb.orderWord(oid) == 0
+    # the fee went back to the buyer: nothing accrued for the fee recipient
+    assert sb.uncollectedFees(seller, pid) == 0
+    with reverts_with("NothingToCollect"):
+        sb.collectFees([seller], [pid], {"from": stranger})
     assert mkt.token.balanceOf(sb) == held(sb, mkt, everyone(cast, admin), [(oid, order)])

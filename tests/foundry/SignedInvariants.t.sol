@@ -101,6 +101,11 @@ contract SignedInvariantsTest is ForgeBase {
                 require(trades == handler.ghostTrades(actors[i], p), "tally: trades != settled orders");
                 require(sumV == handler.ghostSumV(actors[i], p), "tally: sum of v");
                 require(sumV <= trades * WAD, "tally: a v above 1");
+                // every trade's fee accrued exactly once: collected by the fee recipient or still uncollected
+                require(
+                    handler.ghostCollected(actors[i], p) + sb.uncollectedFees(actors[i], p) == trades * FEE,
+                    "fees: collected + uncollected != trades x fee"
+                );
             }
         }
     }
@@ -112,9 +117,10 @@ contract SignedInvariantsTest is ForgeBase {
         revert("not an actor");
     }
 
-    /// @notice token.balanceOf(book) == sum of internal balances + escrow of every open order; nothing else holds.
+    /// @notice token.balanceOf(book) == sum of internal balances + escrow of every open order + the handling fees
+    ///         accrued in the (seller, period) tallies and not collected; nothing else holds.
     function _conserves() private view {
-        require(token.balanceOf(address(sb)) == _held(), "signed book: balance != balances + escrow");
+        require(token.balanceOf(address(sb)) == _held(), "signed book: balance != balances + escrow + fees");
     }
 
     function _held() private view returns (uint256 held) {
@@ -123,6 +129,12 @@ contract SignedInvariantsTest is ForgeBase {
         }
         held += sb.withdrawable(address(0xFEE));
         held += sb.withdrawable(address(gridAccount));
+        uint256 periods = book.periodCount();
+        for (uint256 p = 1; p <= periods; p++) {
+            for (uint256 i = 0; i < 4; i++) {
+                held += sb.uncollectedFees(actors[i], p);
+            }
+        }
         for (uint256 k = 0; k < handler.orderCount(); k++) {
             uint256 id = handler.ids(k);
             SignedBook.Order memory o = handler.orderOf(id);
@@ -160,6 +172,7 @@ contract SignedInvariantsTest is ForgeBase {
             require(reputation.reputationOf(actors[i]) <= WAD, "reputation above 1e18");
         }
         if (!open) {
+            _collectAll();
             for (uint256 i = 0; i < 4; i++) {
                 _pull(actors[i]);
             }
@@ -169,6 +182,24 @@ contract SignedInvariantsTest is ForgeBase {
 
         }
         vm.revertToState(snapshot);
+    }
+
+    /// @dev A stranger (this contract) collects every accrued fee for the fee recipient, in one call.
+    function _collectAll() private {
+        uint256 periods = book.periodCount();
+        address[] memory sellers = new address[](periods * 4);
+        uint256[] memory pids = new uint256[](periods * 4);
+        for (uint256 p = 1; p <= periods; p++) {
+            for (uint256 i = 0; i < 4; i++) {
+                (sellers[(p - 1) * 4 + i], pids[(p - 1) * 4 + i]) = (actors[i], p);
+            }
+        }
+        try sb.collectFees(sellers, pids) {} catch {} // nothing to collect: refused, nothing changes
+        for (uint256 p = 1; p <= periods; p++) {
+            for (uint256 i = 0; i < 4; i++) {
+                require(sb.uncollectedFees(actors[i], p) == 0, "a fee left uncollected");
+            }
+        }
     }
 
     function _pull(address payee) private {

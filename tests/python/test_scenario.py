@@ -221,9 +221,12 @@ def test_bilateral_and_matched_orders_take_the_signed_book_in_batches(artifacts)
     # the deployment maps the policy, grants the matching market its MATCHER_ROLE and maps the grid policy;
     # then each buyer deposits once for its contract and its request, one batch per step, each buyer accepts
     # the period's highest offer price as its matched price cap before materializeSigned (a request names no
-    # price), and at the end of the run the seller, both buyers (refunds) and the operator (fees) withdraw
+    # price), and at the end of the run the relayer collects the settled trades' handling fees (accrued in the
+    # seller's period tally) for the operator in one call, then the seller, both buyers (refunds) and the
+    # operator (fees) withdraw
     caps = ["setMatchedPriceCap"] * 2
-    steps = ["deposit", "deposit", "openMany", *caps, "approveMany", "reportMany", *["withdraw"] * 4]
+    steps = ["deposit", "deposit", "openMany", *caps, "approveMany", "reportMany", "collectFees"]
+    steps += ["withdraw"] * 4
     assert sent["signed_book"] == ["mapPolicy", "grantRole", "mapGridPolicy", *steps]
     assert sent["matching"][-1] == "materializeSigned" and "materialize" not in sent["matching"]
     # the order book only gets its deployment's role grants and the period
@@ -235,6 +238,7 @@ def test_bilateral_and_matched_orders_take_the_signed_book_in_batches(artifacts)
     assert [o["readings"]["delivered_kwh"] for o in orders] == [1.0, 1.0, 1.5, 1.5]  # half delivered
     assert results["conservation"]["holds_equals_escrowed_plus_withdrawable"]
     assert results["conservation"]["signed_book_holds"] == 0.0  # everything pulled at the end of the run
+    assert results["conservation"]["signed_uncollected_fees"] == 0.0  # collected before the operator pulled
     # the provider's reputation counts its signed-book trades (seed 003 eq 1-2: v = 0.5 each, alpha 0.4)
     assert results["reputation_by_period"]["g"] == [pytest.approx(0.4 * 0.5, abs=1e-15)]
 

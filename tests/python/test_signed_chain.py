@@ -30,7 +30,8 @@ def world(artifacts):
 def _held(sb, d, accounts, open_orders):
     fee = d.signed_book.functions.handlingFee().call()
     escrow = sum(o.order[9] + fee + o.order[10] for o in open_orders if sb.status(o) != 0)
-    return sum(sb.withdrawable(a) for a in accounts) + escrow
+    fees = sb.uncollected_fees([(o.seller, o.order[0]) for o in open_orders])  # accrued at settlement
+    return sum(sb.withdrawable(a) for a in accounts) + escrow + fees
 
 
 def test_one_trade_settles_in_the_readings_call_as_the_oracle_says(world):
@@ -60,6 +61,15 @@ def test_a_bad_middle_item_is_skipped_and_the_book_conserves_tokens(world):
     settled = sb.report_many(d.operator, items)
     assert len(settled) == 2 and [i for i, _ in sb.skipped()] == [1]
     accounts = [seller.address, b1.address, b2.address, d.operator]
+    assert mk.balance(d.signed_book.address) == _held(sb, d, accounts, orders)
+    # the fees accrued in the seller's period tally (these two trades' and the earlier test's); anyone
+    # credits them to the operator, once
+    fee, before = d.signed_book.functions.handlingFee().call(), sb.withdrawable(d.operator)
+    due = sb.uncollected_fees([(seller.address, period.id)])
+    assert due == fee * sb.tally(seller.address, period.id).trades and due >= 2 * fee
+    assert sb.collect_fees(b2.address, [(seller.address, period.id)] * 2) == due
+    assert sb.withdrawable(d.operator) == before + due
+    assert sb.collect_fees(b2.address, [(seller.address, period.id)]) == 0  # nothing left: no transaction
     assert mk.balance(d.signed_book.address) == _held(sb, d, accounts, orders)
 
 

@@ -27,6 +27,7 @@ contract SignedHandler {
     uint256 internal constant METER_KEY_BASE = 0xBEEF00;
     uint256 internal constant MAX_ORDERS = 40;
     uint256 internal constant MAX_PERIODS = 12;
+    address internal constant FEE_RECIPIENT = address(0xFEE);
 
     EnergyToken public immutable token;
     OrderBook public immutable book;
@@ -46,6 +47,10 @@ contract SignedHandler {
     /// @notice Ghost tally from the `Settled` events: trades and sum of v (WAD) per (seller, period).
     mapping(address seller => mapping(uint256 periodId => uint256)) public ghostTrades;
     mapping(address seller => mapping(uint256 periodId => uint256)) public ghostSumV;
+    /// @notice Ghost of the handling fees credited to the fee recipient by `collectFees`, per (seller, period).
+    mapping(address seller => mapping(uint256 periodId => uint256)) public ghostCollected;
+    /// @notice `collectFees` calls that credited something (coverage).
+    uint256 public collections;
 
     constructor(
         EnergyToken token_,
@@ -293,6 +298,32 @@ contract SignedHandler {
         os[1] = _order[id];
         require(sb.settleMany(list, os) <= 1, "an order settled twice");
         _countSettled();
+    }
+
+    /// @notice Anyone (this handler) collects the accrued handling fees of a (seller, period), sometimes naming it
+    ///         twice in one call: the fee recipient gains exactly what was uncollected (once), and a call with
+    ///         nothing to collect is refused and changes nothing.
+    function collectFees(uint256 sellerSeed, uint256 periodSeed, bool twice) external {
+        uint256 periods = book.periodCount();
+        if (periods == 0) return;
+        address seller = actors[sellerSeed % ACTORS];
+        uint256 periodId = 1 + periodSeed % periods;
+        uint256 due = sb.uncollectedFees(seller, periodId);
+        uint256 before = sb.withdrawable(FEE_RECIPIENT);
+        address[] memory sellers = new address[](twice ? 2 : 1);
+        uint256[] memory pids = new uint256[](sellers.length);
+        for (uint256 i = 0; i < sellers.length; i++) {
+            (sellers[i], pids[i]) = (seller, periodId);
+        }
+        try sb.collectFees(sellers, pids) returns (uint256 amount) {
+            require(due != 0 && amount == due, "collected other than the uncollected fees");
+            ghostCollected[seller][periodId] += amount;
+            collections += 1;
+        } catch (bytes memory reason) {
+            require(due == 0 && bytes4(reason) == SignedBook.NothingToCollect.selector, "a due collection refused");
+        }
+        require(sb.uncollectedFees(seller, periodId) == 0, "fees left after a collection");
+        require(sb.withdrawable(FEE_RECIPIENT) == before + due, "fee recipient credited other than the fees due");
     }
 
     // ------------------------------------------------------------------ helpers
