@@ -256,6 +256,15 @@ def step_open(ctx: Any, period: Any) -> None:
     market.step_open(ctx, period)
 
 
+def step_match(ctx: Any, period: Any) -> None:
+    """The market's "match" step; with an `incentives:` section the matched pairs open on the order book,
+    where `IncentiveCurrency.issuePurchaseIncentive` reads the settled order (the signed book deletes an
+    order's word when it settles, so a purchase there cannot be verified on chain)."""
+    from energy_trading.scenarios import market
+
+    market.step_match(ctx, period, on_order_book=applies(ctx.scenario.raw))
+
+
 def step_incentives(ctx: Any, period: Any) -> None:
     """After settlement: `after_settle` when the scenario has an `incentives:` section."""
     if applies(ctx.scenario.raw):

@@ -119,10 +119,14 @@ def _top_up(
             sb.deposit(account, short)
 
 
-def step_match(ctx: RunContext, run: PeriodRun) -> None:
+def step_match(ctx: RunContext, run: PeriodRun, *, on_order_book: bool = False) -> None:
     """Solve the period off chain (HiGHS), submit the assignment (verified on chain), and after the matching
     window open its pairs as orders of the signed book (`materializeSigned`), the buyers having topped up
-    their signed-book balance for them and accepted the period's prices (`_accept_prices`)."""
+    their signed-book balance for them and accepted the period's prices (`_accept_prices`).
+
+    With `on_order_book` the pairs open on the order book instead (`materialize`; audited, signed with the
+    escrow, read and settled by the order-book steps): the incentive currency (seed 004 §3.4) verifies a
+    purchase from the order book's stored settled order, and the signed book keeps no order once settled."""
     ctx.market.advance_to(run.period, "matching")
     if run.spec.offers and run.request_ids:
         run.match = ctx.market.solve(run.period.id, ctx.scenario.market.solver_time_limit_s)
@@ -130,7 +134,9 @@ def step_match(ctx: RunContext, run: PeriodRun) -> None:
         if pairs:
             ctx.market.submit(ctx.solver, run.period.id, pairs)
         ctx.market.advance_to(run.period, "signing")
-        if pairs:
+        if pairs and on_order_book:
+            run.matched_orders = ctx.market.materialize(ctx.solver, run.period.id, pairs)
+        elif pairs:
             deals = _matched_deals(ctx, run, pairs)
             _top_up(ctx, run, deals)
             _accept_prices(ctx, run, deals)

@@ -54,7 +54,10 @@ PERIOD_STEPS: list[tuple[str, Step]] = [
     ),  # market.step_open; with `incentives:` the clock goes to the delivery hour
     ("publish", market.step_publish),
     ("contracts", market.step_contracts),
-    ("match", market.step_match),
+    (
+        "match",
+        incentives.step_match,
+    ),  # market.step_match; with `incentives:` the pairs open on the order book
     ("audit", market.step_audit),
     ("sign", market.step_sign),
     ("deliver", market.step_deliver),
