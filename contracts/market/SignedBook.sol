@@ -58,6 +58,8 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    there; `collectFees` moves them to `feeRecipient`'s balance once). No running totals are stored (two more
 ///    word writes per trade): the tests sum the balances of every account, the escrow of every open order and
 ///    the uncollected fees of every (seller, period).
+///  - Bounded balances: `deposit` refuses to take the book's holding to 2^128 base units or more, so by conservation
+///    no internal balance, escrow or credit reaches 2^128 and no settlement or refund reverts on one (review 4 F1).
 ///  - An order's terms are exactly what both parties signed (two EIP-712 signatures over one `Deal`); the book
 ///    adds only the period's mapped policy, its schedule and the policy's deposits. The auditor only moves Agreed
 ///    to Active or ends it (Rejected), naming the whole `Order` it reviewed. Nothing takes effect unaudited.
@@ -274,6 +276,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     error PriceAboveCap(address buyer, uint256 pricePerKwh, uint256 cap);
     error NothingToCollect();
     error DepositsRefused(address policy);
+    error PolicyNotContract(address policy);
 
     /// @param admin holds DEFAULT_ADMIN_ROLE (maps policies)
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
@@ -297,6 +300,8 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @param bookPolicy a policy allowed on the order book
     /// @param policy the policy bound to this book
     function mapPolicy(address bookPolicy, address policy) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // review 4 F2: an account without code answers every call with nothing, which no try/catch catches
+        if (policy != address(0) && policy.code.length == 0) revert PolicyNotContract(policy);
         _map(bookPolicy, uint160(policy));
         emit PolicyMapped(bookPolicy, policy);
     }
@@ -336,6 +341,10 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         _credit(msg.sender, amount);
         emit Deposited(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
+        // review 4 F1: every internal balance is part of what this book holds (conservation), so with the
+        // holding below 2^128 no credit (a settlement's, a refund's) can overflow a 128-bit balance and revert
+        uint256 held = token.balanceOf(address(this));
+        if (held >> 128 != 0) revert TooLarge(held);
     }
 
     /// @notice Anyone with a balance: pull the caller's whole internal balance (pull payments).
