@@ -734,9 +734,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
                 emit BatchItemSkipped(this.approveMany.selector, i, refusal);
                 continue;
             }
-            _orders[orderIds[i]] = (w & ~STATUS_MASK) | ACTIVE;
-            if (w & PERIOD_TOTAL != 0) _count(orderIds[i]);
-            emit Approved(orderIds[i], msg.sender);
+            _activate(orderIds[i], w, msg.sender);
             ++done;
         }
     }
@@ -775,11 +773,13 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
 
     function _approve(uint256 orderId, bytes32 reviewed, address auditor) private {
         (uint256 w, bytes memory refusal) = _approvable(orderId, reviewed);
-        if (refusal.length != 0) {
-            assembly ("memory-safe") {
-                revert(add(refusal, 32), mload(refusal))
-            }
-        }
+        if (refusal.length != 0) _revert(refusal);
+        _activate(orderId, w, auditor);
+    }
+
+    /// @dev An approvable order (its word `w`, checked by `_approvable`) becomes Active; a grid order's energy
+    ///      joins its period's total.
+    function _activate(uint256 orderId, uint256 w, address auditor) private {
         _orders[orderId] = (w & ~STATUS_MASK) | ACTIVE;
         if (w & PERIOD_TOTAL != 0) _count(orderId);
         emit Approved(orderId, auditor);
@@ -969,11 +969,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
             _trySettle(orderId, o, (status == ACTIVE_READ ? _readings[orderId] : 0) | (total >> 46), status);
         if (done) return;
         // before the deadline a refusal still blocks (the policy may accept later)
-        if (!late) {
-            assembly ("memory-safe") {
-                revert(add(reason, 32), mload(reason))
-            }
-        }
+        if (!late) _revert(reason);
         _close(orderId, status);
         _countEnd(o, false, 0);
         (uint256 toBuyer, uint256 toSeller) = _refund(o);
