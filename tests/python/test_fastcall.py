@@ -3,7 +3,10 @@ in-process reads on py-evm directly, and the scenario run's read cache that a tr
 
 from typing import Any
 
-from web3.contract.contract import ContractFunction
+import pytest
+from web3.contract.contract import Contract, ContractFunction
+from web3.exceptions import Web3TypeError
+from web3.logs import DISCARD
 
 from energy_trading import connect
 from energy_trading.chain import fastcall
@@ -67,3 +70,30 @@ def test_read_cache_answers_until_this_chain_sends_a_transaction(artifacts):
         assert balance.call() == 3 and cache.hits == 1  # moving the clock cleared it too
     assert chain.cached_read_hits == 1
     assert fastcall.cache_of(chain.w3) is None  # the cache ends with the block
+
+
+def test_contract_handles_build_functions_and_events_on_first_use(artifacts):
+    """`FastContract` builds `functions`, `caller`, `events`, `fallback` and `receive` lazily (per class and
+    per instance), and what it builds answers as web3's eagerly built `Contract` does."""
+    chain = connect(seed="test:fastcall:lazy")
+    (admin,) = chain.new_accounts(["admin"])
+    artifact = artifacts["EnergyToken"]
+    token = deploy_contract(chain, artifact, admin, admin, admin, 10**18, 0, 0)
+    handle = chain.w3.eth.contract(address=token.address, abi=artifact.abi)
+    assert "functions" not in vars(handle) and "events" not in vars(handle)  # nothing built yet
+    receipt = chain.transact(handle.functions.issue(admin, 7), admin)
+    assert "functions" in vars(handle) and "events" not in vars(handle)
+    assert handle.caller.balanceOf(admin) == 7 == handle.functions.balanceOf(admin).call()
+    issued = handle.events.Transfer().process_receipt(receipt, errors=DISCARD)
+    assert [(e.args.to, e.args.value) for e in issued] == [(admin, 7)]
+    # the class (no address) keeps its own copies; an instance never sees the class's
+    factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    assert factory.events.Transfer().process_receipt(receipt, errors=DISCARD)[0].args.value == 7
+    assert factory.functions.balanceOf(admin).address is None
+    assert factory(address=token.address).functions.balanceOf(admin).address == token.address
+    # web3's own checks still hold
+    with pytest.raises(Web3TypeError):
+        factory()
+    plain = Contract.factory(chain.w3, abi=artifact.abi)(address=token.address)  # web3's eager class
+    assert plain.functions.balanceOf(admin).call() == handle.functions.balanceOf(admin).call()
+    assert type(handle.fallback).__name__ == type(plain.fallback).__name__
