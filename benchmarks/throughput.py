@@ -87,14 +87,14 @@ class EvmClock:
         FrontierState.apply_transaction = self._original  # type: ignore[method-assign]
 
 
-def _split(cpu: float, count: int, gas: int, clock: EvmClock | None) -> dict[str, Any]:
-    """Per-transaction figures: gas, and in process the CPU seconds of this process (`cpu`) split into
-    EVM and the rest (CPU ms per transaction)."""
+def _split(cpu: float, count: int, gas: int, clock: EvmClock | None, in_process: bool) -> dict[str, Any]:
+    """Per-transaction figures: gas, and in process the CPU seconds of this process (`cpu`), on py-evm
+    split into EVM and the rest (CPU ms per transaction)."""
     out: dict[str, Any] = {"gas_per_tx": gas / count}
+    if in_process:
+        out |= {"cpu_s": cpu, "tx_per_cpu_s": count / cpu}
     if clock is not None:
         out |= {
-            "cpu_s": cpu,
-            "tx_per_cpu_s": count / cpu,
             "evm_executions": clock.calls,
             "evm_ms_per_tx": 1000 * clock.seconds / count,
             "other_ms_per_tx": 1000 * (cpu - clock.seconds) / count,
@@ -138,17 +138,17 @@ class RequestCounter:
         return self.by_method.get("eth_call", 0) + direct
 
 
-def run_runner(name: str, rpc: str | None) -> dict[str, Any]:
+def run_runner(name: str, rpc: str | None, evm: str = "py-evm") -> dict[str, Any]:
     """Play one scenario on a fresh chain; return its transaction count, wall seconds and tx/s."""
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-    chain = connect(rpc, seed=f"bench:throughput:{name}")
+    chain = connect(rpc, seed=f"bench:throughput:{name}", evm=evm)
     counter = RequestCounter(chain)
-    with EvmClock() if chain.in_process else contextlib.nullcontext() as clock:
+    with _clock(chain, evm) as clock:
         start, cpu = time.perf_counter(), time.process_time()
         results = run_scenario(scenario, chain=chain)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     n = len(results["transactions"])
-    return _split(cpu, n, int(results["gas_used"]), clock) | {
+    return _split(cpu, n, int(results["gas_used"]), clock, chain.in_process) | {
         "transactions": n,
         "wall_s": wall,
         "tx_per_s": n / wall,
@@ -160,10 +160,15 @@ def run_runner(name: str, rpc: str | None) -> dict[str, Any]:
     }
 
 
-def run_baseline(count: int, rpc: str | None) -> dict[str, Any]:
+def _clock(chain: Chain, evm: str) -> Any:
+    """py-evm's `EvmClock` in process on py-evm; nothing on revm or a node."""
+    return EvmClock() if chain.in_process and evm == "py-evm" else contextlib.nullcontext()
+
+
+def run_baseline(count: int, rpc: str | None, evm: str = "py-evm") -> dict[str, Any]:
     """`count` ERC-20 transfers by a plain web3.py loop (see the module docstring); the loop is timed."""
     artifact = compile_contracts()["EnergyToken"]
-    chain = connect(rpc, seed="bench:throughput:baseline")  # only for the node and its funded account
+    chain = connect(rpc, seed="bench:throughput:baseline", evm=evm)  # the node and its funded account
     w3 = chain.w3
     sender = Account.from_key(keccak(text="bench:throughput:baseline:sender"))
     receivers = [Account.from_key(keccak(text=f"bench:throughput:baseline:{i}")).address for i in range(8)]
@@ -202,7 +207,7 @@ def run_baseline(count: int, rpc: str | None) -> dict[str, Any]:
     )
     counter = RequestCounter(chain)
     gas[0] = 0
-    with EvmClock() if chain.in_process else contextlib.nullcontext() as clock:
+    with _clock(chain, evm) as clock:
         start, cpu = time.perf_counter(), time.process_time()
         for i in range(count):
             tx = token.functions.transfer(receivers[i % len(receivers)], 1).build_transaction(
@@ -210,7 +215,7 @@ def run_baseline(count: int, rpc: str | None) -> dict[str, Any]:
             )
             send(tx)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return _split(cpu, count, gas[0], clock) | {
+    return _split(cpu, count, gas[0], clock, chain.in_process) | {
         "transactions": count,
         "wall_s": wall,
         "tx_per_s": count / wall,
@@ -220,14 +225,17 @@ def run_baseline(count: int, rpc: str | None) -> dict[str, Any]:
 
 
 def measure(backend: str) -> dict[str, Any]:
-    """Runner and baseline figures for every scenario on one backend ("inprocess" or "anvil")."""
+    """Runner and baseline figures for every scenario on one backend ("inprocess": py-evm, "revm": in
+    process on revm, or "anvil")."""
     compile_contracts()  # cached on disk; not part of any timing
     out: dict[str, Any] = {}
 
+    evm = "revm" if backend == "revm" else "py-evm"
+
     def both(rpc: str | None) -> None:
         for name in SCENARIOS:
-            runner = run_runner(name, rpc)
-            baseline = run_baseline(runner["transactions"], rpc)
+            runner = run_runner(name, rpc, evm)
+            baseline = run_baseline(runner["transactions"], rpc, evm)
             out[name] = {
                 "runner": runner,
                 "baseline": baseline,
@@ -246,10 +254,18 @@ def measure(backend: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["inprocess", "anvil", "both"], default="both")
+    parser.add_argument(
+        "--backend",
+        choices=["inprocess", "revm", "anvil", "both", "all"],
+        default="both",
+        help="inprocess: py-evm (the default in-process EVM); revm: in process on revm (connect(evm='revm'));"
+        " anvil; both: inprocess and anvil; all: the three",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    backends = ["inprocess", "anvil"] if args.backend == "both" else [args.backend]
+    backends = {"both": ["inprocess", "anvil"], "all": ["inprocess", "revm", "anvil"]}.get(
+        args.backend, [args.backend]
+    )
     figures = {b: measure(b) for b in backends}
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -268,8 +284,9 @@ def main(argv: list[str] | None = None) -> int:
             line += f" {b['tx_per_s']:>14.1f} {f['ratio']:>6.2f} {r['rpc_requests_per_tx']:>7.2f}"
             line += f" {r['eth_estimateGas']:>4} {r['eth_call']:>6} |"
             line += f" {r['gas_per_tx']:>7,.0f}/{b['gas_per_tx']:<7,.0f} |"
-            if "evm_ms_per_tx" in r:
+            if "cpu_ratio" in f:
                 line += f" {f['cpu_ratio']:>9.2f}"
+            if "evm_ms_per_tx" in r:
                 line += f" {r['evm_ms_per_tx']:>7.1f}/{b['evm_ms_per_tx']:<7.1f}"
                 line += f" {r['other_ms_per_tx']:>7.1f}/{b['other_ms_per_tx']:<7.1f}"
             print(line)

@@ -239,9 +239,14 @@ def read_in_process(tester: Any, sender: str, to: str, data: bytes) -> bytes | N
     gas, spoofed as signed by `sender` (py-evm's `SpoofTransaction`), applied to the block's state and
     reverted.
     """
+    backend = tester.backend
+    if hasattr(backend, "read"):  # the revm backend (`revm_backend.RevmBackend`) reads natively
+        tx = {"from": to_canonical_address(sender), "to": to_canonical_address(to), "data": data}
+        status, _gas, output = backend.read(tx)
+        return output if status else None
     from eth.vm.spoof import SpoofTransaction
 
-    chain = tester.backend.chain
+    chain = backend.chain
     pending = chain.get_block().header
     header = chain.get_canonical_block_header_by_number(max(0, pending.block_number - 1))
     # one state per block, reused by every read at that block (each read is reverted): a fresh state per read

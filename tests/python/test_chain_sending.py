@@ -1,5 +1,6 @@
 """How `Chain` sends transactions: never an `eth_estimateGas`, no dry run unless asked, reverts still decoded,
-batches keep their order, and py-evm stays out of RPC-mode processes. Both backends where it matters."""
+batches keep their order, and py-evm stays out of RPC-mode processes. Every backend where it matters: in
+process on py-evm and on revm, and anvil."""
 
 import subprocess
 import sys
@@ -71,8 +72,16 @@ def check(outcome: dict[str, Any]) -> None:
     assert str(refusal).startswith("approve from home reverted with AccessControlUnauthorizedAccount(")
 
 
-def test_in_process_sends_no_gas_estimate_and_decodes_a_revert_from_the_failed_transaction(artifacts):
-    chain = connect(seed="sending:in-process")
+def _connect(backend: str, request: Any, seed: str):
+    """A chain on `backend`: "in-process" (py-evm), "revm" (in process) or "anvil"."""
+    if backend == "anvil":
+        return connect(request.getfixturevalue("anvil_url"), seed=seed)
+    return connect(seed=seed, evm="revm" if backend == "revm" else "py-evm")
+
+
+@pytest.mark.parametrize("evm", ["py-evm", "revm"])
+def test_in_process_sends_no_gas_estimate_and_decodes_a_revert_from_the_failed_transaction(evm, artifacts):
+    chain = connect(seed="sending:in-process", evm=evm)
     outcome = exercise(chain, artifacts)
     check(outcome)
     # the refusal changed nothing: the buyer did not become an auditor
@@ -91,11 +100,9 @@ def test_anvil_sends_no_gas_estimate_and_decodes_a_revert_from_the_failed_transa
     assert outcome["seen"]["eth_sendRawTransactionSync"] > 20  # anvil: the receipt comes with the send
 
 
-@pytest.mark.parametrize("backend", ["in-process", "anvil"])
+@pytest.mark.parametrize("backend", ["in-process", "revm", "anvil"])
 def test_preflight_refuses_without_sending(backend, request, artifacts):
-    chain = connect(
-        request.getfixturevalue("anvil_url") if backend == "anvil" else None, seed=f"pre:{backend}"
-    )
+    chain = _connect(backend, request, seed=f"pre:{backend}")
     d = deploy(chain, artifacts)
     stranger = chain.new_account("stranger")
     seen = count_requests(chain)
@@ -105,11 +112,9 @@ def test_preflight_refuses_without_sending(backend, request, artifacts):
     assert seen["eth_sendRawTransaction"] + seen["eth_sendRawTransactionSync"] == 0
 
 
-@pytest.mark.parametrize("backend", ["in-process", "anvil"])
+@pytest.mark.parametrize("backend", ["in-process", "revm", "anvil"])
 def test_batched_sends_keep_their_order_and_raise_the_first_revert(backend, request, artifacts):
-    chain = connect(
-        request.getfixturevalue("anvil_url") if backend == "anvil" else None, seed=f"batch:{backend}"
-    )
+    chain = _connect(backend, request, seed=f"batch:{backend}")
     d = deploy(chain, artifacts)
     alice, bob = chain.new_accounts(["alice", "bob"])
     market = MarketClient(d)

@@ -26,11 +26,11 @@ def test_evm_clock_counts_sent_transactions_and_calls_then_restores_py_evm():
     assert clock.calls == 3  # no longer counting
 
 
-def test_split_divides_per_transaction_and_leaves_anvil_to_gas_only():
+def test_split_divides_per_transaction_and_leaves_anvil_to_gas_only_and_revm_to_cpu():
     class Clock:
         seconds, calls = 0.5, 7
 
-    figures = _split(2.0, 4, 400_000, Clock())  # type: ignore[arg-type]
+    figures = _split(2.0, 4, 400_000, Clock(), in_process=True)  # type: ignore[arg-type]
     assert figures == {
         "gas_per_tx": 100_000,
         "cpu_s": 2.0,
@@ -39,4 +39,10 @@ def test_split_divides_per_transaction_and_leaves_anvil_to_gas_only():
         "evm_ms_per_tx": 125.0,
         "other_ms_per_tx": 375.0,
     }
-    assert _split(2.0, 4, 400_000, None) == {"gas_per_tx": 100_000}
+    assert _split(2.0, 4, 400_000, None, in_process=False) == {"gas_per_tx": 100_000}
+    # in process on revm: CPU figures, no py-evm split
+    assert _split(2.0, 4, 400_000, None, in_process=True) == {
+        "gas_per_tx": 100_000,
+        "cpu_s": 2.0,
+        "tx_per_cpu_s": 2.0,
+    }
