@@ -2,8 +2,13 @@
 baseline measured in the same run.
 
 For each backend and each scenario (`market_day`, `seed003_reputation`) the runner plays the scenario on a
-fresh chain (compilation cached beforehand, not timed): every transaction it sends counts, deployments,
-role grants and funding included. tx/s = transactions / wall seconds of `run_scenario`.
+fresh chain (compilation cached beforehand, not timed; one untimed warm-up run of `market_day` and of the
+raw loop per backend first): every transaction it sends counts, deployments, role grants and funding
+included. tx/s = transactions / wall seconds of `run_scenario`.
+
+Backends: `inprocess` (eth-tester on py-evm, the package's default in-process EVM), `revm` (in process on
+revm, `connect(evm="revm")`: its gasUsed figures are lower than a chain's, see
+energy_trading/chain/revm_backend.py) and `anvil`.
 
 Baseline ("raw web3"): the same number of OpenZeppelin ERC-20 transfers (`EnergyToken.transfer`, an
 unmodified OZ 5 ERC-20) sent by a plain web3.py loop on the same backend: each transfer built with an
@@ -26,7 +31,7 @@ ratio that is Python overhead rather than gas executed. On a shared machine the 
 the load between the two timed phases (the runner first, the baseline after it), so in process the CPU
 time of this process (`time.process_time`, which holds py-evm too) is measured beside it: "CPU ratio" =
 baseline tx per CPU second / runner tx per CPU second, and the EVM/other split is in CPU milliseconds.
-Usage: python benchmarks/throughput.py [--backend inprocess|anvil|both] [--json]
+Usage: python benchmarks/throughput.py [--backend inprocess|revm|anvil|both|all] [--json]
 """
 
 from __future__ import annotations
@@ -224,25 +229,40 @@ def run_baseline(count: int, rpc: str | None, evm: str = "py-evm") -> dict[str, 
     }
 
 
-def measure(backend: str) -> dict[str, Any]:
+def measure(backend: str, repeat: int = 3) -> dict[str, Any]:
     """Runner and baseline figures for every scenario on one backend ("inprocess": py-evm, "revm": in
-    process on revm, or "anvil")."""
+    process on revm, or "anvil"); each scenario `repeat` times (runner, then baseline), the median round
+    reported."""
     compile_contracts()  # cached on disk; not part of any timing
     out: dict[str, Any] = {}
 
     evm = "revm" if backend == "revm" else "py-evm"
 
     def both(rpc: str | None) -> None:
+        # untimed warm-up on this backend: the process's first run pays one-off costs (imports, eth_abi's
+        # type-string parser caches, web3's first contract classes) that would otherwise land on whichever
+        # timed phase comes first (the first runner: `market_day` on revm ran at ratio 1.65 as the process's
+        # first phase, 1.28 after py-evm had warmed the process)
+        run_runner(SCENARIOS[0], rpc, evm)
+        run_baseline(10, rpc, evm)
         for name in SCENARIOS:
-            runner = run_runner(name, rpc, evm)
-            baseline = run_baseline(runner["transactions"], rpc, evm)
-            out[name] = {
-                "runner": runner,
-                "baseline": baseline,
-                "ratio": baseline["tx_per_s"] / runner["tx_per_s"],
-            }
-            if "tx_per_cpu_s" in runner:
-                out[name]["cpu_ratio"] = baseline["tx_per_cpu_s"] / runner["tx_per_cpu_s"]
+            rounds = []
+            for _ in range(repeat):
+                runner = run_runner(name, rpc, evm)
+                baseline = run_baseline(runner["transactions"], rpc, evm)
+                row = {
+                    "runner": runner,
+                    "baseline": baseline,
+                    "ratio": baseline["tx_per_s"] / runner["tx_per_s"],
+                }
+                if "tx_per_cpu_s" in runner:
+                    row["cpu_ratio"] = baseline["tx_per_cpu_s"] / runner["tx_per_cpu_s"]
+                rounds.append(row)
+            # the round with the median ratio, whole (its runner and baseline ran back to back), and every
+            # round's ratio: one round of `market_day` is ~0.5 s per phase, and its ratio moved between
+            # 1.12 and 1.79 in process over three runs on an idle machine
+            rounds.sort(key=lambda r: r["ratio"])
+            out[name] = rounds[len(rounds) // 2] | {"ratios": [r["ratio"] for r in rounds]}
 
     if backend == "anvil":
         with anvil_node() as url:
@@ -261,27 +281,33 @@ def main(argv: list[str] | None = None) -> int:
         help="inprocess: py-evm (the default in-process EVM); revm: in process on revm (connect(evm='revm'));"
         " anvil; both: inprocess and anvil; all: the three",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, metavar="N", help="rounds per scenario; the median ratio is reported"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     backends = {"both": ["inprocess", "anvil"], "all": ["inprocess", "revm", "anvil"]}.get(
         args.backend, [args.backend]
     )
-    figures = {b: measure(b) for b in backends}
+    if args.repeat < 1:
+        parser.error(f"--repeat: at least 1 round, got {args.repeat}")
+    figures = {b: measure(b, args.repeat) for b in backends}
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
     print(
         f"{'backend':<10} {'scenario':<20} {'txs':>5} {'runner tx/s':>12} {'baseline tx/s':>14} {'ratio':>6}"
+        f" {'range':>11}"
         f" {'req/tx':>7} {'est':>4} {'calls':>6} | {'gas/tx':>15} |"
         f" {'CPU ratio':>9} {'EVM ms/tx':>15} {'other ms/tx':>15}"
     )
-    worst = 0.0
     for backend, rows in figures.items():
         for name, f in rows.items():
             r, b = f["runner"], f["baseline"]
-            worst = max(worst, f["ratio"])
             line = f"{backend:<10} {name:<20} {r['transactions']:>5} {r['tx_per_s']:>12.1f}"
-            line += f" {b['tx_per_s']:>14.1f} {f['ratio']:>6.2f} {r['rpc_requests_per_tx']:>7.2f}"
+            spread = f"{min(f['ratios']):.2f}-{max(f['ratios']):.2f}"
+            line += f" {b['tx_per_s']:>14.1f} {f['ratio']:>6.2f} {spread:>11}"
+            line += f" {r['rpc_requests_per_tx']:>7.2f}"
             line += f" {r['eth_estimateGas']:>4} {r['eth_call']:>6} |"
             line += f" {r['gas_per_tx']:>7,.0f}/{b['gas_per_tx']:<7,.0f} |"
             if "cpu_ratio" in f:
@@ -290,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
                 line += f" {r['evm_ms_per_tx']:>7.1f}/{b['evm_ms_per_tx']:<7.1f}"
                 line += f" {r['other_ms_per_tx']:>7.1f}/{b['other_ms_per_tx']:<7.1f}"
             print(line)
-    print(f"baseline: {BASELINE} (same count, same backend, same run); ratio = baseline tx/s / runner tx/s")
+    print(
+        f"baseline: {BASELINE} (same count, same backend, same run); ratio = baseline tx/s / runner tx/s, "
+        f"the median of {args.repeat} rounds (range: every round's); the other figures are that round's"
+    )
     print("req/tx: provider requests per runner transaction (the raw loop: see --json); est: eth_estimateGas")
     print(
         "gas/tx, EVM ms/tx, other ms/tx: runner/baseline; in process only: CPU ratio = the ratio in CPU "
@@ -298,12 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         "apply_transaction (sent transactions and eth_calls), other = the rest of the CPU ms "
         "(web3, eth-tester, runner)"
     )
-    verdict = "met" if worst <= TARGET_RATIO else "NOT met"
-    print(f"target ratio <= {TARGET_RATIO}: {verdict} (worst {worst:.2f})")
-    cpu = [f["cpu_ratio"] for rows in figures.values() for f in rows.values() if "cpu_ratio" in f]
-    if cpu:
-        verdict = "met" if max(cpu) <= TARGET_RATIO else "NOT met"
-        print(f"in CPU time (in process): {verdict} (worst {max(cpu):.2f})")
+    for backend, rows in figures.items():
+        worst = max(f["ratio"] for f in rows.values())
+        verdict = "met" if worst <= TARGET_RATIO else "NOT met"
+        print(f"target ratio <= {TARGET_RATIO} on {backend}: {verdict} (worst median ratio {worst:.2f})")
     return 0
 
 

@@ -57,7 +57,9 @@ FAST: dict[str, str] = {
     "energy-trading match examples/matching_instance.json --time-limit 60": (
         "energy-trading match examples/matching_instance.json --time-limit 60"
     ),
-    "energy-trading run SCENARIO [--rpc URL] [--out DIR]": "energy-trading run {tiny} --out {tmp}/tiny",
+    "energy-trading run SCENARIO [--rpc URL | --evm revm] [--out DIR]": (
+        "energy-trading run {tiny} --evm revm --out {tmp}/tiny"
+    ),
     "consensus-emulator run PROTOCOL [...] [--json]": "consensus-emulator run pbft --nodes 7 --json",
     "consensus-emulator run crsm --nodes 20 --domains 4 --crashed 3 --seed 7": "",
     "consensus-emulator run pbft --nodes 16 --crash-leader-at 50": "",
@@ -95,6 +97,7 @@ SLOW = {
     "python benchmarks/sweep_bench.py": "benchmark: sweeps serially and on dask",
     "python benchmarks/incentives_gas.py": "benchmark",
     "python benchmarks/throughput.py": "benchmark: two scenarios on two backends beside a raw-web3 loop",
+    "python benchmarks/throughput.py [--backend inprocess|revm|anvil|both|all]": "benchmark, as above",
     "make lint": "part of make test",
     "make test-python": "part of make test",
     "make test-emulator": "part of make test",
