@@ -414,6 +414,15 @@ class Chain:
             cache.clear()
 
     @property
+    def where(self) -> str:
+        """Where this chain runs, for people: the node's URL, or "in-process EVM (py-evm)" / "(revm, ...)"."""
+        if not self.in_process:
+            return str(getattr(self.w3.provider, "endpoint_uri", None) or self.w3.provider)
+        if hasattr(self.w3.provider.ethereum_tester.backend, "read"):  # revm_backend.RevmBackend
+            return "in-process EVM (revm; its gasUsed figures are lower than a chain's)"
+        return "in-process EVM (py-evm)"
+
+    @property
     def chain_id(self) -> int:
         """The chain id (read once)."""
         if self._chain_id is None:

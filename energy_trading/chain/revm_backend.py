@@ -146,8 +146,10 @@ class RevmBackend(MockBackend):
         return tuple(hashes)
 
     def time_travel(self, timestamp: int) -> None:
-        """The pending block executes at `timestamp` (seconds)."""
-        self.block["timestamp"] = timestamp
+        """Mine the pending block at `timestamp - 1` so that the next one executes at `timestamp` (seconds),
+        as the py-evm backend does (same block numbers on both)."""
+        self.block["timestamp"] = timestamp - 1
+        self.mine_blocks()
 
     def set_coinbase(self, coinbase: bytes) -> None:
         """The pending block and the ones after it are sealed by `coinbase` (anvil's `anvil_setCoinbase`)."""

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 # The chain layer (web3, py-evm) is imported inside the commands that use it: `--help`, `schema` and
 # `match` would otherwise wait seconds for imports they never use.
@@ -38,6 +39,24 @@ def _add_rpc(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="JSON-RPC endpoint (e.g. http://127.0.0.1:8545 for anvil); default: an in-process EVM",
     )
+    parser.add_argument(
+        "--evm",
+        choices=["py-evm", "revm"],
+        default="py-evm",
+        help="in-process EVM (without --rpc): py-evm, eth-tester's own (default), or revm, native and 3-5x "
+        "faster on a scenario; revm's gasUsed figures are lower than a chain's (docs/throughput.md)",
+    )
+
+
+def _connect(args: argparse.Namespace, seed: str = "energy-trading") -> Any:
+    """The chain `--rpc` / `--evm` ask for (a ValueError, printed as a usage error, when both are given)."""
+    from energy_trading.chain.connection import connect
+
+    if args.rpc and args.evm != "py-evm":
+        raise ValueError(
+            f"--evm {args.evm}: chooses the in-process EVM; with --rpc the node executes (drop one)"
+        )
+    return connect(args.rpc, seed=seed, evm=args.evm)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,13 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file: .yaml, .yml or .json")
     _add_rpc(p)
-    p.add_argument(
-        "--evm",
-        choices=["py-evm", "revm"],
-        default="py-evm",
-        help="in-process EVM (without --rpc): py-evm, eth-tester's own (default), or revm, native and 3-5x "
-        "faster on a scenario; revm's gasUsed figures are lower than a chain's (docs/throughput.md)",
-    )
     p.add_argument(
         "--out", metavar="DIR", help="directory for the run's files (default: results/<scenario name>)"
     )
@@ -198,18 +210,13 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     out_dir = _writable_dir(args.out or f"results/{scenario.name}")
-    from energy_trading.chain.connection import connect
     from energy_trading.cli.progress import compile_with_progress, stage_progress, working
 
     compile_with_progress()  # warm the compile cache the run's deployment reads, with a bar when solc runs
     # every long loop of the run (deploy stages, registration, periods, rounds) shows its progress
-    if args.rpc and args.evm != "py-evm":
-        raise ValueError(
-            f"--evm {args.evm}: chooses the in-process EVM; with --rpc the node executes (drop one)"
-        )
     evm_name = "" if args.evm == "py-evm" else f" ({args.evm})"
     with working(f"connecting to {args.rpc}" if args.rpc else f"starting the in-process EVM{evm_name}"):
-        chain = connect(args.rpc, seed=f"scenario:{scenario.name}", evm=args.evm)  # run_scenario's seed
+        chain = _connect(args, seed=f"scenario:{scenario.name}")  # the seed run_scenario would use
     results = run_scenario(scenario, args.rpc, progress=stage_progress, chain=chain)
     with working("writing results, plots and report"):
         paths = write_results(scenario, results, out_dir)
@@ -229,7 +236,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "schema":
             return _schema(args)
-        from energy_trading.chain.connection import connect
         from energy_trading.chain.deploy import DEPLOY_STAGES, deploy
         from energy_trading.cli.progress import compile_with_progress, deploy_progress
 
@@ -239,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{name:32s} {artifact.source}  {len(artifact.bytecode) // 2 - 1} bytes")
             print(f"{len(artifacts)} artifacts (cached under build/energy_trading/)")
             return 0
-        chain = connect(args.rpc)
+        chain = _connect(args)
         artifacts = compile_with_progress()
         with deploy_progress(len(DEPLOY_STAGES)) as step:
             d = deploy(chain, artifacts, progress=step)
@@ -262,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "console":
             from energy_trading.cli.console import open_console
 
-            open_console(d, args.rpc or "in-process EVM")
+            open_console(d, args.rpc or chain.where)
         return 0
     except BrokenPipeError:
         # the reader went away (`energy-trading schema | head`): stop quietly, as the Python docs advise

@@ -76,7 +76,8 @@ class Issued:
 def sealed_by(chain: Chain, creator: str) -> Iterator[None]:
     """Make the next transaction's block be sealed by `creator` (its `block.coinbase`).
 
-    On a node this is anvil's `anvil_setCoinbase`. eth-tester has no such call, so in-process the pending
+    On a node this is anvil's `anvil_setCoinbase`, in process on revm the backend's `set_coinbase`.
+    eth-tester has no such call, so in process on py-evm the pending
     block's header gets `creator` as coinbase (the EVM reads it while executing) and the auto-mined block
     is mined with the same coinbase; both are restored afterwards.
     """
@@ -86,6 +87,14 @@ def sealed_by(chain: Chain, creator: str) -> Iterator[None]:
         return
     tester = chain.w3.provider.ethereum_tester
     backend = tester.backend
+    if hasattr(backend, "set_coinbase"):  # the revm backend has anvil's call (`RevmBackend.set_coinbase`)
+        previous = backend.block["coinbase"]
+        backend.set_coinbase(to_canonical_address(creator))
+        try:
+            yield
+        finally:
+            backend.set_coinbase(previous)
+        return
     backend.chain.header = backend.chain.header.copy(coinbase=to_canonical_address(creator))
     mine_block = tester.mine_block
     tester.mine_block = lambda coinbase=None: mine_block(coinbase=creator)

@@ -30,8 +30,7 @@ SECTIONS: list[Callable[[Deployment, TextIO], object]] = [
 
 def run_demo(chain: Chain, d: Deployment, out: TextIO) -> None:
     """The whole demo: deployment summary, then the walkthroughs."""
-    where = "in-process EVM (py-evm)" if chain.in_process else chain.w3.provider.endpoint_uri
-    print(f"Deployed to {where}, chain id {chain.w3.eth.chain_id}", file=out)
+    print(f"Deployed to {chain.where}, chain id {chain.w3.eth.chain_id}", file=out)
     for name, address in d.addresses().items():
         print(f"  {name:12s} {address}", file=out)
     print(f"  operator     {d.operator}\n  auditor      {d.auditor}\n", file=out)

@@ -31,7 +31,7 @@ def test_console_runs_every_banner_example():
     try:
         child.expect(">>> ")
         banner = child.before
-        assert "energy-trading console (in-process EVM)" in banner
+        assert "energy-trading console (in-process EVM (py-evm))" in banner
         for line in EXAMPLES:
             assert line in banner
         outputs = []

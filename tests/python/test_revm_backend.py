@@ -107,3 +107,13 @@ def test_run_refuses_evm_with_rpc_as_a_user_types_it(tmp_path):
     )  # fmt: skip
     assert done.returncode != 0
     assert "--evm revm: chooses the in-process EVM; with --rpc the node executes" in done.stderr
+
+
+def test_demo_on_revm_as_a_user_types_it_says_so_and_walks_through_every_section():
+    done = run("energy-trading", "demo", "--evm", "revm")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Deployed to in-process EVM (revm; its gasUsed figures are lower than a chain's)" in out
+    # the incentives section seals a block by its creator (`sealed_by`: the revm backend's coinbase)
+    assert "sealed by 0x" in out and "creator reward 5 units" in out
+    assert "180/180 committed" in out  # the emulator replays every signed transaction of the run
