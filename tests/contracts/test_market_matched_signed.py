@@ -16,16 +16,10 @@ import pytest
 from brownie import HonestSupplierSettlement, MatchingMarket, OrderBook, SignedBook, accounts
 from conftest import reverts_with
 from eth_abi import encode as abi_encode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from market_fixtures import FEE, GRACE, TAU, TOKEN, WAD, cost_up, goto, open_period
+from signed_fixtures import NO_READING, ORDER_TYPES, both_readings, order_hash, reading, sign  # noqa: F401
 from web3 import Web3
 
-from energy_trading.clients.signed import compact, final_reading_typed_data
-
-ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
-ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
-NO_READING = (0, "0x" + "00" * 20, b"\0" * 32, b"\0" * 32)
 DEPOSIT = 500 * WAD
 P1_PRICE, P2_PRICE = TOKEN // 2, 2 * TOKEN // 5
 CAP = P1_PRICE  # the buyers' matched price cap in the `sb` fixture: exactly the dearer offer's price
@@ -89,16 +83,6 @@ def skipped(tx):
     if "BatchItemSkipped" not in tx.events:
         return []
     return [(e["index"], bytes(e["reason"])[:4]) for e in tx.events["BatchItemSkipped"]]
-
-
-def order_hash(order):
-    return Web3.keccak(abi_encode(ORDER_TYPES, list(order)))
-
-
-def reading(sb, oid, side, energy, meter):
-    typed = final_reading_typed_data(brownie.chain.id, sb.address, oid, side, energy, meter.address)
-    signed = Account.from_key(meter.private_key).sign_message(encode_typed_data(full_message=typed))
-    return (energy, meter.address, *compact(bytes(signed.signature)))
 
 
 def state(mkt, sb, people, requests):

@@ -10,19 +10,15 @@ import pytest
 from brownie import HonestSupplierSettlement, SignedBook, accounts, chain, web3
 from conftest import CONSUMER, GENERATOR, reverts_with
 from eth_abi import encode as abi_encode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from market_fixtures import FEE, GRACE, TAU, TOKEN, WAD, goto, join, mkt, open_period  # noqa: F401
+from signed_fixtures import NO_READING, ORDER_TYPES, both_readings, order_hash, reading, sign  # noqa: F401
 from web3 import Web3
 
-from energy_trading.clients.signed import compact, deal_typed_data, final_reading_typed_data
+from energy_trading.clients.signed import deal_typed_data
 
 R = 10_000  # Wh
 PRICE = TOKEN // 2  # per kWh
 BONUS = TOKEN
-ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
-ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
-NO_READING = (0, "0x" + "00" * 20, b"\0" * 32, b"\0" * 32)
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +48,6 @@ def cast(registry, auditor, mkt, sb, admin):  # noqa: F811
     return seller, b1, b2, meters
 
 
-def sign(key_holder, typed):
-    return (
-        Account.from_key(key_holder.private_key).sign_message(encode_typed_data(full_message=typed)).signature
-    )
-
-
 def deal(sb, pid, seller, buyer, nonce, energy=R):
     d = (pid, seller.address, buyer.address, energy, PRICE, BONUS, nonce)
     typed = deal_typed_data(chain.id, sb.address, d)
@@ -73,15 +63,6 @@ def stored(sb, oid):
     """The stored readings of an order as plain Python values (sellerIn, Wh, buyerIn, Wh)."""
     a, b, c, d = sb.readingsOf(oid)
     return (bool(a), int(b), bool(c), int(d))
-
-
-def order_hash(order):
-    return Web3.keccak(abi_encode(ORDER_TYPES, list(order)))
-
-
-def reading(sb, oid, side, energy, meter):
-    typed = final_reading_typed_data(chain.id, sb.address, oid, side, energy, meter.address)
-    return (energy, meter.address, *compact(bytes(sign(meter, typed))))
 
 
 def held(sb, mkt, who, orders=()):  # noqa: F811
@@ -119,7 +100,7 @@ def test_one_trade_opens_audits_and_settles_in_the_readings_call(sb, mkt, cast, 
     assert sb.statusOf(oid, order) == 2
     goto(period, "signing")
     tx = sb.report(
-        (oid, order, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1])),
+        both_readings(sb, oid, order, R, meters[seller], meters[b1]),
         {"from": stranger},
     )
     out = tx.events["Settled"]["outcome"]
@@ -332,10 +313,7 @@ def test_fees_accrue_in_the_sellers_tally_and_anyone_collects_them_once(
     pid, _ = open_period(mkt)
     orders = [open_one(sb, cast, pid, nonce=n) for n in (20, 21)]
     sb.approveMany([o for o, _ in orders], [order_hash(x) for _, x in orders], {"from": auditor})
-    items = [
-        (oid, o, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1]))
-        for oid, o in orders
-    ]
+    items = [both_readings(sb, oid, o, R, meters[seller], meters[b1]) for oid, o in orders]
     fee_before = sb.withdrawable(admin)
     sb.reportMany(items, {"from": stranger})
     # the settlements counted two trades in the seller's tally (reputation unchanged by the fee) and accrued
@@ -359,9 +337,7 @@ def test_fees_accrue_in_the_sellers_tally_and_anyone_collects_them_once(
     # a later trade of the same (seller, period) accrues again, and only its own fee is collected
     (oid, o) = open_one(sb, cast, pid, nonce=22)
     sb.approve(oid, order_hash(o), {"from": auditor})
-    sb.report(
-        (oid, o, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1])), {"from": b1}
-    )
+    sb.report(both_readings(sb, oid, o, R, meters[seller], meters[b1]), {"from": b1})
     assert sb.uncollectedFees(seller, pid) == FEE
     assert sb.collectFees([seller], [pid], {"from": admin}).return_value == FEE
     assert sb.withdrawable(admin) == fee_before + 3 * FEE
@@ -397,10 +373,7 @@ def test_report_many_skips_a_bad_item_and_settles_the_others(sb, mkt, cast, audi
     pid, _ = open_period(mkt)
     orders = [open_one(sb, cast, pid, nonce=n) for n in range(3)]
     sb.approveMany([o for o, _ in orders], [order_hash(x) for _, x in orders], {"from": auditor})
-    items = [
-        (oid, o, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1]))
-        for oid, o in orders
-    ]
+    items = [both_readings(sb, oid, o, R, meters[seller], meters[b1]) for oid, o in orders]
     mid, o = orders[1]
     items[1] = (
         mid,

@@ -21,19 +21,13 @@ from brownie import (
     chain,
 )
 from conftest import CONSUMER, GENERATOR, reverts_with
-from eth_abi import encode as abi_encode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from market_fixtures import GRACE, TAU, WAD, goto, join, mkt, open_period, reading_signature  # noqa: F401
+from signed_fixtures import NO_READING, ORDER_TYPES, both_readings, order_hash, reading, sign  # noqa: F401
 from test_grid_settlement import DECAY, PARAMS, B, G, K, S
-from web3 import Web3
 
-from energy_trading.clients.signed import compact, deal_typed_data, final_reading_typed_data
+from energy_trading.clients.signed import deal_typed_data
 
 PRICE = WAD // 2  # U, per kWh
-ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]
-ORDER_TYPES += ["uint64", "uint64", "uint128", "uint128"]
-NO_READING = (0, "0x" + "00" * 20, b"\0" * 32, b"\0" * 32)
 # (seller, buyer, contracted Wh, seller reading, buyer reading): one order each of: both honest, the seller
 # short, the buyer short (surplus fed in), both short (eps = 0)
 TRADES = [
@@ -100,12 +94,6 @@ def cast(registry, auditor, mkt, sb, admin):  # noqa: F811
     return sellers, buyers, meters
 
 
-def sign(key_holder, typed):
-    return (
-        Account.from_key(key_holder.private_key).sign_message(encode_typed_data(full_message=typed)).signature
-    )
-
-
 _nonce = [100]
 
 
@@ -118,15 +106,6 @@ def signed_deal(sb, pid, seller, buyer, energy):
 
 def opened(tx):
     return [(e["orderId"], tuple(e["order"])) for e in tx.events["Opened"]] if "Opened" in tx.events else []
-
-
-def order_hash(order):
-    return Web3.keccak(abi_encode(ORDER_TYPES, list(order)))
-
-
-def reading(sb, oid, side, energy, meter):
-    typed = final_reading_typed_data(chain.id, sb.address, oid, side, energy, meter.address)
-    return (energy, meter.address, *compact(bytes(sign(meter, typed))))
 
 
 def open_signed(sb, cast, pid, trades, auditor, approve=True):

@@ -11,16 +11,14 @@ import contextlib
 import brownie
 from brownie import HonestSupplierSettlement, chain
 from market_fixtures import FEE, GRACE, TAU, goto, mkt, open_period  # noqa: F401
+from signed_fixtures import NO_READING, both_readings, order_hash, reading
 from test_market_signed import (  # noqa: F401
-    NO_READING,
     R,
     cast,
     deal,
     held,
     open_one,
     opened,
-    order_hash,
-    reading,
     sb,
 )
 
@@ -197,7 +195,7 @@ def test_note_an_exited_seller_and_a_suspended_buyer_still_settle_through_their_
     registry.finalizeExit(seller, {"from": seller})  # no obligation is held for a signed-book order
     registry.suspend(b1, b"fraud", {"from": auditor})
     tx = sb.report(
-        (oid, order, reading(sb, oid, 0, R, meters[seller]), reading(sb, oid, 1, R, meters[b1])),
+        both_readings(sb, oid, order, R, meters[seller], meters[b1]),
         {"from": stranger},
     )
     assert tx.events["Settled"]["deliveredWh"] == R and tx.events["Settled"]["receivedWh"] == R

@@ -7,11 +7,10 @@ fixed in the contract, as regression tests. The proofs of concept were Foundry t
 from brownie import chain
 from conftest import reverts_with
 from market_fixtures import goto, mkt, open_period  # noqa: F401
+from signed_fixtures import order_hash, reading
 from test_market_signed import (  # noqa: F401
     cast,
     open_one,
-    order_hash,
-    reading,
     sb,
 )
 

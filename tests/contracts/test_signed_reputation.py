@@ -19,16 +19,14 @@ from market_fixtures import (  # noqa: F401
     open_period,
     people,
 )
+from signed_fixtures import NO_READING, both_readings, order_hash, reading
 from test_market_signed import (  # noqa: F401
-    NO_READING,
     PRICE,
     R,
     cast,
     deal,
     open_one,
     opened,
-    order_hash,
-    reading,
     sb,
 )
 
@@ -83,11 +81,11 @@ def test_signed_trades_are_tallied_and_fold_into_reputation(sb, mkt, cast, audit
     sb.reject(d[0], d[1], b"no", {"from": auditor})  # no trade: leaves the open count only
     assert tally(sb, seller, pid) == (3, 0, 0)
     sb.report(
-        (a[0], a[1], reading(sb, a[0], 0, R, meters[seller]), reading(sb, a[0], 1, R, meters[b1])),
+        both_readings(sb, a[0], a[1], R, meters[seller], meters[b1]),
         {"from": accounts[RELAYER]},
     )
     sb.report(
-        (b[0], b[1], reading(sb, b[0], 0, R // 4, meters[seller]), reading(sb, b[0], 1, R // 4, meters[b2])),
+        both_readings(sb, b[0], b[1], R // 4, meters[seller], meters[b2]),
         {"from": accounts[RELAYER]},
     )
     assert tally(sb, seller, pid) == (1, 2, WAD + WAD // 4)
@@ -203,10 +201,7 @@ def test_a_bad_batch_item_leaves_its_tally_unchanged(sb, mkt, cast, auditor):  #
     pid, period = open_period(mkt)
     orders = [open_one(sb, cast, pid, nonce=n) for n in range(4)]
     sb.approveMany([o for o, _ in orders], [order_hash(x) for _, x in orders], {"from": auditor})
-    items = [
-        (oid, o, reading(sb, oid, 0, R // 2, meters[seller]), reading(sb, oid, 1, R // 2, meters[b1]))
-        for oid, o in orders[:3]
-    ]
+    items = [both_readings(sb, oid, o, R // 2, meters[seller], meters[b1]) for oid, o in orders[:3]]
     mid, o = orders[1]
     items[1] = (
         mid,
