@@ -8,15 +8,11 @@ import {ProviderReputation} from "../../contracts/market/ProviderReputation.sol"
 import {HonestSupplierSettlement} from "../../contracts/settlement/HonestSupplierSettlement.sol";
 import {GridBalancedSettlement} from "../../contracts/settlement/GridBalancedSettlement.sol";
 import {GridAccount} from "../../contracts/settlement/GridAccount.sol";
-import {CreditWeights} from "../../contracts/weights/CreditWeights.sol";
 import {PenaltyPool} from "../../contracts/weights/PenaltyPool.sol";
-import {NodeWeights} from "../../contracts/weights/NodeWeights.sol";
 import {GreenCertificates} from "../../contracts/certificates/GreenCertificates.sol";
 import {CarbonLedger} from "../../contracts/certificates/CarbonLedger.sol";
 import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
-import {INodeWeights} from "../../interfaces/INodeWeights.sol";
-import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
-import {ForgeBase} from "./Base.sol";
+import {InvariantSetup} from "./InvariantSetup.sol";
 import {MarketHandler} from "./handlers/MarketHandler.sol";
 
 /// @title Market invariants under a fuzzed sequence of every public path (issue 10)
@@ -24,10 +20,7 @@ import {MarketHandler} from "./handlers/MarketHandler.sol";
 ///         after every call: token conservation of each contract that holds tokens, the penalty pool never paying
 ///         more than it took, certificate supply = held + claimed, and liveness: every order past its deadline can
 ///         be brought to a terminal state by anyone.
-contract MarketInvariantsTest is ForgeBase {
-    uint256 internal constant WAD = 1e18;
-    uint64 internal constant GRACE = 1 days;
-
+contract MarketInvariantsTest is InvariantSetup {
     EnergyToken internal token;
     ParticipantRegistry internal registry;
     OrderBook internal book;
@@ -37,52 +30,26 @@ contract MarketInvariantsTest is ForgeBase {
     CarbonLedger internal carbon;
     MarketHandler internal handler;
 
-    address[4] internal actors;
-    address[4] internal meters;
-
     function setUp() public {
         vm.warp(1_800_000_000);
-        address h = _predictHandler();
+        address h = _predictHandler(12); // the 12 contracts below come first
         token = new EnergyToken(address(this), h, WAD, 0, 0); // 1 token per WAD currency: issue(x) mints x
         registry = new ParticipantRegistry(address(this), h);
         ProviderReputation reputation = new ProviderReputation(address(this), 4e17);
         book = new OrderBook(address(this), h, registry, token, reputation, address(0xFEE), 1e16, GRACE);
         HonestSupplierSettlement honest = new HonestSupplierSettlement(address(book), 200);
-        CreditWeights credit = new CreditWeights(address(this), registry, 951229424500714009, 30, 50 * WAD);
-        pool = new PenaltyPool(address(this), token, credit);
-        NodeWeights nodes = new NodeWeights(
-            address(this),
-            address(this),
-            credit,
-            registry,
-            INodeWeights.Params(2e17, 2e17, 3e17, 1e17, 1e17, 2e17, 1e17, 5e17, WAD, 951229424500714009, 30)
-        );
-        gridAccount = new GridAccount(address(this), h, token);
-        GridBalancedSettlement grid = new GridBalancedSettlement(
-            address(this), 4e17, 75e16, 4e16, 10, credit, pool, nodes, gridAccount
-        );
+        GridBalancedSettlement grid;
+        (grid, pool, gridAccount) = _seed001Grid(registry, token, h);
         certs = new GreenCertificates(registry, "ipfs://certificates/{id}");
         carbon = new CarbonLedger(address(this), h, registry, token);
 
         registry.grantRole(registry.MARKET_ROLE(), address(book));
         reputation.grantRole(reputation.RECORDER_ROLE(), address(book));
-        credit.grantRole(credit.SETTLEMENT_ROLE(), address(grid));
-        pool.grantRole(pool.SETTLEMENT_ROLE(), address(grid));
-        nodes.grantRole(nodes.SETTLEMENT_ROLE(), address(grid));
-        gridAccount.grantRole(gridAccount.POLICY_ROLE(), address(grid));
         grid.grantRole(grid.MARKET_ROLE(), address(book));
         book.setPolicyAllowed(address(honest), true);
         book.setPolicyAllowed(address(grid), true);
 
-        for (uint256 i = 0; i < 4; i++) {
-            actors[i] = vm.addr(0xA11CE0 + i); // EOAs at fixed addresses
-            uint256 meterKey = 0xBEEF00 + i;
-            meters[i] = vm.addr(meterKey);
-            IParticipantRegistry.MeterRequest[] memory req = new IParticipantRegistry.MeterRequest[](1);
-            req[0] = _signedRequest(meterKey, actors[i], keccak256(abi.encode("device", i)), 1_000_000);
-            vm.prank(actors[i]);
-            registry.register(3, 1, "zone", keccak256(abi.encode("identity", i)), req);
-        }
+        _registerActors(registry);
         handler = new MarketHandler(
             token, registry, book, pool, gridAccount, certs, carbon, address(honest), address(grid), actors, meters
         );
@@ -215,29 +182,5 @@ contract MarketInvariantsTest is ForgeBase {
     function _terminal(IEnergyMarket.OrderStatus s) private pure returns (bool) {
         return s == IEnergyMarket.OrderStatus.Settled || s == IEnergyMarket.OrderStatus.Rejected
             || s == IEnergyMarket.OrderStatus.Cancelled;
-    }
-
-    /// @dev The handler holds every privileged role from the constructors on, so its address is needed first:
-    ///      it is the contract this test deploys after the 12 contracts above (its CREATE nonce is the current one + 12).
-    function _predictHandler() private view returns (address) {
-        uint256 nonce = vm.getNonce(address(this)) + 12;
-        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), uint8(nonce))))));
-    }
-
-    /// @dev A meter request carrying the meter's EIP-712 consent to be bound to `owner` (nonce 0, no deadline).
-    function _signedRequest(uint256 meterKey, address owner, bytes32 deviceHash, uint64 ratedPowerW)
-        private
-        view
-        returns (IParticipantRegistry.MeterRequest memory)
-    {
-        address meter = vm.addr(meterKey);
-        bytes32 typeHash = registry.METER_BINDING_TYPEHASH();
-        uint256 nonce = registry.nonces(meter);
-        bytes32 structHash =
-            keccak256(abi.encode(typeHash, owner, meter, deviceHash, ratedPowerW, nonce, type(uint256).max));
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", registry.domainSeparator(), structHash));
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(meterKey, digest);
-        bytes memory signature = abi.encodePacked(r, s, v);
-        return IParticipantRegistry.MeterRequest(meter, deviceHash, ratedPowerW, type(uint256).max, signature);
     }
 }

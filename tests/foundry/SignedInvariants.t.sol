@@ -9,13 +9,7 @@ import {SignedBook} from "../../contracts/market/SignedBook.sol";
 import {HonestSupplierSettlement} from "../../contracts/settlement/HonestSupplierSettlement.sol";
 import {GridAccount} from "../../contracts/settlement/GridAccount.sol";
 import {GridBalancedSettlement} from "../../contracts/settlement/GridBalancedSettlement.sol";
-import {CreditWeights} from "../../contracts/weights/CreditWeights.sol";
-import {NodeWeights} from "../../contracts/weights/NodeWeights.sol";
-import {PenaltyPool} from "../../contracts/weights/PenaltyPool.sol";
-import {INodeWeights} from "../../interfaces/INodeWeights.sol";
-import {IEnergyMarket} from "../../interfaces/IEnergyMarket.sol";
-import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
-import {ForgeBase} from "./Base.sol";
+import {InvariantSetup} from "./InvariantSetup.sol";
 import {SignedHandler} from "./handlers/SignedHandler.sol";
 
 /// @title SignedBook invariants under a fuzzed sequence of every public path (issue 13)
@@ -27,9 +21,7 @@ import {SignedHandler} from "./handlers/SignedHandler.sol";
 ///         And the reputation tally: per (seller, period) `open` = the seller's orders of the period not ended, `trades`
 ///         and `sumV` = the trades settled (the handler's ghost, from the `Settled` events); after the overdue
 ///         orders are ended, `fold` never reverts and every provider's reputation stays in [0, 1e18].
-contract SignedInvariantsTest is ForgeBase {
-    uint256 internal constant WAD = 1e18;
-    uint64 internal constant GRACE = 1 days;
+contract SignedInvariantsTest is InvariantSetup {
     uint256 internal constant FEE = 1e16;
 
     EnergyToken internal token;
@@ -39,12 +31,10 @@ contract SignedInvariantsTest is ForgeBase {
     ProviderReputation internal reputation;
     SignedHandler internal handler;
     GridAccount internal gridAccount;
-    address[4] internal actors;
-    address[4] internal meters;
 
     function setUp() public {
         vm.warp(1_800_000_000);
-        address h = _predictHandler();
+        address h = _predictHandler(12); // the 12 contracts below come first
         token = new EnergyToken(address(this), h, WAD, 0, 0);
         registry = new ParticipantRegistry(address(this), h);
         reputation = new ProviderReputation(address(this), 4e17);
@@ -57,15 +47,7 @@ contract SignedInvariantsTest is ForgeBase {
         sb.grantRole(sb.MATCHER_ROLE(), h); // the handler opens matched deals as the MatchingMarket would
         address grid = _gridPolicy();
         reputation.setTallyBook(sb);
-        for (uint256 i = 0; i < 4; i++) {
-            actors[i] = vm.addr(0xA11CE0 + i);
-            uint256 meterKey = 0xBEEF00 + i;
-            meters[i] = vm.addr(meterKey);
-            IParticipantRegistry.MeterRequest[] memory req = new IParticipantRegistry.MeterRequest[](1);
-            req[0] = _signedRequest(meterKey, actors[i], keccak256(abi.encode("device", i)), 1_000_000);
-            vm.prank(actors[i]);
-            registry.register(3, 1, "zone", keccak256(abi.encode("identity", i)), req);
-        }
+        _registerActors(registry);
         handler = new SignedHandler(token, book, sb, address(honest), grid, actors, meters);
         require(address(handler) == h, "handler address prediction");
         for (uint256 i = 0; i < 4; i++) {
@@ -211,48 +193,11 @@ contract SignedInvariantsTest is ForgeBase {
     /// @dev The seed 001 ledgers and a grid-balanced policy bound to the signed book (5 contracts), allowed on the
     ///      order book and mapped with the period total.
     function _gridPolicy() private returns (address) {
-        CreditWeights credit = new CreditWeights(address(this), registry, 951229424500714009, 30, 50 * WAD);
-        PenaltyPool pool = new PenaltyPool(address(this), token, credit);
-        NodeWeights nodes = new NodeWeights(
-            address(this),
-            address(this),
-            credit,
-            registry,
-            INodeWeights.Params(2e17, 2e17, 3e17, 1e17, 1e17, 2e17, 1e17, 5e17, WAD, 951229424500714009, 30)
-        );
-        gridAccount = new GridAccount(address(this), address(this), token);
-        GridBalancedSettlement grid =
-            new GridBalancedSettlement(address(this), 4e17, 75e16, 4e16, 10, credit, pool, nodes, gridAccount);
-        credit.grantRole(credit.SETTLEMENT_ROLE(), address(grid));
-        pool.grantRole(pool.SETTLEMENT_ROLE(), address(grid));
-        nodes.grantRole(nodes.SETTLEMENT_ROLE(), address(grid));
-        gridAccount.grantRole(gridAccount.POLICY_ROLE(), address(grid));
+        GridBalancedSettlement grid;
+        (grid,, gridAccount) = _seed001Grid(registry, token, address(this));
         grid.grantRole(grid.MARKET_ROLE(), address(sb));
         book.setPolicyAllowed(address(grid), true);
         sb.mapGridPolicy(address(grid));
         return address(grid);
-    }
-
-    /// @dev The handler is deployed after the 12 contracts above (its CREATE nonce is the current one + 12).
-    function _predictHandler() private view returns (address) {
-        uint256 nonce = vm.getNonce(address(this)) + 12;
-        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), uint8(nonce))))));
-    }
-
-    function _signedRequest(uint256 meterKey, address owner, bytes32 deviceHash, uint64 ratedPowerW)
-        private
-        view
-        returns (IParticipantRegistry.MeterRequest memory)
-    {
-        address meter = vm.addr(meterKey);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                registry.METER_BINDING_TYPEHASH(), owner, meter, deviceHash, ratedPowerW, registry.nonces(meter),
-                type(uint256).max
-            )
-        );
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", registry.domainSeparator(), structHash));
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(meterKey, digest);
-        return IParticipantRegistry.MeterRequest(meter, deviceHash, ratedPowerW, type(uint256).max, abi.encodePacked(r, s, v));
     }
 }
