@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import requests
@@ -184,41 +185,33 @@ class Chain:
         sent even if one reverts; the first revert is raised as `ChainRevert` after all receipts are read.
         """
         if self.in_process or not calls:
-            pending = [self.send(fn, sender, gas=gas) for fn, sender in calls]
-        else:
-            built = [self._sign(fn, sender, 0, gas) for fn, sender in calls]
-            self._state_changed()
-            responses = self.w3.provider.make_batch_request(
-                [("eth_sendRawTransaction", ["0x" + raw.hex()]) for _, raw, _, _ in built]
-            )
-            pending = []
-            for (tx, raw, sender, action), response in zip(built, responses, strict=True):
-                if "error" in response:
-                    self._nonces.pop(sender, None)
-                    raise RuntimeError(f"{action}: the node refused the transaction: {response['error']}")
-                pending.append(PendingTx(keccak(raw), tx, len(raw), action))
-            missing = [p for p in pending if p.receipt is None]
-            receipts = self.w3.provider.make_batch_request(
-                [("eth_getTransactionReceipt", ["0x" + p.tx_hash.hex()]) for p in missing]
-            )
-            formatted = {
-                p.tx_hash: _format_receipt(r["result"])
-                for p, r in zip(missing, receipts, strict=True)
-                if r.get("result")
-            }
-            pending = [
-                PendingTx(p.tx_hash, p.tx, p.size_bytes, p.action, formatted.get(p.tx_hash)) for p in pending
-            ]
-        results: list[TxReceipt] = []
-        first_revert: Exception | None = None
-        for p in pending:
-            try:
-                results.append(self.wait(p))
-            except Exception as exc:
-                first_revert = first_revert or exc
-        if first_revert is not None:
-            raise first_revert
-        return results
+            # in process each transaction is mined as it is sent: read each receipt at once, so that a
+            # revert is replayed (`_revert_of`) while its block is still the latest (the revm backend keeps
+            # no older state)
+            return _all_then_first_error(partial(self.transact, fn, sender, gas=gas) for fn, sender in calls)
+        built = [self._sign(fn, sender, 0, gas) for fn, sender in calls]
+        self._state_changed()
+        responses = self.w3.provider.make_batch_request(
+            [("eth_sendRawTransaction", ["0x" + raw.hex()]) for _, raw, _, _ in built]
+        )
+        pending = []
+        for (tx, raw, sender, action), response in zip(built, responses, strict=True):
+            if "error" in response:
+                self._nonces.pop(sender, None)
+                raise RuntimeError(f"{action}: the node refused the transaction: {response['error']}")
+            pending.append(PendingTx(keccak(raw), tx, len(raw), action))
+        receipts = self.w3.provider.make_batch_request(
+            [("eth_getTransactionReceipt", ["0x" + p.tx_hash.hex()]) for p in pending]
+        )
+        formatted = {
+            p.tx_hash: _format_receipt(r["result"])
+            for p, r in zip(pending, receipts, strict=True)
+            if r.get("result")
+        }
+        pending = [
+            PendingTx(p.tx_hash, p.tx, p.size_bytes, p.action, formatted.get(p.tx_hash)) for p in pending
+        ]
+        return _all_then_first_error(partial(self.wait, p) for p in pending)
 
     def send(
         self,
@@ -441,6 +434,20 @@ class Chain:
             self.w3.middleware_onion.remove(_SIGNER_LAYER)
         signer = SignAndSendRawMiddlewareBuilder.build(list(self.accounts.values()))
         self.w3.middleware_onion.inject(signer, name=_SIGNER_LAYER, layer=0)
+
+
+def _all_then_first_error(steps: Iterable[Callable[[], TxReceipt]]) -> list[TxReceipt]:
+    """Run every step; the receipts in order, or the first step's error once all have run."""
+    results: list[TxReceipt] = []
+    first_error: Exception | None = None
+    for step in steps:
+        try:
+            results.append(step())
+        except Exception as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return results
 
 
 def signed_size(tx: Any) -> int:

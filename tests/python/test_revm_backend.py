@@ -117,3 +117,84 @@ def test_demo_on_revm_as_a_user_types_it_says_so_and_walks_through_every_section
     # the incentives section seals a block by its creator (`sealed_by`: the revm backend's coinbase)
     assert "sealed by 0x" in out and "creator reward 5 units" in out
     assert "180/180 committed" in out  # the emulator replays every signed transaction of the run
+
+
+# ------------------------------------------------------------------ rules found by review (helper-49)
+
+# hand-assembled runtimes (no Solidity needed): each comment gives the opcodes
+TRANSIENT = bytes.fromhex(  # no calldata: TSTORE(0, 77); any calldata: return TLOAD(0)
+    "361560105760005c60005260206000f35b604d60005d00"
+)
+REVERTS = bytes.fromhex("60006000fd")  # REVERT(0, 0) on any call, a plain value transfer included
+PARENT_HASH = bytes.fromhex("600143034060005260206000f3")  # return BLOCKHASH(NUMBER - 1)
+
+
+def _deploy_runtime(chain, runtime: bytes) -> str:
+    """Deploy `runtime` from the funder with a 12-byte initcode that copies and returns it."""
+    size = len(runtime)
+    initcode = bytes([0x60, size, 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60, size, 0x60, 0x00, 0xF3]) + runtime
+    tx = chain.w3.eth.send_transaction({"from": chain.funder, "data": initcode, "gas": 200_000})
+    return chain.w3.eth.get_transaction_receipt(tx)["contractAddress"]
+
+
+def test_revm_clears_transient_storage_and_answers_code_nonce_and_blockhash_as_a_chain():
+    chain = connect(seed="revm:review", evm="revm")
+    w3 = chain.w3
+    probe = _deploy_runtime(chain, TRANSIENT)
+    assert bytes(w3.eth.get_code(probe)) == TRANSIENT  # not revm's padded copy
+    assert w3.eth.get_transaction_count(probe) == 1  # a contract's nonce starts at 1 (EIP-161)
+    w3.eth.send_transaction({"from": chain.funder, "to": probe, "gas": 100_000})  # TSTORE(0, 77)
+    assert int.from_bytes(w3.eth.call({"to": probe, "data": "0x01"}), "big") == 0  # EIP-1153: cleared
+    parent = _deploy_runtime(chain, PARENT_HASH)
+    latest = w3.eth.block_number
+    assert bytes(w3.eth.call({"to": parent})) == bytes(w3.eth.get_block(latest - 1)["hash"])
+
+
+def test_revm_estimates_enough_gas_reads_storage_and_pays_a_contract_coinbase_without_running_it(artifacts):
+    chain = connect(seed="revm:estimate", evm="revm")
+    d = deploy(chain, artifacts)
+    alice, bob = chain.new_accounts(["alice", "bob"])
+    MarketClient(d).fund(alice, tokens(3))
+    # the whole balance: the sender's slot goes to zero (a refund), so the limit needed exceeds the gas used
+    transfer = d.token.functions.transfer(bob, d.token.functions.balanceOf(alice).call())
+    estimate = transfer.estimate_gas({"from": alice})
+    assert chain.transact(transfer, alice, gas=estimate)["status"] == 1
+    assert d.token.functions.balanceOf(alice).call() == 0
+    # eth_getStorageAt: OpenZeppelin's ERC-20 keeps balances in the mapping at slot 0
+    slot = keccak(bytes(12) + bytes.fromhex(bob[2:]) + bytes(32))
+    stored = int.from_bytes(chain.w3.eth.get_storage_at(d.token.address, slot), "big")
+    assert stored == d.token.functions.balanceOf(bob).call() == tokens(3)
+    # a coinbase whose code reverts on a plain transfer still gets the tip, and the transaction is mined
+    coinbase = _deploy_runtime(chain, REVERTS)
+    backend = chain.w3.provider.ethereum_tester.backend
+    backend.set_coinbase(bytes.fromhex(coinbase[2:]))
+    before = chain.w3.eth.get_balance(coinbase)
+    receipt = chain.transact(d.token.functions.transfer(alice, 1), bob)
+    assert chain.w3.eth.get_balance(coinbase) - before == receipt["gasUsed"] * receipt["effectiveGasPrice"]
+
+
+def test_revm_refuses_what_a_chain_refuses_and_a_snapshot_it_cannot_go_forward_to():
+    chain = connect(seed="revm:refusals", evm="revm")
+    w3, tester = chain.w3, chain.w3.provider.ethereum_tester
+    sender = chain.new_account("sender")
+    key = chain.key_of(sender)
+    base = {"chainId": chain.chain_id, "nonce": 0, "to": chain.funder, "value": 1}
+    fees = {"maxFeePerGas": 10**9, "maxPriorityFeePerGas": 10**9}
+    refused = {
+        "gas below the intrinsic 21,000": base | fees | {"gas": 20_000},
+        "fee cap below the tip": base | {"gas": 21_000, "maxFeePerGas": 1, "maxPriorityFeePerGas": 2},
+        "another chain": base | fees | {"gas": 21_000, "chainId": 1},
+        "legacy, another chain (EIP-155)": base | {"gas": 21_000, "gasPrice": 10**9, "chainId": 1},
+    }
+    for what, tx in refused.items():
+        with pytest.raises(ValidationError):
+            w3.eth.send_raw_transaction(key.sign_transaction(tx).raw_transaction)
+        assert w3.eth.get_transaction_count(sender) == 0, what  # nothing mined, the nonce unused
+    # snapshots: back to an earlier one drops the later ones, which then say so instead of restoring garbage
+    first = tester.take_snapshot()
+    w3.eth.send_transaction({"from": chain.funder, "to": sender, "value": 5})
+    second = tester.take_snapshot()
+    tester.revert_to_snapshot(first)
+    with pytest.raises(ValidationError, match="cannot go forward"):
+        tester.revert_to_snapshot(second)
+    tester.revert_to_snapshot(first)  # the earlier one still works
