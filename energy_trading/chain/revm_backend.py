@@ -28,8 +28,9 @@ life and offers no way to end a transaction (revm's `finalize`; its `commit()` o
 account or storage slot a transaction touched stays warm (EIP-2929) for every later transaction, and a slot's
 "original value" (EIP-2200 SSTORE pricing and refunds) stays the value it had when first loaded. So `gasUsed`
 is lower than a chain's (2.2 % over `market_day`, 15.5 % over `seed003_reputation`, 22-24 % over the seed
-001 runs, against py-evm on the same runs), and an execution that depends on the gas it has left can end differently: a call given the
-2,300-gas stipend that reads cold storage on a chain runs out of gas there but not here. This repository's
+001 runs, against py-evm on the same runs), and an execution that depends on the gas it has left can end
+differently: a call given the 2,300-gas stipend that reads cold storage on a chain runs out of gas there but
+not here. This repository's
 contracts do not depend on that (the scenarios' orders, payouts and reputations are identical on both);
 measure gas on py-evm (the default) or anvil (`benchmarks/market_gas.py` uses anvil).
 
