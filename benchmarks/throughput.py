@@ -1,4 +1,4 @@
-"""Transactions per second of the scenario runner, in process (py-evm) and on anvil, beside a raw-web3
+"""Transactions per second of the scenario runner, in process (py-evm or revm) and on anvil, beside a raw-web3
 baseline measured in the same run.
 
 For each backend and each scenario (`market_day`, `seed003_reputation`) the runner plays the scenario on a
@@ -31,7 +31,7 @@ ratio that is Python overhead rather than gas executed. On a shared machine the 
 the load between the two timed phases (the runner first, the baseline after it), so in process the CPU
 time of this process (`time.process_time`, which holds py-evm too) is measured beside it: "CPU ratio" =
 baseline tx per CPU second / runner tx per CPU second, and the EVM/other split is in CPU milliseconds.
-Usage: python benchmarks/throughput.py [--backend inprocess|revm|anvil|both|all] [--json]
+Usage: python benchmarks/throughput.py [--backend inprocess|revm|anvil|both|all] [--repeat N] [--json]
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ class RequestCounter:
         return self.by_method.get("eth_call", 0) + direct
 
 
-def run_runner(name: str, rpc: str | None, evm: str = "py-evm") -> dict[str, Any]:
+def run_runner(name: str, rpc: str | None, evm: str | None = None) -> dict[str, Any]:
     """Play one scenario on a fresh chain; return its transaction count, wall seconds and tx/s."""
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     chain = connect(rpc, seed=f"bench:throughput:{name}", evm=evm)
@@ -165,12 +165,12 @@ def run_runner(name: str, rpc: str | None, evm: str = "py-evm") -> dict[str, Any
     }
 
 
-def _clock(chain: Chain, evm: str) -> Any:
+def _clock(chain: Chain, evm: str | None) -> Any:
     """py-evm's `EvmClock` in process on py-evm; nothing on revm or a node."""
-    return EvmClock() if chain.in_process and evm == "py-evm" else contextlib.nullcontext()
+    return EvmClock() if chain.in_process and evm != "revm" else contextlib.nullcontext()
 
 
-def run_baseline(count: int, rpc: str | None, evm: str = "py-evm") -> dict[str, Any]:
+def run_baseline(count: int, rpc: str | None, evm: str | None = None) -> dict[str, Any]:
     """`count` ERC-20 transfers by a plain web3.py loop (see the module docstring); the loop is timed."""
     artifact = compile_contracts()["EnergyToken"]
     chain = connect(rpc, seed="bench:throughput:baseline", evm=evm)  # the node and its funded account
@@ -236,7 +236,7 @@ def measure(backend: str, repeat: int = 3) -> dict[str, Any]:
     compile_contracts()  # cached on disk; not part of any timing
     out: dict[str, Any] = {}
 
-    evm = "revm" if backend == "revm" else "py-evm"
+    evm = "revm" if backend == "revm" else None  # None: py-evm in process, the node's own on anvil
 
     def both(rpc: str | None) -> None:
         # untimed warm-up on this backend: the process's first run pays one-off costs (imports, eth_abi's
@@ -273,7 +273,11 @@ def measure(backend: str, repeat: int = 3) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].replace("\n", " ")
+        + " Ratio = baseline tx/s / runner tx/s; target <= 1.5. See docs/throughput.md.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--backend",
         choices=["inprocess", "revm", "anvil", "both", "all"],
@@ -318,14 +322,18 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
     print(
         f"baseline: {BASELINE} (same count, same backend, same run); ratio = baseline tx/s / runner tx/s, "
-        f"the median of {args.repeat} rounds (range: every round's); the other figures are that round's"
+        f"the median of {args.repeat} round(s) (range: every round's); the other figures are that round's"
     )
-    print("req/tx: provider requests per runner transaction (the raw loop: see --json); est: eth_estimateGas")
+    print(
+        "req/tx: provider requests per runner transaction (the raw loop: see --json); est: eth_estimateGas "
+        "requests; calls: contract reads the runner executed (eth_call requests plus in-process reads)"
+    )
     print(
         "gas/tx, EVM ms/tx, other ms/tx: runner/baseline; in process only: CPU ratio = the ratio in CPU "
         "seconds of this process (far less load-dependent than wall time), EVM = CPU ms inside py-evm's "
         "apply_transaction (sent transactions and eth_calls), other = the rest of the CPU ms "
-        "(web3, eth-tester, runner)"
+        "(web3, eth-tester, runner); the EVM and other columns are blank on revm (no py-evm to time) and on "
+        "anvil (the node's CPU is not this process's)"
     )
     for backend, rows in figures.items():
         worst = max(f["ratio"] for f in rows.values())

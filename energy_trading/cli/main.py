@@ -42,20 +42,25 @@ def _add_rpc(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--evm",
         choices=["py-evm", "revm"],
-        default="py-evm",
-        help="in-process EVM (without --rpc): py-evm, eth-tester's own (default), or revm, native and 3-5x "
-        "faster on a scenario; revm's gasUsed figures are lower than a chain's (docs/throughput.md)",
+        help="the in-process EVM, without --rpc: py-evm, eth-tester's own (the default), or revm, native "
+        "(the shipped scenarios run 3-9x faster); revm's gasUsed figures are lower than a chain's, so "
+        "measure gas on py-evm or a node (docs/throughput.md)",
     )
 
 
-def _connect(args: argparse.Namespace, seed: str = "energy-trading") -> Any:
-    """The chain `--rpc` / `--evm` ask for (a ValueError, printed as a usage error, when both are given)."""
-    from energy_trading.chain.connection import connect
-
-    if args.rpc and args.evm != "py-evm":
+def _check_rpc_evm(args: argparse.Namespace) -> None:
+    """`--rpc` and `--evm` choose where the chain runs: both at once is a usage error."""
+    if getattr(args, "rpc", None) and getattr(args, "evm", None):
         raise ValueError(
             f"--evm {args.evm}: chooses the in-process EVM; with --rpc the node executes (drop one)"
         )
+
+
+def _connect(args: argparse.Namespace, seed: str = "energy-trading") -> Any:
+    """The chain `--rpc` / `--evm` ask for."""
+    from energy_trading.chain.connection import connect
+
+    _check_rpc_evm(args)
     return connect(args.rpc, seed=seed, evm=args.evm)
 
 
@@ -214,7 +219,7 @@ def _run(args: argparse.Namespace) -> int:
 
     compile_with_progress()  # warm the compile cache the run's deployment reads, with a bar when solc runs
     # every long loop of the run (deploy stages, registration, periods, rounds) shows its progress
-    evm_name = "" if args.evm == "py-evm" else f" ({args.evm})"
+    evm_name = f" ({args.evm})" if args.evm else ""
     with working(f"connecting to {args.rpc}" if args.rpc else f"starting the in-process EVM{evm_name}"):
         chain = _connect(args, seed=f"scenario:{scenario.name}")  # the seed run_scenario would use
     results = run_scenario(scenario, args.rpc, progress=stage_progress, chain=chain)
@@ -230,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `energy-trading` command."""
     args = build_parser().parse_args(argv)
     try:
+        _check_rpc_evm(args)  # before any work is shown
         if args.command == "match":
             return _match(args)
         if args.command == "run":
@@ -253,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 json.dumps(
                     {
+                        "chain": chain.where,
                         "chain_id": chain.w3.eth.chain_id,
                         "operator": d.operator,
                         "auditor": d.auditor,

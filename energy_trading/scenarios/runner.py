@@ -122,6 +122,7 @@ def _run(
         "scenario": scenario.name,
         "description": scenario.description,
         "settlement": scenario.market.settlement,
+        "chain": chain.where,  # which EVM made the gas figures (revm's are lower than a chain's)
         "contracts": d.addresses(),
     }
     extensions = [e for e in EXTENSIONS if e.applies(scenario.raw)]
@@ -213,7 +214,7 @@ def summary(results: Mapping[str, Any]) -> str:
             lines.append(
                 e.summary(results[e.name]) if e.summary else f"{e.name}: see results.json['{e.name}']"
             )
-    lines.append(
-        f"transactions: {len(results.get('transactions', []))}, gas used {results.get('gas_used', 0):,}"
-    )
+    where = f" on {results['chain']}" if "chain" in results else ""
+    count, gas = len(results.get("transactions", [])), results.get("gas_used", 0)
+    lines.append(f"transactions: {count}, gas used {gas:,}{where}")
     return "\n".join(lines)

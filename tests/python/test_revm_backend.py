@@ -29,7 +29,13 @@ def _strip_timings(value):
 def test_a_scenario_on_revm_reports_what_py_evm_reports_but_gas():
     scenario = load_scenario(ROOT / "scenarios" / "market_day.yaml")
     on = {evm: run_scenario(scenario, chain=connect(seed="revm:same", evm=evm)) for evm in ("py-evm", "revm")}
-    same = {evm: _strip_timings({k: v for k, v in r.items() if k != "gas_used"}) for evm, r in on.items()}
+    same = {
+        evm: _strip_timings({k: v for k, v in r.items() if k not in ("gas_used", "chain")})
+        for evm, r in on.items()
+    }
+    # which EVM made the figures is part of the results (revm's gas is not a chain's)
+    assert on["revm"]["chain"] == "in-process EVM (revm; its gasUsed figures are lower than a chain's)"
+    assert on["py-evm"]["chain"] == "in-process EVM (py-evm)"
     # every order, payout, balance and reputation, and as many transactions
     for key in same["py-evm"]:
         if key == "transactions":
@@ -95,9 +101,11 @@ def test_revm_keeps_nonces_fees_snapshots_and_the_clock(artifacts):
     assert made.address.lower() == "0x" + expected[12:].hex()
 
 
-def test_an_unknown_evm_is_refused_with_the_choices():
+def test_an_unknown_evm_or_an_evm_with_a_node_is_refused_saying_what_to_change():
     with pytest.raises(ValueError, match="evm: one of py-evm, revm"):
         connect(evm="geth")
+    with pytest.raises(ValueError, match="chooses the in-process EVM.*pass one of them"):
+        connect("http://127.0.0.1:9", evm="revm")  # refused before any connection is tried
 
 
 def test_run_refuses_evm_with_rpc_as_a_user_types_it(tmp_path):
@@ -107,6 +115,7 @@ def test_run_refuses_evm_with_rpc_as_a_user_types_it(tmp_path):
     )  # fmt: skip
     assert done.returncode != 0
     assert "--evm revm: chooses the in-process EVM; with --rpc the node executes" in done.stderr
+    assert "connecting to" not in done.stderr  # refused before any work is shown
 
 
 def test_demo_on_revm_as_a_user_types_it_says_so_and_walks_through_every_section():
