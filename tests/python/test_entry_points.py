@@ -260,7 +260,8 @@ def test_deploy_prints_addresses_after_a_line_per_stage():
     out = run("energy-trading", "deploy")
     assert out.returncode == 0, out.stderr
     deployed = json.loads(out.stdout)
-    assert set(deployed) == {"chain_id", "operator", "auditor", "contracts"}
+    assert set(deployed) == {"chain", "chain_id", "operator", "auditor", "contracts"}
+    assert deployed["chain"] == "in-process EVM (py-evm)"
     assert len(deployed["contracts"]) == 18  # with the SignedBook, its honest-supplier and its grid policy
     lines = out.stderr.splitlines()
     assert lines[:5] == [f"deploying: {stage}" for stage in DEPLOY_STAGES], lines

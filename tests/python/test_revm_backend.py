@@ -104,7 +104,7 @@ def test_revm_keeps_nonces_fees_snapshots_and_the_clock(artifacts):
 def test_an_unknown_evm_or_an_evm_with_a_node_is_refused_saying_what_to_change():
     with pytest.raises(ValueError, match="evm: one of py-evm, revm"):
         connect(evm="geth")
-    with pytest.raises(ValueError, match="chooses the in-process EVM.*pass one of them"):
+    with pytest.raises(ValueError, match=r"chooses the in-process EVM.*pass one of them"):
         connect("http://127.0.0.1:9", evm="revm")  # refused before any connection is tried
 
 
