@@ -170,7 +170,7 @@ class RevmBackend(MockBackend):
             for snapshot in self._snapshots:
                 snapshot["live"] = False
             self._snapshots = []
-        self._nonces = {}
+        self._nonces, self._coinbase = {}, _ZERO_ADDRESS
         super().reset_to_genesis()
 
     # ------------------------------------------------------------------ blocks

@@ -207,3 +207,9 @@ def test_revm_refuses_what_a_chain_refuses_and_a_snapshot_it_cannot_go_forward_t
     with pytest.raises(ValidationError, match="cannot go forward"):
         tester.revert_to_snapshot(second)
     tester.revert_to_snapshot(first)  # the earlier one still works
+    # back to genesis: no transaction count, no balance, and the default coinbase again
+    backend = tester.backend
+    backend.set_coinbase(bytes.fromhex(sender[2:]))
+    tester.reset_to_genesis()
+    assert (w3.eth.get_transaction_count(sender), w3.eth.get_balance(sender)) == (0, 0)
+    assert backend.block["coinbase"] == b"\x00" * 20 and w3.eth.block_number == 0
