@@ -43,7 +43,7 @@ def _add_rpc(parser: argparse.ArgumentParser) -> None:
         "--evm",
         choices=["py-evm", "revm"],
         help="the in-process EVM, without --rpc: py-evm, eth-tester's own (the default), or revm, native "
-        "(the shipped scenarios run 3-9x faster); revm's gasUsed figures are lower than a chain's, so "
+        "(the shipped scenarios run 1.3-6x faster); revm's gasUsed figures are lower than a chain's, so "
         "measure gas on py-evm or a node (docs/throughput.md)",
     )
 
