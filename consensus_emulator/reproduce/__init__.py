@@ -21,7 +21,7 @@ crsm-calibration       the 15 / 76 / 12 ms calibration point of seed 000 §IV-B
 =====================  ===========================================================
 
 Every output carries checks against its paper (one per number or stated claim, with the
-tolerance) and one verdict, AGREES / SHAPE ONLY / DIFFERS / CALIBRATED (``verdict``);
+tolerance) and one verdict, AGREES / NUMBERS MISS / SHAPE ONLY / DIFFERS / CALIBRATED (``verdict``);
 ``summary.json`` in the output directory holds them all, and ``tools/reproduce_table.py``
 turns it into the table of docs/README_emulator.md.
 

@@ -7,8 +7,10 @@ figure and CSV is written the same way (Agg backend, no timestamps, 6 significan
 Summary files written by :func:`write_summary` into the output directory:
 
 * ``summary.json``: ``{"counts": {verdict: n}, "outputs": [{name, title, ref, verdict, paper,
-  emulated, note, checks: [{what, paper, emulated, tolerance, numeric, ok}]}]}`` (machine-readable);
-* ``summary.csv``: one row per output; ``checks.csv``: one row per paper number or claim;
+  emulated, note, checks: [{what, paper, emulated, tolerance, numeric, ok, fitted}]}]}``
+  (machine-readable; ``fitted`` checks are printed but not in the verdict);
+* ``summary.csv``: one row per output (check counts without the fitted ones);
+  ``checks.csv``: one row per paper number or claim;
 * ``summary.md``: the markdown table of :func:`markdown_table` (the one in docs/README_emulator.md).
 """
 
@@ -54,7 +56,7 @@ class Output:
 
     @property
     def verdict(self) -> str:
-        """AGREES / SHAPE ONLY / DIFFERS / CALIBRATED (rules in `verdict`)."""
+        """AGREES / NUMBERS MISS / SHAPE ONLY / DIFFERS / CALIBRATED (rules in `verdict`)."""
         return verdict(self.checks, calibrated=self.calibrated)
 
 
@@ -156,6 +158,16 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _passed(checks: list[dict[str, Any]]) -> str:
+    """'ok/n' of the checks in the verdict, the fitted ones apart: '14/14 (+8/8 fitted, not in verdict)'."""
+    own = [c for c in checks if not c.get("fitted")]
+    fitted = [c for c in checks if c.get("fitted")]
+    text = f"{sum(c['ok'] for c in own)}/{len(own)}"
+    return text + (
+        f" (+{sum(c['ok'] for c in fitted)}/{len(fitted)} fitted, not in verdict)" if fitted else ""
+    )
+
+
 def markdown_table(records: list[dict[str, Any]]) -> str:
     """The README table: one row per output (from `summary.json`'s "outputs"), then the counts."""
     out = [
@@ -163,11 +175,9 @@ def markdown_table(records: list[dict[str, Any]]) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in records:
-        checks = r["checks"]
-        passed = sum(1 for c in checks if c["ok"])
         emulated = r["emulated"] + (f" — {r['note']}" if r.get("note") else "")
         out.append(
-            f"| {r['name']} | {_cell(r['ref'])} | **{r['verdict']}** | {passed}/{len(checks)} | "
+            f"| {r['name']} | {_cell(r['ref'])} | **{r['verdict']}** | {_passed(r['checks'])} | "
             f"{_cell(r['paper'])} | {_cell(emulated)} |"
         )
     counts = count_verdicts(r["verdict"] for r in records)
@@ -185,16 +195,21 @@ def write_summary(summaries: list[Summary], out_dir: Path) -> None:
     (out_dir / "summary.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     with (out_dir / "summary.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["output", "ref", "verdict", "checks_ok", "checks", "paper", "emulated", "note"])
+        writer.writerow(
+            ["output", "ref", "verdict", "checks_ok", "checks", "fitted_checks", "paper", "emulated", "note"]
+        )
         for s in summaries:
-            ok = sum(1 for c in s.checks if c.ok)
-            writer.writerow([s.name, s.ref, s.verdict, ok, len(s.checks), s.paper, s.emulated, s.note])
+            own = [c for c in s.checks if not c.fitted]
+            ok, fitted = sum(1 for c in own if c.ok), len(s.checks) - len(own)
+            writer.writerow([s.name, s.ref, s.verdict, ok, len(own), fitted, s.paper, s.emulated, s.note])
     with (out_dir / "checks.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["output", "what", "paper", "emulated", "tolerance", "kind", "ok"])
         for s in summaries:
             for c in s.checks:
-                kind = "number" if c.numeric else "claim"
+                kind = ("number" if c.numeric else "claim") + (
+                    " (fitted, not in verdict)" if c.fitted else ""
+                )
                 writer.writerow([s.name, c.what, c.paper, c.emulated, c.tolerance, kind, yes(c.ok)])
     (out_dir / "summary.md").write_text(markdown_table(records), encoding="utf-8")
 
@@ -213,7 +228,7 @@ def format_summary(summaries: list[Summary], width: int = 110) -> str:
             out += textwrap.wrap("why:      " + s.note, width, subsequent_indent="          ")
         for c in s.checks:
             tol = f" (tolerance {c.tolerance})" if c.tolerance else ""
-            mark = "ok  " if c.ok else "MISS"
+            mark = ("ok  " if c.ok else "MISS") + (" [fitted, not in verdict]" if c.fitted else "")
             line = f"  {mark} {c.what}: paper {c.paper}, emulated {c.emulated}{tol}"
             out += textwrap.wrap(line, width, subsequent_indent="         ")
         out.append("")

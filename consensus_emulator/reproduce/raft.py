@@ -9,8 +9,9 @@ repository; extraction error under 2 %, see `raft_paper`); the values the text s
 "consistently longer than 10 seconds") are checked too. One model constant, the LogCabin
 cluster's stable-storage write (`RAFT_PAPER_COSTS`: 3.0 ms on average, each write uniformly
 within +-1.75 ms), was chosen from a small grid of write-time distributions against four ranges
-(12-24, 25-50, 150-151 and 150-155 ms, median and p90); those checks say "fitted", the other
-five ranges and the 150-200 worst trial are out of sample (docs/validation.md).
+(12-24, 25-50, 150-151 and 150-155 ms, median and p90); those eight checks are printed as
+"fitted" and left out of the verdict, which rests on the other five ranges, the 150-150 lower
+bound and the text's numbers (out of sample, docs/validation.md).
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ import numpy as np
 from consensus_emulator.reproduce.output import Output
 from consensus_emulator.reproduce.util import steps
 from consensus_emulator.reproduce.verdict import Check, claim, number
+from consensus_emulator.validation.raft_paper import TOLERANCE as RAFT_REL
 
 #: The paper numbers the write time of `RAFT_PAPER_COSTS` (persist_ms, persist_spread_ms) was
-#: chosen against (consensus_emulator/config.py, docs/validation.md).
+#: chosen against (consensus_emulator/config.py, docs/validation.md): printed, not in the verdict.
 FITTED = {(r, stat) for r in ("12-24", "25-50", "150-151", "150-155") for stat in ("median", "p90")}
-#: Tolerance of the Raft paper's numbers (issue 15: 15 %).
-RAFT_REL = 0.15
+#: What docs/validation.md measured at other seeds (1000 trials per range), quoted in the output.
+SEED_CAVEAT = (
+    "at other seeds (docs/validation.md) the out-of-sample ranges stayed within 15 % (seeds 1-2), but two "
+    "fitted p90s missed: 150-155 +16.0 % at seed 1 and 25-50 -15.0 % at seed 2 (-14.8 % at seed 0, at the "
+    "edge)"
+)
 
 
 def _checks(rows) -> list[Check]:
@@ -46,15 +52,20 @@ def _checks(rows) -> list[Check]:
             continue
         for stat in ("median", "p90"):
             src = p.source(stat)
-            how = "stated in the text" if src == "text" else f"Fig 16 plotted data, ±{p.uncertainty:.0%}"
-            if (p.label, stat) in FITTED:
-                how += ", fitted (write time)"
+            how = (
+                "stated in the text"
+                if src == "text"
+                else f"Fig 16 plotted data (read within {p.uncertainty:.0%})"
+            )
+            fitted = (p.label, stat) in FITTED
             checks.append(
                 number(
-                    f"Fig 16, {p.label} ms: {stat} failover (ms), {how}",
+                    f"Fig 16, {p.label} ms: {stat} failover (ms), {how}"
+                    + (", write time fitted to it" if fitted else ""),
                     getattr(p, stat),
                     r.emulated[stat],
                     rel=RAFT_REL,
+                    fitted=fitted,
                 )
             )
     if "150-200" in by:
@@ -115,7 +126,9 @@ def raft_election(seed: int, trials: int | None = None) -> list[Output]:
         f"150-200 worst {by['150-200'].emulated['max']:.0f} ms; "
         f"12-24 mean {by['12-24'].emulated['mean']:.0f} ms, max {by['12-24'].emulated['max']:.0f} ms; "
         f"median and p90 within 15 % in {sum(r.agrees_median_p90 for r in rows if not r.paper.lower_bound)} "
-        f"of {sum(not r.paper.lower_bound for r in rows)} ranges"
+        f"of {sum(not r.paper.lower_bound for r in rows)} ranges; the verdict counts the "
+        f"{sum(not c.fitted for c in checks)} out-of-sample checks, not the "
+        f"{sum(c.fitted for c in checks)} fitted ones"
     )
 
     def plot(fig):
@@ -139,7 +152,8 @@ def raft_election(seed: int, trials: int | None = None) -> list[Output]:
             "Raft failover (5 servers, ~15 ms broadcast time), cf. Ongaro & Ousterhout 2014 Fig 16",
             ROW_HEADER,
             [r.row() for r in rows],
-            "Fig 16 medians / p90 per timeout range (the figure's plotted data, ±2 %); text: 150-150 "
+            "Fig 16 medians / p90 per timeout range (read from the figure's plotted data, reading error "
+            "under 2 %; each compared within a ±15 % tolerance); text: 150-150 "
             "consistently over 10 s (split votes); 150-155 median 287 ms; 150-200 worst of 1000 trials "
             "513 ms; 12-24 mean 35 ms, longest 152 ms",
             statements,
@@ -149,6 +163,7 @@ def raft_election(seed: int, trials: int | None = None) -> list[Output]:
             "SVG in github.com/ongardie/dissertation, consensus_emulator/validation/raft_paper.py)",
             note=("outside 15 %: " + "; ".join(missed) + " (docs/validation.md). " if missed else "")
             + "The stable-storage write time (3.0 ms +- 1.75 ms, uniform) is fitted to the 12-24, 25-50, "
-            "150-151 and 150-155 ms ranges; the other checks are out of sample",
+            "150-151 and 150-155 ms medians and p90s: those 8 checks are printed but not in the verdict; "
+            + SEED_CAVEAT,
         )
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -32,8 +31,6 @@ PAPER_BASELINES = ("raft", "pbft", "hybrid")
 PLATEAU = 0.03
 #: Fig 9 "much larger" / "not much higher" as ratios of TPS, fixed before looking at the results.
 MUCH_LARGER, NOT_MUCH = 1.2, 1.1
-#: Fig 10: a rise of TPS with one more faulty node smaller than this fraction of the fault-free TPS is noise.
-NOISE = 0.02
 
 
 def _crsm(n: int, domains: int, block: int, seed: int, rounds: int = 20, **faults: Any) -> RunResult:
@@ -364,30 +361,52 @@ def fig9(seed: int) -> list[Output]:
 
 
 def fig10(seed: int) -> list[Output]:
-    """Seed 000 Fig 10: TPS vs randomly disconnected nodes (domains of about 5 nodes)."""
-    rows, series = [], {}
+    """Seed 000 Fig 10: TPS vs randomly disconnected nodes (domains of about 5 nodes).
+
+    Each point is `trials` random placements of the f crashed nodes; a rise of TPS from f to f + 1
+    faulty nodes counts as a rise unless the two points' placement ranges (min..max TPS) overlap.
+    """
+    rows, series, spread = [], {}, {}
     zero_at = {}
     trials = 4
     for n in steps((8, 12, 16, 20), "seed000 fig10 N"):
         d = max(1, n // 5)
-        ys = []
+        ys, ranges = [], []
         for f in range(0, n // 2 + 1):
             tps = [
                 _crsm(n, d, 600, run_seed(seed, "fig10", n, f, t), rounds=10, n_crashed=f).tps_mean
                 for t in range(trials)
             ]
             ys.append(float(np.mean(tps)))
+            ranges.append((float(np.min(tps)), float(np.max(tps))))
             rows.append([n, d, f, f / n, float(np.mean(tps)), float(np.min(tps)), float(np.max(tps))])
-        series[f"N={n} (D={d})"] = ys
+        series[f"N={n} (D={d})"], spread[n] = ys, ranges
         zero_at[n] = next((f for f, y in enumerate(ys) if y == 0.0), None)
     checks = []
     for n, ys in zip((8, 12, 16, 20), series.values(), strict=True):
+        lo_hi = spread[n]
+        rises = [f for f in range(1, len(ys)) if lo_hi[f][0] > lo_hi[f - 1][1]]
         checks.append(
             claim(
-                f"Fig 10, N={n}: TPS never rises with more faulty nodes (by > {NOISE:.0%} of fault-free)",
+                f"Fig 10, N={n}: TPS never rises with one more faulty node beyond the spread of the {trials} "
+                "placements (a rise: the lowest placement at f + 1 above the highest at f)",
                 "throughput decreases as malicious nodes increase",
-                all(b <= a + NOISE * ys[0] for a, b in itertools.pairwise(ys)),
-                " -> ".join(f"{y:.0f}" for y in ys),
+                not rises,
+                " -> ".join(f"{y:.0f}" for y in ys)
+                + "".join(
+                    f"; f={f - 1}->{f}: {lo_hi[f - 1][0]:.0f}-{lo_hi[f - 1][1]:.0f} -> "
+                    f"{lo_hi[f][0]:.0f}-{lo_hi[f][1]:.0f}"
+                    for f in rises
+                ),
+            )
+        )
+        below = max(f for f in range(len(ys)) if f < n / 3)
+        checks.append(
+            claim(
+                f"Fig 10, N={n}: TPS above 0 at f = {below}, the most faulty nodes below N/3",
+                "throughput 0 only once malicious nodes exceed about one third of N",
+                ys[below] > 0.0,
+                f"{ys[below]:.0f} tx/s",
             )
         )
         beyond = [f for f in range(len(ys)) if f > n / 3]
@@ -399,9 +418,14 @@ def fig10(seed: int) -> list[Output]:
                 ", ".join(f"f={f}: {ys[f]:.0f}" for f in beyond),
             )
         )
-        first = zero_at[n] / n if zero_at[n] is not None else math.nan
         checks.append(
-            number(f"Fig 10, N={n}: fraction f/N at which TPS first reaches 0", 1 / 3, first, abs_=0.1)
+            number(
+                f"Fig 10, N={n}: faulty nodes at which TPS first reaches 0 (paper: the first f above N/3; "
+                "'about' taken as ±1 node)",
+                n // 3 + 1,
+                zero_at[n] if zero_at[n] is not None else math.nan,
+                abs_=1,
+            )
         )
 
     def plot(fig):
@@ -419,16 +443,25 @@ def fig10(seed: int) -> list[Output]:
             "Seed 000 Fig 10: CRSM TPS vs number of disconnected nodes",
             ["nodes", "domains", "faulty", "faulty_ratio", "tps_mean", "tps_min", "tps_max"],
             rows,
-            "TPS decreases as malicious nodes increase and is 0 once they exceed about one third of N "
-            "(about 1/3 taken as 1/3 ± 0.1 of N; no other numbers in the text)",
+            "TPS decreases as malicious nodes increase and is 0 once they exceed about one third of N, "
+            "so above 0 below N/3 (no numbers in the text; the first f with TPS 0 compared with the first "
+            "f above N/3 within ±1 node)",
             "TPS first 0 at "
             + ", ".join(
-                f"N={n}: f={z}" if z is not None else f"N={n}: not within f <= N/2"
+                f"N={n}: f={z} (f/N = {z / n:.2f})" if z is not None else f"N={n}: not within f <= N/2"
                 for n, z in zero_at.items()
-            ),
+            )
+            + "; TPS, highest placement with no crash -> lowest with one: "
+            + ", ".join(f"N={n}: {spread[n][0][1]:.0f} -> {spread[n][1][0]:.0f}" for n in zero_at)
+            + " tx/s",
             checks,
             plot,
             ref="seed 000 §IV-F, Fig 10",
+            note="the model's own limit is N/5, not N/3: §IV-F's rule, which the model follows, continues "
+            "only if the votes of the remaining nodes reach V >= 4/5 N, so with f crashed nodes a formal "
+            "block needs N - f >= ceil(4N/5), i.e. f <= N/5, and TPS is 0 from f = floor(N/5) + 1 (f/N = "
+            "0.25 at N = 8, 12, 16, 20); the paper's figure shows about 1/3, which its own stated rule "
+            "cannot give",
         )
     ]
 

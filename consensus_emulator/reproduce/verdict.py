@@ -6,14 +6,18 @@ against, and :func:`verdict` turns them into exactly one of
 =============  ==========================================================================
 AGREES         every paper number compared lies within the stated tolerance and every
                qualitative claim the paper states holds (at least one number compared)
-SHAPE ONLY     every qualitative claim holds, but the paper gives no number to compare, or
-               some of its numbers lie outside the tolerance
+NUMBERS MISS   every qualitative claim holds, but some of the paper's numbers lie outside
+               the tolerance (however many: the printed checks say how many)
+SHAPE ONLY     every qualitative claim holds and the paper gives no number to compare
 DIFFERS        a claim the paper states does not hold, or numbers are compared without any
                claim and some lie outside the tolerance
-CALIBRATED     model constants were fitted to these very paper numbers, so agreement is by
+CALIBRATED     model constants were fitted to these very paper numbers (the item is marked
+               calibrated, or every one of its checks is fitted), so agreement is by
                construction and shows nothing
 =============  ==========================================================================
 
+A check marked ``fitted`` compares a number that a model constant was chosen against: it is
+printed (marked) but left out of the verdict, which rests on the out-of-sample checks only.
 A check never skips a paper point: a point the model cannot produce is a failed check
 with the reason in its `emulated` text.
 """
@@ -28,6 +32,7 @@ __all__ = [
     "AGREES",
     "CALIBRATED",
     "DIFFERS",
+    "NUMBERS_MISS",
     "SHAPE_ONLY",
     "VERDICTS",
     "Check",
@@ -37,8 +42,9 @@ __all__ = [
     "verdict",
 ]
 
-AGREES, SHAPE_ONLY, DIFFERS, CALIBRATED = "AGREES", "SHAPE ONLY", "DIFFERS", "CALIBRATED"
-VERDICTS = (AGREES, SHAPE_ONLY, DIFFERS, CALIBRATED)
+AGREES, NUMBERS_MISS, SHAPE_ONLY = "AGREES", "NUMBERS MISS", "SHAPE ONLY"
+DIFFERS, CALIBRATED = "DIFFERS", "CALIBRATED"
+VERDICTS = (AGREES, NUMBERS_MISS, SHAPE_ONLY, DIFFERS, CALIBRATED)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class Check:
         ok: the number lies within the tolerance / the claim holds.
         numeric: True for a paper number compared within `tolerance`, False for a claim.
         tolerance: the tolerance of a numeric check, in words ("±1.5 points", "±15 %").
+        fitted: a model constant was chosen against this paper number; printed, not in the verdict.
     """
 
     what: str
@@ -60,6 +67,7 @@ class Check:
     ok: bool
     numeric: bool
     tolerance: str = ""
+    fitted: bool = False
 
 
 def _num(x: float) -> str:
@@ -69,10 +77,17 @@ def _num(x: float) -> str:
 
 
 def number(
-    what: str, paper: float, emulated: float, *, rel: float | None = None, abs_: float | None = None
+    what: str,
+    paper: float,
+    emulated: float,
+    *,
+    rel: float | None = None,
+    abs_: float | None = None,
+    fitted: bool = False,
 ) -> Check:
     """A paper number and the emulated one, within `rel` (fraction of the paper's value) or
-    `abs_` (same unit as the number). NaN/inf emulated values never agree."""
+    `abs_` (same unit as the number); `fitted`: a model constant was chosen against it (kept out
+    of the verdict). NaN/inf emulated values never agree."""
     if (rel is None) == (abs_ is None):
         raise ValueError("give exactly one of rel= or abs_= for a numeric check")
     if rel is not None:
@@ -80,7 +95,7 @@ def number(
     else:
         bound, tol = float(abs_), f"±{abs_:g}"
     ok = math.isfinite(emulated) and abs(emulated - paper) <= bound + 1e-12
-    return Check(what, _num(paper), _num(emulated), bool(ok), True, tol)
+    return Check(what, _num(paper), _num(emulated), bool(ok), True, tol, fitted)
 
 
 def claim(what: str, paper: str, holds: bool, emulated: str) -> Check:
@@ -92,17 +107,18 @@ def verdict(checks: Sequence[Check], *, calibrated: bool = False) -> str:
     """The one verdict for an item's `checks` (rules in the module docstring)."""
     if not checks:
         raise ValueError("an item needs at least one check against its paper")
-    if calibrated:
+    out_of_sample = [c for c in checks if not c.fitted]
+    if calibrated or not out_of_sample:
         return CALIBRATED
-    claims = [c for c in checks if not c.numeric]
-    numbers = [c for c in checks if c.numeric]
+    claims = [c for c in out_of_sample if not c.numeric]
+    numbers = [c for c in out_of_sample if c.numeric]
     if not all(c.ok for c in claims):
         return DIFFERS
     if numbers and all(c.ok for c in numbers):
         return AGREES
-    if claims:
-        return SHAPE_ONLY
-    return DIFFERS
+    if not claims:
+        return DIFFERS
+    return NUMBERS_MISS if numbers else SHAPE_ONLY
 
 
 def count_verdicts(verdicts: Iterable[str]) -> dict[str, int]:

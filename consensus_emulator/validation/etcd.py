@@ -22,7 +22,9 @@
    CheckQuorum lease, timers reset by any higher term - on a network with the measured
    one-way delay and a disk with the measured fsync time.
 
-Both distributions are printed side by side (median, p90, p99, max), written as CSV
+Both distributions are printed side by side (median, p90, p99, max) with a verdict per setting:
+the emulated median and p90 must lie within `TOLERANCE` (±15 %, the raft-election item's) of the
+real cluster's (`misses`). They are written as CSV
 (``etcd_trials.csv`` per trial, ``etcd_summary.csv`` per setting) and plotted as CDFs
 (``etcd_cdf.png``). Wall times are those of a shared machine (other processes load the
 CPUs), which adds noise to the real cluster's numbers.
@@ -55,15 +57,20 @@ from pathlib import Path
 import numpy as np
 
 from consensus_emulator.config import RAFT_PAPER, CostConfig, RaftParams
+from consensus_emulator.validation.raft_paper import TOLERANCE
 
 __all__ = [
+    "TOLERANCE",
     "EtcdCluster",
     "EtcdError",
     "Setting",
     "emulate_setting",
     "ensure_etcd",
     "etcd_params",
+    "format_table",
+    "misses",
     "run_validation",
+    "verdict",
 ]
 
 HOST = "127.0.0.1"
@@ -550,12 +557,29 @@ def run_validation(
     return summaries
 
 
+def misses(summary: dict, tolerance: float = TOLERANCE) -> list[str]:
+    """The figures of one setting's summary outside `tolerance` (a fraction of etcd's value):
+    "median" and/or "p90" of the election time; a missing (NaN) error is a miss."""
+    return [
+        stat
+        for stat in ("median", "p90")
+        if not abs(summary[f"{stat}_error"]) <= tolerance + 1e-12  # NaN compares False: a miss
+    ]
+
+
+def verdict(summary: dict, tolerance: float = TOLERANCE) -> str:
+    """A setting's verdict: "within ±15 %" or "MISS p90" / "MISS median, p90"."""
+    missed = misses(summary, tolerance)
+    return f"MISS {', '.join(missed)}" if missed else f"within ±{100 * tolerance:g} %"
+
+
 def format_table(summaries: list[dict]) -> str:
-    """Side-by-side table: election time after a leader kill, etcd vs emulator (ms)."""
+    """Side-by-side table: election time after a leader kill, etcd vs emulator (ms), with the relative
+    errors (emulated - etcd) / etcd and the verdict against `TOLERANCE`."""
     head = (
         f"{'setting':16s} {'rtt':>5s} {'fsync':>5s} | {'etcd median/p90/p99/max':>25s} | "
         f"{'emulated median/p90/p99/max':>27s} | {'median err':>10s} {'p90 err':>8s} | "
-        f"{'etcd write median/p90':>21s}"
+        f"{f'verdict (±{100 * TOLERANCE:g} %)':16s} | {'etcd write median/p90':>21s}"
     )
     lines = [head, "-" * len(head)]
     for s in summaries:
@@ -565,7 +589,7 @@ def format_table(summaries: list[dict]) -> str:
         lines.append(
             f"{s['setting']:16s} {s['peer_rtt_mean_ms']:5.1f} {s['wal_fsync_ms']:5.2f} | "
             f"{real:>25s} | {emu:>27s} | "
-            f"{s['median_error']:+10.0%} {s['p90_error']:+8.0%} | {write:>21s}"
+            f"{s['median_error']:+10.1%} {s['p90_error']:+8.1%} | {verdict(s):16s} | {write:>21s}"
         )
     return "\n".join(lines)
 

@@ -25,7 +25,7 @@ LONGEST_FIRST = (
     "tests/emulator/test_raft_paper.py::test_median_and_p90_within_15_percent_of_the_paper[50-100]",
     "tests/emulator/test_raft_etcd.py::test_validate_etcd_kills_the_leader_and_writes_csv_and_plot",
     "tests/emulator/test_raft.py::test_traditional_raft_spreads_leadership_and_weighted_raft_concentrates_it",
-    "tests/emulator/test_raft_paper.py::test_median_and_p90_within_15_percent_where_the_model_misses[25-50]",
+    "tests/emulator/test_raft_paper.py::test_median_and_p90_within_15_percent_of_the_paper[25-50]",
     "tests/emulator/test_reproduce_seed001.py::test_table3_node2_leads_as_often_as_in_the_paper",
     "tests/emulator/test_sweep.py::test_a_rerun_skips_finished_runs_and_runs_only_the_missing",
     "tests/emulator/test_sweep.py::test_map_tasks_on_a_local_cluster_keeps_the_task_order",

@@ -54,6 +54,8 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(capsys, protoc
         (["run", "paxos"], "unknown protocol 'paxos'"),
         (["run", "sbet", "--replay", "x.json"], "--replay feeds a proposer's pending pool"),
         (["reproduce", "seed999"], "unknown experiment 'seed999'"),
+        (["reproduce", "crsm-calibration", "--seed", "-1"], "--seed must be >= 0 (got -1)"),
+        (["run", "crsm", "--seed", "-3"], "--seed must be >= 0 (got -3)"),
         # an option the protocol does not read is refused, not ignored (pbft ran as if it were not given)
         (["run", "pbft", "--domains", "3"], "pbft does not use --domains (crsm only)"),
         (

@@ -112,3 +112,31 @@ def test_energy_trading_run_reproduces_tables_1_and_2_on_chain(data, anvil_url, 
     w3 = Web3(Web3.HTTPProvider(anvil_url))
     book = w3.eth.contract(address=results["contracts"]["order_book"], abi=artifacts["OrderBook"].abi)
     assert book.functions.orderCount().call() == 0
+
+
+def test_paper_comparison_leaves_the_input_w_before_out_of_its_largest_deviation():
+    from energy_trading.scenarios.grid import paper_comparison
+
+    contract = {
+        "seller": "1",
+        "buyer": "16",
+        "seller_income": 10.0,
+        "buyer_expense": 20.0,
+        "grid_revenue": 1.0,
+        "seller_penalty": 0.0,
+        "buyer_penalty": 0.5,
+    }
+    part = {"credit_weight_before": 50.0, "credit_weight_after": 60.0, "penalty_share": 0.1}
+    results = {"periods": [{"contracts": [contract], "participants": {"1": part, "16": part}}]}
+    row = {"grid_revenue": 1.0, "weight_before": 57.0, "weight_after": 60.003, "share": 0.1}
+    paper = {
+        "table1": {1: {**row, "income": 10.0, "penalty": 0.0}},
+        "table2": {16: {**row, "expense": 20.0, "penalty": 0.5}},
+    }
+    text, worst = paper_comparison(results, paper)
+    # "W before" (7 points off) is the scenario's input, compared with itself in the real run: not counted
+    assert worst == pytest.approx(0.003)
+    assert "over the computed cells" in text and "'W before' is the scenario's input, not counted" in text
+    # a computed cell as far off counts
+    paper["table1"][1]["weight_after"] = 67.0
+    assert paper_comparison(results, paper)[1] == pytest.approx(7.0)
