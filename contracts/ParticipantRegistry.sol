@@ -19,6 +19,11 @@ import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 ///    only for the owner, device hash and rated power it names, before its deadline (review finding 4).
 ///  - A meter reports readings only once the auditor approved the device (attestation hash + rated power, both
 ///    written by the participant and frozen at approval); `MeterAuthenticated` refuses every other meter.
+///  - An auditor never approves or reinstates itself, nor a meter of its own (`AuditorIsParty`; SPEC §7).
+///  - One energy budget per meter for every market (attack review 6, finding 1: each book kept its own, so the
+///    same Wh could be sold on two books): for every meter, tradedWh * 3600 <= ratedPowerW * (now - approvedAt),
+///    tradedWh being the energy all `METER_BUDGET_ROLE` markets accepted since its current approval (reset to 0
+///    at each approval).
 ///  - `openObligations` counts the market's open orders of the participant; `Exited` is reached only at 0.
 ///  - Status transitions: None/Rejected -> Pending -> Approved | Rejected; Approved <-> Suspended;
 ///    Pending/Approved/Suspended -> ExitRequested -> Exited.
@@ -32,6 +37,9 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
     /// @notice Contracts (markets) allowed to open and close obligations.
     bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
+    /// @notice Contracts that sell metered energy (the order books): each counts what it accepts against the meter's
+    ///         one budget (`recordTradedEnergy`).
+    bytes32 public constant METER_BUDGET_ROLE = keccak256("METER_BUDGET_ROLE");
 
     mapping(address account => Participant) private _participants;
     mapping(address account => address[]) private _meters;
@@ -121,6 +129,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
 
     /// @inheritdoc IParticipantRegistry
     function approve(address account) external onlyRole(AUDITOR_ROLE) {
+        if (msg.sender == account) revert AuditorIsParty(msg.sender, account);
         _transition(account, Status.Pending, Status.Approved);
         emit ParticipantApproved(account, msg.sender);
     }
@@ -139,6 +148,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
 
     /// @inheritdoc IParticipantRegistry
     function reinstate(address account) external onlyRole(AUDITOR_ROLE) {
+        if (msg.sender == account) revert AuditorIsParty(msg.sender, account);
         _transition(account, Status.Suspended, Status.Approved);
         emit ParticipantReinstated(account, msg.sender);
     }
@@ -146,8 +156,10 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
     /// @inheritdoc IParticipantRegistry
     function approveMeter(address meter) external onlyRole(AUDITOR_ROLE) {
         Meter storage m = _pendingMeter(meter);
+        if (msg.sender == m.owner) revert AuditorIsParty(msg.sender, m.owner);
         m.status = MeterStatus.Approved;
         m.approvedAt = uint64(block.timestamp);
+        m.tradedWh = 0; // a new approval, a new budget
         emit MeterApproved(meter, m.owner, msg.sender);
     }
 
@@ -164,6 +176,17 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
     }
 
     // ------------------------------------------------------------------ market hooks
+
+    /// @inheritdoc IParticipantRegistry
+    function recordTradedEnergy(address meter, uint256 energyWh) external onlyRole(METER_BUDGET_ROLE) {
+        Meter storage m = _meterInfo[meter];
+        if (m.status != MeterStatus.Approved) revert WrongMeterStatus(meter, m.status, MeterStatus.Approved);
+        uint256 traded = m.tradedWh + energyWh;
+        // exact for whole Wh: traded <= floor(rated * elapsed / 3600) iff traded * 3600 <= rated * elapsed
+        uint256 budget = uint256(m.ratedPowerW) * (block.timestamp - m.approvedAt) / 3600;
+        if (traded > budget) revert MeterBudgetExceeded(meter, energyWh, budget - m.tradedWh);
+        m.tradedWh = uint192(traded); // <= rated x elapsed / 3600 < 2^128
+    }
 
     /// @inheritdoc IParticipantRegistry
     function openObligation(address account) external onlyRole(MARKET_ROLE) {
@@ -227,10 +250,10 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, EIP712, Non
     function meterAuth(address meter)
         external
         view
-        returns (address owner, MeterStatus status, uint64 ratedPowerW, uint64 approvedAt)
+        returns (address owner, MeterStatus status, uint64 ratedPowerW, uint64 approvedAt, uint192 tradedWh)
     {
         Meter storage m = _meterInfo[meter];
-        return (m.owner, m.status, m.ratedPowerW, m.approvedAt);
+        return (m.owner, m.status, m.ratedPowerW, m.approvedAt, m.tradedWh);
     }
 
     /// @inheritdoc IParticipantRegistry

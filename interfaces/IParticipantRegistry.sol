@@ -57,12 +57,14 @@ interface IParticipantRegistry {
         bytes signature; // the meter's signature (ECDSA, or ERC-1271 for a contract meter)
     }
 
-    /// @notice The on-chain record of one meter device.
+    /// @notice The on-chain record of one meter device. `tradedWh` is the energy every market together accepted
+    ///         from it since `approvedAt` (its one Wh budget: the same energy cannot be sold on two books).
     struct Meter {
         address owner;
         MeterStatus status;
         uint64 ratedPowerW;
         uint64 approvedAt;
+        uint192 tradedWh;
         bytes32 deviceHash;
     }
 
@@ -114,6 +116,8 @@ interface IParticipantRegistry {
     error WrongMeterStatus(address meter, MeterStatus actual, MeterStatus expected);
     error MeterBindingExpired(address meter, uint256 deadline, uint256 blockTime);
     error InvalidMeterBindingSignature(address meter, address owner);
+    error AuditorIsParty(address auditor, address account);
+    error MeterBudgetExceeded(address meter, uint256 energyWh, uint256 maxWh);
 
     /// @notice Apply to join the market; the application waits for the auditor's review.
     /// @param role 1 generator, 2 consumer, 3 prosumer (anything else reverts with `UnknownRole`)
@@ -185,6 +189,13 @@ interface IParticipantRegistry {
     /// @param account the leaving participant
     function finalizeExit(address account) external;
 
+    /// @notice Market hook (`METER_BUDGET_ROLE`: the order books): count `energyWh` that a market accepted from
+    ///         `meter` against the meter's one budget, rated power x the time since its approval, shared by every
+    ///         market (`MeterBudgetExceeded` beyond it; `WrongMeterStatus` unless the meter is approved).
+    /// @param meter the approved meter
+    /// @param energyWh the newly accepted energy (Wh)
+    function recordTradedEnergy(address meter, uint256 energyWh) external;
+
     /// @notice Market hook: record that `account` now has one more open obligation (an order in progress).
     /// @param account an approved participant
     function openObligation(address account) external;
@@ -231,10 +242,11 @@ interface IParticipantRegistry {
     /// @return status its status
     /// @return ratedPowerW its rated power
     /// @return approvedAt when its current approval took effect
+    /// @return tradedWh the energy the markets accepted from it since then (Wh)
     function meterAuth(address meter)
         external
         view
-        returns (address owner, MeterStatus status, uint64 ratedPowerW, uint64 approvedAt);
+        returns (address owner, MeterStatus status, uint64 ratedPowerW, uint64 approvedAt, uint192 tradedWh);
 
     /// @notice The meter accounts bound to `account` (requested, approved or rejected).
     /// @param account the participant

@@ -103,7 +103,8 @@ def wait_for_brownie_bookkeeping(timeout_s: float = 30.0) -> None:
 def market(operator, registry, params=None):
     """The market (issue 3): EnergyToken, ProviderReputation, OrderBook, MatchingMarket and the
     honest-supplier policy at `MarketParams()`, roles wired as energy_trading.chain.deploy does: the order
-    book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE, the matching market the order
+    book holds the registry's MARKET_ROLE and the reputation's RECORDER_ROLE (both books the registry's
+    METER_BUDGET_ROLE), the matching market the order
     book's and the signed book's MATCHER_ROLE; the operator opens periods and receives handling fees. The
     signed book (issue 13: bilateral contracts both parties sign off chain, and matched orders materialised
     as one word each) uses the order book's periods and settles its honest-supplier periods through a
@@ -120,12 +121,14 @@ def market(operator, registry, params=None):
     matching = MatchingMarket.deploy(operator, operator, book, registry, reputation, token, tx)
     honest = HonestSupplierSettlement.deploy(book, p.tau_wh, tx)
     registry.grantRole(registry.MARKET_ROLE(), book, tx)
+    registry.grantRole(registry.METER_BUDGET_ROLE(), book, tx)  # the meters' one Wh budget, for both books
     reputation.grantRole(reputation.RECORDER_ROLE(), book, tx)
     book.grantRole(book.MATCHER_ROLE(), matching, tx)
     book.setPolicyAllowed(honest, True, tx)
     signed = SignedBook.deploy(operator, book, token, tx)
     signed_policy = HonestSupplierSettlement.deploy(signed, p.tau_wh, tx)
     signed.mapPolicy(honest, signed_policy, tx)
+    registry.grantRole(registry.METER_BUDGET_ROLE(), signed, tx)
     signed.grantRole(signed.MATCHER_ROLE(), matching, tx)
     matching.setSignedBook(signed, tx)
     reputation.setTallyBook(signed, tx)  # the fold reads the signed book's per-period reputation tallies

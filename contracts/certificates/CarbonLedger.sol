@@ -59,7 +59,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
     /// @param registry_ the participant registry binding meters to nodes
     /// @param token_ EnergyToken
     constructor(address admin, address regulator, IParticipantRegistry registry_, IERC20 token_)
-        MeterAuthenticated(registry_, "CarbonLedger", "1")
+        MeterAuthenticated(registry_, "CarbonLedger", "1", false)
     {
         token = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);

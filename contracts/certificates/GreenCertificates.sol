@@ -60,7 +60,7 @@ contract GreenCertificates is ERC1155, MeterAuthenticated, IGreenCertificates {
     /// @param uri_ ERC-1155 metadata URI template (`{id}` substituted by clients)
     constructor(IParticipantRegistry registry_, string memory uri_)
         ERC1155(uri_)
-        MeterAuthenticated(registry_, "GreenCertificates", "1")
+        MeterAuthenticated(registry_, "GreenCertificates", "1", false)
     {}
 
     // ------------------------------------------------------------------ issuance

@@ -15,13 +15,18 @@ import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 ///      `Nonces`), which is part of the signed struct; the EIP-712 domain binds the signature to
 ///      this contract and chain, and each reading struct names what it applies to (an order id,
 ///      a generator), so a reading can be neither replayed nor applied elsewhere.
-///      Plausibility (a per-meter Wh budget, exact): since its approval a meter may report to this contract at
-///      most `ratedPowerW * (now - approvedAt) / 3600` Wh in total (`_meterEnergy`); the budget is kept per
-///      approval, so a device revoked and approved again starts afresh from its new approval. Readings in one
-///      block or one second pass as long as they fit. A reading for an explicit interval (green certificates)
-///      is also at most rated power x its interval (`_requirePlausible`).
+///      Plausibility (a per-meter Wh budget, exact): since its approval a meter may report at most
+///      `ratedPowerW * (now - approvedAt) / 3600` Wh in total. A market (`sharedBudget`: the order books) counts it
+///      against the meter's ONE budget in the registry (`recordTradedEnergy`, `METER_BUDGET_ROLE`), shared by every
+///      market, so the same energy cannot be sold on two books (attack review 6, finding 1: each book kept its
+///      own); green certificates count generation against this contract's own budget (energy sold is also
+///      energy generated: certifying it is not a second sale). A budget is kept per approval, so a device revoked
+///      and approved again starts afresh from its new approval. Readings in one block or one second pass as long
+///      as they fit. A reading for an explicit interval (green certificates) is also at most rated power x its
+///      interval (`_requirePlausible`).
 ///      Invariant: for every meter, reportedWh(meter) * 3600 <= ratedPowerW * (now - approvedAt), with reportedWh
-///      the energy accepted by this contract since the meter's current approval.
+///      the energy accepted since the meter's current approval by every market together (`sharedBudget`), or by
+///      this contract (otherwise).
 abstract contract MeterAuthenticated is EIP712, Nonces {
     /// @notice The registry that binds meters to participants.
     IParticipantRegistry public immutable registry;
@@ -32,7 +37,11 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         uint192 reportedWh;
     }
 
-    mapping(address meter => MeterUse) private _meterUse;
+    mapping(address meter => MeterUse) private _meterUse; // this contract's own budgets (not `sharedBudget`)
+
+    /// @notice True when readings count against the meter's one budget in the registry, shared by every market
+    ///         (the order books); false when this contract keeps its own (green certificates).
+    bool public immutable sharedBudget;
 
     error UnknownMeter(address meter);
     error MeterNotApproved(address meter, IParticipantRegistry.MeterStatus status);
@@ -40,8 +49,11 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     error InvalidMeterSignature(address meter, address recovered);
     error ReadingImplausible(address meter, uint256 energyWh, uint256 maxWh);
 
-    constructor(IParticipantRegistry registry_, string memory name, string memory version) EIP712(name, version) {
+    constructor(IParticipantRegistry registry_, string memory name, string memory version, bool sharedBudget_)
+        EIP712(name, version)
+    {
         registry = registry_;
+        sharedBudget = sharedBudget_;
     }
 
     /// @notice The EIP-712 domain separator readings are signed under.
@@ -59,7 +71,8 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         return _headroom(m, _reportedSinceApproval(meter, m));
     }
 
-    /// @notice The energy `meter` reported to this contract since its current approval (Wh).
+    /// @notice The energy counted against `meter`'s budget since its current approval (Wh): by every market
+    ///         together when `sharedBudget`, else by this contract.
     /// @param meter the meter account
     /// @return the Wh counted against its budget
     function meterReportedWh(address meter) external view returns (uint256) {
@@ -111,9 +124,9 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
     }
 
     /// @dev `_authenticateReading` (compact signature) and `_meterEnergy` as a check that writes nothing, for a
-    ///      caller that checks everything before its first write: the meter's budget word once `energyWh` is
-    ///      accepted (`_meterCommit` stores it; 0 when there is nothing to record) or the custom error refusing the
-    ///      reading (empty when accepted).
+    ///      caller that checks everything before its first write (a `sharedBudget` market): the Wh to record once
+    ///      `energyWh` is accepted (`_meterCommit` records it; 0 when there is nothing to record) or the custom error
+    ///      refusing the reading (empty when accepted).
     function _meterCheck(
         address meter,
         address expectedOwner,
@@ -139,19 +152,17 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
             }
         }
         if (energyWh == 0) return (0, refusal);
-        uint256 reported = _reportedSinceApproval(meter, m);
-        uint256 headroom = _headroom(m, reported);
+        uint256 headroom = _headroom(m, m.tradedWh);
         if (energyWh > headroom) {
             return (0, _err(ReadingImplausible.selector, uint256(uint160(meter)), energyWh, headroom));
         }
-        // approvedAt > 0 for an approved meter: a budget word to record is never 0
-        use = uint256(m.approvedAt) | ((reported + energyWh) << 64);
+        use = energyWh;
     }
 
-    /// @dev Store the budget word `use` from `_meterCheck` (nothing when 0).
+    /// @dev Count the `use` Wh from `_meterCheck` against the meter's shared budget (nothing when 0).
     function _meterCommit(address meter, uint256 use) internal {
         if (use == 0) return;
-        _meterUse[meter] = MeterUse(uint64(use), uint192(use >> 64));
+        registry.recordTradedEnergy(meter, use);
     }
 
     /// @dev Plausibility bound: accept `energyWh` newly reported by an (authenticated, approved) meter only if it
@@ -170,8 +181,12 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
         uint256 reported = _reportedSinceApproval(meter, m);
         uint256 headroom = _headroom(m, reported);
         if (energyWh > headroom) revert ReadingImplausible(meter, energyWh, headroom);
-        // reported + energyWh <= rated x elapsed / 3600 < 2^64 x 2^64: fits in 192 bits
-        _meterUse[meter] = MeterUse(m.approvedAt, uint192(reported + energyWh));
+        if (sharedBudget) {
+            registry.recordTradedEnergy(meter, energyWh);
+        } else {
+            // reported + energyWh <= rated x elapsed / 3600 < 2^64 x 2^64: fits in 192 bits
+            _meterUse[meter] = MeterUse(m.approvedAt, uint192(reported + energyWh));
+        }
     }
 
     /// @dev Plausibility bound for a reading that names its own interval (non-overlapping per meter, checked by
@@ -206,15 +221,17 @@ abstract contract MeterAuthenticated is EIP712, Nonces {
 
     /// @dev The meter's registry record without its device hash (`meterAuth`: two storage words, not three).
     function _meterRecord(address meter) internal view returns (IParticipantRegistry.Meter memory m) {
-        (m.owner, m.status, m.ratedPowerW, m.approvedAt) = registry.meterAuth(meter);
+        (m.owner, m.status, m.ratedPowerW, m.approvedAt, m.tradedWh) = registry.meterAuth(meter);
     }
 
-    /// @dev Wh counted against the meter's current approval (a record of an earlier approval counts 0).
+    /// @dev Wh counted against the meter's current approval: the markets' shared count (`sharedBudget`), or this
+    ///      contract's own (a record of an earlier approval counts 0; the registry resets its count at approval).
     function _reportedSinceApproval(address meter, IParticipantRegistry.Meter memory m)
         private
         view
         returns (uint256)
     {
+        if (sharedBudget) return m.tradedWh;
         MeterUse storage u = _meterUse[meter];
         return u.approvedAt == m.approvedAt ? u.reportedWh : 0;
     }

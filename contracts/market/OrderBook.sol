@@ -142,7 +142,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         address feeRecipient_,
         uint256 handlingFee_,
         uint64 settlementGrace_
-    ) MeterAuthenticated(registry_, "EnergyMarket", "1") {
+    ) MeterAuthenticated(registry_, "EnergyMarket", "1", true) {
         token = token_;
         settlementGrace = settlementGrace_;
         reputation = reputation_;

@@ -282,7 +282,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     /// @param book_ the OrderBook whose periods this book uses (fee, fee recipient and grace are copied from it)
     /// @param token_ the EnergyToken
     constructor(address admin, IEnergyMarket book_, IERC20 token_)
-        MeterAuthenticated(IParticipantRegistry(MeterAuthenticated(address(book_)).registry()), "SignedBook", "1")
+        MeterAuthenticated(IParticipantRegistry(MeterAuthenticated(address(book_)).registry()), "SignedBook", "1", true)
     {
         book = book_;
         token = token_;
@@ -853,8 +853,9 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     // Check phase, then apply phase (as `_open`): the order, the window, each reading (side not in yet, Wh in range,
     // meter approved, owned by the party, signed or sent by it, within its budget) and a non-empty report are
     // checked before the first write, and a failed check returns its custom error (`refusal`; empty once
-    // applied). The policy is called after the meters' budget words are written and before the order's words
-    // change (a refusal must leave them as they were, readings then stored); it is the admin's mapped one.
+    // applied). The policy is called after the meters' energy is counted in the registry (their one budget, shared
+    // by every market) and before the order's words change (a refusal must leave them as they were, readings then
+    // stored); it is the admin's mapped one.
     // Re-entry cannot touch this order: `report`, `reportMany` and `settle` are nonReentrant, and `approve` /
     // `reject` / `expire` need Agreed while it is Active.
     // slither-disable-next-line reentrancy-no-eth
@@ -873,7 +874,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
         // the reading word is read only when the status says one is stored
         uint256 word = status == ACTIVE_READ ? _readings[orderId] : 0;
         uint256 stored = word;
-        // the meters' budget words once their readings are accepted (0, as declared: nothing to record)
+        // the Wh each meter's reading adds to its budget once accepted (0, as declared: nothing to record)
         // slither-disable-next-line uninitialized-local
         uint256 sellerUse;
         // slither-disable-next-line uninitialized-local
@@ -921,7 +922,7 @@ contract SignedBook is MeterAuthenticated, AccessControl, ReentrancyGuardTransie
     }
 
     /// @dev Check one final reading (Wh below 2^120, meter approved, owned by `owner`, signed or sent by it, within
-    ///      its Wh budget) without writing: the meter's budget word after it, or the custom error refusing it.
+    ///      its Wh budget) without writing: the Wh it adds to the meter's budget, or the custom error refusing it.
     function _checkReading(uint256 orderId, IEnergyMarket.Side side, Reading calldata rd, address owner)
         private
         view

@@ -12,7 +12,9 @@ from brownie import (
     HonestSupplierSettlement,
     MatchingMarket,
     OrderBook,
+    ParticipantRegistry,
     ProviderReputation,
+    SignedBook,
     accounts,
     chain,
 )
@@ -57,12 +59,22 @@ def mkt(registry, admin, auditor):
     matching = MatchingMarket.deploy(admin, admin, book, registry, reputation, token, {"from": admin})
     honest = HonestSupplierSettlement.deploy(book, TAU, {"from": admin})
     registry.grantRole(registry.MARKET_ROLE(), book, {"from": admin})
+    registry.grantRole(registry.METER_BUDGET_ROLE(), book, {"from": admin})
     reputation.grantRole(reputation.RECORDER_ROLE(), book, {"from": admin})
     book.grantRole(book.MATCHER_ROLE(), matching, {"from": admin})
     book.setPolicyAllowed(honest, True, {"from": admin})
     return SimpleNamespace(
         token=token, reputation=reputation, book=book, matching=matching, honest=honest, admin=admin
     )
+
+
+def deploy_signed_book(admin, order_book, token):
+    """A signed book on `order_book`'s periods holding its registry's METER_BUDGET_ROLE, as the deployment
+    wires it (every market counts the readings it accepts against the meter's one budget in the registry)."""
+    book = SignedBook.deploy(admin, order_book, token, {"from": admin})
+    registry = ParticipantRegistry.at(order_book.registry())
+    registry.grantRole(registry.METER_BUDGET_ROLE(), book, {"from": admin})
+    return book
 
 
 def join(registry, auditor, who, role=GENERATOR, zone=ZONE_NORTH):

@@ -15,7 +15,7 @@ properties of the order book are tested on its remaining path (propose, accept, 
 """
 
 import pytest
-from brownie import HonestSupplierSettlement, SignedBook, accounts, chain
+from brownie import HonestSupplierSettlement, accounts, chain
 from conftest import CONSUMER, GENERATOR, reverts_with
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -33,6 +33,7 @@ from market_fixtures import (
     active_order,
     balances,
     cost_up,
+    deploy_signed_book,
     goto,
     join,
     open_period,
@@ -136,7 +137,7 @@ def test_sign_escrows_from_the_internal_balance_without_an_erc20_approve(mkt, pe
 def sb(mkt, lean, admin):
     """`SignedBook` on the order book's periods (honest-supplier policy bound to it); each of the `lean` pair
     deposits there the 100 tokens still in its wallet."""
-    book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    book = deploy_signed_book(admin, mkt.book, mkt.token)
     book.mapPolicy(mkt.honest, HonestSupplierSettlement.deploy(book, TAU, {"from": admin}), {"from": admin})
     mkt.reputation.setTallyBook(book, {"from": admin})  # the reputation ledger reads its tallies
     for who in lean[:2]:

@@ -13,10 +13,10 @@ checked by summation (the book keeps no running totals)."""
 
 import brownie
 import pytest
-from brownie import HonestSupplierSettlement, MatchingMarket, OrderBook, SignedBook, accounts
+from brownie import HonestSupplierSettlement, MatchingMarket, OrderBook, accounts
 from conftest import reverts_with
 from eth_abi import encode as abi_encode
-from market_fixtures import FEE, GRACE, TAU, TOKEN, WAD, cost_up, goto, open_period
+from market_fixtures import FEE, GRACE, TAU, TOKEN, WAD, cost_up, deploy_signed_book, goto, open_period
 from signed_fixtures import NO_READING, ORDER_TYPES, both_readings, order_hash, reading, sign  # noqa: F401
 from web3 import Web3
 
@@ -34,7 +34,7 @@ def sb(mkt, people, admin):
     """The signed book on the market's periods, wired as the deployers do: its own honest-supplier policy,
     the matching market holds its MATCHER_ROLE and names it; every participant deposits 500 tokens and each
     buyer of the `matched` fixture accepts matched orders up to `CAP` per kWh (the dearer offer's price)."""
-    book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    book = deploy_signed_book(admin, mkt.book, mkt.token)
     policy = HonestSupplierSettlement.deploy(book, TAU, {"from": admin})
     book.mapPolicy(mkt.honest, policy, {"from": admin})
     book.grantRole(book.MATCHER_ROLE(), mkt.matching, {"from": admin})
@@ -214,11 +214,11 @@ def test_the_lean_path_needs_a_signed_book_on_the_same_periods_and_an_assignment
     other_book = OrderBook.deploy(
         admin, admin, mkt.book.registry(), mkt.token, mkt.reputation, admin, FEE, GRACE, {"from": admin}
     )
-    elsewhere = SignedBook.deploy(admin, other_book, mkt.token, {"from": admin})
+    elsewhere = deploy_signed_book(admin, other_book, mkt.token)
     with reverts_with("SignedBookOnOtherPeriods", elsewhere.address):
         bare.setSignedBook(elsewhere, {"from": admin})
     assert bare.signedBook() == "0x" + "00" * 20
-    bare.setSignedBook(SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin}), {"from": admin})
+    bare.setSignedBook(deploy_signed_book(admin, mkt.book, mkt.token), {"from": admin})
     with reverts_with("NoAssignment", pid):
         bare.materializeSigned(pid, 0, [(1, 1)], {"from": stranger})
 
@@ -403,7 +403,7 @@ def test_an_overpriced_offer_cannot_take_the_buyers_balance(mkt, sb, people, str
 
 def test_a_buyer_with_cap_zero_gets_no_matched_order(mkt, sb, people, matched, stranger, admin):
     pid, _, pairs, _requests = matched
-    fresh = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    fresh = deploy_signed_book(admin, mkt.book, mkt.token)
     assert fresh.matchedPriceCap(people.c1) == 0  # the default: no matched order
     tx = sb.setMatchedPriceCap(0, {"from": people.c2})
     assert tx.events["MatchedPriceCapSet"] == {"buyer": people.c2.address, "maxPricePerKwh": 0}

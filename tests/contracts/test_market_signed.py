@@ -7,10 +7,24 @@ of every open order (the book stores no running totals)."""
 
 import brownie
 import pytest
-from brownie import HonestSupplierSettlement, SignedBook, accounts, chain, web3
-from conftest import CONSUMER, GENERATOR, reverts_with
+from brownie import HonestSupplierSettlement, accounts, chain, web3
+from conftest import CONSUMER, DEVICE, GENERATOR, add_meter, approve_meters, new_meter, plain, reverts_with
 from eth_abi import encode as abi_encode
-from market_fixtures import FEE, GRACE, TAU, TOKEN, WAD, goto, join, mkt, open_period  # noqa: F401
+from market_fixtures import (  # noqa: F401
+    FEE,
+    GRACE,
+    SELLER_SIDE,
+    TAU,
+    TOKEN,
+    WAD,
+    active_order,
+    deploy_signed_book,
+    goto,
+    join,
+    mkt,
+    open_period,
+    reading_signature,
+)
 from signed_fixtures import NO_READING, ORDER_TYPES, both_readings, order_hash, reading, sign  # noqa: F401
 from web3 import Web3
 
@@ -25,7 +39,7 @@ BONUS = TOKEN
 def sb(mkt, admin):  # noqa: F811
     """The signed book on the market's periods, with an honest-supplier policy bound to it; the reputation
     ledger's tally book (as the deployment wires it)."""
-    book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    book = deploy_signed_book(admin, mkt.book, mkt.token)
     mkt.reputation.setTallyBook(book, {"from": admin})
     policy = HonestSupplierSettlement.deploy(book, TAU, {"from": admin})
     book.mapPolicy(mkt.honest, policy, {"from": admin})
@@ -85,6 +99,49 @@ def everyone(cast, admin):
 
 
 # ------------------------------------------------------------------ the lifecycle
+
+
+def test_a_meter_has_one_budget_for_both_books(sb, mkt, cast, auditor, registry, admin, stranger):  # noqa: F811
+    """Attack review 6, finding 1: each book kept its own Wh budget per meter, so a 1 kW meter's energy was
+    sold on the order book and again on the signed book (2 kWh paid for the 1 kWh it could have produced).
+    Both books now count against the meter's one budget in the registry: the signed book refuses what no
+    longer fits after the order book's reading, and its refusal changes nothing."""
+    seller, b1, _, _ = cast
+    small = new_meter()
+    add_meter(registry, seller, small, 1_000, DEVICE)  # a 1 kW device
+    approve_meters(registry, auditor, seller)
+    mkt.token.issue(b1, 100 * WAD, {"from": admin})
+    book_order, _ = active_order(mkt, None, auditor, energy=R, seller=seller, buyer=b1)
+    pid, period = open_period(mkt)
+    oid, order = open_one(sb, cast, pid)
+    sb.approve(oid, order_hash(order), {"from": auditor})
+    goto(period, "signing")  # about 1.5 h after the approval: a budget of about 1.5 kWh
+    energy = mkt.book.meterHeadroomWh(small) * 6 // 10  # fits once, not twice
+    signature = reading_signature(mkt.book, small, book_order, SELLER_SIDE, energy)
+    mkt.book.submitReading(book_order, SELLER_SIDE, energy, small, signature, {"from": stranger})
+    assert registry.meterInfo(small)[4] == energy  # the registry's count, shared by both books
+    assert sb.meterReportedWh(small) == mkt.book.meterReportedWh(small) == energy
+    item = (oid, order, reading(sb, oid, 0, energy, small), NO_READING)
+    before = (sb.orderWord(oid), stored(sb, oid), plain(registry.meterInfo(small)))
+    with brownie.reverts(revert_pattern=rf"ReadingImplausible: {str(small).lower()}, {energy}, \d+"):
+        sb.report(item, {"from": stranger})
+    assert (sb.orderWord(oid), stored(sb, oid), plain(registry.meterInfo(small))) == before
+    # what is left still fits: the budget is shared, not halved
+    rest = sb.meterHeadroomWh(small)
+    assert 0 < rest < energy
+    sb.report((oid, order, reading(sb, oid, 0, rest, small), NO_READING), {"from": stranger})
+    assert registry.meterInfo(small)[4] == energy + rest
+
+
+def test_only_a_market_with_the_meter_budget_role_counts_energy(registry, cast, stranger, mkt):  # noqa: F811
+    """`recordTradedEnergy` moves a meter's budget: a stranger (or a contract without METER_BUDGET_ROLE) is
+    refused, and nothing changes."""
+    _, _, _, meters = cast
+    meter = next(iter(meters.values()))
+    before = plain(registry.meterInfo(meter))
+    with brownie.reverts(revert_pattern=rf"AccessControlUnauthorizedAccount: {str(stranger).lower()}, .*"):
+        registry.recordTradedEnergy(meter, 1, {"from": stranger})
+    assert plain(registry.meterInfo(meter)) == before
 
 
 def test_one_trade_opens_audits_and_settles_in_the_readings_call(sb, mkt, cast, auditor, admin, stranger):  # noqa: F811

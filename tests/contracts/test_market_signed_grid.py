@@ -16,12 +16,21 @@ from brownie import (
     HonestSupplierSettlement,
     NodeWeights,
     PenaltyPool,
-    SignedBook,
     accounts,
     chain,
 )
 from conftest import CONSUMER, GENERATOR, reverts_with
-from market_fixtures import GRACE, TAU, WAD, goto, join, mkt, open_period, reading_signature  # noqa: F401
+from market_fixtures import (  # noqa: F401
+    GRACE,
+    TAU,
+    WAD,
+    deploy_signed_book,
+    goto,
+    join,
+    mkt,
+    open_period,
+    reading_signature,
+)
 from signed_fixtures import NO_READING, ORDER_TYPES, both_readings, order_hash, reading, sign  # noqa: F401
 from test_grid_settlement import DECAY, PARAMS, B, G, K, S
 
@@ -52,7 +61,7 @@ def _ledgers(admin, registry, token):
 
 @pytest.fixture(scope="module")
 def sb(mkt, admin):  # noqa: F811
-    book = SignedBook.deploy(admin, mkt.book, mkt.token, {"from": admin})
+    book = deploy_signed_book(admin, mkt.book, mkt.token)
     book.mapPolicy(mkt.honest, HonestSupplierSettlement.deploy(book, TAU, {"from": admin}), {"from": admin})
     mkt.reputation.setTallyBook(book, {"from": admin})  # the reputation ledger reads its tallies
     return book

@@ -151,6 +151,7 @@ def test_auditor_has_no_way_to_edit_participant_data(registry, auditor, accounts
     status_or_roles = {"approve", "reject", "suspend", "reinstate", "finalizeExit"}
     status_or_roles |= {"approveMeter", "rejectMeter"}  # device review, never device data
     hooks_and_roles = {"openObligation", "closeObligation", "grantRole", "revokeRole", "renounceRole"}
+    hooks_and_roles |= {"recordTradedEnergy"}  # the markets' count of a meter's energy (METER_BUDGET_ROLE)
     assert state_changing == writes_as_caller | status_or_roles | hooks_and_roles
 
     approved(registry, auditor, accounts[3])
@@ -161,6 +162,29 @@ def test_auditor_has_no_way_to_edit_participant_data(registry, auditor, accounts
     with reverts_with("NotRegistered", auditor):
         registry.requestExit({"from": auditor})
     assert (registry.participant(accounts[3]), registry.metersOf(accounts[3])) == before
+
+
+def test_an_auditor_never_approves_itself_nor_its_own_meter(registry, auditor, admin, accounts):
+    """SPEC §7 (attack review 6, finding 5): an auditor that registered as a participant approved itself and
+    its own 1 GW "device", then sold energy read by its own key. Approving itself, reinstating itself or
+    approving a meter of its own is refused (`AuditorIsParty`) and changes nothing; another auditor may."""
+    register(registry, auditor)
+    with reverts_with("AuditorIsParty", auditor, auditor):
+        registry.approve(auditor, {"from": auditor})
+    assert registry.participant(auditor)[1] == PENDING
+    other = accounts[6]
+    registry.grantRole(registry.AUDITOR_ROLE(), other, {"from": admin})
+    registry.approve(auditor, {"from": other})
+    meter = registry.metersOf(auditor)[0]
+    with reverts_with("AuditorIsParty", auditor, auditor):
+        registry.approveMeter(meter, {"from": auditor})
+    assert registry.meterInfo(meter)[1] == METER_PENDING
+    registry.approveMeter(meter, {"from": other})
+    assert registry.meterInfo(meter)[1] == METER_APPROVED
+    registry.suspend(auditor, b"review".ljust(32, b"\0"), {"from": other})
+    with reverts_with("AuditorIsParty", auditor, auditor):
+        registry.reinstate(auditor, {"from": auditor})
+    assert registry.participant(auditor)[1] == SUSPENDED
 
 
 def test_auditor_cannot_approve_twice_or_approve_the_unregistered(registry, auditor, accounts):
@@ -290,7 +314,7 @@ def test_a_meter_request_waits_for_the_auditor_and_records_the_device(registry, 
     meter = new_meter()
     tx = add_meter(registry, accounts[3], meter, 5_000, DEVICE)
     assert tx.events["MeterRequested"]["ratedPowerW"] == 5_000
-    expected = (str(accounts[3]), METER_PENDING, 5_000, 0, str(Web3.to_hex(DEVICE)))
+    expected = (str(accounts[3]), METER_PENDING, 5_000, 0, 0, str(Web3.to_hex(DEVICE)))
     assert plain(registry.meterInfo(meter)) == expected
     tx = registry.approveMeter(meter, {"from": auditor})
     info = registry.meterInfo(meter)

@@ -44,6 +44,7 @@ contract MarketInvariantsTest is InvariantSetup {
         carbon = new CarbonLedger(address(this), h, registry, token);
 
         registry.grantRole(registry.MARKET_ROLE(), address(book));
+        registry.grantRole(registry.METER_BUDGET_ROLE(), address(book));
         reputation.grantRole(reputation.RECORDER_ROLE(), address(book));
         grid.grantRole(grid.MARKET_ROLE(), address(book));
         book.setPolicyAllowed(address(honest), true);

@@ -9,6 +9,7 @@ import {SignedBook} from "../../contracts/market/SignedBook.sol";
 import {HonestSupplierSettlement} from "../../contracts/settlement/HonestSupplierSettlement.sol";
 import {GridAccount} from "../../contracts/settlement/GridAccount.sol";
 import {GridBalancedSettlement} from "../../contracts/settlement/GridBalancedSettlement.sol";
+import {IParticipantRegistry} from "../../interfaces/IParticipantRegistry.sol";
 import {InvariantSetup} from "./InvariantSetup.sol";
 import {SignedHandler} from "./handlers/SignedHandler.sol";
 
@@ -20,7 +21,8 @@ import {SignedHandler} from "./handlers/SignedHandler.sol";
 ///         book, mapped with `mapGridPolicy`, with its credit ledger, penalty pool, node weights, grid account).
 ///         And the reputation tally: per (seller, period) `open` = the seller's orders of the period not ended, `trades`
 ///         and `sumV` = the trades settled (the handler's ghost, from the `Settled` events); after the overdue
-///         orders are ended, `fold` never reverts and every provider's reputation stays in [0, 1e18].
+///         orders are ended, `fold` never reverts and every provider's reputation stays in [0, 1e18]. And every
+///         meter's one energy budget (the registry's, shared by both books) holds.
 contract SignedInvariantsTest is InvariantSetup {
     uint256 internal constant FEE = 1e16;
 
@@ -41,6 +43,8 @@ contract SignedInvariantsTest is InvariantSetup {
         book = new OrderBook(address(this), h, registry, token, reputation, address(0xFEE), FEE, GRACE);
         HonestSupplierSettlement honest = new HonestSupplierSettlement(address(book), 200);
         sb = new SignedBook(address(this), book, token);
+        registry.grantRole(registry.METER_BUDGET_ROLE(), address(book));
+        registry.grantRole(registry.METER_BUDGET_ROLE(), address(sb));
         HonestSupplierSettlement signedPolicy = new HonestSupplierSettlement(address(sb), 200);
         book.setPolicyAllowed(address(honest), true);
         sb.mapPolicy(address(honest), address(signedPolicy));
@@ -64,7 +68,20 @@ contract SignedInvariantsTest is InvariantSetup {
     function invariant_signedBookHolds() public {
         _conserves();
         _tallies();
+        _meterBudgets();
         _everyOrderEnds();
+    }
+
+    /// @notice Every meter's one Wh budget in the registry, shared by both books (attack review 6, finding 1):
+    ///         what the books accepted since its approval never exceeds rated power x that time.
+    function _meterBudgets() private view {
+        for (uint256 i = 0; i < 4; i++) {
+            IParticipantRegistry.Meter memory m = registry.meterInfo(meters[i]);
+            require(
+                uint256(m.tradedWh) * 3600 <= uint256(m.ratedPowerW) * (block.timestamp - m.approvedAt),
+                "meter: traded energy above rated power x time"
+            );
+        }
     }
 
     /// @notice The book's reputation tally of every (actor, period) against the orders and the ghost.
