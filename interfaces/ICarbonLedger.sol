@@ -25,14 +25,17 @@ interface ICarbonLedger is ICarbonWeightSource {
     }
 
     /// @notice One carbon cycle (a year in the paper). `minSettlement`/`maxSettlement` cover the nodes settled so
-    ///         far and are final once `state == Settled` (every enrolled node settled).
+    ///         far and are final once `state == Settled` (every enrolled node settled). `reportedNodes`: enrolled
+    ///         nodes with at least one emission report; the silent ones settle after all of these.
+    ///         The counters and timestamps share one slot (timestamps in 48 bits), which every step reads anyway.
     struct Cycle {
         CycleState state;
-        uint64 openedAt;
-        uint64 closedAt;
+        uint48 openedAt;
+        uint48 closedAt;
         uint32 nodes;
         uint32 settledNodes;
         uint32 nonCompliantNodes;
+        uint32 reportedNodes;
         int256 minSettlement;
         int256 maxSettlement;
     }
@@ -109,6 +112,9 @@ interface ICarbonLedger is ICarbonWeightSource {
     error ExceedsListing(uint256 listingId, uint256 requested, uint256 remaining);
     error NotSeller(uint256 listingId, address caller, address seller);
     error SelfPurchase(uint256 listingId, address buyer);
+    /// @notice `node` sent no emission report in `cycle`: it settles below the worst reporting node, so only once
+    ///         every reporting node is settled; `remaining` of them are not yet (anyone may settle them).
+    error ReportersNotSettled(uint256 cycle, address node, uint256 remaining);
 
     /// @notice Regulator: open the next cycle (the previous one must be closed).
     /// @return cycle the new cycle's number (cycles run 1, 2, ...)
@@ -157,13 +163,16 @@ interface ICarbonLedger is ICarbonWeightSource {
     /// @notice Settle one enrolled node of a closed cycle (anyone may call): records
     ///         `A_ce = A_q + (bought - sold) - A_e` (seed 001 eq 22) and updates the cycle's range (eq 21).
     ///         A node whose meter sent no emission report in the cycle is non-compliant, never "zero emissions":
-    ///         its A_ce is recorded as `-(A_q + bought - sold) - 1` (it is short of its whole allowance).
+    ///         it settles once every reporting node is settled (`ReportersNotSettled` before), at
+    ///         `min(W, 0) - 1`, W the lowest settlement of the cycle's reporting nodes (-1 when none reported):
+    ///         strictly below every reporting node, whatever allowances it sold or bought.
     /// @param node the node
     /// @param cycle a closed cycle
     /// @return settlement A_ce
     function settle(address node, uint256 cycle) external returns (int256 settlement);
 
-    /// @notice Settle several nodes of a closed cycle; the caller chooses the batch size (bounded work).
+    /// @notice Settle several nodes of a closed cycle; the caller chooses the batch size (bounded work). The
+    ///         list's reporting nodes are settled first, then its silent ones.
     /// @param cycle a closed cycle
     /// @param nodes enrolled, unsettled nodes
     function settleBatch(uint256 cycle, address[] calldata nodes) external;

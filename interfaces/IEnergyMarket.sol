@@ -154,6 +154,12 @@ interface IEnergyMarket {
 
     error PolicyNotAllowed(address policy);
     error BadSchedule(uint256 now_, uint64 publishEnd, uint64 matchEnd, uint64 signEnd, uint64 readingsEnd);
+    /// @notice A new period's signing or readings window would end before the previous period's: periods'
+    ///         `signEnd` and `readingsEnd` never decrease with the period id (what the reputation fold's order rests
+    ///         on).
+    error ScheduleBeforePrevious(
+        uint256 previousPeriodId, uint64 previousSignEnd, uint64 previousReadingsEnd, uint64 signEnd, uint64 readingsEnd
+    );
     error UnknownPeriod(uint256 periodId);
     error OutsideWindow(uint256 periodId, uint256 now_, uint256 from, uint256 until);
     error UnknownOrder(uint256 orderId);
@@ -162,6 +168,8 @@ interface IEnergyMarket {
     error NotBuyer(uint256 orderId, address caller, address buyer);
     error NotParty(uint256 orderId, address caller);
     error NotAuditor(address caller);
+    /// @notice The auditor is the seller or the buyer of the order it tries to approve: nobody audits its own trade.
+    error AuditorIsParty(uint256 orderId, address auditor);
     error PartyNotActive(address account);
     error NotAProvider(address account);
     error NotAConsumer(address account);
@@ -196,8 +204,8 @@ interface IEnergyMarket {
     /// @param policy an allowed settlement policy for every order of the period
     /// @param publishEnd end of publishing (offers, requests); must be in the future
     /// @param matchEnd end of the matching window (> publishEnd)
-    /// @param signEnd end of audit and signing (> matchEnd)
-    /// @param readingsEnd end of meter readings; settlement opens here (> signEnd)
+    /// @param signEnd end of audit and signing (> matchEnd; >= the previous period's signEnd)
+    /// @param readingsEnd end of meter readings; settlement opens here (> signEnd; >= the previous period's)
     /// @return periodId the new period's id (1, 2, ...)
     function openPeriod(address policy, uint64 publishEnd, uint64 matchEnd, uint64 signEnd, uint64 readingsEnd)
         external
@@ -262,7 +270,8 @@ interface IEnergyMarket {
     /// @notice Auditor: approve an agreed order; the policy fixes the deposits. The auditor cannot edit terms,
     ///         and names the terms it reviewed (`termsHash(orderId)` when it read them), so an amendment landing
     ///         between the review and the approval makes the approval revert `TermsChanged` (review finding 2).
-    ///         An order whose deposits and fee are all zero becomes `Active` here.
+    ///         An order whose deposits and fee are all zero becomes `Active` here. An auditor that is a party of
+    ///         the order cannot approve it (`AuditorIsParty`): another auditor must.
     /// @param orderId the order
     /// @param reviewedTerms the `termsHash` of the terms the auditor reviewed
     function approveOrder(uint256 orderId, bytes32 reviewedTerms) external;

@@ -21,6 +21,8 @@ interface IPenaltyPool {
     event RoundDistributed(uint256 indexed round, uint256 index);
     event SharesClaimed(address indexed node, uint256 fromIndex, uint256 toIndex, uint256 amount);
     event ShareWithdrawn(address indexed node, address indexed to, uint256 amount);
+    /// @notice A carried penalty no later penalty took within the timeout went to `treasury`'s withdrawable balance.
+    event CarriedPenaltyReleased(address indexed treasury, uint256 amount);
 
     error ZeroAddress();
     error ZeroPenalty(uint256 orderId);
@@ -29,6 +31,10 @@ interface IPenaltyPool {
     error PoolUnderfunded(uint256 balance, uint256 required);
     error InsufficientShare(address node, uint256 requested, uint256 available);
     error ZeroAmount();
+    /// @notice `releaseCarried` with no carried penalty.
+    error NothingCarried();
+    /// @notice `releaseCarried` before the carried penalty's timeout: a later penalty may still take it.
+    error CarryNotDue(uint256 timestamp, uint256 dueAt);
 
     /// @notice Settlement policy: queue the pooled penalty F_w of one order for redistribution.
     /// @param orderId the order
@@ -42,6 +48,12 @@ interface IPenaltyPool {
     /// @param maxItems the most penalties to release
     /// @return released how many were released (reverts with `NothingReleasable` when none could be)
     function release(uint256 maxItems) external returns (uint256 released);
+
+    /// @notice Anyone, `CARRY_TIMEOUT` after a penalty was carried over (no node but its parties held weight) and
+    ///         no later penalty took it: credit the whole carried amount to the treasury's withdrawable balance
+    ///         (pulled with `withdraw`), so a carried penalty always reaches a terminal state (SPEC §7).
+    /// @return amount the tokens credited to the treasury (reverts `NothingCarried` / `CarryNotDue`)
+    function releaseCarried() external returns (uint256 amount);
 
     /// @notice Anyone: move `node`'s shares of up to `maxRounds` fully released rounds into its withdrawable balance.
     /// @param node the node credited

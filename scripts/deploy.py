@@ -159,7 +159,7 @@ def grid(operator, registry, token, order_book=None, params=None, signed_book=No
     tx = {"from": operator}
     initial = to_wad(p.initial_credit_weight)
     credit = CreditWeights.deploy(operator, registry, decay_factor_wad(w.delta), w.decay_every, initial, tx)
-    pool = PenaltyPool.deploy(operator, token, credit, tx)
+    pool = PenaltyPool.deploy(operator, token, credit, operator, tx)
     nodes = NodeWeights.deploy(operator, operator, credit, registry, w.as_wad(), tx)
     grid_account = GridAccount.deploy(operator, operator, token, tx)
 

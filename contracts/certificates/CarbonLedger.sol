@@ -18,11 +18,29 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///  - Per cycle: sum over nodes of `bought` == sum of `sold` (allowances only change hands), and every sale
 ///    moves `amount * price` tokens buyer -> seller in the same transaction (the ledger never holds tokens).
 ///  - quota <= MAX_AMOUNT and emitted <= MAX_AMOUNT; bought and sold are bounded by the quotas in circulation,
-///    so settlement arithmetic fits int256 and `settle` cannot revert for an enrolled, unsettled node.
+///    so settlement arithmetic fits int256 and `settle` cannot revert for an enrolled, unsettled node, except a
+///    silent node while reporting nodes are unsettled (`ReportersNotSettled`: anyone settles those first).
 ///  - Per node and cycle: `listed <= quota + bought - sold` at listing time (no double-selling of reserved units);
 ///    emissions only grow; the quota is written once; the settlement is written once, after the cycle closed,
-///    and equals `quota + bought - sold - emitted` for a node that reported, and `-(quota + bought - sold) - 1`
-///    (non-compliant) for a node whose meter never reported in the cycle: a missing report is not zero emissions.
+///    and equals `quota + bought - sold - emitted` for a node that reported.
+///  - A missing report is non-compliance, never zero emissions (SPEC §7). `reportedNodes` counts the cycle's nodes
+///    with at least one report; positions are frozen once the cycle closed. A silent node settles only after
+///    every reporting node (`settledNodes >= reportedNodes`, else `ReportersNotSettled`; until then only
+///    reporting nodes can settle, so `settledNodes` counts reporters alone), at `S = min(W, 0) - 1`, W the lowest
+///    settlement of the cycle's reporting nodes (S = -1 when none reported). S is the same for every silent node
+///    of the cycle (the first one writes it into `minSettlement`, the later ones read it back), so:
+///    (a) S < every reporting node's settlement, and S < 0: a silent node is always NonCompliant and is the
+///        cycle's minimum, so when any node reported its eq 21 weight (NodeWeights.carbonWeight) is 0;
+///    (b) S depends on no term of the silent node's own position: selling (or buying) allowances and staying
+///        silent changes nothing (the old `-(quota + bought - sold) - 1` rewarded selling the whole quota);
+///    (c) so staying silent is never better than reporting honestly: a reporter's settlement is >= W > S, its
+///        weight >= 0 and it is NonCompliant only if it really fell short. (When nobody reports every node
+///        settles at -1 and eq 21 is 0/0, weight 100 each by NodeWeights' rule; but any one node reporting
+///        would be the maximum, weight 100, and push every silent node to 0: silence still gains nothing.)
+///        S ranks; it does not estimate the silent node's unknown emissions: a node whose true overshoot is the
+///        worst of all records a smaller shortfall silent, but still the least weight and NonCompliant.
+///    The order costs no loop: reporters' settlements need no other node, `settle`/`settleBatch` are open to
+///    anyone, and `settleBatch` settles the reporting nodes of its list before the silent ones.
 ///  - At most one cycle is Open. Closed -> Settled exactly when `settledNodes == nodes`; `lastSettledCycle` is
 ///    the highest Settled cycle. `minSettlement <= A_ce <= maxSettlement` for every settled node of a cycle,
 ///    maintained incrementally so no transaction loops over all nodes.
@@ -76,7 +94,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         _currentCycle = cycle;
         Cycle storage c = _cycles[cycle];
         c.state = CycleState.Open;
-        c.openedAt = uint64(block.timestamp);
+        c.openedAt = SafeCast.toUint48(block.timestamp);
         emit CycleOpened(cycle, msg.sender);
     }
 
@@ -97,7 +115,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
     function closeCycle(uint256 cycle) external onlyRole(REGULATOR_ROLE) {
         Cycle storage c = _openCycle(cycle);
         c.state = CycleState.Closed;
-        c.closedAt = uint64(block.timestamp);
+        c.closedAt = SafeCast.toUint48(block.timestamp);
         emit CycleClosed(cycle, msg.sender, c.nodes);
         if (c.nodes == 0) _markSettled(cycle, c);
     }
@@ -111,12 +129,15 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         bytes32 structHash =
             keccak256(abi.encode(EMISSION_READING_TYPEHASH, node, meter, cycle, amount, _useNonce(meter)));
         _authenticateReading(meter, node, structHash, signature);
-        _openCycle(cycle);
+        Cycle storage c = _openCycle(cycle);
         Position storage p = _enrolled(node, cycle);
         uint256 total = p.emitted + amount;
         if (total > MAX_AMOUNT) revert AmountTooLarge(total, MAX_AMOUNT);
         p.emitted = total;
-        p.reported = true;
+        if (!p.reported) {
+            p.reported = true;
+            c.reportedNodes += 1;
+        }
         emit EmissionsReported(cycle, node, meter, amount, total);
     }
 
@@ -183,10 +204,17 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
     }
 
     /// @inheritdoc ICarbonLedger
+    /// @dev Two passes over the caller's list: its reporting nodes first, then its silent ones (which settle only
+    ///      after every reporting node of the cycle), so a list in any order settles as long as the reporting nodes
+    ///      it leaves out are already settled.
     function settleBatch(uint256 cycle, address[] calldata nodes) external {
         Cycle storage c = _closedCycle(cycle);
+        mapping(address node => Position) storage positions = _positions[cycle];
         for (uint256 i = 0; i < nodes.length; i++) {
-            _settle(nodes[i], cycle, c);
+            if (positions[nodes[i]].reported) _settle(nodes[i], cycle, c);
+        }
+        for (uint256 i = 0; i < nodes.length; i++) {
+            if (!positions[nodes[i]].reported) _settle(nodes[i], cycle, c);
         }
     }
 
@@ -254,9 +282,15 @@ contract CarbonLedger is ICarbonLedger, AccessControl, MeterAuthenticated, Reent
         if (p.settled) revert AlreadySettled(node, cycle);
         // seed 001 eq 22: A_ce = A_q + A_b - A_e, with A_b = bought - sold.
         int256 netBought = SafeCast.toInt256(p.bought) - SafeCast.toInt256(p.sold);
-        settlement = SafeCast.toInt256(p.quota) + netBought - SafeCast.toInt256(p.emitted);
-        // no report at cycle close: non-compliant by its whole allowance (never counted as zero emissions)
-        if (!p.reported) settlement = -(SafeCast.toInt256(p.quota) + netBought) - 1;
+        if (p.reported) {
+            settlement = SafeCast.toInt256(p.quota) + netBought - SafeCast.toInt256(p.emitted);
+        } else {
+            // no report at cycle close: non-compliant, strictly below every reporting node (see the invariants)
+            uint32 reporters = c.reportedNodes;
+            if (c.settledNodes < reporters) revert ReportersNotSettled(cycle, node, reporters - c.settledNodes);
+            if (c.settledNodes > reporters) settlement = c.minSettlement; // an earlier silent node wrote S
+            else settlement = reporters == 0 || c.minSettlement >= 0 ? -1 : c.minSettlement - 1;
+        }
         p.settled = true;
         p.settlement = settlement;
         // seed 001 eq 21's A_ce^min / A_ce^max, kept incrementally over the settled nodes.

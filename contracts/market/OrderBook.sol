@@ -48,6 +48,9 @@ import {MeterAuthenticated} from "../lib/MeterAuthenticated.sol";
 ///    balance moves `withdrawable` to `totalEscrowed` without a token transfer, so the first invariant holds.
 ///  - Order terms change only by both parties' consent (proposal + acceptance, amendment + acceptance); the
 ///    auditor only moves `Agreed` to `Approved` or `Rejected`, and only for the terms it names (`termsHash`).
+///    No auditor approves an order it is the seller or the buyer of (`AuditorIsParty`, single and batch).
+///  - Periods' `signEnd` and `readingsEnd` never decrease with the period id (`openPeriod` refuses a schedule
+///    ending before the previous period's: `ScheduleBeforePrevious`), so `ProviderReputation` folds in id order.
 ///  - No order holds escrow before it is `Approved` (`sign` needs `Approved`; an amendment needs no signature and
 ///    is refused after one), so an approval fixes the deposits and a rejection has nothing to refund.
 ///  - A batch (`approveOrders`, `rejectOrders`, `submitReadings`, `settleMany`) applies each item through an
@@ -172,7 +175,15 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
         ) {
             revert BadSchedule(block.timestamp, publishEnd, matchEnd, signEnd, readingsEnd);
         }
-        periodId = ++_periodCount;
+        uint256 previous = _periodCount;
+        Period storage last = _periods[previous];
+        // signEnd and readingsEnd never decrease with the id (ProviderReputation's ascending fold rests on it);
+        // for period 0 (none) both read 0
+        if (signEnd < last.signEnd || readingsEnd < last.readingsEnd) {
+            revert ScheduleBeforePrevious(previous, last.signEnd, last.readingsEnd, signEnd, readingsEnd);
+        }
+        periodId = previous + 1;
+        _periodCount = periodId;
         _periods[periodId] = Period(policy, uint64(block.timestamp), publishEnd, matchEnd, signEnd, readingsEnd);
         emit PeriodOpened(periodId, policy, publishEnd, matchEnd, signEnd, readingsEnd);
     }
@@ -326,6 +337,7 @@ contract OrderBook is IEnergyMarket, MeterAuthenticated, AccessControl, Reentran
 
     function _approve(uint256 orderId, bytes32 reviewedTerms, address auditor) private {
         Stored storage o = _orderIn(orderId, OrderStatus.Agreed);
+        if (auditor == o.seller || auditor == o.buyer) revert AuditorIsParty(orderId, auditor);
         bytes32 current = _termsHash(orderId, o);
         if (current != reviewedTerms) revert TermsChanged(orderId, reviewedTerms, current);
         Period storage p = _periods[o.periodId];

@@ -13,7 +13,13 @@ import {Units} from "../lib/Units.sol";
 ///         into its comprehensive reputation, oldest first.
 /// @dev Invariants:
 ///  - `reputationOf(j)` is in [0, 1e18] and changes only in `fold`, once per (provider, period with trades),
-///    in ascending period order: eq 2 is applied exactly once per period, in sequence.
+///    in ascending period order: eq 2 is applied exactly once per period, in sequence. Why ascending: (1) `fold`
+///    takes the lowest pending id and stops at the first not ready, so within a call ids ascend and a pending id
+///    is never passed over; (2) no period q < p can join `_pending[j]` after p was folded: q joins at the
+///    activation (order book) or opening (tally book) of j's first order in q, which happens before q's
+///    `signEnd`; p folds only from its own `signEnd`; and `OrderBook.openPeriod` refuses a period whose `signEnd`
+///    is before the previous period's (`ScheduleBeforePrevious`), so `signEnd(q) <= signEnd(p)` for q < p.
+///    This rests on the recorders' periods being the order book's (the tally book reads `book.period`).
 ///  - `_pending[j]` holds exactly the periods of j with a record (`open + trades > 0`, or registered by the
 ///    tally book) not folded yet.
 ///  - A period is folded only when its signing window is over (no new trade can take effect) and either
@@ -21,7 +27,7 @@ import {Units} from "../lib/Units.sol";
 ///    or its deadline (readings end + grace) passed: folding waits on one period for a bounded time, never
 ///    forever (a buyer's faulty meter cannot freeze the seller's reputation). The tally book registers a period
 ///    at the opening of the provider's first order in it, before the period's signing window ends, so a later
-///    period cannot be folded before it (periods' signing windows end in id order, as for the order book).
+///    period cannot be folded before it (periods' signing windows end in id order: `OrderBook.openPeriod`).
 ///  - A period's C_j counts the trades recorded here and those of its tally (read once, at the fold) together;
 ///    after the fold neither changes it.
 ///  - After the fold a period's record is final: `recordSettlement` on it only emits `LateTradeIgnored`.

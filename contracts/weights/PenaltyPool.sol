@@ -28,7 +28,13 @@ import {IPenaltyPool} from "../../interfaces/IPenaltyPool.sol";
 ///  - A round's shares become claimable only when the round is closed in the credit ledger and all of its
 ///    penalties are released, so the weights they use never change afterwards.
 ///  - If the other nodes hold less than `MIN_SHARED_WEIGHT` in total, F_w is carried over to the next released
-///    penalty instead of being divided by (almost) nothing.
+///    penalty instead of being divided by (almost) nothing. A carried amount reaches a terminal state in bounded
+///    time whatever anyone does (SPEC §7): either a later released penalty with other weighted nodes takes it
+///    (shared with its own F_w), or from `carriedSince + CARRY_TIMEOUT` anyone moves it with `releaseCarried`
+///    to the withdrawable balance of `treasury` (set at deploy). `carriedSince` is the time `carried` last went
+///    from 0 to > 0 and is 0 exactly when `carried` is; a further carry adds to `carried` without moving it, so
+///    no sequence of carries postpones the release. `releaseCarried` credits the treasury like a claimed share
+///    (pulled with `withdraw`), so the balance invariant above still holds, and it loops over nothing.
 contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -39,6 +45,9 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
     uint256 public constant PRECISION = 1e27;
     /// @notice Below this total weight of the other nodes (1 point, WAD) a penalty is carried over.
     uint256 public constant MIN_SHARED_WEIGHT = 1e18;
+    /// @notice How long a carried penalty waits for a later penalty to take it before anyone may release it to
+    ///         the treasury.
+    uint256 public constant CARRY_TIMEOUT = 7 days;
 
     /// @notice One queued penalty, packed into three storage slots. The order is not stored: its id (256 bits on
     ///         SignedBook, where it is an EIP-712 digest) is in `PenaltyQueued`, and the release events name the
@@ -54,11 +63,16 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
     IERC20 public immutable token;
     /// @notice The credit-weight ledger the shares follow.
     ICreditWeights public immutable credit;
+    /// @notice Receives a carried penalty no later penalty took within `CARRY_TIMEOUT` (the operator's treasury).
+    address public immutable treasury;
 
     /// @notice Index of the next queued penalty to release.
     uint256 public nextRelease;
     /// @notice A penalty that found no other weighted node, added to the next released one.
     uint256 public carried;
+    /// @notice When `carried` last became non-zero (0 while nothing is carried); `releaseCarried` from
+    ///         `carriedSince + CARRY_TIMEOUT`.
+    uint256 public carriedSince;
     /// @notice Sum of every penalty ever queued.
     uint256 public queuedTotal;
     /// @notice Sum of every withdrawal.
@@ -76,12 +90,17 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
     /// @param admin grants roles (the consortium operator)
     /// @param token_ the EnergyToken
     /// @param credit_ the credit-weight ledger
-    constructor(address admin, IERC20 token_, ICreditWeights credit_) {
-        if (admin == address(0) || address(token_) == address(0) || address(credit_) == address(0)) {
+    /// @param treasury_ receives, after `CARRY_TIMEOUT`, a carried penalty that no later penalty took
+    constructor(address admin, IERC20 token_, ICreditWeights credit_, address treasury_) {
+        if (
+            admin == address(0) || address(token_) == address(0) || address(credit_) == address(0)
+                || treasury_ == address(0)
+        ) {
             revert ZeroAddress();
         }
         token = token_;
         credit = credit_;
+        treasury = treasury_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -115,6 +134,18 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
         released = i - nextRelease;
         if (released == 0) revert NothingReleasable(nextRelease, _queue.length);
         nextRelease = i;
+    }
+
+    /// @inheritdoc IPenaltyPool
+    function releaseCarried() external returns (uint256 amount) {
+        amount = carried;
+        if (amount == 0) revert NothingCarried();
+        uint256 dueAt = carriedSince + CARRY_TIMEOUT;
+        if (block.timestamp < dueAt) revert CarryNotDue(block.timestamp, dueAt);
+        carried = 0;
+        carriedSince = 0;
+        _withdrawable[treasury] += amount;
+        emit CarriedPenaltyReleased(treasury, amount);
     }
 
     /// @inheritdoc IPenaltyPool
@@ -206,16 +237,21 @@ contract PenaltyPool is IPenaltyPool, AccessControl, ReentrancyGuard {
     ///      two parties' would-be accrual as debt.
     function _release(uint256 index, Item storage item) private {
         uint256 round = item.round;
-        uint256 amount = item.amount + carried;
+        uint256 before = carried;
+        uint256 amount = item.amount + before;
         uint256 wa = credit.creditWeightAt(item.seller, round);
         uint256 wb = credit.creditWeightAt(item.buyer, round);
         uint256 total = credit.totalWeightAt(round);
         uint256 shared = total - wa - wb; // D_c: total >= every node's weight, so this cannot underflow
         if (shared < MIN_SHARED_WEIGHT) {
+            if (before == 0) carriedSince = block.timestamp; // a carry starts (a later one keeps its start)
             carried = amount;
             emit PenaltyCarriedOver(index, round, amount);
         } else {
-            carried = 0;
+            if (before != 0) {
+                carried = 0; // taken by this penalty: shared with its own F_w
+                carriedSince = 0;
+            }
             uint256 inc = Math.mulDiv(amount, PRECISION, shared);
             _acc[round] += inc;
             _debt[item.seller][round] += wa * inc;

@@ -304,8 +304,9 @@ def deploy_grid(
 ) -> dict[str, Contract]:
     """Deploy CreditWeights, PenaltyPool, NodeWeights, GridAccount and a GridBalancedSettlement.
 
-    The operator administers all of them, is the first relayer of NodeWeights and the grid operator of
-    GridAccount. The policy gets SETTLEMENT_ROLE on the ledgers and POLICY_ROLE on the grid account; the order
+    The operator administers all of them, is the first relayer of NodeWeights, the grid operator of
+    GridAccount and the PenaltyPool's treasury (a carried penalty no later one took, after `CARRY_TIMEOUT`).
+    The policy gets SETTLEMENT_ROLE on the ledgers and POLICY_ROLE on the grid account; the order
     book (when given) gets MARKET_ROLE on the policy and allows it for new periods. With `signed_book` (and
     the order book) a second policy over the same ledgers is deployed for it (`deploy_signed_grid_policy`,
     "signed_grid_policy"). Returns the handles by the `Deployment` field names.
@@ -322,7 +323,9 @@ def deploy_grid(
         w.decay_every,
         to_wad(p.initial_credit_weight),
     )
-    pool = deploy_contract(chain, artifacts["PenaltyPool"], operator, operator, token.address, credit.address)
+    pool = deploy_contract(
+        chain, artifacts["PenaltyPool"], operator, operator, token.address, credit.address, operator
+    )
     node_weights = deploy_contract(
         chain,
         artifacts["NodeWeights"],

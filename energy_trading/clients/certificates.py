@@ -286,10 +286,13 @@ class CarbonClient(_Client):
 
     def close_and_settle(self, cycle: int, nodes: list[str], batch: int = 25) -> dict[str, int]:
         """Regulator closes `cycle`; then the nodes are settled in batches of `batch` (bounded gas per
-        transaction). Returns A_ce per node."""
+        transaction), the nodes with an emission report first: a silent node settles only after every
+        reporting node (`ReportersNotSettled`), below the worst of them. Returns A_ce per node."""
         self._send(self.ledger.functions.closeCycle(cycle), self.regulator)
-        for i in range(0, len(nodes), batch):
-            self._send(self.ledger.functions.settleBatch(cycle, nodes[i : i + batch]), self.regulator)
+        reported = {n: self.ledger.functions.position(n, cycle).call()[8] for n in nodes}
+        ordered = sorted(nodes, key=lambda n: not reported[n])  # stable: reporters first, else as given
+        for i in range(0, len(ordered), batch):
+            self._send(self.ledger.functions.settleBatch(cycle, ordered[i : i + batch]), self.regulator)
         return {n: self.settlement(n, cycle) for n in nodes}
 
     def position(self, node: str, cycle: int) -> CarbonPosition:

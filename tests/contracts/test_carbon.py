@@ -436,7 +436,55 @@ def test_a_node_without_an_emission_report_is_non_compliant_not_zero(ledger, aud
     emit(ledger, coal, 900)
     emit(ledger, home, 0)  # a report of zero is a report
     ledger.closeCycle(cycle, {"from": auditor})
-    ledger.settleBatch(cycle, [coal[0], sun[0], home[0]], {"from": auditor})
+    ledger.settleBatch(cycle, [coal[0], sun[0], home[0]], {"from": auditor})  # the silent node in the middle
     assert plain(ledger.compliance(coal[0], cycle)) == (COMPLIANT, 100)
     assert plain(ledger.compliance(home[0], cycle)) == (COMPLIANT, 300)
-    assert plain(ledger.compliance(sun[0], cycle)) == (NON_COMPLIANT, -601)  # -(quota 600) - 1
+    # below every reporting node (the worst is 100) and negative: min(100, 0) - 1
+    assert plain(ledger.compliance(sun[0], cycle)) == (NON_COMPLIANT, -1)
+    assert plain(ledger.carbonSettlementRange(cycle)) == (-1, 300)
+    assert ledger.cycleInfo(cycle)[6] == 2  # reportedNodes
+
+
+def test_selling_every_allowance_and_staying_silent_ranks_below_an_honest_overshoot(
+    ledger, token, admin, auditor, cycle, coal, sun, home
+):
+    """Review 6 finding 1: a silent node settled at -(quota + bought - sold) - 1, so selling the whole quota
+    and staying silent gave -1, above an honest node that reported an overshoot. Now it settles strictly below
+    every reporting node whatever it sold, and only after all of them are settled."""
+    listing = ledger.listAllowances(cycle, 1000, PRICE, {"from": coal[0]}).return_value
+    fund(token, admin, ledger, home[0], 1000 * PRICE)
+    ledger.buyAllowances(listing, 1000, {"from": home[0]})  # coal sold its whole quota
+    emit(ledger, sun, 1100)  # 600 - 1100 = -500: an honest overshoot
+    emit(ledger, home, 800)  # 300 + 1000 - 800 = 500
+    ledger.closeCycle(cycle, {"from": auditor})
+    before = state(ledger, token, coal[0], sun[0], home[0])
+    with reverts_with("ReportersNotSettled", cycle, coal[0], 2):
+        ledger.settle(coal[0], cycle, {"from": coal[0]})
+    assert state(ledger, token, coal[0], sun[0], home[0]) == before
+    ledger.settle(sun[0], cycle, {"from": coal[0]})
+    with reverts_with("ReportersNotSettled", cycle, coal[0], 1):
+        ledger.settleBatch(cycle, [coal[0]], {"from": coal[0]})
+    ledger.settle(home[0], cycle, {"from": coal[0]})
+    tx = ledger.settle(coal[0], cycle, {"from": coal[0]})
+    assert tx.return_value == -501  # was -1
+    assert tx.events["NonComplianceRecorded"]["shortfall"] == 501
+    assert plain(ledger.compliance(sun[0], cycle)) == (NON_COMPLIANT, -500)
+    assert tx.events["CycleSettled"]["minSettlement"] == -501
+
+
+def test_silent_nodes_of_one_cycle_settle_alike(ledger, token, admin, auditor, cycle, coal, sun, home):
+    """Every silent node of a cycle settles at the same value (its own trades play no part); with no report
+    at all every node settles at -1."""
+    listing = ledger.listAllowances(cycle, 500, PRICE, {"from": sun[0]}).return_value
+    fund(token, admin, ledger, coal[0], 500 * PRICE)
+    ledger.buyAllowances(listing, 500, {"from": coal[0]})
+    emit(ledger, home, 450)  # -150
+    ledger.closeCycle(cycle, {"from": auditor})
+    ledger.settleBatch(cycle, [sun[0], coal[0], home[0]], {"from": auditor})
+    assert [ledger.carbonSettlement(n[0], cycle)[1] for n in (coal, sun, home)] == [-151, -151, -150]
+    assert ledger.openCycle({"from": auditor}).return_value == 2
+    for who in (coal, sun, home):
+        ledger.setQuota(2, who[0], 100, {"from": auditor})
+    ledger.closeCycle(2, {"from": auditor})
+    ledger.settleBatch(2, [coal[0], sun[0], home[0]], {"from": auditor})
+    assert [ledger.carbonSettlement(n[0], 2)[1] for n in (coal, sun, home)] == [-1, -1, -1]

@@ -44,7 +44,7 @@ def credit(admin, registry):
 
 @pytest.fixture(scope="module")
 def pool(admin, token, credit):
-    return PenaltyPool.deploy(admin, token, credit, {"from": admin})
+    return PenaltyPool.deploy(admin, token, credit, admin, {"from": admin})
 
 
 @pytest.fixture(scope="module")

@@ -106,6 +106,27 @@ def test_period_needs_an_allowed_policy_and_an_ordered_schedule(mkt):
     assert mkt.book.periodCount() == 0
 
 
+def test_a_period_ending_before_the_previous_one_is_refused(mkt):
+    """Review 6 finding 4: a later-opened period with an earlier signEnd let ProviderReputation fold a lower
+    period after a higher one; signEnd and readingsEnd now never decrease with the period id."""
+    pid, period = open_period(mkt)
+    _, _, publish_end, match_end, sign_end, readings_end = period
+    before = (mkt.book.periodCount(), tuple(mkt.book.period(pid)))
+    with reverts_with("ScheduleBeforePrevious", pid, sign_end, readings_end, sign_end - 1, readings_end):
+        mkt.book.openPeriod(
+            mkt.honest, publish_end, match_end, sign_end - 1, readings_end, {"from": mkt.admin}
+        )
+    with reverts_with("ScheduleBeforePrevious", pid, sign_end, readings_end, sign_end, readings_end - 1):
+        mkt.book.openPeriod(
+            mkt.honest, publish_end, match_end, sign_end, readings_end - 1, {"from": mkt.admin}
+        )
+    assert (mkt.book.periodCount(), tuple(mkt.book.period(pid))) == before
+    # ending together with the previous period, or later, is fine
+    tx = mkt.book.openPeriod(mkt.honest, publish_end, match_end, sign_end, readings_end, {"from": mkt.admin})
+    assert tx.events["PeriodOpened"]["periodId"] == pid + 1
+    open_period(mkt)  # the clients' way: phases from now, so never earlier than a period opened before
+
+
 def test_only_the_admin_allows_policies(mkt):
     with reverts_with("AccessControlUnauthorizedAccount"):
         mkt.book.setPolicyAllowed(accounts[9], True, {"from": accounts[9]})
@@ -221,6 +242,26 @@ def test_only_the_auditor_approves_or_rejects(mkt, people, agreed):
     with reverts_with("NotAuditor", accounts[9]):
         mkt.book.rejectOrder(oid, b"x", {"from": accounts[9]})
     assert order_of(mkt, oid)[2] == AGREED
+
+
+def test_an_auditor_never_approves_its_own_order(mkt, people, registry, admin, auditor, agreed):
+    """Review 6 finding 3: an auditor that is the seller or the buyer of an order cannot approve it (single or
+    batch); another auditor can."""
+    oid, _ = agreed
+    terms = mkt.book.termsHash(oid)
+    role = registry.AUDITOR_ROLE()
+    for party in (people.p1, people.c1):
+        registry.grantRole(role, party, {"from": admin})
+    before = (order_of(mkt, oid), balances(mkt, people.p1, people.c1))
+    for party in (people.p1, people.c1):
+        with reverts_with("AuditorIsParty", oid, party):
+            mkt.book.approveOrder(oid, terms, {"from": party})
+    tx = mkt.book.approveOrders([oid], [terms], {"from": people.p1})
+    assert tx.return_value == 0 and "BatchItemSkipped" in tx.events
+    assert (order_of(mkt, oid), balances(mkt, people.p1, people.c1)) == before
+    tx = mkt.book.approveOrder(oid, terms, {"from": auditor})
+    assert order_of(mkt, oid)[2] == APPROVED_ORDER
+    assert tx.events["OrderApproved"]["auditor"] == auditor
 
 
 def test_rejected_order_never_takes_effect(mkt, people, auditor, agreed):

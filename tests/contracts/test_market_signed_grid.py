@@ -49,7 +49,7 @@ TRADES = [
 
 def _ledgers(admin, registry, token):
     credit = CreditWeights.deploy(admin, registry, DECAY, 30, 0, {"from": admin})
-    pool = PenaltyPool.deploy(admin, token, credit, {"from": admin})
+    pool = PenaltyPool.deploy(admin, token, credit, admin, {"from": admin})
     nodes = NodeWeights.deploy(admin, admin, credit, registry, PARAMS, {"from": admin})
     grid = GridAccount.deploy(admin, admin, token, {"from": admin})
     policy = GridBalancedSettlement.deploy(admin, S, B, G, K, credit, pool, nodes, grid, {"from": admin})

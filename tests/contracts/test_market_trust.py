@@ -44,7 +44,7 @@ R, PRICE = 10_000, 6 * TOKEN // 10  # 10 kWh at 0.6 tokens/kWh (grid deposits ~2
 def grid(mkt, registry, admin):
     """The grid-balanced policy on the market's order book (roles as energy_trading.deploy grants them)."""
     credit = CreditWeights.deploy(admin, registry, DECAY, 30, 0, {"from": admin})
-    pool = PenaltyPool.deploy(admin, mkt.token, credit, {"from": admin})
+    pool = PenaltyPool.deploy(admin, mkt.token, credit, admin, {"from": admin})
     nodes = NodeWeights.deploy(admin, admin, credit, registry, PARAMS, {"from": admin})
     account = GridAccount.deploy(admin, admin, mkt.token, {"from": admin})
     policy = GridBalancedSettlement.deploy(admin, S, B, G, K, credit, pool, nodes, account, {"from": admin})

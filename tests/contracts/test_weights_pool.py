@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 import pytest
-from brownie import CreditWeights, EnergyToken, NaivePenaltyPool, PenaltyPool, accounts
+from brownie import CreditWeights, EnergyToken, NaivePenaltyPool, PenaltyPool, accounts, chain
 from conftest import CONSUMER, GENERATOR, SOLAR, approved, reverts_with
 from test_grid_settlement import DECAY, TOKEN, WAD, refused_role
 
@@ -28,7 +28,7 @@ def credit(admin, registry, settler):
 
 @pytest.fixture(scope="module")
 def pool(admin, token, credit, settler):
-    p = PenaltyPool.deploy(admin, token, credit, {"from": admin})
+    p = PenaltyPool.deploy(admin, token, credit, admin, {"from": admin})
     p.grantRole(p.SETTLEMENT_ROLE(), settler, {"from": admin})
     return p
 
@@ -171,7 +171,7 @@ def test_a_penalty_with_no_other_weight_is_carried_to_the_next(token, settler, a
     # a ledger of its own (the module's bystanders would otherwise take the penalty); fresh accounts, free gas
     credit = CreditWeights.deploy(admin, registry, DECAY, 30, 0, {"from": admin})
     credit.grantRole(credit.SETTLEMENT_ROLE(), settler, {"from": admin})
-    pool = PenaltyPool.deploy(admin, token, credit, {"from": admin})
+    pool = PenaltyPool.deploy(admin, token, credit, admin, {"from": admin})
     pool.grantRole(pool.SETTLEMENT_ROLE(), settler, {"from": admin})
     a = approved(registry, auditor, accounts.add(), GENERATOR, SOLAR)
     b = approved(registry, auditor, accounts.add(), CONSUMER, 0)
@@ -184,8 +184,59 @@ def test_a_penalty_with_no_other_weight_is_carried_to_the_next(token, settler, a
     credit.enrol(c, 10 * WAD, {"from": admin})
     settle(credit, pool, token, settler, admin, a, b, 2, 1 * TOKEN, period=2)
     pool.release(1, {"from": admin})
-    assert pool.carried() == 0
+    assert (pool.carried(), pool.carriedSince()) == (0, 0)
     assert pool.shareOf(c, 2) == 6 * TOKEN  # the only other node takes both penalties
+
+
+def test_a_carried_penalty_goes_to_the_treasury_after_the_timeout(
+    token, settler, admin, registry, auditor, stranger
+):
+    """Review 6 finding 2: a penalty carried over (no other weighted node) waited for a next penalty that may
+    never come. Now anyone releases it to the treasury CARRY_TIMEOUT after the carry started."""
+    credit = CreditWeights.deploy(admin, registry, DECAY, 30, 0, {"from": admin})
+    credit.grantRole(credit.SETTLEMENT_ROLE(), settler, {"from": admin})
+    treasury = accounts.add()
+    pool = PenaltyPool.deploy(admin, token, credit, treasury, {"from": admin})
+    pool.grantRole(pool.SETTLEMENT_ROLE(), settler, {"from": admin})
+    assert pool.treasury() == treasury
+    a = approved(registry, auditor, accounts.add(), GENERATOR, SOLAR)
+    b = approved(registry, auditor, accounts.add(), CONSUMER, 0)
+    credit.enrol(a, 50 * WAD, {"from": admin})
+    credit.enrol(b, 50 * WAD, {"from": admin})
+    with reverts_with("NothingCarried"):
+        pool.releaseCarried({"from": stranger})
+    settle(credit, pool, token, settler, admin, a, b, 1, 5 * TOKEN, period=1)
+    since = pool.release(1, {"from": stranger}).timestamp
+    assert (pool.carried(), pool.carriedSince()) == (5 * TOKEN, since)
+    chain.sleep(3600)
+    settle(credit, pool, token, settler, admin, a, b, 2, 1 * TOKEN, period=2)
+    pool.release(1, {"from": stranger})  # carried again: the clock keeps the first carry's start
+    assert (pool.carried(), pool.carriedSince()) == (6 * TOKEN, since)
+    due = since + pool.CARRY_TIMEOUT()
+    chain.sleep(due - 600 - chain[-1].timestamp)
+    chain.mine()
+    before = pool_state(pool, token, treasury, stranger)
+    with reverts_with("CarryNotDue"):
+        pool.releaseCarried({"from": stranger})
+    assert pool_state(pool, token, treasury, stranger) == before
+    while chain[-1].timestamp < due:
+        chain.sleep(due - chain[-1].timestamp)
+        chain.mine()
+    tx = pool.releaseCarried({"from": stranger})
+    assert tx.return_value == 6 * TOKEN
+    released = tx.events["CarriedPenaltyReleased"]
+    assert (released["treasury"], released["amount"]) == (treasury, 6 * TOKEN)
+    assert (pool.carried(), pool.carriedSince(), pool.withdrawable(treasury)) == (0, 0, 6 * TOKEN)
+    with reverts_with("NothingCarried"):
+        pool.releaseCarried({"from": stranger})
+    admin.transfer(treasury, "1 ether")
+    pool.withdraw(6 * TOKEN, treasury, {"from": treasury})
+    assert token.balanceOf(treasury) == 6 * TOKEN and token.balanceOf(pool) == 0
+
+
+def test_a_pool_needs_a_treasury(admin, token, credit):
+    with reverts_with("ZeroAddress"):
+        PenaltyPool.deploy(admin, token, credit, "0x" + "00" * 20, {"from": admin})
 
 
 def test_the_naive_baseline_is_admin_only_and_books_the_same_shares(admin, stranger, nodes, credit):

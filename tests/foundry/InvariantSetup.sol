@@ -20,6 +20,8 @@ import {ForgeBase} from "./Base.sol";
 abstract contract InvariantSetup is ForgeBase {
     uint256 internal constant WAD = 1e18;
     uint64 internal constant GRACE = 1 days;
+    /// @dev The penalty pool's treasury (receives a carried penalty after `CARRY_TIMEOUT`).
+    address internal constant TREASURY = address(0x7EA5);
 
     address[4] internal actors;
     address[4] internal meters;
@@ -38,7 +40,7 @@ abstract contract InvariantSetup is ForgeBase {
         returns (GridBalancedSettlement grid, PenaltyPool pool, GridAccount account)
     {
         CreditWeights credit = new CreditWeights(address(this), registry, 951229424500714009, 30, 50 * WAD);
-        pool = new PenaltyPool(address(this), token, credit);
+        pool = new PenaltyPool(address(this), token, credit, TREASURY);
         NodeWeights nodes = new NodeWeights(
             address(this),
             address(this),

@@ -19,7 +19,7 @@ import {MarketHandler} from "./handlers/MarketHandler.sol";
 /// @notice `forge test` (see foundry.toml: runs x depth) calls random `MarketHandler` functions and checks these
 ///         after every call: token conservation of each contract that holds tokens, the penalty pool never paying
 ///         more than it took, certificate supply = held + claimed, and liveness: every order past its deadline can
-///         be brought to a terminal state by anyone.
+///         be brought to a terminal state by anyone, and so can a carried penalty past its timeout.
 contract MarketInvariantsTest is InvariantSetup {
     EnergyToken internal token;
     ParticipantRegistry internal registry;
@@ -152,6 +152,7 @@ contract MarketInvariantsTest is InvariantSetup {
             require(_terminal(book.order(id).status), "an order past its deadline stayed open");
         }
         _nothingStuckOnceEveryOrderEnded();
+        _carriedPenaltyTerminates();
         vm.revertToState(snapshot);
     }
 
@@ -170,6 +171,20 @@ contract MarketInvariantsTest is InvariantSetup {
         if (book.withdrawable(address(gridAccount)) > 0) gridAccount.collect(address(book));
         require(book.totalWithdrawable() == 0, "book: a credit nobody can pull");
         require(token.balanceOf(address(book)) == 0, "book: a token is stuck after every order ended");
+    }
+
+    /// @notice A carried penalty is never parked (review 6 finding 2): at its timeout anyone releases it to the
+    ///         treasury's withdrawable balance. Runs inside `_everyOrderTerminates`' snapshot (the clock too).
+    function _carriedPenaltyTerminates() private {
+        uint256 carried = pool.carried();
+        if (carried == 0) return;
+        uint256 now_ = block.timestamp;
+        uint256 due = pool.carriedSince() + pool.CARRY_TIMEOUT();
+        if (now_ < due) vm.warp(due);
+        uint256 before = pool.withdrawable(TREASURY);
+        pool.releaseCarried();
+        require(pool.carried() == 0 && pool.withdrawable(TREASURY) == before + carried, "pool: carried penalty stuck");
+        vm.warp(now_);
     }
 
     function _pull(address payee) private {

@@ -117,6 +117,34 @@ def test_node_weights_contract_reads_eq_21_from_the_ledger(carbon):
         assert node_weights.functions.carbonWeight(node).call() == weight * WAD
 
 
+def test_silent_nodes_settle_after_the_reporting_ones_and_below_them(carbon):
+    """Review 6 finding 1: a silent node settles only after every reporting node, at min(worst, 0) - 1; the
+    client settles reporters first even when a silent node comes first in the list and in its own batch."""
+    client, people = carbon
+    coal, sun, home = (people[n] for n in ("coal", "sun", "home"))
+    cycle = client.open_cycle({coal.address: 1000, sun.address: 600, home.address: 300})
+    listing = client.list_allowances(coal.address, cycle, 1000, 10**15)  # coal sells its whole quota
+    client.buy_allowances(home.address, listing, 1000)
+    client.report_emissions(sun.address, sun.meters[0], cycle, 1100)  # -500
+    client.report_emissions(home.address, home.meters[0], cycle, 800)  # 500
+    settlements = client.close_and_settle(cycle, [coal.address, sun.address, home.address], batch=1)
+    assert settlements == {coal.address: -501, sun.address: -500, home.address: 500}
+    assert client.compliance(coal.address, cycle) == (Compliance.NON_COMPLIANT, -501)
+    assert client.d.node_weights.functions.carbonWeight(coal.address).call() == 0
+
+
+def test_a_silent_node_settled_before_the_reporters_is_refused_with_the_count(carbon):
+    client, people = carbon
+    coal, sun = people["coal"], people["sun"]
+    cycle = client.open_cycle({coal.address: 100, sun.address: 100})
+    client.report_emissions(sun.address, sun.meters[0], cycle, 10)
+    client._send(client.ledger.functions.closeCycle(cycle), client.regulator)
+    with pytest.raises(ChainRevert) as refusal:
+        client._send(client.ledger.functions.settle(coal.address, cycle), client.regulator)
+    assert refusal.value.error == "ReportersNotSettled"
+    assert refusal.value.args_by_name["remaining"] == 1
+
+
 def test_reading_a_node_before_settlement_says_what_to_do(carbon):
     client, people = carbon
     coal = people["coal"]

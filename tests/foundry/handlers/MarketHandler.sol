@@ -96,7 +96,22 @@ contract MarketHandler {
         uint64 matchEnd = publishEnd + 30 minutes;
         uint64 signEnd = matchEnd + uint64(_bound(lengthSeed >> 32, 10 minutes, 2 hours));
         uint64 readingsEnd = signEnd + uint64(_bound(lengthSeed >> 64, 1 hours, 12 hours));
+        (signEnd, readingsEnd) = _notBeforePrevious(signEnd, readingsEnd);
         book.openPeriod(policySeed % 2 == 0 ? honest : gridPolicy, publishEnd, matchEnd, signEnd, readingsEnd);
+    }
+
+    /// @dev Windows ending no earlier than the previous period's (`OrderBook.openPeriod` refuses otherwise:
+    ///      `ScheduleBeforePrevious`): a shorter period opened later is stretched to end with the previous one.
+    function _notBeforePrevious(uint64 signEnd, uint64 readingsEnd) private view returns (uint64, uint64) {
+        uint256 n = book.periodCount();
+        if (n == 0) return (signEnd, readingsEnd);
+        uint64 prevSign = book.period(n).signEnd;
+        uint64 prevReadings = book.period(n).readingsEnd;
+        if (signEnd < prevSign) {
+            readingsEnd += prevSign - signEnd;
+            signEnd = prevSign;
+        }
+        return (signEnd, readingsEnd < prevReadings ? prevReadings : readingsEnd);
     }
 
     // ------------------------------------------------------------------ agreeing orders
@@ -333,6 +348,15 @@ contract MarketHandler {
 
     function releasePenalties(uint256 maxItems) external {
         pool.release(_bound(maxItems, 1, 10));
+    }
+
+    /// @dev Anyone, at its timeout: a carried penalty goes to the treasury, which pulls it (review 6 finding 2).
+    function releaseCarriedPenalty() external {
+        uint256 amount = pool.releaseCarried();
+        address treasury = pool.treasury();
+        vm.prank(treasury);
+        pool.withdraw(amount, treasury);
+        poolOut += amount;
     }
 
     function claimPenaltyShares(uint256 actorSeed, uint256 maxRounds) external {

@@ -89,8 +89,23 @@ contract SignedHandler {
         uint64 matchEnd = publishEnd + 30 minutes;
         uint64 signEnd = matchEnd + uint64(_bound(lengthSeed >> 32, 10 minutes, 2 hours));
         uint64 readingsEnd = signEnd + uint64(_bound(lengthSeed >> 64, 1 hours, 12 hours));
+        (signEnd, readingsEnd) = _notBeforePrevious(signEnd, readingsEnd);
         // periods alternate: honest-supplier, grid-balanced, ...
         book.openPeriod(book.periodCount() % 2 == 0 ? honest : grid, publishEnd, matchEnd, signEnd, readingsEnd);
+    }
+
+    /// @dev Windows ending no earlier than the previous period's (`OrderBook.openPeriod` refuses otherwise:
+    ///      `ScheduleBeforePrevious`): a shorter period opened later is stretched to end with the previous one.
+    function _notBeforePrevious(uint64 signEnd, uint64 readingsEnd) private view returns (uint64, uint64) {
+        uint256 n = book.periodCount();
+        if (n == 0) return (signEnd, readingsEnd);
+        uint64 prevSign = book.period(n).signEnd;
+        uint64 prevReadings = book.period(n).readingsEnd;
+        if (signEnd < prevSign) {
+            readingsEnd += prevSign - signEnd;
+            signEnd = prevSign;
+        }
+        return (signEnd, readingsEnd < prevReadings ? prevReadings : readingsEnd);
     }
 
     function deposit(uint256 actorSeed, uint256 amount) external {
