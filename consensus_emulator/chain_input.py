@@ -136,6 +136,14 @@ def weights_from_results(source: str | Path | dict[str, Any]) -> ChainWeights:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a JSON object")
     if "node_weights" not in data and "node_weights_by_round" not in data:
+        if any(isinstance(v, dict | list) for v in data.values()):
+            # nested values: not a {participant id: weight} object but, say, the results.json of a run without
+            # node weights (a market day)
+            raise ConfigError(
+                f"{where} has no node weights: no 'node_weights' or 'node_weights_by_round' key (an "
+                "energy-trading run writes them for grid-balanced scenarios such as "
+                "scenarios/seed001_tables.yaml), and it is not a plain {participant id: weight} object"
+            )
         return weights_from_mapping(data, where)
     rounds_raw = data.get("node_weights_by_round") or []
     if not isinstance(rounds_raw, list):
@@ -211,7 +219,13 @@ def weights_from_rpc(
         nodes, raw = contract.functions.allWeights().call()
     except Exception as exc:  # any transport or ABI failure becomes one clear error
         raise ConfigError(f"allWeights() on {weights_address} via {rpc_url} failed: {exc}") from exc
-    if len(nodes) != len(raw) or not nodes:
+    if not nodes and not raw:
+        raise ConfigError(
+            f"the contract at {weights_address} holds no node weights (allWeights() via {rpc_url} returned "
+            "none); an energy-trading run with node weights (a grid-balanced scenario) names the contract "
+            "holding them as contracts.node_weights in its results.json, or pass --weights-from results.json"
+        )
+    if len(nodes) != len(raw):
         raise ConfigError(f"allWeights() returned {len(nodes)} nodes but {len(raw)} weights")
     pairs = zip(nodes, raw, strict=True)
     weights = tuple(_weight(int(w) / WEIGHT_SCALE, f"allWeights()[{a}]") for a, w in pairs)

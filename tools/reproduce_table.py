@@ -63,6 +63,28 @@ def update_table(old: str, table: str) -> str:
     return "\n".join([*head, *merged.values(), "", tail]) + "\n"
 
 
+def _what_changed(readme: Path, old: str, new: str) -> str:
+    """One line for `--write`: the README unchanged, or which outputs' rows it replaced, added or removed."""
+
+    def rows(table: str) -> dict[str, str]:
+        return {line.split(" | ")[0][2:]: line for line in table.splitlines() if " | **" in line}
+
+    old_rows, new_rows = rows(old), rows(new)
+    if old.strip("\n") == new.strip("\n"):
+        return f"{readme}: unchanged (its reproduce table already says this; {len(new_rows)} outputs)"
+    parts = [
+        f"{label} {', '.join(names)}"
+        for label, names in (
+            ("replaced the rows of", [n for n in new_rows if n in old_rows and new_rows[n] != old_rows[n]]),
+            ("added", [n for n in new_rows if n not in old_rows]),
+            ("removed", [n for n in old_rows if n not in new_rows]),
+        )
+        if names
+    ]
+    counts = next((line for line in new.splitlines() if line.startswith("Verdicts: ")), "")
+    return f"{readme}: {'; '.join(parts) or 'rewrote the table'}. {counts}".rstrip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("summary", type=Path, help="summary.json written by `consensus-emulator reproduce`")
@@ -80,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"README has no {START} ... {END} block; add the two markers first")
         table = update_table(text.split(START, 1)[1].split(END, 1)[0], table)
     if args.write:
-        args.readme.write_text(
-            replace_table(args.readme.read_text(encoding="utf-8"), table), encoding="utf-8"
-        )
+        old_text = args.readme.read_text(encoding="utf-8")
+        new_text = replace_table(old_text, table)
+        print(_what_changed(args.readme, old_text.split(START, 1)[1].split(END, 1)[0], table))
+        if new_text != old_text:
+            args.readme.write_text(new_text, encoding="utf-8")
     else:
         sys.stdout.write(table)
     return 0

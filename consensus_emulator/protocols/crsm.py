@@ -304,7 +304,13 @@ class Monitor(Node):
         yield env.timeout(p.heartbeat_timeout_ms)  # learn who is alive first
         rnd = 0
         lost_at: float | None = None
+        lost_to_crash = False  # lost_at is the crash of the primary: the reselection is a failover
         while not sim.rounds_done():
+            if sim.pool.pending() == 0:
+                # a replayed or Poisson stream between arrivals: the round starts when there is work, so
+                # its timeout never takes a primary waiting for transactions for a failed one (that left
+                # two primaries on one height and lost the stale round's block: a replay never drained)
+                yield sim.pool.when_nonempty()
             healthy = [n for n in range(crsm.n) if self.healthy(n)]
             if not healthy:
                 if lost_at is not None and env.now - lost_at > p.round_timeout_ms:
@@ -314,8 +320,10 @@ class Monitor(Node):
                 continue
             primary = int(sim.rng.choice(healthy))  # random healthy primary (§III-A-1 (1))
             if lost_at is not None:
-                sim.elections.append(ElectionRecord(lost_at, env.now, primary, "primary reselected"))
-                lost_at = None
+                sim.elections.append(
+                    ElectionRecord(lost_at, env.now, primary, "primary reselected", from_crash=lost_to_crash)
+                )
+                lost_at, lost_to_crash = None, False
             crsm.primary = primary
             rnd += 1
             self.done_event = env.event()
@@ -337,7 +345,8 @@ class Monitor(Node):
                 if record is not None and not record.committed:
                     record.t_final = env.now
                     record.note = "primary failed"
-                lost_at = node.crashed_at if node.crashed_at is not None else env.now
+                lost_to_crash = node.crashed_at is not None
+                lost_at = node.crashed_at if lost_to_crash else env.now
                 continue
             _, height = self.done_payload
             if height:

@@ -206,6 +206,7 @@ class HotStuff:
         self.pending: dict[int, list] = {}
         self.current_leader: int | None = None
         self.lost_at: float | None = None
+        self.lost_to_crash = False  # lost_at is the crash of the view's leader: the new view is a failover
         self.last_progress = 0.0
         faults = self.sim.faults
         self.nodes = [HotStuffNode(self, i, faults.get(i)) for i in range(self.n)]
@@ -225,8 +226,9 @@ class HotStuff:
     # ------------------------------------------------------------ bookkeeping
     def view_started(self, view: int, leader: int) -> None:
         if self.lost_at is not None:
-            self.sim.elections.append(ElectionRecord(self.lost_at, self.env.now, leader, f"view {view}"))
-            self.lost_at = None
+            record = ElectionRecord(self.lost_at, self.env.now, leader, f"view {view}", self.lost_to_crash)
+            self.sim.elections.append(record)
+            self.lost_at, self.lost_to_crash = None, False
         self.current_leader = leader
 
     def view_timed_out(self, view: int, view_started_at: float) -> None:
@@ -235,6 +237,7 @@ class HotStuff:
         if self.lost_at is None:
             crashed = leader.crashed_at if leader.crashed_at is not None else -1.0
             self.lost_at = max(crashed, view_started_at)
+            self.lost_to_crash = crashed >= view_started_at  # the leader crashed during this view
         if leader.crashed and leader.lead_view == view and leader.record is not None:
             leader.abandon_view()
         if self.sim.rounds_done() and not self.pending:

@@ -108,16 +108,18 @@ class PBFT:
             primary = self.view % self.n
             record = sim.open_round(primary)
             rep = self.replicas[primary]
+            # a view change after the primary crashed is a failover, timed from the crash (as Raft's)
+            crash = rep.crashed_at if rep.crashed else None
             if rep.crashed or rep.silent:
-                cause_start = rep.crashed_at if rep.crashed and rep.crashed_at is not None else env.now
                 yield env.timeout(self.params.view_change_timeout_ms)
                 record.t_prepared = record.t_decided = record.t_final = env.now
                 record.note = "faulty primary"
-                yield from self.view_change(cause_start)
+                yield from self.view_change(env.now if crash is None else crash, crash is not None)
                 continue
             ok = yield from self.normal_case(record, primary)
             if not ok:
-                yield from self.view_change(record.t_start)
+                crash = rep.crashed_at if rep.crashed else None  # it may have crashed during the round
+                yield from self.view_change(record.t_start if crash is None else crash, crash is not None)
         sim.finish()
 
     def normal_case(self, record, p: int):
@@ -198,8 +200,9 @@ class PBFT:
         sim.commit(record, batch, t_final)
         return True
 
-    def view_change(self, t_start: float):
-        """Move to view v+1 (VIEW-CHANGE all-to-all, NEW-VIEW from the new primary)."""
+    def view_change(self, t_start: float, from_crash: bool = False):
+        """Move to view v+1 (VIEW-CHANGE all-to-all, NEW-VIEW from the new primary); `t_start`: when the
+        primary was lost, its crash when `from_crash` (the election is then a failover)."""
         env, c, net, n, f = self.env, self.sim.costs, self.net, self.n, self.f
         self.view += 1
         new_p = self.view % n
@@ -231,7 +234,9 @@ class PBFT:
         t_end = float(got[2 * f - 1]) if f > 0 else t_send
         self.cpu_free = np.maximum(self.cpu_free, np.where(np.isfinite(arr), arr + msg_cost, 0.0))
         yield env.timeout(max(0.0, t_end - env.now))
-        self.sim.elections.append(ElectionRecord(t_start, t_end, new_p, f"view {self.view}"))
+        self.sim.elections.append(
+            ElectionRecord(t_start, t_end, new_p, f"view {self.view}", from_crash=from_crash)
+        )
 
     def run(self) -> RunResult:
         result = self.sim.run("pbft")

@@ -517,6 +517,7 @@ def tables5_7(seed: int) -> list[Output]:
         )
     assert credit is not None and total_w is not None
     k = np.arange(credit.shape[0])
+    last = int(k[-1])  # row r: the weights after consensus r; every figure below names the rounds it compares
     # Fig 7: credit weights W_a of nodes 1, 11, 17 (a habitual defaulter), 27
     compliant = [j for j in FIG7_NODES if j != 17]
     fig7_checks = [
@@ -524,7 +525,7 @@ def tables5_7(seed: int) -> list[Output]:
             f"Fig 7, node {j}: credit weight low at the start and higher after 200 consensuses",
             "credit weights all low at the beginning and increase",
             credit[1, j - 1] < 0.5 * credit[-1, j - 1],
-            f"{credit[1, j - 1]:.1f} -> {credit[-1, j - 1]:.1f}",
+            f"consensus 1 -> {last}: {credit[1, j - 1]:.1f} -> {credit[-1, j - 1]:.1f}",
         )
         for j in compliant
     ] + [
@@ -532,8 +533,8 @@ def tables5_7(seed: int) -> list[Output]:
             f"Fig 7, node {j}: growth slows (rise over consensuses 100-200 below that over 1-100)",
             "grows at a gradually slowing rate and eventually stabilises",
             credit[-1, j - 1] - credit[100, j - 1] < credit[100, j - 1] - credit[1, j - 1],
-            f"+{credit[100, j - 1] - credit[1, j - 1]:.1f} "
-            f"then +{credit[-1, j - 1] - credit[100, j - 1]:.1f}",
+            f"+{credit[100, j - 1] - credit[1, j - 1]:.1f} over consensuses 1-100, "
+            f"then +{credit[-1, j - 1] - credit[100, j - 1]:.1f} over 100-{last}",
         )
         for j in compliant
     ]
@@ -556,11 +557,12 @@ def tables5_7(seed: int) -> list[Output]:
         late = w[150:]
         fig10_checks.append(
             claim(
-                f"Fig 10, node {j}: total weight grows, then stays within a band (last 50 within ±15 % "
-                "of their mean)",
+                f"Fig 10, node {j}: total weight grows, then stays within a band (consensuses 150-{last} "
+                "within ±15 % of their mean)",
                 "grows from the initial value to a threshold and then fluctuates within a certain range",
                 first_half_rise > 0 and float(np.max(np.abs(late - late.mean()))) <= 0.15 * late.mean(),
-                f"{w[1]:.1f} -> {w[100]:.1f}; last 50 in {late.min():.1f}-{late.max():.1f}",
+                f"consensus 1 -> 100: {w[1]:.1f} -> {w[100]:.1f}; consensuses 150-{last} in "
+                f"{late.min():.1f}-{late.max():.1f}",
             )
         )
     for fig_no, data, name, checks in (
@@ -589,7 +591,8 @@ def tables5_7(seed: int) -> list[Output]:
                 "(Fig 7)"
                 if fig_no == 7
                 else "total weights grow to a threshold, then fluctuate within a range (Fig 10)",
-                "; ".join(f"node {j}: {data[1, j - 1]:.1f} -> {data[-1, j - 1]:.1f}" for j in FIG7_NODES),
+                f"consensus 1 -> {last}: "
+                + "; ".join(f"node {j}: {data[1, j - 1]:.1f} -> {data[-1, j - 1]:.1f}" for j in FIG7_NODES),
                 checks,
                 plot,
                 ref=f"seed 001 §5.3.{1 if fig_no == 7 else 3}, Fig {fig_no}",

@@ -31,7 +31,8 @@ TIME_PARAMETERS = frozenset(
 
 
 def register_enum(solidity_name: str, enum: type[IntEnum]) -> None:
-    """Name the members of the Solidity enum `solidity_name` ("IEnergyMarket.OrderStatus") in reverts."""
+    """Name the members of the Solidity enum `solidity_name` ("IEnergyMarket.OrderStatus") in reverts; an
+    integer parameter that holds an enum's value is named "Error.parameter" ("WrongOrder.expectedStatus")."""
     _ENUMS[solidity_name] = enum
 
 
@@ -70,12 +71,18 @@ class ChainRevert(Exception):
         super().__init__(f"{message}: {hint}" if hint else message)
 
 
+#: Ids above this are hashes or packed words (the signed book's order ids): printed in hex, not 77 digits.
+_LARGEST_DECIMAL_ID = 2**64
+
+
 def _render(name: str, value: Any, enum_type: str | None = None) -> str:
     if enum_type in _ENUMS and isinstance(value, int):
         try:
             return _ENUMS[enum_type](value).name
         except ValueError:
             return str(value)
+    if (name == "id" or name.endswith("Id")) and isinstance(value, int) and value > _LARGEST_DECIMAL_ID:
+        return hex(value)
     if name in TIME_PARAMETERS and isinstance(value, int) and value > 0:
         return iso_time(value)
     if isinstance(value, bytes):
@@ -121,8 +128,9 @@ class RevertDecoder:
                 names = [i["name"] or f"arg{n}" for n, i in enumerate(item["inputs"])]
                 enums = {
                     name: i["internalType"].removeprefix("enum ")
-                    for name, i in zip(names, item["inputs"], strict=True)
                     if i.get("internalType", "").startswith("enum ")
+                    else f"{item['name']}.{name}"  # an integer holding an enum's value (`register_enum`)
+                    for name, i in zip(names, item["inputs"], strict=True)
                 }
                 self._errors[selector] = (item["name"], names, types, enums)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -230,9 +231,36 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`parser.parse_args(argv)`, except that unknown options are refused by the sub-command's parser (its
+    usage, not the top level's) with the closest option it has: "did you mean --out?" (exit 2). Python
+    3.11's argparse has no `suggest_on_error`. (The twin of consensus_emulator.cli._parse_args.)"""
+    args, extra = parser.parse_known_args(argv)
+    if not extra:
+        return args
+    sub = parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sub = action.choices.get(getattr(args, "command", None) or "", parser)
+    options = [o for action in sub._actions for o in action.option_strings if o.startswith("--")]
+    hints = {}
+    for word in extra:
+        name = word.split("=", 1)[0]
+        if name.startswith("-") and name.lstrip("-")[:1].isalpha():
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+            if close:
+                hints[name] = close[0]
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    if len(hints) == 1:
+        message += f"; did you mean {next(iter(hints.values()))}?"
+    elif hints:
+        message += "; " + ", ".join(f"{k}: did you mean {v}?" for k, v in hints.items())
+    sub.error(message)  # prints the sub-command's usage and exits 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `energy-trading` command."""
-    args = build_parser().parse_args(argv)
+    args = _parse_args(build_parser(), argv)
     try:
         _check_rpc_evm(args)  # before any work is shown
         if args.command == "match":

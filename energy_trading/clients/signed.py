@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -29,13 +30,35 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from energy_trading.chain.deploy import Deployment
+from energy_trading.chain.errors import register_enum
 from energy_trading.chain.txresult import TxResult
 from energy_trading.clients import eip712
 from energy_trading.clients.market import CHUNK_SIZE, MarketClient, Settlement, Side
 from energy_trading.clients.sending import SendingClient
 from energy_trading.models.matching import MatchResult
 
-__all__ = ["SignedClient", "SignedOrder", "Tally", "compact", "deal_typed_data", "final_reading_typed_data"]
+__all__ = [
+    "SignedClient",
+    "SignedOrder",
+    "SignedStatus",
+    "Tally",
+    "compact",
+    "deal_typed_data",
+    "final_reading_typed_data",
+]
+
+
+class SignedStatus(IntEnum):
+    """An order's status on the signed book (`SignedClient.status`; the book's private constants)."""
+
+    NONE = 0  # never opened, or ended (settled, cancelled, expired)
+    AGREED = 1  # opened, not approved yet
+    ACTIVE = 2  # approved
+    ACTIVE_READ = 3  # approved, one side's final reading stored
+
+
+# `WrongOrder(orderId, expectedStatus)` carries the status as a uint256: a revert names it
+register_enum("WrongOrder.expectedStatus", SignedStatus)
 
 _NO_READING = (0, "0x0000000000000000000000000000000000000000", b"\0" * 32, b"\0" * 32)
 _ORDER_TYPES = ["uint256", "address", "address", "uint256", "uint256", "uint256", "address"]

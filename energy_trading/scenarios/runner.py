@@ -155,6 +155,9 @@ def _run(
         }
     for e in extensions:
         results[e.name] = e.run(ctx, scenario.raw)
+        # `contracts` names the contracts the run used: a section that deployed its own (the grid-balanced
+        # one, with the scenario's prices and weight parameters) replaces the deployment's unused ones
+        results["contracts"].update(results[e.name].get("contracts") or {})
         # the consensus emulator reads node weights at the top level of results.json
         for key in ("node_weights", "node_weights_by_round"):
             if key in results[e.name]:

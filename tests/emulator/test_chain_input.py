@@ -127,6 +127,30 @@ def test_a_failing_rpc_call_is_a_config_error():
         weights_from_rpc("http://x", "0xWeights", w3=w3)
 
 
+def test_a_contract_without_weights_says_so_and_where_the_weights_are():
+    # was "allWeights() returned 0 nodes but 0 weights" (a run's unused NodeWeights, or a market-only run's)
+    with pytest.raises(ConfigError) as refused:
+        weights_from_rpc("http://x", "0xEmpty", w3=FakeW3(result=([], [])))
+    message = str(refused.value)
+    assert message.startswith("the contract at 0xEmpty holds no node weights (allWeights() via http://x")
+    assert "contracts.node_weights in its results.json" in message and "0 nodes but 0" not in message
+    with pytest.raises(ConfigError, match="returned 2 nodes but 1 weights"):
+        weights_from_rpc("http://x", "0xW", w3=FakeW3(result=(["0xA", "0xB"], [1])))
+
+
+def test_a_results_json_without_node_weights_says_so(tmp_path):
+    # was "results.json[chain]: weight 'in-process EVM (py-evm)' is not a number" (read as a plain map)
+    market_day = {"scenario": "day", "chain": "in-process EVM (py-evm)", "contracts": {"registry": "0x1"}}
+    with pytest.raises(ConfigError) as refused:
+        weights_from_results(write(tmp_path, market_day))
+    message = str(refused.value)
+    assert message.startswith(f"{tmp_path / 'results.json'} has no node weights: no 'node_weights' or ")
+    assert "'node_weights_by_round' key" in message and "not a number" not in message
+    # a plain {id: weight} map with a bad value still names the value
+    with pytest.raises(ConfigError, match="weight 'heavy' is not a number"):
+        weights_from_results(write(tmp_path, {"a": "heavy", "b": 3.0}))
+
+
 def test_chain_weights_drive_weighted_raft_leadership(tmp_path):
     w = weights_from_results(write(tmp_path, {"node_weights": {"1": 10.0, "2": 90.0, "3": 30.0, "4": 20.0}}))
     cfg = SimConfig(

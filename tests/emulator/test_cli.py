@@ -188,3 +188,39 @@ def test_replay_table_says_when_the_stream_did_not_drain(capsys, tmp_path):
     assert "replay: 20 of 45 transactions committed (NOT drained: the run stopped after 2 rounds" in out
     code, out, _ = run_cli(capsys, "run", "crsm", "--replay", str(path), "--tx", "10", "--rounds", "5")
     assert "replay: 45 of 45 transactions committed\n" in out
+
+
+def _as_typed(*argv):
+    """`consensus-emulator ARGV...` in a subprocess, as a user types it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "consensus-emulator"
+    return subprocess.run([str(command), *argv], capture_output=True, text=True, timeout=300)
+
+
+def test_a_mistyped_option_gets_the_subcommands_usage_and_a_suggestion():
+    # argparse answered with the top-level usage and "unrecognized arguments", suggesting nothing
+    out = _as_typed("run", "crsm", "--rouns", "3")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("usage: consensus-emulator run [-h]")
+    assert out.stderr.rstrip().endswith(
+        "consensus-emulator run: error: unrecognized arguments: --rouns 3; did you mean --rounds?"
+    )
+    out = _as_typed("reproduce", "--list", "--jbos=2")  # (a prefix such as --job is argparse's --jobs)
+    assert out.returncode == 2 and out.stderr.startswith("usage: consensus-emulator reproduce [-h]")
+    assert "unrecognized arguments: --jbos=2; did you mean --jobs?" in out.stderr
+
+
+def test_the_table_counts_a_view_change_after_a_crash_as_a_failover():
+    # docs/README_emulator.md's `run pbft --nodes 16 --crash-leader-at 50`: "elections 1" beside
+    # "failover time ms 0 measured"; the view change replaced the crashed primary, timed from the crash
+    out = _as_typed("run", "pbft", "--nodes", "16", "--crash-leader-at", "50")
+    assert out.returncode == 0, out.stderr
+    rows = {
+        line[2:46].strip(): line[46:].strip() for line in out.stdout.splitlines() if line.startswith("  ")
+    }
+    assert rows["elections"] == "1"
+    assert rows["failover time ms"].startswith("count: 1, mean: ")
+    assert rows["failover time ms"] == rows["election time ms"]

@@ -129,6 +129,28 @@ def test_replayed_stream_is_committed_in_arrival_order():
     assert all(not math.isnan(r.tx_latency_ms) and r.tx_latency_ms > 0 for r in result.committed)
 
 
+def test_a_sparse_replayed_stream_drains_without_reselecting_idle_primaries():
+    """Arrivals further apart than the monitor's round timeout (1 s; a scenario's stream pauses as long): the
+    monitor took a primary waiting for transactions for a failed one and started another round, two primaries
+    then shared a height and a stale round's block was lost, so `run crsm --replay` never drained (324 of
+    346 after any --rounds). A round now starts when transactions are pending: one block per arrival here."""
+    stream = tuple((1_500.0 * k, 250) for k in range(6))
+    workload = WorkloadConfig(block_tx=10, arrival="replay", replay=stream)
+    result = run(config(n=4, block=10, rounds=20, workload=workload))
+    assert sum(r.tx_count for r in result.committed) == 6
+    assert len(result.rounds) == len(result.committed) == 6  # drained: the run ended there, all committed
+    assert result.elections == [] and result.extra["reselections"] == 0
+
+
+def test_a_crashed_primarys_reselection_is_a_failover_timed_from_the_crash():
+    # the monitor's reselection after the primary crashed was an election but never a failover
+    # (the first round starts once the monitor has heard every heartbeat, after 150 ms)
+    result = run(config(n=4, block=100, rounds=10, faults=FaultConfig(crash_leader_at_ms=(200.0,))))
+    (failover,) = result.elections
+    assert failover.from_crash and failover.t_start == pytest.approx(200.0)
+    assert result.summary()["failover_time_ms"]["count"] == 1
+
+
 def test_crsm_with_several_domains_outpaces_leader_based_protocols():
     # seed 000 Figs 5-6: 12 nodes, 1000-tx blocks; CRSM in 3 domains of 4 nodes
     from consensus_emulator.config import PBFTParams, RaftParams

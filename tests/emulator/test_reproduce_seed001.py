@@ -190,3 +190,33 @@ def test_habitual_defaulters_deliver_what_table_2_reports():
     market.step()
     assert market.w_a[16] == pytest.approx(50.0 * 180 / 200)  # eq 17: W -= W (C_e - E_a) / C_e
     assert market.w_a[28] == pytest.approx(50.0 * 50 / 60)
+
+
+def test_figs_7_and_10_name_the_consensuses_each_number_compares(monkeypatch):
+    """`reproduce seed001` summed up Fig 10 as "node 11: 23.1 -> 40.3" (consensus 1 -> 200) beside its check
+    "23.1 -> 37.8" (consensus 1 -> 100), without saying which rounds either compared. With fake runs whose
+    weight after consensus r is r / 4, the summary and every check name their consensuses and show the
+    weights of exactly those rows."""
+    from types import SimpleNamespace
+
+    from consensus_emulator.reproduce import seed001
+
+    def result(ms):
+        rounds = [SimpleNamespace(consensus_ms=ms - 0.001 * k) for k in range(200)]
+        return SimpleNamespace(rounds=rounds, extra={"quorum_acks": [14] * 200})
+
+    weights = np.tile(np.arange(201.0)[:, None] / 4, (1, 30))
+    monkeypatch.setattr(seed001, "weighted_run", lambda *a, **k: (result(1.9), weights, weights))
+    monkeypatch.setattr(seed001, "_seed001", lambda *a, **k: result(2.0))
+    outputs = {o.name: o for o in seed001.tables5_7(0)}
+    fig7, fig10 = outputs["seed001_fig7"], outputs["seed001_fig10"]
+    assert fig10.emulated.startswith("consensus 1 -> 200: node 1: 0.2 -> 50.0; node 11: 0.2 -> 50.0")
+    assert fig7.emulated.startswith("consensus 1 -> 200: node 1: 0.2 -> 50.0")
+    assert [c.emulated for c in fig10.checks] == [
+        "consensus 1 -> 100: 0.2 -> 25.0; consensuses 150-200 in 37.5-50.0"
+    ] * 4
+    assert all("(consensuses 150-200 within ±15 % of their mean)" in c.what for c in fig10.checks)
+    rises = [c.emulated for c in fig7.checks if "low at the start" in c.what]
+    assert rises == ["consensus 1 -> 200: 0.2 -> 50.0"] * 3
+    slows = [c.emulated for c in fig7.checks if "growth slows" in c.what]
+    assert slows == ["+24.8 over consensuses 1-100, then +25.0 over 100-200"] * 3

@@ -187,3 +187,38 @@ def test_readme_table_tool_update_replaces_only_the_rows_of_the_given_outputs(tm
     assert text.index("| a |") < text.index("| b |")  # a row keeps its place
     assert "AGREES 1, NUMBERS MISS 0, SHAPE ONLY 0, DIFFERS 1, CALIBRATED 0 (2 outputs)" in text
     assert text.startswith("intro\n") and text.endswith("outro\n")
+
+
+def test_readme_table_tool_write_says_what_it_changed(tmp_path):
+    """`python tools/reproduce_table.py SUMMARY --write` printed nothing: it names the rows it replaced or
+    added, with the verdict counts, or says the README was unchanged (and leaves the file alone)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "reproduce_table.py"
+    a = Summary("a", "t", "p", "a", DIFFERS, (number("p", 1, 3, abs_=0),)).record()
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"intro\n<!-- reproduce-table:start -->\n{markdown_table([a])}<!-- reproduce-table:end -->\n"
+    )
+    summary = tmp_path / "summary.json"
+
+    def write(*outputs, update=False):
+        summary.write_text(json.dumps({"outputs": list(outputs)}))
+        argv = [sys.executable, str(tool), str(summary), *(["--update"] if update else []), "--write"]
+        done = subprocess.run([*argv, "--readme", str(readme)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    b = Summary("b", "t", "p", "b", AGREES, (number("p", 1, 1, abs_=0),)).record()
+    assert write(b, update=True) == (
+        f"{readme}: added b. Verdicts: AGREES 1, NUMBERS MISS 0, SHAPE ONLY 0, DIFFERS 1, CALIBRATED 0 "
+        "(2 outputs).\n"
+    )
+    before = readme.stat().st_mtime_ns
+    assert write(a, b) == f"{readme}: unchanged (its reproduce table already says this; 2 outputs)\n"
+    assert readme.stat().st_mtime_ns == before
+    a_agrees = Summary("a", "t", "p", "a", AGREES, (number("p", 1, 1, abs_=0),)).record()
+    assert write(a_agrees, update=True).startswith(f"{readme}: replaced the rows of a. Verdicts: AGREES 2,")
+    assert write(b).startswith(f"{readme}: removed a. Verdicts: AGREES 1,")

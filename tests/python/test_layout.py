@@ -36,6 +36,7 @@ LAYERS: dict[str, set[str]] = {
     "cli": {"demo", "scenarios", "clients", "chain", "models", "solvers"},
     "api": {"cli", "demo", "scenarios", "clients", "chain", "models", "solvers"},
     "_lazy": set(),  # the PEP 562 re-export helper the package `__init__`s share (standard library only)
+    "__main__": {"cli"},  # `python -m energy_trading`: the command line's entry point
 }
 for _layer_imports in LAYERS.values():
     _layer_imports.add("_lazy")

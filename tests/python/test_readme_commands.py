@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shlex
+import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ COVERED = {
     "export PATH=$PWD/.venv/bin:$PWD/node_modules/.bin:$PATH": "every test runs with exactly this PATH",
     "make test": "is this suite (CI runs it)",
     "brownie run scripts/deploy.py --network development": "test_brownie_run_deploy_script_ends_cleanly",
+    "brownie console": "test_readme_brownie_console_session_runs_as_written (its >>> lines, typed)",
     "energy-trading console [--rpc URL | --evm revm]": "test_console_runs_every_banner_example (pexpect)",
     "energy-trading deploy [--rpc URL | --evm revm]": "test_deploy_prints_addresses_after_a_line_per_stage",
     "energy-trading compile [--force]": "test_compile_lists_the_artifacts",
@@ -68,14 +71,13 @@ FAST: dict[str, str] = {
     "consensus-emulator run etps --rounds 2 --target-spacing-ms 60000": "",
     "consensus-emulator run weighted-raft --weights-from results/seed001-tables-1-2/results.json "
     "--elect-every-round": "",
-    "consensus-emulator run crsm --replay results/seed001-tables-1-2/results.json --tx 200": "",
+    "consensus-emulator run crsm --replay results/seed001-tables-1-2/results.json --tx 200 --rounds 400": "",
 }
 
 #: Long-running (minutes, or needs a service): run only with RUN_SLOW=1 (`make test-slow`).
 SLOW = {
     "make demo": "the demo through make: setup plus minutes of transactions",
     "brownie test tests/contracts": "the whole contract suite (make test runs it as `brownie test`)",
-    "brownie console": "interactive brownie console on anvil",
     "consensus-emulator validate etcd [--out DIR]": "starts a real 5-member etcd cluster, about 2 min",
     "consensus-emulator validate etcd --out out/validate": "starts a real 5-member etcd cluster, about 2 min",
     "consensus-emulator validate etcd --trials 30 --settings 25:150,25:300,50:500 --delay-ms 7.5": "etcd",
@@ -174,12 +176,58 @@ def test_fast_documented_commands_run_cleanly(command, tmp_path):
     out = run(*_concrete(command, tmp_path), timeout=600)
     assert out.returncode == 0, f"{command}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
     assert_quiet(out.stdout + out.stderr)
+    # a documented replay shows a complete run (it ended "NOT drained ... raise --rounds")
+    assert "NOT drained" not in out.stdout, out.stdout
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("RUN_SLOW"), reason="long-running: `make test-slow` (RUN_SLOW=1)")
-@pytest.mark.parametrize("command", sorted(c for c in SLOW if "[" not in c and c != "brownie console"))
+@pytest.mark.parametrize("command", sorted(c for c in SLOW if "[" not in c))
 def test_slow_documented_commands_run_cleanly(command, tmp_path):
     out = run(*shlex.split(command), timeout=3_600)
     assert out.returncode == 0, f"{command}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
     assert_quiet(out.stdout + out.stderr)
+
+
+def _brownie_console_session() -> list[tuple[str, list[str]]]:
+    """README.md's `brownie console` session (its ```python block of `>>>` lines): (typed, printed)."""
+    (block,) = [
+        b
+        for b in re.findall(r"```python\n(.*?)```", (REPO_ROOT / "README.md").read_text(), re.S)
+        if b.startswith(">>> ") and "ParticipantRegistry.deploy(" in b
+    ]
+    session: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith(">>> "):
+            session.append((line[4:], []))
+        elif line.strip():
+            session[-1][1].append(line)
+    return session
+
+
+def test_readme_brownie_console_session_runs_as_written():
+    """`brownie console` launched as the README says, on anvil at a free port (brownie's `development`
+    network is port 8545, which the brownie suite's tests use), typing every `>>>` line of the README's
+    session: each runs and prints what the README shows (the constructor takes the admin and the auditor)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = (
+        "import sys\n"
+        "from brownie._config import CONFIG\n"
+        f"CONFIG.networks['development']['cmd_settings']['port'] = {port}\n"
+        "sys.argv = ['brownie', 'console']\n"
+        "from brownie._cli.__main__ import main\n"
+        "main()\n"
+    )
+    session = _brownie_console_session()
+    assert session[0][0].startswith("registry = ParticipantRegistry.deploy(accounts[0], accounts[1], ")
+    out = run(sys.executable, "-c", code, input="".join(f"{typed}\n" for typed, _ in session), timeout=600)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    assert out.returncode == 0, text[-3000:]
+    assert f"--port {port}" in text and "Brownie environment is ready." in text
+    assert "Traceback" not in text and "Error" not in text, text[-3000:]
+    assert "ParticipantRegistry deployed at: 0x" in text
+    for typed, expected in session:
+        for line in expected:
+            assert f"\n{line}" in text, f"{typed!r} did not print {line!r}:\n{text[-3000:]}"
