@@ -29,7 +29,7 @@ test-contracts:
 	tools/timed.sh compile tools/compile.sh
 	tools/timed.sh test-contracts brownie test -n 2 --no-loadscope-reorder
 
-## Foundry invariant suite (tests/foundry): runs x depth from foundry.toml (2,000 x 100), one campaign.
+## Foundry suite (tests/foundry): two invariant campaigns, runs x depth from foundry.toml (2,000 x 100 each), and the Review6 example/fuzz tests.
 test-forge:
 	tools/timed.sh test-forge forge test --match-path 'tests/foundry/*' -vv
 

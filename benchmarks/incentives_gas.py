@@ -15,7 +15,8 @@ baseline operation doing the same token work:
 
 Every figure is the median over `--repeat` repetitions of the receipt's `gasUsed` (with the 21 000
 intrinsic gas and calldata). Runs on the in-process EVM (py-evm) unless `--rpc` names a node; gas is the
-same on anvil. The table printer is `benchmarks/certificates_gas.py`'s.
+same on anvil. The table printer is `benchmarks/certificates_gas.py`'s. Progress (phases, a bar per
+repetition) goes to stderr; stdout has only the table or the JSON.
 Usage: python benchmarks/incentives_gas.py [--repeat 3] [--rpc URL] [--json]
 """
 
@@ -30,7 +31,7 @@ from tqdm import tqdm
 from web3.logs import DISCARD
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from certificates_gas import gas_cli  # the sibling benchmark's command line and table printer
+from certificates_gas import gas_cli, say  # the sibling benchmark's command line, table and progress
 
 from energy_trading import connect, deploy
 from energy_trading.chain.deploy import deploy_contract
@@ -143,7 +144,9 @@ PAIRS = [
 
 def run(rpc: str | None, repeat: int) -> dict[str, Any]:
     """Measure every operation `repeat` times; return medians and the baseline comparison."""
+    say(f"deploying ({rpc or 'in-process EVM'}) and registering a seller and two buyers", "incentives_gas")
     bench = Bench(rpc)
+    say(f"deployed; {repeat} repetitions of every operation", "incentives_gas")
     for i in tqdm(range(repeat), desc="repetitions", unit="rep", file=sys.stderr):
         bench.round(i)
     median = {name: int(statistics.median(values)) for name, values in bench.gas.items()}

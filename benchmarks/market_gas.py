@@ -40,6 +40,8 @@ The baseline is `EnergyToken.transfer` (an unmodified OpenZeppelin 5 ERC-20 tran
 accounts), so "x transfer" reads as: this step costs as much as that many plain token transfers.
 
 Runs on the in-process EVM (py-evm) unless `--rpc` names a node; gas does not depend on the backend.
+Progress (one line per phase with the seconds since the start) goes to stderr; stdout has only the table
+or the JSON.
 Usage: python benchmarks/market_gas.py [--rpc URL] [--json] [--plot PATH]
 """
 
@@ -48,6 +50,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +60,20 @@ from energy_trading.clients.registry import RegistryClient, Role, Source
 from energy_trading.clients.signed import SignedClient, SignedOrder
 
 BASELINE = "OpenZeppelin ERC-20 transfer"
+_START = time.monotonic()
+
+
+def _say(message: str) -> None:
+    """One progress line on stderr with the seconds since the start (stdout keeps the table or the JSON)."""
+    print(f"[market_gas {time.monotonic() - _START:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def measure(rpc: str | None) -> dict[str, int]:
     """Run every step once (the assignment at three sizes) and return gas used per step."""
+    _say(f"deploying ({rpc or 'in-process EVM'})")
     chain = connect(rpc, seed="bench:market-gas")
     d = deploy(chain)
+    _say("deployed; registering 12 participants, offers, requests, assignments (1, 16, 64 pairs)")
     reg, mk = RegistryClient(d), MarketClient(d)
     gas: dict[str, int] = {}
 
@@ -106,6 +117,7 @@ def measure(rpc: str | None) -> dict[str, int]:
     gas[f"materialise a chunk of {CHUNK_SIZE} matched orders"] = used()
 
     # bilateral contract, audit, escrow, readings, settlement, withdrawal on a fresh period
+    _say("one bilateral trade on OrderBook, from the wallet and from the internal balance")
     period2 = mk.open_period()
     seller, buyer = providers[1], consumers[2]
     oid = mk.propose(seller.address, period2.id, buyer.address, kwh(10), tokens("0.5"))
@@ -173,22 +185,31 @@ def measure(rpc: str | None) -> dict[str, int]:
         + 2 * gas["withdraw"]
     )
     gas["ALL-IN OrderBook bilateral, internal balance (7 transactions)"] = sum(steps)
+    _say("lean matched trade on OrderBook")
     gas.update(lean_matched(chain, d, reg, mk))
+    _say("SignedBook: one trade, new parties and the same parties again")
     gas.update(signed_book(chain, d, reg, mk))
+    _say("grid-balanced trade on each book")
     gas.update(grid_trade(chain, d, reg, mk))
     for n in (10, 100):
+        _say(f"OrderBook: {n} bilateral trades batched")
         gas[f"PER TRADE OrderBook bilateral, {n} trades batched"] = batched_bilateral(chain, d, reg, mk, n)
+        _say(f"OrderBook: {n} matched trades batched")
         gas[f"PER TRADE lean matched, {n} trades batched"] = batched_matched(chain, d, reg, mk, n)
     for n in (10, 100):
+        _say(f"SignedBook: {n} bilateral trades batched, new parties then the same parties again")
         fresh, steady = batched_signed(chain, d, reg, mk, n)
         gas[f"SignedBook PER TRADE bilateral, {n} trades batched"] = fresh
         gas[f"SignedBook PER TRADE bilateral, {n} trades batched, steady state"] = steady
+    _say("SignedBook: one matched trade")
     gas.update(signed_matched(chain, d, reg, mk))
     for n in (10, 100):
+        _say(f"SignedBook: {n} matched trades batched")
         split = batched_signed_matched(chain, d, reg, mk, n)
         gas[f"SignedBook PER TRADE matched, {n} trades batched"] = sum(split.values())
         for step, value in split.items():
             gas[f"  of which {step}, at {n}"] = value
+    _say("done")
     return gas
 
 

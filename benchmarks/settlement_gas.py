@@ -13,6 +13,14 @@ same penalty with `NaivePenaltyPool.distribute`. Each row is the second of two c
 after three warm-up rounds, so every row measures the same kind of round. The O(1) path still grows by a few
 hundred gas per doubling of the number of *rounds* (binary search in the weight history), never with N.
 
+The baseline's first distribution after new nodes joined (the unmeasured round) writes every new node's
+`owed` slot from zero (22,100 gas each): 25,491,514 gas for the 900 nodes added between 100 and 1,000, above
+the package's default transaction gas limit (`DEFAULT_GAS_LIMIT`, 15,000,000), so its transactions are sent
+with the node's whole block gas limit. If the loop does not fit in one block of the node even so, the
+benchmark says so and reports the sizes it could measure.
+
+Progress (phases with elapsed seconds, registration bars) goes to stderr; stdout has only the table or JSON.
+
 Runs on a throwaway anvil node (node_modules/.bin/anvil) unless `--rpc` names one.
 Usage: python benchmarks/settlement_gas.py [--sizes 10 100 1000] [--rpc URL] [--json]
 """
@@ -22,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from tqdm import tqdm
 from web3 import Web3
@@ -29,6 +38,7 @@ from web3 import Web3
 from energy_trading import connect, deploy
 from energy_trading.chain.deploy import deploy_contract
 from energy_trading.chain.devnode import anvil_node
+from energy_trading.chain.errors import ChainRevert
 from energy_trading.clients.registry import DEFAULT_RATED_POWER_W, RegistryClient, Role, Source, zone_id
 from energy_trading.models.units import to_price, to_wad
 
@@ -38,7 +48,28 @@ def anvil():
     return anvil_node("--gas-limit", "1000000000", "--base-fee", "0", "--gas-price", "0")
 
 
-def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
+class LoopTooLong(Exception):
+    """The baseline's loop over every node did not fit in one block of the node."""
+
+    def __init__(self, nodes: int, block_gas: int) -> None:
+        super().__init__(
+            f"NaivePenaltyPool.distribute over {nodes:,} nodes reverted with the whole block gas limit "
+            f"({block_gas:,} gas) as its transaction gas limit: the naive loop does not fit in one block "
+            f"of this node (run without --rpc, or give the node a larger --gas-limit)"
+        )
+        self.nodes = nodes
+
+
+def _say(t0: float, message: str) -> None:
+    """One progress line on stderr with the seconds since the start."""
+    print(f"[settlement_gas {time.monotonic() - t0:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def run(rpc_url: str, sizes: list[int], failures: list[str] | None = None) -> list[dict[str, int]]:
+    """The rows at each size. When the baseline's loop does not fit in a block at some size, the message goes
+    to `failures` (raised when `failures` is None) and the rows measured before it are returned."""
+    t0 = time.monotonic()
+    _say(t0, f"deploying on {rpc_url}")
     chain = connect(rpc_url, seed="settlement-gas-benchmark")
     d = deploy(chain)
     registry_client = RegistryClient(d)  # signs each meter's binding consent with the meter's key
@@ -49,6 +80,8 @@ def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
     chain.transact(policy.functions.grantRole(policy.functions.MARKET_ROLE().call(), market), op)
     attestation = Web3.keccak(text="benchmark participant")
     free_gas = chain.w3.eth.gas_price == 0
+    # the naive loop's first distribution to new nodes exceeds the default transaction gas limit at 1,000
+    block_gas = int(chain.w3.eth.get_block("latest")["gasLimit"])
 
     nodes: list[str] = []
 
@@ -94,7 +127,12 @@ def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
         chain.transact(d.token.functions.issue(d.penalty_pool.address, pooled), op)
         release = chain.transact(d.penalty_pool.functions.release(1), op)
         claim = chain.transact(d.penalty_pool.functions.claim(bystander, 1), op)
-        distribute = chain.transact(naive.functions.distribute(seller, buyer, pooled), op)
+        try:
+            distribute = chain.transact(naive.functions.distribute(seller, buyer, pooled), op, gas=block_gas)
+        except ChainRevert as exc:
+            if exc.error == "Revert":  # no revert data: out of gas (the role and the weights are in place)
+                raise LoopTooLong(len(nodes), block_gas) from exc
+            raise
         return {
             "settle": settle["gasUsed"],
             "release": release["gasUsed"],
@@ -106,15 +144,25 @@ def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
     # counters, the claim cursor). Then, per size, an unmeasured round right after the registrations (whose
     # enrolments already created the next round's total-weight checkpoint) and the measured round after it,
     # so every row is the same kind of round: one that follows another round, not a batch of enrolments.
+    _say(t0, f"deployed; registering {sizes[0]} participants and 3 warm-up rounds")
     add_participants(sizes[0])
     for period in (1, 2, 3):
         one_round(period)
     rows = []
     period = 3
     for n in sizes:
-        add_participants(n)
-        one_round(period := period + 1)
-        g = one_round(period := period + 1)
+        if n > len(nodes):
+            _say(t0, f"{n:,} participants: registering {n - len(nodes):,} more")
+            add_participants(n)
+        _say(t0, f"{n:,} participants: registered; two rounds (the second is measured)")
+        try:
+            first = one_round(period := period + 1)
+            g = one_round(period := period + 1)
+        except LoopTooLong as exc:
+            if failures is None:
+                raise
+            failures.append(str(exc))  # main prints it after the rows measured so far
+            break
         rows.append(
             {
                 "participants": n,
@@ -123,8 +171,11 @@ def run(rpc_url: str, sizes: list[int]) -> list[dict[str, int]]:
                 "claim": g["claim"],
                 "o1_total": g["settle"] + g["release"],
                 "naive_distribute": g["naive_distribute"],
+                # the unmeasured round: the loop's first distribution to the nodes added for this size
+                "naive_first_after_joins": first["naive_distribute"],
             }
         )
+    _say(t0, "done")
     return rows
 
 
@@ -150,6 +201,11 @@ def table(rows: list[dict[str, int]]) -> str:
         f"{last['o1_total'] - first['o1_total']:+,} gas; naive loop: "
         f"{last['naive_distribute'] - first['naive_distribute']:+,} gas"
     )
+    lines.append(
+        "naive loop's first distribution after the nodes of each size joined (unmeasured round, every new "
+        "node's share written from zero): "
+        + ", ".join(f"{r['naive_first_after_joins']:,} at {r['participants']:,}" for r in rows)
+    )
     return "\n".join(lines)
 
 
@@ -162,13 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(set(args.sizes))
     if sizes[0] < 3:
         parser.error("every size must be at least 3 (a seller, a buyer and a bystander)")
+    failures: list[str] = []
     if args.rpc:
-        rows = run(args.rpc, sizes)
+        rows = run(args.rpc, sizes, failures)
     else:
         with anvil() as url:
-            rows = run(url, sizes)
-    print(json.dumps(rows, indent=2) if args.json else table(rows))
-    return 0
+            rows = run(url, sizes, failures)
+    if rows:
+        print(json.dumps(rows, indent=2) if args.json else table(rows))
+    for failure in failures:
+        print(f"settlement_gas: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ ratio that is Python overhead rather than gas executed. On a shared machine the 
 the load between the two timed phases (the runner first, the baseline after it), so in process the CPU
 time of this process (`time.process_time`, which holds py-evm too) is measured beside it: "CPU ratio" =
 baseline tx per CPU second / runner tx per CPU second, and the EVM/other split is in CPU milliseconds.
+Progress (one line per phase, between the timed phases, with the seconds since the start) goes to stderr;
+stdout has only the table or the JSON.
 Usage: python benchmarks/throughput.py [--backend inprocess|revm|anvil|both|all] [--repeat N] [--json]
 """
 
@@ -59,6 +61,12 @@ SCENARIOS = ("market_day", "seed003_reputation")
 BASELINE = "raw web3: OZ ERC-20 transfers"
 TARGET_RATIO = 1.5
 RECEIPT_POLL_S = 0.001  # the raw loop's receipt polling interval (the runner's starts at 1 ms too)
+_START = time.monotonic()
+
+
+def _say(message: str) -> None:
+    """One progress line on stderr, with the seconds since the start; never inside a timed phase."""
+    print(f"[throughput {time.monotonic() - _START:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 class EvmClock:
@@ -265,6 +273,7 @@ def measure(backend: str, repeat: int = 3) -> dict[str, Any]:
     """Runner and baseline figures for every scenario on one backend ("inprocess": py-evm, "revm": in
     process on revm, or "anvil"); each scenario `repeat` times (runner, then baseline), the median round
     reported."""
+    _say(f"{backend}: compiling (cached on disk after the first time)")
     compile_contracts()  # cached on disk; not part of any timing
     out: dict[str, Any] = {}
 
@@ -275,12 +284,18 @@ def measure(backend: str, repeat: int = 3) -> dict[str, Any]:
         # type-string parser caches, web3's first contract classes) that would otherwise land on whichever
         # timed phase comes first (the first runner: `market_day` on revm ran at ratio 1.65 as the process's
         # first phase, 1.28 after py-evm had warmed the process)
+        _say(f"{backend}: untimed warm-up ({SCENARIOS[0]} and 10 raw transfers)")
         run_runner(SCENARIOS[0], rpc, evm)
         run_baseline(10, rpc, evm)
         for name in SCENARIOS:
             rounds = []
-            for _ in range(repeat):
+            for i in range(repeat):
+                _say(f"{backend}: {name} round {i + 1}/{repeat}: runner")
                 runner = run_runner(name, rpc, evm)
+                _say(
+                    f"{backend}: {name} round {i + 1}/{repeat}: runner {runner['transactions']} tx in "
+                    f"{runner['wall_s']:.1f} s ({runner['tx_per_s']:.1f} tx/s); raw-web3 baseline"
+                )
                 baseline = run_baseline(runner["transactions"], rpc, evm)
                 row = {
                     "runner": runner,
@@ -298,6 +313,10 @@ def measure(backend: str, repeat: int = 3) -> dict[str, Any]:
                     client_ms = baseline_ms - baseline["chain_ms_per_tx"]
                     row["floor"] = (runner["chain_ms_per_tx"] + client_ms) / baseline_ms
                 rounds.append(row)
+                _say(
+                    f"{backend}: {name} round {i + 1}/{repeat}: baseline {baseline['tx_per_s']:.1f} tx/s, "
+                    f"ratio {row['ratio']:.2f}"
+                )
             # the round with the median ratio, whole (its runner and baseline ran back to back), and every
             # round's ratio: one round of `market_day` is ~0.5 s per phase, and its ratio moved between
             # 1.12 and 1.79 in process over three runs on an idle machine
@@ -305,6 +324,7 @@ def measure(backend: str, repeat: int = 3) -> dict[str, Any]:
             out[name] = rounds[len(rounds) // 2] | {"ratios": [r["ratio"] for r in rounds]}
 
     if backend == "anvil":
+        _say("anvil: starting a throwaway node")
         with anvil_node() as url:
             both(url)
     else:
@@ -336,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         parser.error(f"--repeat: at least 1 round, got {args.repeat}")
     figures = {b: measure(b, args.repeat) for b in backends}
+    _say("done")
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0

@@ -32,7 +32,8 @@ is lower than a chain's (2.2 % over `market_day`, 15.5 % over `seed003_reputatio
 differently: a call given the 2,300-gas stipend that reads cold storage on a chain runs out of gas there but
 not here. This repository's
 contracts do not depend on that (the scenarios' orders, payouts and reputations are identical on both);
-measure gas on py-evm (the default) or anvil (`benchmarks/market_gas.py` uses anvil).
+measure gas on py-evm (the default) or anvil (the gas benchmarks run on py-evm in process by default, on
+a node with `--rpc`).
 
 Snapshots are revm journal checkpoints: reverting to a snapshot drops every snapshot taken after it (refused
 with a `ValidationError` if asked for later: py-evm could go forward again, revm's journal cannot).
