@@ -11,6 +11,7 @@ import {GreenCertificates} from "../../../contracts/certificates/GreenCertificat
 import {CarbonLedger} from "../../../contracts/certificates/CarbonLedger.sol";
 import {IEnergyMarket} from "../../../interfaces/IEnergyMarket.sol";
 import {Vm} from "../Base.sol";
+import {Schedules} from "./Schedules.sol";
 
 /// @title MarketHandler: the fuzzer's only entry point into the market (forge invariant handler)
 /// @notice Drives four prosumers (each with one approved 1 MW meter) through every public path of the order book
@@ -96,22 +97,8 @@ contract MarketHandler {
         uint64 matchEnd = publishEnd + 30 minutes;
         uint64 signEnd = matchEnd + uint64(_bound(lengthSeed >> 32, 10 minutes, 2 hours));
         uint64 readingsEnd = signEnd + uint64(_bound(lengthSeed >> 64, 1 hours, 12 hours));
-        (signEnd, readingsEnd) = _notBeforePrevious(signEnd, readingsEnd);
+        (signEnd, readingsEnd) = Schedules.notBeforePrevious(book, signEnd, readingsEnd);
         book.openPeriod(policySeed % 2 == 0 ? honest : gridPolicy, publishEnd, matchEnd, signEnd, readingsEnd);
-    }
-
-    /// @dev Windows ending no earlier than the previous period's (`OrderBook.openPeriod` refuses otherwise:
-    ///      `ScheduleBeforePrevious`): a shorter period opened later is stretched to end with the previous one.
-    function _notBeforePrevious(uint64 signEnd, uint64 readingsEnd) private view returns (uint64, uint64) {
-        uint256 n = book.periodCount();
-        if (n == 0) return (signEnd, readingsEnd);
-        uint64 prevSign = book.period(n).signEnd;
-        uint64 prevReadings = book.period(n).readingsEnd;
-        if (signEnd < prevSign) {
-            readingsEnd += prevSign - signEnd;
-            signEnd = prevSign;
-        }
-        return (signEnd, readingsEnd < prevReadings ? prevReadings : readingsEnd);
     }
 
     // ------------------------------------------------------------------ agreeing orders

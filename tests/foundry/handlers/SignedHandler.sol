@@ -6,6 +6,7 @@ import {OrderBook} from "../../../contracts/market/OrderBook.sol";
 import {SignedBook} from "../../../contracts/market/SignedBook.sol";
 import {ISettlementPolicy} from "../../../interfaces/ISettlementPolicy.sol";
 import {Vm} from "../Base.sol";
+import {Schedules} from "./Schedules.sol";
 
 /// @title SignedHandler: the fuzzer's entry point into `SignedBook` (forge invariant handler, issue 13)
 /// @notice Drives four prosumers (keys, one approved 1 MW meter each) through every public path of the signed
@@ -89,23 +90,9 @@ contract SignedHandler {
         uint64 matchEnd = publishEnd + 30 minutes;
         uint64 signEnd = matchEnd + uint64(_bound(lengthSeed >> 32, 10 minutes, 2 hours));
         uint64 readingsEnd = signEnd + uint64(_bound(lengthSeed >> 64, 1 hours, 12 hours));
-        (signEnd, readingsEnd) = _notBeforePrevious(signEnd, readingsEnd);
+        (signEnd, readingsEnd) = Schedules.notBeforePrevious(book, signEnd, readingsEnd);
         // periods alternate: honest-supplier, grid-balanced, ...
         book.openPeriod(book.periodCount() % 2 == 0 ? honest : grid, publishEnd, matchEnd, signEnd, readingsEnd);
-    }
-
-    /// @dev Windows ending no earlier than the previous period's (`OrderBook.openPeriod` refuses otherwise:
-    ///      `ScheduleBeforePrevious`): a shorter period opened later is stretched to end with the previous one.
-    function _notBeforePrevious(uint64 signEnd, uint64 readingsEnd) private view returns (uint64, uint64) {
-        uint256 n = book.periodCount();
-        if (n == 0) return (signEnd, readingsEnd);
-        uint64 prevSign = book.period(n).signEnd;
-        uint64 prevReadings = book.period(n).readingsEnd;
-        if (signEnd < prevSign) {
-            readingsEnd += prevSign - signEnd;
-            signEnd = prevSign;
-        }
-        return (signEnd, readingsEnd < prevReadings ? prevReadings : readingsEnd);
     }
 
     function deposit(uint256 actorSeed, uint256 amount) external {
