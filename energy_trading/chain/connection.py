@@ -43,7 +43,10 @@ __all__ = [
     "signed_size",
 ]
 
-DEFAULT_FUNDING_WEI = Web3.to_wei(100, "ether")
+# ether each new account gets for gas: a participant's transactions cost well under 0.001 ether each on a
+# devnode (300k gas at ~2 gwei), so 10 ether is thousands of them; a node's dev accounts (anvil: 10 x 10,000
+# ether) then fund 10,000 participants, across many runs on one long-lived node
+DEFAULT_FUNDING_WEI = Web3.to_wei(10, "ether")
 _SIGNER_LAYER = "energy_trading_signer"
 DEFAULT_GAS_LIMIT = 15_000_000
 """Gas limit of every transaction the package sends (capped at the node's block gas limit). An explicit
@@ -580,9 +583,13 @@ def connect(rpc_url: str | None = None, seed: str = "energy-trading", evm: str |
     if not in_process:
         w3.provider.cache_allowed_requests = True  # eth_chainId once, not on every call
     block_gas = int(w3.eth.get_block("latest")["gasLimit"])
+    # on a node, fund from the unlocked account with the most ether (the first of the richest): runs on a
+    # long-lived node drain the first dev account, and "insufficient funds" there would stop a run that the
+    # node's other accounts could pay for
+    funder = unlocked[0] if in_process else max(unlocked, key=w3.eth.get_balance)
     return Chain(
         w3=w3,
-        funder=unlocked[0],
+        funder=funder,
         in_process=in_process,
         seed=seed,
         gas_limit=min(DEFAULT_GAS_LIMIT, block_gas),

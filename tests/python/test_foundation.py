@@ -157,3 +157,24 @@ def test_rpc_path_deploys_to_anvil_and_decodes_its_refusals(anvil_url, artifacts
         reg.approve(p.address)
     assert refusal.value.error == "WrongStatus"
     assert reg.status(p.address) is Status.APPROVED
+
+
+def test_on_a_node_new_accounts_are_funded_by_its_richest_unlocked_account():
+    """CI failure of 2026-12-01: on a long-lived anvil the first dev account ran dry (100 ether per new
+    account) and a run stopped with "Insufficient funds for gas * price + value" while nine other unlocked
+    accounts held 10,000 ether each. The funder is now the richest unlocked account, and a new account gets
+    10 ether."""
+    from energy_trading.chain.connection import DEFAULT_FUNDING_WEI
+    from energy_trading.chain.devnode import anvil_node
+
+    with anvil_node() as url:
+        w3 = Web3(Web3.HTTPProvider(url))
+        first, second = w3.eth.accounts[:2]
+        drained = w3.eth.get_balance(first) - Web3.to_wei(1, "ether")
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_transaction({"from": first, "to": second, "value": drained})
+        )
+        chain = connect(url, seed="test:richest-funder")
+        assert chain.funder == second
+        address = chain.new_account("someone")
+        assert w3.eth.get_balance(address) == DEFAULT_FUNDING_WEI == Web3.to_wei(10, "ether")
