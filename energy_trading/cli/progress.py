@@ -33,7 +33,8 @@ def _say(line: str) -> None:
 
 def stage_progress(items: Iterable[Any], description: str) -> Iterable[Any]:
     """`energy-trading run`'s progress for one loop (`run_scenario(progress=...)`): a tqdm bar counting
-    `unit_of(description)` on a terminal; otherwise a line as the loop starts and one as it ends."""
+    `unit_of(description)` on a terminal; otherwise a line as the loop starts, one every `LINE_EVERY_S`
+    seconds while it runs, and one as it ends."""
     count = len(items) if isinstance(items, Sized) else None
     if count == 0:
         return items
@@ -42,11 +43,23 @@ def stage_progress(items: Iterable[Any], description: str) -> Iterable[Any]:
     return _lines(items, description, count)
 
 
+#: off a terminal, a loop still running prints where it is at most this often (seconds)
+LINE_EVERY_S = 10.0
+
+
 def _lines(items: Iterable[Any], description: str, count: int | None) -> Iterator[Any]:
+    """Off a terminal: a line as the loop starts, one every `LINE_EVERY_S` seconds while it runs (how many
+    items are done), and one as it ends (a 90-period scenario in a log is not silent for minutes)."""
     unit = unit_of(description)
-    started = time.monotonic()
+    started = last = time.monotonic()
     _say(f"{description}: {count if count is not None else 'some'} {unit}{'' if count == 1 else 's'} ...")
-    yield from items
+    for done, item in enumerate(items):
+        now = time.monotonic()
+        if now - last >= LINE_EVERY_S:
+            last = now
+            of = f" of {count}" if count is not None else ""
+            _say(f"{description}: {done}{of} {unit}s done after {now - started:.0f} s")
+        yield item
     _say(f"{description}: done in {time.monotonic() - started:.1f} s")
 
 
