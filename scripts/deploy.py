@@ -121,14 +121,15 @@ def market(operator, registry, params=None):
     matching = MatchingMarket.deploy(operator, operator, book, registry, reputation, token, tx)
     honest = HonestSupplierSettlement.deploy(book, p.tau_wh, tx)
     registry.grantRole(registry.MARKET_ROLE(), book, tx)
-    registry.grantRole(registry.METER_BUDGET_ROLE(), book, tx)  # the meters' one Wh budget, for both books
+    meter_budget = registry.METER_BUDGET_ROLE()  # the meters' one Wh budget, for both books
+    registry.grantRole(meter_budget, book, tx)
     reputation.grantRole(reputation.RECORDER_ROLE(), book, tx)
     book.grantRole(book.MATCHER_ROLE(), matching, tx)
     book.setPolicyAllowed(honest, True, tx)
     signed = SignedBook.deploy(operator, book, token, tx)
     signed_policy = HonestSupplierSettlement.deploy(signed, p.tau_wh, tx)
     signed.mapPolicy(honest, signed_policy, tx)
-    registry.grantRole(registry.METER_BUDGET_ROLE(), signed, tx)
+    registry.grantRole(meter_budget, signed, tx)
     signed.grantRole(signed.MATCHER_ROLE(), matching, tx)
     matching.setSignedBook(signed, tx)
     reputation.setTallyBook(signed, tx)  # the fold reads the signed book's per-period reputation tallies

@@ -256,10 +256,11 @@ def _deploy_market(
     honest = deploy_contract(
         chain, artifacts["HonestSupplierSettlement"], operator, order_book.address, p.tau_wh
     )
+    # every market (both books) counts the meter readings it accepts against the meter's one budget there
+    meter_budget = registry.functions.METER_BUDGET_ROLE().call()
     grants = [
         registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), order_book.address),
-        # every market counts the meter readings it accepts against the meter's one budget in the registry
-        registry.functions.grantRole(registry.functions.METER_BUDGET_ROLE().call(), order_book.address),
+        registry.functions.grantRole(meter_budget, order_book.address),
         reputation.functions.grantRole(reputation.functions.RECORDER_ROLE().call(), order_book.address),
         order_book.functions.grantRole(order_book.functions.MATCHER_ROLE().call(), matching.address),
         order_book.functions.setPolicyAllowed(honest.address, True),
@@ -273,7 +274,7 @@ def _deploy_market(
     )
     signed_wiring = [
         signed_book.functions.mapPolicy(honest.address, signed_policy.address),
-        registry.functions.grantRole(registry.functions.METER_BUDGET_ROLE().call(), signed_book.address),
+        registry.functions.grantRole(meter_budget, signed_book.address),
         # the lean matched path: the matching market opens verified pairs as one-word signed-book orders
         signed_book.functions.grantRole(signed_book.functions.MATCHER_ROLE().call(), matching.address),
         matching.functions.setSignedBook(signed_book.address),
